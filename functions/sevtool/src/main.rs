@@ -1,0 +1,67 @@
+//! `sevtool`: serves every route on one port and runs, in-process, what AWS runs as separate
+//! pieces (the outbox relay and the task consumer), all on the embedded store.
+
+mod background;
+
+use std::net::SocketAddr;
+
+use sev::api::{ApiState, router};
+use sev::app::Integrations;
+use sev::config::Config;
+use tokio::sync::watch;
+
+#[tokio::main]
+async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    sev::telemetry::init_local();
+    let config = Config::from_env()?;
+    let (services, queue) = sev::wiring::embedded(&config).await?;
+    let integrations = Integrations::default();
+    for line in config.integrations.describe() {
+        tracing::info!("{line}");
+    }
+
+    let listener = tokio::net::TcpListener::bind(SocketAddr::new(config.host, config.port)).await?;
+    let addr = listener.local_addr()?;
+    tracing::info!(data_dir = %config.data_dir.display(), "embedded store ready");
+    // Printed on stdout, not logged, so scripts and tests can read the bound port (PORT=0).
+    println!("sevtool listening on http://{addr}");
+
+    let (stop_tx, stop_rx) = watch::channel(false);
+    let relay = tokio::spawn(background::relay_loop(services.relay.clone(), stop_rx.clone()));
+    let consumer = tokio::spawn(background::consume_loop(
+        queue,
+        services.repo.clone(),
+        integrations,
+        stop_rx,
+    ));
+
+    let app = router(ApiState { sevs: services.sevs });
+    axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown_signal())
+        .await?;
+    tracing::info!("shutting down");
+    stop_tx.send_replace(true);
+    let _ = tokio::join!(relay, consumer);
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        if let Err(e) = tokio::signal::ctrl_c().await {
+            tracing::warn!(error = %e, "cannot listen for Ctrl-C");
+            std::future::pending::<()>().await;
+        }
+    };
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot listen for SIGTERM");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    tokio::select! { () = ctrl_c => {}, () = term => {} }
+}

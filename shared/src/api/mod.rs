@@ -1,0 +1,27 @@
+//! The HTTP routes, as one `axum::Router` served by Lambda (`intake`) and by `sevtool` alike.
+
+mod error;
+mod extract;
+mod sevs;
+
+use axum::Router;
+use axum::routing::get;
+
+pub use error::ApiError;
+pub use extract::MAX_BODY_BYTES;
+
+use crate::app::SevService;
+
+#[derive(Clone)]
+pub struct ApiState {
+    pub sevs: SevService,
+}
+
+pub fn router(state: ApiState) -> Router {
+    Router::new()
+        .route("/healthz", get(|| async { "ok" }))
+        .merge(sevs::routes())
+        .fallback(|| async { ApiError::not_found("no such route; the API lives under /api/sevs") })
+        .method_not_allowed_fallback(|| async { ApiError::method_not_allowed() })
+        .with_state(state)
+}

@@ -1,0 +1,303 @@
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Deserializer};
+use serde_json::{Value, json};
+
+use super::extract::{ApiJson, ApiQuery};
+use super::{ApiError, ApiState};
+use crate::app::{FileRequest, ListFilter, SevDetail};
+use crate::domain::{Level, NewSev, Sev, SevId, SevPatch, Status, Tag};
+
+pub fn routes() -> axum::Router<ApiState> {
+    axum::Router::new()
+        .route("/api/sevs", post(file).get(list))
+        .route("/api/sevs/{id}", get(show).patch(patch))
+        .route("/api/sevs/{id}/updates", post(post_update))
+        .route("/api/sevs/{id}/status", post(set_status))
+}
+
+/// Who is acting. Until sign-in exists, API callers may name themselves; the default says where
+/// the change came from.
+const DEFAULT_ACTOR: &str = "api";
+const MAX_IDEMPOTENCY_KEY: usize = 255;
+
+fn actor(given: Option<String>) -> String {
+    given
+        .map(|a| a.trim().to_owned())
+        .filter(|a| !a.is_empty())
+        .unwrap_or_else(|| DEFAULT_ACTOR.to_owned())
+}
+
+fn sev_id(raw: &str) -> Result<SevId, ApiError> {
+    Ok(raw.parse()?)
+}
+
+/// A SEV as the API shows it: its fields plus the durations derived from them.
+fn sev_json(sev: &Sev) -> Value {
+    let minutes = |d: Option<chrono::Duration>| d.map(|d| d.num_seconds() as f64 / 60.0);
+    let mut v = serde_json::to_value(sev).unwrap_or_default();
+    if let Value::Object(map) = &mut v {
+        map.insert(
+            "time_to_detect_minutes".into(),
+            json!(minutes(Some(sev.time_to_detect()))),
+        );
+        map.insert(
+            "time_to_mitigate_minutes".into(),
+            json!(minutes(sev.time_to_mitigate())),
+        );
+        map.insert("time_to_resolve_minutes".into(), json!(minutes(sev.time_to_resolve())));
+    }
+    v
+}
+
+fn detail_json(detail: &SevDetail) -> Value {
+    let mut v = sev_json(&detail.sev);
+    if let Value::Object(map) = &mut v {
+        map.insert("timeline".into(), json!(detail.timeline));
+        map.insert("failed_tasks".into(), json!(detail.failed_tasks));
+    }
+    v
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileBody {
+    title: String,
+    level: Level,
+    #[serde(default)]
+    description: Option<String>,
+    #[serde(default)]
+    product_track: Option<String>,
+    #[serde(default)]
+    tags: Vec<Tag>,
+    #[serde(default)]
+    private: bool,
+    #[serde(default)]
+    drill: bool,
+    #[serde(default)]
+    started_at: Option<DateTime<Utc>>,
+    #[serde(default)]
+    detected_at: Option<DateTime<Utc>>,
+    #[serde(default)]
+    reporter: Option<String>,
+}
+
+fn idempotency_key(headers: &HeaderMap) -> Result<Option<String>, ApiError> {
+    let Some(raw) = headers.get("idempotency-key") else {
+        return Ok(None);
+    };
+    let key = raw
+        .to_str()
+        .ok()
+        .map(str::trim)
+        .filter(|k| !k.is_empty() && k.len() <= MAX_IDEMPOTENCY_KEY && k.bytes().all(|b| b.is_ascii_graphic()));
+    match key {
+        Some(k) => Ok(Some(k.to_owned())),
+        None => Err(ApiError::bad_request(format!(
+            "Idempotency-Key: must be 1 to {MAX_IDEMPOTENCY_KEY} printable ASCII characters, such as a UUID"
+        ))),
+    }
+}
+
+async fn file(
+    State(state): State<ApiState>,
+    headers: HeaderMap,
+    ApiJson(body): ApiJson<FileBody>,
+) -> Result<Response, ApiError> {
+    let req = FileRequest {
+        new: NewSev {
+            title: body.title,
+            level: Some(body.level),
+            description: body.description,
+            product_track: body.product_track,
+            tags: body.tags,
+            private: body.private,
+            drill: body.drill,
+            started_at: body.started_at,
+            detected_at: body.detected_at,
+        },
+        reporter: actor(body.reporter),
+        idempotency_key: idempotency_key(&headers)?,
+    };
+    let (sev, new) = state.sevs.file(req).await?;
+    let location =
+        HeaderValue::from_str(&format!("/api/sevs/{}", sev.id)).map_err(|e| ApiError::bad_request(e.to_string()))?;
+    let mut response = (
+        StatusCode::CREATED,
+        [(header::LOCATION, location)],
+        Json(sev_json(&sev)),
+    )
+        .into_response();
+    if !new {
+        response
+            .headers_mut()
+            .insert("idempotent-replayed", HeaderValue::from_static("true"));
+    }
+    Ok(response)
+}
+
+/// Accepts `2026-07-01` (midnight UTC) or a full RFC 3339 time.
+fn parse_time(field: &str, raw: &str) -> Result<DateTime<Utc>, ApiError> {
+    if let Ok(t) = DateTime::parse_from_rfc3339(raw) {
+        return Ok(t.with_timezone(&Utc));
+    }
+    NaiveDate::parse_from_str(raw, "%Y-%m-%d")
+        .ok()
+        .and_then(|d| d.and_hms_opt(0, 0, 0))
+        .map(|t| t.and_utc())
+        .ok_or_else(|| {
+            ApiError::bad_request(format!(
+                "{field}: `{raw}` is not a date; use 2026-07-01 or 2026-07-01T09:30:00Z"
+            ))
+        })
+}
+
+fn parse_list<T: std::str::FromStr<Err = crate::domain::DomainError>>(raw: Option<&str>) -> Result<Vec<T>, ApiError> {
+    raw.unwrap_or("")
+        .split(',')
+        .filter(|s| !s.trim().is_empty())
+        .map(|s| s.parse::<T>().map_err(ApiError::from))
+        .collect()
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ListParams {
+    status: Option<String>,
+    level: Option<String>,
+    since: Option<String>,
+    until: Option<String>,
+}
+
+async fn list(State(state): State<ApiState>, ApiQuery(params): ApiQuery<ListParams>) -> Result<Json<Value>, ApiError> {
+    let filter = ListFilter {
+        statuses: parse_list(params.status.as_deref())?,
+        levels: parse_list(params.level.as_deref())?,
+        since: params.since.as_deref().map(|s| parse_time("since", s)).transpose()?,
+        until: params.until.as_deref().map(|s| parse_time("until", s)).transpose()?,
+    };
+    if let (Some(a), Some(b)) = (filter.since, filter.until)
+        && a >= b
+    {
+        return Err(ApiError::bad_request("since: must be before until"));
+    }
+    let sevs = state.sevs.list(&filter).await?;
+    Ok(Json(json!({ "sevs": sevs.iter().map(sev_json).collect::<Vec<_>>() })))
+}
+
+async fn show(State(state): State<ApiState>, Path(id): Path<String>) -> Result<Json<Value>, ApiError> {
+    let detail = state.sevs.get(sev_id(&id)?).await?;
+    Ok(Json(detail_json(&detail)))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct UpdateBody {
+    text: String,
+    #[serde(default)]
+    author: Option<String>,
+}
+
+async fn post_update(
+    State(state): State<ApiState>,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<UpdateBody>,
+) -> Result<Response, ApiError> {
+    let sev = state
+        .sevs
+        .post_update(sev_id(&id)?, &body.text, actor(body.author))
+        .await?;
+    Ok((StatusCode::CREATED, Json(sev_json(&sev))).into_response())
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct StatusBody {
+    status: Status,
+    #[serde(default)]
+    reason: Option<String>,
+    #[serde(default)]
+    author: Option<String>,
+}
+
+async fn set_status(
+    State(state): State<ApiState>,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<StatusBody>,
+) -> Result<Json<Value>, ApiError> {
+    let sev = state
+        .sevs
+        .set_status(sev_id(&id)?, body.status, body.reason, actor(body.author))
+        .await?;
+    Ok(Json(sev_json(&sev)))
+}
+
+/// Tells "absent" (leave alone) from `null` (clear) for optional fields.
+fn present<'de, T: Deserialize<'de>, D: Deserializer<'de>>(d: D) -> Result<Option<Option<T>>, D::Error> {
+    Option::<T>::deserialize(d).map(Some)
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PatchBody {
+    #[serde(default)]
+    title: Option<String>,
+    #[serde(default)]
+    level: Option<Level>,
+    #[serde(default, deserialize_with = "present")]
+    description: Option<Option<String>>,
+    #[serde(default, deserialize_with = "present")]
+    product_track: Option<Option<String>>,
+    #[serde(default, deserialize_with = "present")]
+    coordinator: Option<Option<String>>,
+    #[serde(default, deserialize_with = "present")]
+    report_owner: Option<Option<String>>,
+    #[serde(default)]
+    tags: Option<Vec<Tag>>,
+    #[serde(default)]
+    add_tags: Vec<Tag>,
+    #[serde(default)]
+    remove_tags: Vec<Tag>,
+    #[serde(default)]
+    private: Option<bool>,
+    #[serde(default)]
+    started_at: Option<DateTime<Utc>>,
+    #[serde(default)]
+    detected_at: Option<DateTime<Utc>>,
+    #[serde(default)]
+    author: Option<String>,
+}
+
+async fn patch(
+    State(state): State<ApiState>,
+    Path(id): Path<String>,
+    ApiJson(mut body): ApiJson<PatchBody>,
+) -> Result<Json<Value>, ApiError> {
+    let id = sev_id(&id)?;
+    let author = actor(body.author.take());
+    let patch = SevPatch {
+        title: body.title,
+        level: body.level,
+        description: body.description,
+        product_track: body.product_track,
+        tags: body.tags,
+        add_tags: body.add_tags,
+        remove_tags: body.remove_tags,
+        coordinator: body.coordinator,
+        report_owner: body.report_owner,
+        private: body.private,
+        started_at: body.started_at,
+        detected_at: body.detected_at,
+    };
+    if patch.is_empty() {
+        return Err(ApiError::bad_request(
+            "nothing to change: send one or more of title, level, description, product_track, coordinator, report_owner, tags, add_tags, remove_tags, private, started_at, detected_at",
+        ));
+    }
+    let sev = state.sevs.patch(id, patch, author).await?;
+    Ok(Json(sev_json(&sev)))
+}

@@ -1,0 +1,28 @@
+use crate::domain::{DomainError, SevId};
+use crate::store::{RepoError, StoreError};
+
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    #[error(transparent)]
+    Domain(#[from] DomainError),
+    #[error("{0} does not exist")]
+    NotFound(SevId),
+    /// Too many people changed the SEV at once; the request changed nothing and can be retried.
+    #[error("the SEV kept changing while this request tried to update it; nothing was changed, try again")]
+    Conflict,
+    #[error("this Idempotency-Key was already used for a different request; use a new key for a new SEV")]
+    IdempotencyMismatch,
+    #[error("storage is unavailable: {0}")]
+    Store(StoreError),
+}
+
+impl From<RepoError> for AppError {
+    fn from(e: RepoError) -> Self {
+        match e {
+            RepoError::NotFound(id) => AppError::NotFound(id),
+            RepoError::Conflict => AppError::Conflict,
+            RepoError::IdempotencyMismatch => AppError::IdempotencyMismatch,
+            RepoError::Store(s) => AppError::Store(s),
+        }
+    }
+}

@@ -1,0 +1,9 @@
+//! Application services: the one way every entry point (web, Slack, alerts) acts on SEVs.
+
+mod error;
+mod integrations;
+mod sevs;
+
+pub use error::AppError;
+pub use integrations::Integrations;
+pub use sevs::{FileRequest, ListFilter, SevDetail, SevService};

@@ -1,0 +1,231 @@
+use std::sync::Arc;
+
+use chrono::{DateTime, Duration, Utc};
+use serde::Serialize;
+
+use super::AppError;
+use crate::clock::Clock;
+use crate::domain::{Actor, DomainError, Entry, EntryId, EntryKind, Level, NewSev, Sev, SevId, SevPatch, Status};
+use crate::queue::{Relay, Task, TaskEnvelope};
+use crate::store::{FailedTask, NewSevRecord, RepoError, SevRepo};
+
+/// Optimistic writers retry when they lose a race; this many losses in a row is a 409.
+const UPDATE_ATTEMPTS: u32 = 100;
+/// When a list names no time range, it covers active SEVs and those started this recently.
+const DEFAULT_LIST_WINDOW: Duration = Duration::days(90);
+
+/// A request to file a SEV, as any entry point hands it over.
+#[derive(Debug, Clone)]
+pub struct FileRequest {
+    pub new: NewSev,
+    pub reporter: Actor,
+    /// Makes a retried request return the SEV the first one filed.
+    pub idempotency_key: Option<String>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct ListFilter {
+    pub statuses: Vec<Status>,
+    pub levels: Vec<Level>,
+    pub since: Option<DateTime<Utc>>,
+    pub until: Option<DateTime<Utc>>,
+}
+
+/// A SEV with everything its page shows.
+#[derive(Debug, Clone, Serialize)]
+pub struct SevDetail {
+    #[serde(flatten)]
+    pub sev: Sev,
+    pub timeline: Vec<Entry>,
+    pub failed_tasks: Vec<FailedTask>,
+}
+
+#[derive(Clone)]
+pub struct SevService {
+    repo: SevRepo,
+    relay: Relay,
+    clock: Arc<dyn Clock>,
+}
+
+fn fingerprint(new: &NewSev, reporter: &str) -> String {
+    format!(
+        "{:?}|{:?}|{:?}|{:?}|{:?}|{}|{}|{:?}|{:?}|{reporter}",
+        new.title,
+        new.level,
+        new.description,
+        new.product_track,
+        new.tags,
+        new.private,
+        new.drill,
+        new.started_at,
+        new.detected_at
+    )
+}
+
+/// Entries of one change share its time; their ids keep the order the change made them in,
+/// with a random part so that ids from concurrent writers never collide.
+fn entries_at(kinds: Vec<EntryKind>, author: &Actor, now: DateTime<Utc>) -> Vec<Entry> {
+    let base = u64::from(rand::random::<u32>()) << 8;
+    kinds
+        .into_iter()
+        .zip(base..)
+        .map(|(kind, nonce)| Entry {
+            id: EntryId::new(now, nonce),
+            at: now,
+            author: author.clone(),
+            kind,
+        })
+        .collect()
+}
+
+fn entry_tasks(id: SevId, entries: &[Entry], now: DateTime<Utc>) -> Vec<TaskEnvelope> {
+    entries
+        .iter()
+        .map(|e| {
+            TaskEnvelope::new(
+                Task::TimelineEntryAdded {
+                    sev: id,
+                    entry: e.id.clone(),
+                },
+                now,
+            )
+        })
+        .collect()
+}
+
+impl SevService {
+    pub fn new(repo: SevRepo, relay: Relay, clock: Arc<dyn Clock>) -> Self {
+        SevService { repo, relay, clock }
+    }
+
+    /// Starts the integrations' work now rather than at the next periodic relay. The change is
+    /// already committed with its tasks, so a queue outage here delays them and loses nothing.
+    async fn kick_relay(&self) {
+        if let Err(e) = self.relay.run().await {
+            tracing::warn!(error = %e, "tasks stay in the outbox until the next relay");
+        }
+    }
+
+    /// Files a SEV. Returns it and whether this call created it (false for an idempotent replay).
+    pub async fn file(&self, req: FileRequest) -> Result<(Sev, bool), AppError> {
+        let now = self.clock.now();
+        let print = fingerprint(&req.new, &req.reporter);
+        let (sev, filed) = Sev::file(SevId(0), req.new, req.reporter.clone(), now)?;
+        let reporter = req.reporter.clone();
+        let record = NewSevRecord {
+            sev,
+            entries: Box::new(move |_| entries_at(vec![filed.clone()], &reporter, now)),
+            tasks: Box::new(move |id| vec![TaskEnvelope::new(Task::SevFiled { sev: id }, now)]),
+            idempotency: req.idempotency_key.as_deref().map(|k| ("sev", k, print)),
+        };
+        let created = self.repo.create(record).await?;
+        if created.new {
+            tracing::info!(sev = %created.sev.id, level = %created.sev.level, "SEV filed");
+            self.kick_relay().await;
+        }
+        Ok((created.sev, created.new))
+    }
+
+    pub async fn get(&self, id: SevId) -> Result<SevDetail, AppError> {
+        let stored = self.repo.load(id).await?;
+        let timeline = self.repo.timeline(id).await?;
+        let failed_tasks = self.repo.failed_tasks(id).await?;
+        Ok(SevDetail {
+            sev: stored.sev,
+            timeline,
+            failed_tasks,
+        })
+    }
+
+    pub async fn post_update(&self, id: SevId, text: &str, author: Actor) -> Result<Sev, AppError> {
+        self.mutate(id, author, |sev, _| Ok(vec![sev.update(text)?])).await
+    }
+
+    pub async fn change_level(&self, id: SevId, level: Level, author: Actor) -> Result<Sev, AppError> {
+        self.mutate(id, author, |sev, _| Ok(vec![sev.change_level(level)?]))
+            .await
+    }
+
+    pub async fn set_status(
+        &self,
+        id: SevId,
+        status: Status,
+        reason: Option<String>,
+        author: Actor,
+    ) -> Result<Sev, AppError> {
+        self.mutate(id, author, |sev, now| {
+            Ok(vec![sev.move_to(status, reason.clone(), now)?])
+        })
+        .await
+    }
+
+    /// Changes fields and tags. A patch that changes nothing writes nothing.
+    pub async fn patch(&self, id: SevId, patch: SevPatch, author: Actor) -> Result<Sev, AppError> {
+        self.mutate(id, author, |sev, _| sev.apply(patch.clone())).await
+    }
+
+    /// Reads, changes and writes a SEV under optimistic concurrency, retrying on lost races so
+    /// that concurrent changes all land, each judged against the SEV as it then is.
+    async fn mutate<F>(&self, id: SevId, author: Actor, change: F) -> Result<Sev, AppError>
+    where
+        F: Fn(&mut Sev, DateTime<Utc>) -> Result<Vec<EntryKind>, DomainError>,
+    {
+        for attempt in 0..UPDATE_ATTEMPTS {
+            let stored = self.repo.load(id).await?;
+            let mut sev = stored.sev;
+            let now = self.clock.now();
+            let kinds = change(&mut sev, now)?;
+            if kinds.is_empty() {
+                return Ok(sev);
+            }
+            let entries = entries_at(kinds, &author, now);
+            let tasks = entry_tasks(id, &entries, now);
+            match self.repo.save(&sev, stored.version, &entries, &tasks).await {
+                Ok(()) => {
+                    self.kick_relay().await;
+                    return Ok(sev);
+                }
+                Err(RepoError::Conflict) => crate::store::backoff(attempt).await,
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Err(AppError::Conflict)
+    }
+
+    /// Lists SEVs: the active ones first (worst level, then newest), then the rest newest first.
+    /// With no time range, the list covers every active SEV and those started in the last 90 days.
+    pub async fn list(&self, filter: &ListFilter) -> Result<Vec<Sev>, AppError> {
+        let ranged = filter.since.is_some() || filter.until.is_some();
+        let until = filter.until.unwrap_or_else(|| self.clock.now() + Duration::seconds(1));
+        let since = filter.since.unwrap_or(until - DEFAULT_LIST_WINDOW);
+        let mut sevs = self.repo.started_between(since, until).await?;
+        if !ranged {
+            let known: std::collections::HashSet<SevId> = sevs.iter().map(|s| s.id).collect();
+            let older_active: Vec<Sev> = self
+                .repo
+                .active()
+                .await?
+                .into_iter()
+                .filter(|s| !known.contains(&s.id))
+                .collect();
+            sevs.extend(older_active);
+        }
+        sevs.retain(|s| {
+            (filter.statuses.is_empty() || filter.statuses.contains(&s.status))
+                && (filter.levels.is_empty() || filter.levels.contains(&s.level))
+        });
+        sevs.sort_by(|a, b| {
+            b.status
+                .is_active()
+                .cmp(&a.status.is_active())
+                .then(if a.status.is_active() {
+                    a.level.cmp(&b.level)
+                } else {
+                    std::cmp::Ordering::Equal
+                })
+                .then(b.declared_at.cmp(&a.declared_at))
+                .then(b.id.cmp(&a.id))
+        });
+        Ok(sevs)
+    }
+}

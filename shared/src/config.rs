@@ -1,0 +1,124 @@
+//! Configuration from the environment. Every variable is documented in the README; the defaults
+//! make `make run` work with nothing set.
+
+use std::net::IpAddr;
+use std::path::PathBuf;
+
+#[derive(Debug, thiserror::Error)]
+#[error("{name}={value:?} is not valid: {reason}")]
+pub struct ConfigError {
+    name: &'static str,
+    value: String,
+    reason: String,
+}
+
+/// Which third-party integrations are switched on, judged from the variables that enable them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Integrations {
+    pub slack: bool,
+    pub pager: bool,
+    pub alerts: bool,
+}
+
+impl Integrations {
+    /// One line per integration for the start-up log: on, or off and how to switch it on.
+    pub fn describe(&self) -> Vec<String> {
+        let line = |on: bool, name: &str, how: &str| {
+            if on {
+                format!("{name}: on")
+            } else {
+                format!("{name}: off (set {how})")
+            }
+        };
+        vec![
+            line(self.slack, "slack", "SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET"),
+            line(self.pager, "paging", "SEVTOOL_TEAMS to a team catalog"),
+            line(self.alerts, "alert webhooks", "ALERT_WEBHOOK_TOKEN"),
+        ]
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// `SEVTOOL_HOST`: the address `sevtool` binds. Loopback by default: the local server is open.
+    pub host: IpAddr,
+    /// `PORT`.
+    pub port: u16,
+    /// `SEVTOOL_DATA_DIR`: where the embedded store keeps its file.
+    pub data_dir: PathBuf,
+    /// `SEVTOOL_TABLE`: the DynamoDB table, on AWS.
+    pub table: String,
+    /// `SEVTOOL_TASK_QUEUE_URL`: the SQS queue for integration tasks, on AWS.
+    pub task_queue_url: Option<String>,
+    pub integrations: Integrations,
+}
+
+impl Config {
+    pub fn from_env() -> Result<Config, ConfigError> {
+        Config::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Config, ConfigError> {
+        let set = |name: &str| get(name).filter(|v| !v.trim().is_empty());
+        let parsed = |name: &'static str, default: &str| -> Result<String, ConfigError> {
+            Ok(set(name).unwrap_or_else(|| default.to_owned()))
+        };
+        let host_raw = parsed("SEVTOOL_HOST", "127.0.0.1")?;
+        let host = host_raw.parse().map_err(|e: std::net::AddrParseError| ConfigError {
+            name: "SEVTOOL_HOST",
+            value: host_raw.clone(),
+            reason: e.to_string(),
+        })?;
+        let port_raw = parsed("PORT", "3000")?;
+        let port = port_raw.parse().map_err(|e: std::num::ParseIntError| ConfigError {
+            name: "PORT",
+            value: port_raw.clone(),
+            reason: format!("{e}; use a port number such as 3000, or 0 for any free port"),
+        })?;
+        Ok(Config {
+            host,
+            port,
+            data_dir: PathBuf::from(parsed("SEVTOOL_DATA_DIR", ".sevtool")?),
+            table: parsed("SEVTOOL_TABLE", "sevtool")?,
+            task_queue_url: set("SEVTOOL_TASK_QUEUE_URL"),
+            integrations: Integrations {
+                slack: set("SLACK_BOT_TOKEN").is_some() && set("SLACK_SIGNING_SECRET").is_some(),
+                pager: set("SEVTOOL_TEAMS").is_some(),
+                alerts: set("ALERT_WEBHOOK_TOKEN").is_some(),
+            },
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn config(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        let map: HashMap<String, String> = vars.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        Config::from_lookup(|k| map.get(k).cloned())
+    }
+
+    #[test]
+    fn defaults_serve_loopback_on_3000_with_integrations_off() {
+        let c = config(&[]).unwrap();
+        assert_eq!((c.host.to_string(), c.port), ("127.0.0.1".into(), 3000));
+        assert_eq!(c.data_dir, PathBuf::from(".sevtool"));
+        assert!(c.integrations.describe().iter().all(|l| l.contains("off")));
+    }
+
+    #[test]
+    fn slack_needs_both_secrets() {
+        assert!(!config(&[("SLACK_BOT_TOKEN", "xoxb-1")]).unwrap().integrations.slack);
+        let c = config(&[("SLACK_BOT_TOKEN", "xoxb-1"), ("SLACK_SIGNING_SECRET", "s")]).unwrap();
+        assert_eq!(c.integrations.describe()[0], "slack: on");
+    }
+
+    #[test]
+    fn bad_values_name_the_variable() {
+        let err = config(&[("PORT", "eighty")]).unwrap_err().to_string();
+        assert!(err.starts_with("PORT=\"eighty\""), "{err}");
+        assert!(config(&[("SEVTOOL_HOST", "localhost:1")]).is_err());
+    }
+}

@@ -1,0 +1,19 @@
+//! The SEV domain: pure rules, no I/O. Everything here is unit-tested rule by rule.
+
+mod error;
+mod level;
+mod sev;
+mod status;
+mod tag;
+mod timeline;
+
+pub use error::DomainError;
+pub use level::Level;
+pub use sev::{NewSev, Sev, SevId, SevPatch};
+pub use status::Status;
+pub use tag::Tag;
+pub use timeline::{Entry, EntryId, EntryKind};
+
+/// Who did something: a Slack user id, a web user, an alert source. Kept as an opaque string so
+/// every entry point can name its people its own way (`U024BE7LH`, `web:alice`, `alertmanager`).
+pub type Actor = String;

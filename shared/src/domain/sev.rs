@@ -1,0 +1,620 @@
+use std::collections::BTreeSet;
+use std::fmt;
+use std::str::FromStr;
+
+use chrono::{DateTime, Duration, Utc};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+use super::{Actor, DomainError, EntryKind, Level, Status, Tag};
+
+/// The human number of a SEV, shown as `SEV-<n>`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct SevId(pub u64);
+
+impl fmt::Display for SevId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "SEV-{}", self.0)
+    }
+}
+
+impl FromStr for SevId {
+    type Err = DomainError;
+
+    /// Accepts `SEV-42`, `sev-42` and `42`.
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let t = s.trim();
+        let digits = t
+            .get(..4)
+            .filter(|p| p.eq_ignore_ascii_case("sev-"))
+            .map_or(t, |_| &t[4..]);
+        digits
+            .parse::<u64>()
+            .ok()
+            .filter(|n| *n > 0 && digits.bytes().all(|b| b.is_ascii_digit()))
+            .map(SevId)
+            .ok_or_else(|| DomainError::invalid("id", format!("`{t}` is not a SEV id; ids look like SEV-42")))
+    }
+}
+
+impl Serialize for SevId {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for SevId {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        String::deserialize(d)?.parse().map_err(serde::de::Error::custom)
+    }
+}
+
+pub const MAX_TITLE: usize = 200;
+pub const MAX_TEXT: usize = 20_000;
+
+/// What a person gives when filing: deliberately little, the rest is filled in later.
+#[derive(Debug, Clone, Default)]
+pub struct NewSev {
+    pub title: String,
+    pub level: Option<Level>,
+    pub description: Option<String>,
+    pub product_track: Option<String>,
+    pub tags: Vec<Tag>,
+    pub private: bool,
+    pub drill: bool,
+    pub started_at: Option<DateTime<Utc>>,
+    pub detected_at: Option<DateTime<Utc>>,
+}
+
+/// A change to a SEV's descriptive fields. `None` leaves a field alone; `Some(None)` clears it.
+#[derive(Debug, Clone, Default)]
+pub struct SevPatch {
+    pub title: Option<String>,
+    pub level: Option<Level>,
+    pub description: Option<Option<String>>,
+    pub product_track: Option<Option<String>>,
+    pub tags: Option<Vec<Tag>>,
+    pub add_tags: Vec<Tag>,
+    pub remove_tags: Vec<Tag>,
+    pub coordinator: Option<Option<Actor>>,
+    pub report_owner: Option<Option<Actor>>,
+    pub private: Option<bool>,
+    pub started_at: Option<DateTime<Utc>>,
+    pub detected_at: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Sev {
+    pub id: SevId,
+    pub title: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    pub level: Level,
+    pub status: Status,
+    pub reporter: Actor,
+    #[serde(default)]
+    pub coordinator: Option<Actor>,
+    #[serde(default)]
+    pub report_owner: Option<Actor>,
+    #[serde(default)]
+    pub product_track: Option<String>,
+    #[serde(default)]
+    pub tags: BTreeSet<Tag>,
+    #[serde(default)]
+    pub private: bool,
+    #[serde(default)]
+    pub drill: bool,
+    pub started_at: DateTime<Utc>,
+    pub detected_at: DateTime<Utc>,
+    pub declared_at: DateTime<Utc>,
+    #[serde(default)]
+    pub mitigated_at: Option<DateTime<Utc>>,
+    #[serde(default)]
+    pub resolved_at: Option<DateTime<Utc>>,
+    #[serde(default)]
+    pub closed_at: Option<DateTime<Utc>>,
+    /// Why it was resolved, when that needs saying (a false alarm, a duplicate).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resolution: Option<String>,
+}
+
+fn clean_title(raw: &str) -> Result<String, DomainError> {
+    let title = raw.split_whitespace().collect::<Vec<_>>().join(" ");
+    if title.is_empty() {
+        return Err(DomainError::invalid(
+            "title",
+            "is required; say in a few words what is broken",
+        ));
+    }
+    if title.chars().count() > MAX_TITLE {
+        return Err(DomainError::invalid(
+            "title",
+            format!("is longer than {MAX_TITLE} characters; put the rest in the description"),
+        ));
+    }
+    Ok(title)
+}
+
+fn clean_text(field: &'static str, raw: &str) -> Result<Option<String>, DomainError> {
+    let text = raw.trim();
+    if text.chars().count() > MAX_TEXT {
+        return Err(DomainError::invalid(
+            field,
+            format!("is longer than {MAX_TEXT} characters"),
+        ));
+    }
+    Ok((!text.is_empty()).then(|| text.to_owned()))
+}
+
+fn clean_name(field: &'static str, raw: &str) -> Result<Option<String>, DomainError> {
+    let name = raw.trim();
+    if name.chars().count() > 100 {
+        return Err(DomainError::invalid(field, "is longer than 100 characters"));
+    }
+    Ok((!name.is_empty()).then(|| name.to_owned()))
+}
+
+/// Checks that the incident started before it was noticed, and was noticed before it was declared.
+fn check_times(started: DateTime<Utc>, detected: DateTime<Utc>, declared: DateTime<Utc>) -> Result<(), DomainError> {
+    if started > detected {
+        return Err(DomainError::invalid(
+            "started_at",
+            "is after detected_at; an incident is detected after it starts",
+        ));
+    }
+    if detected > declared {
+        return Err(DomainError::invalid(
+            "detected_at",
+            "is after the SEV was declared; set it to when someone first noticed",
+        ));
+    }
+    Ok(())
+}
+
+impl SevPatch {
+    pub fn is_empty(&self) -> bool {
+        self.title.is_none()
+            && self.level.is_none()
+            && self.description.is_none()
+            && self.product_track.is_none()
+            && self.tags.is_none()
+            && self.add_tags.is_empty()
+            && self.remove_tags.is_empty()
+            && self.coordinator.is_none()
+            && self.report_owner.is_none()
+            && self.private.is_none()
+            && self.started_at.is_none()
+            && self.detected_at.is_none()
+    }
+}
+
+impl Sev {
+    /// Files a SEV: validates what the reporter gave and fills the rest with defaults. The level
+    /// defaults to SEV2: filing fast matters more than grading right, and it can be changed.
+    pub fn file(id: SevId, new: NewSev, reporter: Actor, now: DateTime<Utc>) -> Result<(Sev, EntryKind), DomainError> {
+        let title = clean_title(&new.title)?;
+        let description = match new.description.as_deref() {
+            Some(d) => clean_text("description", d)?,
+            None => None,
+        };
+        let product_track = match new.product_track.as_deref() {
+            Some(p) => clean_name("product_track", p)?,
+            None => None,
+        };
+        let detected_at = new.detected_at.unwrap_or(now);
+        let started_at = new.started_at.unwrap_or(detected_at);
+        check_times(started_at, detected_at, now)?;
+        let level = new.level.unwrap_or(Level::Sev2);
+        let sev = Sev {
+            id,
+            title,
+            description,
+            level,
+            status: Status::Open,
+            reporter,
+            coordinator: None,
+            report_owner: None,
+            product_track,
+            tags: new.tags.into_iter().collect(),
+            private: new.private,
+            drill: new.drill,
+            started_at,
+            detected_at,
+            declared_at: now,
+            mitigated_at: None,
+            resolved_at: None,
+            closed_at: None,
+            resolution: None,
+        };
+        Ok((sev, EntryKind::Filed { level }))
+    }
+
+    /// Time from the start of the incident until someone noticed it.
+    pub fn time_to_detect(&self) -> Duration {
+        self.detected_at - self.started_at
+    }
+
+    /// Time from the start of the incident until it was mitigated (or resolved, if mitigation
+    /// was skipped). `None` while neither has happened.
+    pub fn time_to_mitigate(&self) -> Option<Duration> {
+        self.mitigated_at.or(self.resolved_at).map(|t| t - self.started_at)
+    }
+
+    /// Time from the start of the incident until it was resolved.
+    pub fn time_to_resolve(&self) -> Option<Duration> {
+        self.resolved_at.map(|t| t - self.started_at)
+    }
+
+    /// Moves the SEV to `to`, stamping the time. Reopening clears the later timestamps so the
+    /// derived durations describe the final resolution, while the timeline keeps every move.
+    pub fn move_to(
+        &mut self,
+        to: Status,
+        reason: Option<String>,
+        now: DateTime<Utc>,
+    ) -> Result<EntryKind, DomainError> {
+        self.status.check_move(to)?;
+        let reason = match reason.as_deref() {
+            Some(r) => clean_text("reason", r)?,
+            None => None,
+        };
+        let from = self.status;
+        match to {
+            Status::Open => {
+                self.mitigated_at = None;
+                self.resolved_at = None;
+                self.resolution = None;
+            }
+            Status::Mitigated => self.mitigated_at = Some(now),
+            Status::Resolved => {
+                self.resolved_at = Some(now);
+                self.resolution = reason.clone();
+            }
+            Status::Closed => self.closed_at = Some(now),
+        }
+        self.status = to;
+        Ok(EntryKind::StatusChanged { from, to, reason })
+    }
+
+    pub fn change_level(&mut self, to: Level) -> Result<EntryKind, DomainError> {
+        if self.level == to {
+            return Err(DomainError::AlreadyAtLevel(to));
+        }
+        let from = std::mem::replace(&mut self.level, to);
+        Ok(EntryKind::LevelChanged { from, to })
+    }
+
+    /// Checks an update's text; updates change nothing on the SEV itself but its timeline.
+    pub fn update(&self, text: &str) -> Result<EntryKind, DomainError> {
+        if self.status == Status::Closed {
+            return Err(DomainError::Closed);
+        }
+        match clean_text("text", text)? {
+            Some(text) => Ok(EntryKind::Update { text }),
+            None => Err(DomainError::invalid("text", "is required; say what changed")),
+        }
+    }
+
+    /// Applies a patch and returns one timeline entry per field that really changed. The level is
+    /// changed through [`Sev::change_level`] so it reads the same on the timeline however it was set.
+    pub fn apply(&mut self, patch: SevPatch) -> Result<Vec<EntryKind>, DomainError> {
+        let mut next = self.clone();
+        let mut entries = Vec::new();
+        let mut field = |name: &str, value: String| {
+            entries.push(EntryKind::FieldChanged {
+                field: name.to_owned(),
+                value,
+            })
+        };
+        if let Some(t) = patch.title {
+            let t = clean_title(&t)?;
+            if t != next.title {
+                field("title", t.clone());
+                next.title = t;
+            }
+        }
+        if let Some(d) = patch.description {
+            let d = match d.as_deref() {
+                Some(d) => clean_text("description", d)?,
+                None => None,
+            };
+            if d != next.description {
+                // The description can be long and private-ish; the timeline notes the edit only.
+                field(
+                    "description",
+                    if d.is_some() { "(edited)".into() } else { String::new() },
+                );
+                next.description = d;
+            }
+        }
+        for (name, patch_value, slot) in [
+            ("product_track", patch.product_track, &mut next.product_track),
+            ("coordinator", patch.coordinator, &mut next.coordinator),
+            ("report_owner", patch.report_owner, &mut next.report_owner),
+        ] {
+            if let Some(v) = patch_value {
+                let v = match v.as_deref() {
+                    Some(v) => clean_name(name, v)?,
+                    None => None,
+                };
+                if v != *slot {
+                    field(name, v.clone().unwrap_or_default());
+                    *slot = v;
+                }
+            }
+        }
+        let mut tags = patch
+            .tags
+            .map_or_else(|| next.tags.clone(), |t| t.into_iter().collect());
+        tags.extend(patch.add_tags);
+        for t in &patch.remove_tags {
+            tags.remove(t);
+        }
+        if tags != next.tags {
+            field("tags", tags.iter().map(Tag::as_str).collect::<Vec<_>>().join(", "));
+            next.tags = tags;
+        }
+        if let Some(p) = patch.private.filter(|p| *p != next.private) {
+            field("private", p.to_string());
+            next.private = p;
+        }
+        let started = patch.started_at.unwrap_or(next.started_at);
+        let detected = patch.detected_at.unwrap_or(next.detected_at);
+        check_times(started, detected, next.declared_at)?;
+        if started != next.started_at {
+            field("started_at", started.to_rfc3339());
+            next.started_at = started;
+        }
+        if detected != next.detected_at {
+            field("detected_at", detected.to_rfc3339());
+            next.detected_at = detected;
+        }
+        if let Some(level) = patch.level.filter(|l| *l != next.level) {
+            entries.push(next.change_level(level)?);
+        }
+        *self = next;
+        Ok(entries)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    fn t(h: u32, m: u32) -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2026, 7, 14, h, m, 0).unwrap()
+    }
+
+    fn filed() -> Sev {
+        let new = NewSev {
+            title: "  Checkout   returns 5xx ".into(),
+            level: Some(Level::Sev1),
+            started_at: Some(t(9, 0)),
+            detected_at: Some(t(9, 10)),
+            ..NewSev::default()
+        };
+        Sev::file(SevId(7), new, "U1".into(), t(9, 15)).unwrap().0
+    }
+
+    #[test]
+    fn ids_print_and_parse_as_sev_dash_n() {
+        assert_eq!(SevId(42).to_string(), "SEV-42");
+        assert_eq!("sev-42".parse::<SevId>(), Ok(SevId(42)));
+        assert_eq!("42".parse::<SevId>(), Ok(SevId(42)));
+        for bad in ["SEV-", "SEV-0", "SEV-+4", "SEV-4x", "x"] {
+            assert!(bad.parse::<SevId>().is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn filing_normalises_the_title_and_opens_the_sev() {
+        let sev = filed();
+        assert_eq!(sev.title, "Checkout returns 5xx");
+        assert_eq!(sev.status, Status::Open);
+        assert_eq!(sev.declared_at, t(9, 15));
+    }
+
+    #[test]
+    fn filing_needs_only_a_title() {
+        let (sev, entry) = Sev::file(
+            SevId(1),
+            NewSev {
+                title: "x".into(),
+                ..NewSev::default()
+            },
+            "U1".into(),
+            t(9, 0),
+        )
+        .unwrap();
+        assert_eq!(sev.level, Level::Sev2);
+        assert_eq!((sev.started_at, sev.detected_at), (t(9, 0), t(9, 0)));
+        assert_eq!(entry, EntryKind::Filed { level: Level::Sev2 });
+    }
+
+    #[test]
+    fn filing_rejects_an_empty_or_huge_title() {
+        for title in ["   ".to_owned(), "x".repeat(MAX_TITLE + 1)] {
+            let err = Sev::file(
+                SevId(1),
+                NewSev {
+                    title,
+                    ..NewSev::default()
+                },
+                "U1".into(),
+                t(9, 0),
+            )
+            .unwrap_err();
+            assert!(matches!(err, DomainError::Invalid { field: "title", .. }));
+        }
+    }
+
+    #[test]
+    fn filing_rejects_times_out_of_order() {
+        let new = NewSev {
+            title: "x".into(),
+            started_at: Some(t(10, 0)),
+            detected_at: Some(t(9, 0)),
+            ..NewSev::default()
+        };
+        assert!(matches!(
+            Sev::file(SevId(1), new, "U1".into(), t(11, 0)),
+            Err(DomainError::Invalid {
+                field: "started_at",
+                ..
+            })
+        ));
+        let new = NewSev {
+            title: "x".into(),
+            detected_at: Some(t(12, 0)),
+            ..NewSev::default()
+        };
+        assert!(matches!(
+            Sev::file(SevId(1), new, "U1".into(), t(11, 0)),
+            Err(DomainError::Invalid {
+                field: "detected_at",
+                ..
+            })
+        ));
+    }
+
+    #[test]
+    fn durations_are_derived_from_timestamps() {
+        let mut sev = filed();
+        assert_eq!(sev.time_to_detect(), Duration::minutes(10));
+        assert_eq!(sev.time_to_resolve(), None);
+        sev.move_to(Status::Resolved, None, t(10, 0)).unwrap();
+        assert_eq!(sev.time_to_resolve(), Some(Duration::minutes(60)));
+        assert_eq!(
+            sev.time_to_mitigate(),
+            Some(Duration::minutes(60)),
+            "skipped mitigation counts as resolution"
+        );
+    }
+
+    #[test]
+    fn a_false_alarm_is_resolved_with_a_reason_then_closed() {
+        let mut sev = filed();
+        assert!(sev.move_to(Status::Closed, None, t(9, 20)).is_err());
+        let entry = sev
+            .move_to(Status::Resolved, Some("false alarm".into()), t(9, 20))
+            .unwrap();
+        assert_eq!(
+            entry,
+            EntryKind::StatusChanged {
+                from: Status::Open,
+                to: Status::Resolved,
+                reason: Some("false alarm".into())
+            }
+        );
+        assert_eq!(sev.resolution.as_deref(), Some("false alarm"));
+        sev.move_to(Status::Closed, None, t(9, 30)).unwrap();
+        assert_eq!(sev.closed_at, Some(t(9, 30)));
+    }
+
+    #[test]
+    fn reopening_clears_the_later_timestamps() {
+        let mut sev = filed();
+        sev.move_to(Status::Mitigated, None, t(9, 30)).unwrap();
+        sev.move_to(Status::Open, None, t(9, 40)).unwrap();
+        assert_eq!((sev.mitigated_at, sev.resolved_at), (None, None));
+        sev.move_to(Status::Mitigated, None, t(9, 50)).unwrap();
+        assert_eq!(sev.time_to_mitigate(), Some(Duration::minutes(50)));
+    }
+
+    #[test]
+    fn level_changes_are_recorded_and_no_ops_reported() {
+        let mut sev = filed();
+        assert_eq!(
+            sev.change_level(Level::Sev0),
+            Ok(EntryKind::LevelChanged {
+                from: Level::Sev1,
+                to: Level::Sev0
+            })
+        );
+        assert_eq!(
+            sev.change_level(Level::Sev0),
+            Err(DomainError::AlreadyAtLevel(Level::Sev0))
+        );
+    }
+
+    #[test]
+    fn updates_need_text_and_an_unclosed_sev() {
+        let mut sev = filed();
+        assert!(matches!(
+            sev.update("  "),
+            Err(DomainError::Invalid { field: "text", .. })
+        ));
+        assert_eq!(
+            sev.update(" rolled back "),
+            Ok(EntryKind::Update {
+                text: "rolled back".into()
+            })
+        );
+        sev.move_to(Status::Resolved, None, t(10, 0)).unwrap();
+        sev.move_to(Status::Closed, None, t(10, 0)).unwrap();
+        assert_eq!(sev.update("late note"), Err(DomainError::Closed));
+    }
+
+    #[test]
+    fn patch_records_only_real_changes() {
+        let mut sev = filed();
+        let tag: Tag = "system/payments".parse().unwrap();
+        let entries = sev
+            .apply(SevPatch {
+                title: Some("Checkout returns 5xx".into()),
+                product_track: Some(Some("payments".into())),
+                add_tags: vec![tag.clone()],
+                level: Some(Level::Sev0),
+                ..SevPatch::default()
+            })
+            .unwrap();
+        assert_eq!(entries.len(), 3, "{entries:?}");
+        assert_eq!(sev.product_track.as_deref(), Some("payments"));
+        assert!(sev.tags.contains(&tag));
+        assert_eq!(sev.level, Level::Sev0);
+        let again = sev
+            .apply(SevPatch {
+                product_track: Some(Some("payments".into())),
+                ..SevPatch::default()
+            })
+            .unwrap();
+        assert!(again.is_empty());
+    }
+
+    #[test]
+    fn a_rejected_patch_changes_nothing() {
+        let mut sev = filed();
+        let before = sev.clone();
+        let err = sev.apply(SevPatch {
+            title: Some("new".into()),
+            detected_at: Some(t(8, 0)),
+            ..SevPatch::default()
+        });
+        assert!(err.is_err());
+        assert_eq!(sev, before);
+    }
+
+    #[test]
+    fn clearing_a_field_is_recorded() {
+        let mut sev = filed();
+        sev.apply(SevPatch {
+            coordinator: Some(Some("U2".into())),
+            ..SevPatch::default()
+        })
+        .unwrap();
+        let entries = sev
+            .apply(SevPatch {
+                coordinator: Some(None),
+                ..SevPatch::default()
+            })
+            .unwrap();
+        assert_eq!(
+            entries,
+            [EntryKind::FieldChanged {
+                field: "coordinator".into(),
+                value: String::new()
+            }]
+        );
+        assert_eq!(sev.coordinator, None);
+    }
+}

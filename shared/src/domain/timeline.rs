@@ -1,0 +1,112 @@
+use std::fmt;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use super::{Actor, Level, Status};
+
+/// A timeline entry's id: its time in microseconds then a random suffix, so ids sort in time
+/// order and two entries written in the same microsecond by different writers never collide.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct EntryId(String);
+
+impl EntryId {
+    pub fn new(at: DateTime<Utc>, nonce: u64) -> Self {
+        EntryId(format!("{:016}-{nonce:016x}", at.timestamp_micros().max(0)))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for EntryId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// What happened. The timeline is append-only: entries are written once and never edited.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum EntryKind {
+    Filed {
+        level: Level,
+    },
+    Update {
+        text: String,
+    },
+    LevelChanged {
+        from: Level,
+        to: Level,
+    },
+    StatusChanged {
+        from: Status,
+        to: Status,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        reason: Option<String>,
+    },
+    FieldChanged {
+        field: String,
+        value: String,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Entry {
+    pub id: EntryId,
+    pub at: DateTime<Utc>,
+    pub author: Actor,
+    #[serde(flatten)]
+    pub kind: EntryKind,
+}
+
+impl Entry {
+    /// One line a person reads in a timeline or a Slack cross-post.
+    pub fn summary(&self) -> String {
+        match &self.kind {
+            EntryKind::Filed { level } => format!("Filed as {level}"),
+            EntryKind::Update { text } => text.clone(),
+            EntryKind::LevelChanged { from, to } => format!("Level changed from {from} to {to}"),
+            EntryKind::StatusChanged { from, to, reason } => match reason {
+                Some(r) => format!("Status changed from {from} to {to}: {r}"),
+                None => format!("Status changed from {from} to {to}"),
+            },
+            EntryKind::FieldChanged { field, value } if value.is_empty() => format!("Cleared {field}"),
+            EntryKind::FieldChanged { field, value } => format!("Set {field} to {value}"),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    #[test]
+    fn ids_sort_in_time_order() {
+        let t0 = Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap();
+        let t1 = t0 + chrono::Duration::microseconds(1);
+        assert!(EntryId::new(t0, u64::MAX) < EntryId::new(t1, 0));
+    }
+
+    #[test]
+    fn serialises_kind_inline_for_the_api() {
+        let e = Entry {
+            id: EntryId::new(Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap(), 1),
+            at: Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap(),
+            author: "U1".into(),
+            kind: EntryKind::StatusChanged {
+                from: Status::Open,
+                to: Status::Resolved,
+                reason: Some("false alarm".into()),
+            },
+        };
+        let json = serde_json::to_value(&e).unwrap();
+        assert_eq!(json["kind"], "status_changed");
+        assert_eq!(json["to"], "resolved");
+        assert_eq!(serde_json::from_value::<Entry>(json).unwrap(), e);
+        assert_eq!(e.summary(), "Status changed from open to resolved: false alarm");
+    }
+}

@@ -1,0 +1,13 @@
+//! sevtool's library: the SEV domain, the application services every entry point calls, and the
+//! adapters behind small ports (storage, queue), plus the HTTP routes shared by Lambda and `sevtool`.
+
+pub mod api;
+pub mod app;
+mod aws_error;
+pub mod clock;
+pub mod config;
+pub mod domain;
+pub mod queue;
+pub mod store;
+pub mod telemetry;
+pub mod wiring;

@@ -1,0 +1,79 @@
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::domain::{EntryId, SevId};
+
+/// The current envelope version. A consumer refuses envelopes from a newer producer rather than
+/// guess at them; they wait in the queue (and then its dead-letter queue) until it is upgraded.
+pub const TASK_VERSION: u32 = 1;
+
+/// Work for the integrations, named by what happened rather than by what to do about it, so
+/// each integration decides its own steps (Slack announces, a pager pages).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Task {
+    SevFiled { sev: SevId },
+    TimelineEntryAdded { sev: SevId, entry: EntryId },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TaskEnvelope {
+    pub v: u32,
+    /// Unique per task; a redelivered or re-sent task carries the same key.
+    pub key: String,
+    pub created_at: DateTime<Utc>,
+    pub task: Task,
+}
+
+impl TaskEnvelope {
+    pub fn new(task: Task, created_at: DateTime<Utc>) -> Self {
+        let key = match &task {
+            Task::SevFiled { sev } => format!("sev-filed:{sev}"),
+            Task::TimelineEntryAdded { sev, entry } => format!("entry:{sev}:{entry}"),
+        };
+        TaskEnvelope {
+            v: TASK_VERSION,
+            key,
+            created_at,
+            task,
+        }
+    }
+
+    pub fn to_json(&self) -> String {
+        serde_json::to_string(self).unwrap_or_else(|e| unreachable!("a task always serialises: {e}"))
+    }
+
+    pub fn sev(&self) -> SevId {
+        match &self.task {
+            Task::SevFiled { sev } | Task::TimelineEntryAdded { sev, .. } => *sev,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_are_stable_per_task_so_redeliveries_deduplicate() {
+        let at = Utc::now();
+        let a = TaskEnvelope::new(Task::SevFiled { sev: SevId(3) }, at);
+        let b = TaskEnvelope::new(Task::SevFiled { sev: SevId(3) }, at + chrono::Duration::seconds(5));
+        assert_eq!(a.key, b.key);
+        assert_eq!(a.key, "sev-filed:SEV-3");
+    }
+
+    #[test]
+    fn round_trips_through_json() {
+        let t = TaskEnvelope::new(
+            Task::TimelineEntryAdded {
+                sev: SevId(3),
+                entry: EntryId::new(Utc::now(), 9),
+            },
+            Utc::now(),
+        );
+        let json = t.to_json();
+        assert!(json.contains("\"type\":\"timeline_entry_added\""), "{json}");
+        assert_eq!(serde_json::from_str::<TaskEnvelope>(&json).unwrap(), t);
+    }
+}

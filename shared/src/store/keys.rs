@@ -1,0 +1,108 @@
+//! The single-table design: every access pattern the product needs, as keys in one table.
+//!
+//! | what                       | pk                        | sk                    | gsi1 (pk / sk)              | gsi2 (pk / sk)                     |
+//! |----------------------------|---------------------------|-----------------------|-----------------------------|------------------------------------|
+//! | SEV by number              | `SEV#<n>`                 | `SEV`                 | `ACTIVE` / `<declared>#<n>` while open or mitigated | `MONTH#<yyyy-mm>` / `<started>#<n>` |
+//! | timeline of a SEV          | `SEV#<n>`                 | `TL#<entry id>`       |                             |                                    |
+//! | SEV number counter         | `COUNTER`                 | `SEV`                 |                             |                                    |
+//! | idempotency key (TTL 24 h) | `IDEM#<scope>#<key>`      | `IDEM`                |                             |                                    |
+//! | task outbox                | `OUTBOX`                  | `<created>#<task key>`|                             |                                    |
+//! | task handled/claimed (TTL) | `TASK#<task key>`         | `TASK`                |                             |                                    |
+//! | task failed for good       | `SEV#<n>`                 | `FAILED#<task key>`   |                             |                                    |
+//! | Slack channel -> SEV       | `CHANNEL#<channel id>`    | `CHANNEL`             |                             |                                    |
+//! | alert group -> open SEV    | `ALERTGROUP#<source>#<k>` | `ALERTGROUP`          |                             |                                    |
+//! | SCA of a SEV               | `SEV#<n>`                 | `SCA#<id>`            | `OWNER#<owner>` / `<due>#<id>` | `DUE#<yyyy-mm>` / `<due>#<id>`  |
+//!
+//! Open SEVs come from the sparse `ACTIVE` index, reports from the month index, so no access
+//! pattern scans the table. Times in sort keys are fixed-width UTC so they sort as text.
+
+use chrono::{DateTime, Datelike, Utc};
+
+use super::Key;
+use crate::domain::{EntryId, SevId};
+
+pub const SEV_SK: &str = "SEV";
+pub const TIMELINE_PREFIX: &str = "TL#";
+pub const FAILED_PREFIX: &str = "FAILED#";
+pub const ACTIVE: &str = "ACTIVE";
+pub const OUTBOX: &str = "OUTBOX";
+
+pub fn sortable_time(t: DateTime<Utc>) -> String {
+    t.format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string()
+}
+
+/// SEV numbers padded so that two SEVs declared in the same microsecond still sort by number.
+fn padded(id: SevId) -> String {
+    format!("{:012}", id.0)
+}
+
+pub fn sev_pk(id: SevId) -> String {
+    format!("SEV#{}", id.0)
+}
+
+pub fn sev(id: SevId) -> Key {
+    Key::new(sev_pk(id), SEV_SK)
+}
+
+pub fn active(declared_at: DateTime<Utc>, id: SevId) -> Key {
+    Key::new(ACTIVE, format!("{}#{}", sortable_time(declared_at), padded(id)))
+}
+
+pub fn month_pk(year: i32, month: u32) -> String {
+    format!("MONTH#{year:04}-{month:02}")
+}
+
+pub fn by_month(started_at: DateTime<Utc>, id: SevId) -> Key {
+    Key::new(
+        month_pk(started_at.year(), started_at.month()),
+        format!("{}#{}", sortable_time(started_at), padded(id)),
+    )
+}
+
+pub fn entry(id: SevId, entry: &EntryId) -> Key {
+    Key::new(sev_pk(id), format!("{TIMELINE_PREFIX}{entry}"))
+}
+
+pub fn counter() -> Key {
+    Key::new("COUNTER", SEV_SK)
+}
+
+pub fn idempotency(scope: &str, key: &str) -> Key {
+    Key::new(format!("IDEM#{scope}#{key}"), "IDEM")
+}
+
+pub fn outbox(created_at: DateTime<Utc>, task_key: &str) -> Key {
+    Key::new(OUTBOX, format!("{}#{task_key}", sortable_time(created_at)))
+}
+
+pub fn task(task_key: &str) -> Key {
+    Key::new(format!("TASK#{task_key}"), "TASK")
+}
+
+pub fn failed_task(id: SevId, task_key: &str) -> Key {
+    Key::new(sev_pk(id), format!("{FAILED_PREFIX}{task_key}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    #[test]
+    fn time_keys_sort_as_text_in_time_order() {
+        let a = Utc.with_ymd_and_hms(2026, 9, 1, 9, 0, 0).unwrap();
+        let b = a + chrono::Duration::microseconds(1);
+        let c = Utc.with_ymd_and_hms(2026, 10, 1, 0, 0, 0).unwrap();
+        assert!(sortable_time(a) < sortable_time(b) && sortable_time(b) < sortable_time(c));
+    }
+
+    #[test]
+    fn same_instant_sorts_by_number() {
+        let t = Utc::now();
+        assert!(active(t, SevId(9)).sk < active(t, SevId(10)).sk);
+        assert_eq!(
+            by_month(Utc.with_ymd_and_hms(2026, 7, 4, 0, 0, 0).unwrap(), SevId(1)).pk,
+            "MONTH#2026-07"
+        );
+    }
+}

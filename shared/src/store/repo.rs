@@ -1,0 +1,337 @@
+//! The repository: SEVs, their timelines, idempotency keys, the task outbox and task claims,
+//! laid out in one table (see `keys`). It knows the layout; the application services know the rules.
+
+use std::sync::Arc;
+use std::time::Duration as StdDuration;
+
+use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+
+use super::keys::{self, sortable_time};
+use super::{Condition, Index, Item, Key, Query, SortKey, Store, StoreError, Write};
+use crate::domain::{Entry, Sev, SevId};
+use crate::queue::TaskEnvelope;
+
+/// How long an idempotency key is remembered: longer than any client retries a request.
+const IDEMPOTENCY_TTL: Duration = Duration::hours(24);
+/// How long a handled task is remembered: longer than SQS keeps a message (14 days).
+const TASK_DONE_TTL: Duration = Duration::days(15);
+/// Creating a SEV races on the counter; this bounds the retries under contention.
+const CREATE_ATTEMPTS: u32 = 200;
+
+#[derive(Debug, thiserror::Error)]
+pub enum RepoError {
+    #[error("{0} does not exist")]
+    NotFound(SevId),
+    /// Someone else changed the SEV since it was read; read it again and retry.
+    #[error("the SEV was changed by someone else at the same time")]
+    Conflict,
+    #[error("the Idempotency-Key was already used for a different request")]
+    IdempotencyMismatch,
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// A SEV as read, with the version a write of it must expect.
+#[derive(Debug, Clone)]
+pub struct Stored {
+    pub sev: Sev,
+    pub version: u64,
+}
+
+#[derive(Debug, Clone)]
+pub struct Created {
+    pub sev: Sev,
+    /// False when an earlier request with the same idempotency key created it.
+    pub new: bool,
+}
+
+#[derive(Serialize, Deserialize)]
+struct Counter {
+    last: u64,
+}
+
+#[derive(Serialize, Deserialize)]
+struct Idempotency {
+    sev: SevId,
+    fingerprint: String,
+}
+
+#[derive(Serialize, Deserialize)]
+struct TaskState {
+    done: bool,
+}
+
+/// A task that will not succeed by retrying, kept on its SEV for people to see and retry.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FailedTask {
+    pub task: TaskEnvelope,
+    pub reason: String,
+    pub failed_at: DateTime<Utc>,
+}
+
+/// A new SEV to store: the SEV with a placeholder id, and what to write with it once it has one.
+pub struct NewSevRecord<'a> {
+    pub sev: Sev,
+    pub entries: Box<dyn Fn(SevId) -> Vec<Entry> + Send + Sync + 'a>,
+    pub tasks: Box<dyn Fn(SevId) -> Vec<TaskEnvelope> + Send + Sync + 'a>,
+    /// `(scope, key, fingerprint of the request)`.
+    pub idempotency: Option<(&'a str, &'a str, String)>,
+}
+
+#[derive(Clone)]
+pub struct SevRepo {
+    store: Arc<dyn Store>,
+}
+
+fn to_json<T: Serialize>(v: &T) -> String {
+    serde_json::to_string(v).unwrap_or_else(|e| unreachable!("domain values always serialise: {e}"))
+}
+
+fn from_item<T: for<'de> Deserialize<'de>>(item: &Item) -> Result<T, StoreError> {
+    serde_json::from_str(&item.data).map_err(|e| StoreError::Corrupt(item.key.clone(), e.to_string()))
+}
+
+fn sev_item(sev: &Sev, version: u64) -> Item {
+    Item {
+        key: keys::sev(sev.id),
+        gsi1: sev.status.is_active().then(|| keys::active(sev.declared_at, sev.id)),
+        gsi2: Some(keys::by_month(sev.started_at, sev.id)),
+        version,
+        expires_at: None,
+        data: to_json(sev),
+    }
+}
+
+fn entry_writes(id: SevId, entries: &[Entry]) -> impl Iterator<Item = Write> + '_ {
+    entries
+        .iter()
+        .map(move |e| Write::Put(Item::new(keys::entry(id, &e.id), to_json(e)), Condition::NotExists))
+}
+
+fn outbox_writes(tasks: &[TaskEnvelope]) -> impl Iterator<Item = Write> + '_ {
+    tasks.iter().map(|t| {
+        Write::Put(
+            Item::new(keys::outbox(t.created_at, &t.key), t.to_json()),
+            Condition::Always,
+        )
+    })
+}
+
+/// Jittered pause before retrying a lost optimistic race, so racers spread out.
+pub(crate) async fn backoff(attempt: u32) {
+    let cap_ms = 2u64.saturating_pow(attempt.min(6)).min(50);
+    tokio::time::sleep(StdDuration::from_millis(rand::random_range(0..=cap_ms))).await;
+}
+
+impl SevRepo {
+    pub fn new(store: Arc<dyn Store>) -> Self {
+        SevRepo { store }
+    }
+
+    /// Stores a new SEV under the next number. The counter, the SEV, its first timeline entries,
+    /// its tasks and the idempotency key are one transaction: numbers have no gaps, and a retried
+    /// request with the same key gets the SEV the first one created.
+    pub async fn create(&self, record: NewSevRecord<'_>) -> Result<Created, RepoError> {
+        for attempt in 0..CREATE_ATTEMPTS {
+            if let Some((scope, key, fingerprint)) = &record.idempotency
+                && let Some(existing) = self.by_idempotency_key(scope, key, fingerprint).await?
+            {
+                return Ok(Created {
+                    sev: existing,
+                    new: false,
+                });
+            }
+            let counter = self.store.get(&keys::counter()).await?;
+            let (last, condition, version) = match &counter {
+                Some(item) => (
+                    from_item::<Counter>(item)?.last,
+                    Condition::Version(item.version),
+                    item.version + 1,
+                ),
+                None => (0, Condition::NotExists, 1),
+            };
+            let id = SevId(last + 1);
+            let mut sev = record.sev.clone();
+            sev.id = id;
+            let entries = (record.entries)(id);
+            let tasks = (record.tasks)(id);
+            let mut counter_item = Item::new(keys::counter(), to_json(&Counter { last: id.0 }));
+            counter_item.version = version;
+            let mut writes = vec![
+                Write::Put(counter_item, condition),
+                Write::Put(sev_item(&sev, 1), Condition::NotExists),
+            ];
+            writes.extend(entry_writes(id, &entries));
+            writes.extend(outbox_writes(&tasks));
+            if let Some((scope, key, fingerprint)) = &record.idempotency {
+                let mut idem = Item::new(
+                    keys::idempotency(scope, key),
+                    to_json(&Idempotency {
+                        sev: id,
+                        fingerprint: fingerprint.clone(),
+                    }),
+                );
+                idem.expires_at = Some((sev.declared_at + IDEMPOTENCY_TTL).timestamp());
+                writes.push(Write::Put(idem, Condition::NotExists));
+            }
+            match self.store.transact(writes).await {
+                Ok(()) => return Ok(Created { sev, new: true }),
+                // Another creation took the number or the key first: the next round sees it.
+                Err(StoreError::TransactionCancelled { .. } | StoreError::TransactionConflict) => {
+                    backoff(attempt).await
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Err(RepoError::Conflict)
+    }
+
+    async fn by_idempotency_key(&self, scope: &str, key: &str, fingerprint: &str) -> Result<Option<Sev>, RepoError> {
+        let Some(item) = self.store.get(&keys::idempotency(scope, key)).await? else {
+            return Ok(None);
+        };
+        let idem: Idempotency = from_item(&item)?;
+        if idem.fingerprint != fingerprint {
+            return Err(RepoError::IdempotencyMismatch);
+        }
+        Ok(Some(self.load(idem.sev).await?.sev))
+    }
+
+    pub async fn load(&self, id: SevId) -> Result<Stored, RepoError> {
+        let item = self.store.get(&keys::sev(id)).await?.ok_or(RepoError::NotFound(id))?;
+        Ok(Stored {
+            sev: from_item(&item)?,
+            version: item.version,
+        })
+    }
+
+    /// Writes a changed SEV if nobody changed it since `expected_version` was read, together with
+    /// its new timeline entries and the tasks they cause.
+    pub async fn save(
+        &self,
+        sev: &Sev,
+        expected_version: u64,
+        entries: &[Entry],
+        tasks: &[TaskEnvelope],
+    ) -> Result<(), RepoError> {
+        let mut writes = vec![Write::Put(
+            sev_item(sev, expected_version + 1),
+            Condition::Version(expected_version),
+        )];
+        writes.extend(entry_writes(sev.id, entries));
+        writes.extend(outbox_writes(tasks));
+        match self.store.transact(writes).await {
+            Ok(()) => Ok(()),
+            Err(StoreError::TransactionCancelled { .. } | StoreError::TransactionConflict) => Err(RepoError::Conflict),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// The SEV's timeline, oldest first.
+    pub async fn timeline(&self, id: SevId) -> Result<Vec<Entry>, RepoError> {
+        let q = Query::new(
+            Index::Primary,
+            keys::sev_pk(id),
+            SortKey::Prefix(keys::TIMELINE_PREFIX.into()),
+        );
+        let items = self.store.query(&q).await?;
+        Ok(items.iter().map(from_item).collect::<Result<_, _>>()?)
+    }
+
+    /// Open and mitigated SEVs, most recently declared first.
+    pub async fn active(&self) -> Result<Vec<Sev>, RepoError> {
+        let mut q = Query::new(Index::Gsi1, keys::ACTIVE, SortKey::Any);
+        q.descending = true;
+        let items = self.store.query(&q).await?;
+        Ok(items.iter().map(from_item).collect::<Result<_, _>>()?)
+    }
+
+    /// SEVs that started in `[from, until)`, oldest first, read month by month from the month index.
+    pub async fn started_between(&self, from: DateTime<Utc>, until: DateTime<Utc>) -> Result<Vec<Sev>, RepoError> {
+        let mut sevs = Vec::new();
+        let lo = sortable_time(from);
+        let hi = sortable_time(until);
+        let mut month = NaiveDate::from_ymd_opt(from.year(), from.month(), 1);
+        while let Some(m) = month.filter(|m| m.and_hms_opt(0, 0, 0).is_some_and(|t| t.and_utc() < until)) {
+            let q = Query::new(
+                Index::Gsi2,
+                keys::month_pk(m.year(), m.month()),
+                SortKey::Between(lo.clone(), hi.clone()),
+            );
+            for item in self.store.query(&q).await? {
+                let sev: Sev = from_item(&item)?;
+                if sev.started_at < until {
+                    sevs.push(sev);
+                }
+            }
+            month = m.checked_add_months(chrono::Months::new(1));
+        }
+        Ok(sevs)
+    }
+
+    /// Up to `limit` tasks waiting to be relayed to the queue, oldest first.
+    pub async fn outbox(&self, limit: usize) -> Result<Vec<(Key, TaskEnvelope)>, RepoError> {
+        let mut q = Query::new(Index::Primary, keys::OUTBOX, SortKey::Any);
+        q.limit = Some(limit);
+        let items = self.store.query(&q).await?;
+        items.into_iter().map(|i| Ok((i.key.clone(), from_item(&i)?))).collect()
+    }
+
+    pub async fn remove_from_outbox(&self, relayed: &[Key]) -> Result<(), RepoError> {
+        for key in relayed {
+            self.store.delete(key, Condition::Always).await?;
+        }
+        Ok(())
+    }
+
+    /// Claims a task for handling. Returns false if it was already handled, or is being handled
+    /// now by another consumer (whose claim lapses after `lease`, should it die).
+    pub async fn claim_task(&self, task_key: &str, lease: Duration) -> Result<Claim, RepoError> {
+        let key = keys::task(task_key);
+        let mut item = Item::new(key.clone(), to_json(&TaskState { done: false }));
+        item.expires_at = Some((Utc::now() + lease).timestamp());
+        match self.store.put(item, Condition::NotExists).await {
+            Ok(()) => Ok(Claim::Claimed),
+            Err(StoreError::ConditionFailed) => match self.store.get(&key).await? {
+                Some(i) if from_item::<TaskState>(&i)?.done => Ok(Claim::AlreadyDone),
+                _ => Ok(Claim::Busy),
+            },
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    pub async fn finish_task(&self, task_key: &str) -> Result<(), RepoError> {
+        let mut item = Item::new(keys::task(task_key), to_json(&TaskState { done: true }));
+        item.expires_at = Some((Utc::now() + TASK_DONE_TTL).timestamp());
+        Ok(self.store.put(item, Condition::Always).await?)
+    }
+
+    pub async fn release_task(&self, task_key: &str) -> Result<(), RepoError> {
+        Ok(self.store.delete(&keys::task(task_key), Condition::Always).await?)
+    }
+
+    /// Records a task that failed for good, on its SEV, and marks it handled.
+    pub async fn fail_task(&self, failed: &FailedTask) -> Result<(), RepoError> {
+        let item = Item::new(keys::failed_task(failed.task.sev(), &failed.task.key), to_json(failed));
+        self.store.put(item, Condition::Always).await?;
+        self.finish_task(&failed.task.key).await
+    }
+
+    pub async fn failed_tasks(&self, id: SevId) -> Result<Vec<FailedTask>, RepoError> {
+        let q = Query::new(
+            Index::Primary,
+            keys::sev_pk(id),
+            SortKey::Prefix(keys::FAILED_PREFIX.into()),
+        );
+        let items = self.store.query(&q).await?;
+        Ok(items.iter().map(from_item).collect::<Result<_, _>>()?)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Claim {
+    Claimed,
+    AlreadyDone,
+    Busy,
+}

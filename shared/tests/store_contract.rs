@@ -1,0 +1,379 @@
+//! One contract, two backends: every test here runs unchanged on the embedded store (SQLite) and
+//! on DynamoDB (through the AWS SDK against a moto server).
+
+mod common;
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
+
+use chrono::{Duration, TimeZone, Utc};
+use common::{Backend, RecordingQueue};
+use sev::app::{AppError, FileRequest, ListFilter, SevService};
+use sev::clock::SystemClock;
+use sev::domain::{EntryKind, Level, NewSev, SevId, Status};
+use sev::queue::Relay;
+use sev::store::{Claim, Condition, Index, Item, Key, Query, SevRepo, SortKey, StoreError, Write};
+
+fn item(pk: &str, sk: &str, data: &str) -> Item {
+    Item::new(Key::new(pk, sk), data.to_owned())
+}
+
+fn service(backend: &Backend) -> (SevService, SevRepo, Arc<RecordingQueue>) {
+    let repo = SevRepo::new(backend.store.clone());
+    let queue = Arc::new(RecordingQueue::default());
+    let relay = Relay::new(repo.clone(), queue.clone());
+    (SevService::new(repo.clone(), relay, Arc::new(SystemClock)), repo, queue)
+}
+
+fn file_req(title: &str, key: Option<&str>) -> FileRequest {
+    FileRequest {
+        new: NewSev {
+            title: title.into(),
+            level: Some(Level::Sev1),
+            ..NewSev::default()
+        },
+        reporter: "U1".into(),
+        idempotency_key: key.map(str::to_owned),
+    }
+}
+
+async fn put_get_round_trips_every_attribute(b: Backend) {
+    let s = &b.store;
+    let mut it = item("P", "S", r#"{"x":"ünïcode ✓"}"#);
+    it.gsi1 = Some(Key::new("G1", "a"));
+    it.gsi2 = Some(Key::new("G2", "b"));
+    it.version = 7;
+    it.expires_at = Some(Utc::now().timestamp() + 3600);
+    s.put(it.clone(), Condition::Always).await.unwrap();
+    assert_eq!(s.get(&it.key).await.unwrap(), Some(it));
+    assert_eq!(s.get(&Key::new("P", "other")).await.unwrap(), None);
+}
+
+async fn conditions_guard_puts_and_deletes(b: Backend) {
+    let s = &b.store;
+    let it = item("P", "S", "1");
+    s.put(it.clone(), Condition::NotExists).await.unwrap();
+    assert!(matches!(
+        s.put(it.clone(), Condition::NotExists).await,
+        Err(StoreError::ConditionFailed)
+    ));
+    assert!(matches!(
+        s.put(it.clone(), Condition::Version(2)).await,
+        Err(StoreError::ConditionFailed)
+    ));
+    let mut v2 = item("P", "S", "2");
+    v2.version = 2;
+    s.put(v2.clone(), Condition::Version(1)).await.unwrap();
+    assert_eq!(s.get(&it.key).await.unwrap().unwrap().data, "2");
+    assert!(matches!(
+        s.delete(&it.key, Condition::Version(1)).await,
+        Err(StoreError::ConditionFailed)
+    ));
+    s.delete(&it.key, Condition::Version(2)).await.unwrap();
+    assert_eq!(s.get(&it.key).await.unwrap(), None);
+    assert!(
+        matches!(s.put(v2, Condition::Version(2)).await, Err(StoreError::ConditionFailed)),
+        "a missing item has no version"
+    );
+}
+
+async fn expired_items_count_as_absent(b: Backend) {
+    let s = &b.store;
+    let mut old = item("P", "S", "old");
+    old.expires_at = Some(Utc::now().timestamp() - 10);
+    old.gsi1 = Some(Key::new("G", "x"));
+    s.put(old.clone(), Condition::Always).await.unwrap();
+    assert_eq!(s.get(&old.key).await.unwrap(), None);
+    assert!(
+        s.query(&Query::new(Index::Primary, "P", SortKey::Any))
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert!(
+        s.query(&Query::new(Index::Gsi1, "G", SortKey::Any))
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert!(matches!(
+        s.put(old.clone(), Condition::Version(1)).await,
+        Err(StoreError::ConditionFailed)
+    ));
+    s.put(item("P", "S", "new"), Condition::NotExists).await.unwrap();
+    assert_eq!(s.get(&old.key).await.unwrap().unwrap().data, "new");
+}
+
+async fn transactions_are_all_or_nothing(b: Backend) {
+    let s = &b.store;
+    s.put(item("T", "taken", "x"), Condition::Always).await.unwrap();
+    let writes = vec![
+        Write::Put(item("T", "a", "a"), Condition::NotExists),
+        Write::Put(item("T", "taken", "y"), Condition::NotExists),
+        Write::Delete(Key::new("T", "missing"), Condition::Version(1)),
+    ];
+    match s.transact(writes).await {
+        Err(StoreError::TransactionCancelled { failed }) => assert_eq!(failed, [1, 2]),
+        other => panic!("expected a cancelled transaction, got {other:?}"),
+    }
+    assert_eq!(
+        s.get(&Key::new("T", "a")).await.unwrap(),
+        None,
+        "nothing of a cancelled transaction is written"
+    );
+    assert_eq!(s.get(&Key::new("T", "taken")).await.unwrap().unwrap().data, "x");
+    s.transact(vec![
+        Write::Put(item("T", "a", "a"), Condition::NotExists),
+        Write::Delete(Key::new("T", "taken"), Condition::Version(1)),
+    ])
+    .await
+    .unwrap();
+    assert!(s.get(&Key::new("T", "a")).await.unwrap().is_some());
+    assert!(s.get(&Key::new("T", "taken")).await.unwrap().is_none());
+}
+
+async fn queries_select_order_and_limit_by_sort_key(b: Backend) {
+    let s = &b.store;
+    for sk in ["A#1", "A#2", "A#3", "B#1", "AB"] {
+        let mut it = item("Q", sk, sk);
+        if sk != "AB" {
+            it.gsi2 = Some(Key::new("IDX", format!("2026-0{}", &sk[2..])));
+        }
+        s.put(it, Condition::Always).await.unwrap();
+    }
+    s.put(item("Q2", "A#9", "other partition"), Condition::Always)
+        .await
+        .unwrap();
+    let sks = |items: Vec<Item>| items.into_iter().map(|i| i.key.sk).collect::<Vec<_>>();
+    let q = |sk| Query::new(Index::Primary, "Q", sk);
+    assert_eq!(
+        sks(s.query(&q(SortKey::Prefix("A#".into()))).await.unwrap()),
+        ["A#1", "A#2", "A#3"]
+    );
+    assert_eq!(
+        sks(s.query(&q(SortKey::Between("A#2".into(), "AB".into()))).await.unwrap()),
+        ["A#2", "A#3", "AB"]
+    );
+    let mut desc = q(SortKey::Any);
+    desc.descending = true;
+    desc.limit = Some(2);
+    assert_eq!(sks(s.query(&desc).await.unwrap()), ["B#1", "AB"]);
+    let by_index = s
+        .query(&Query::new(Index::Gsi2, "IDX", SortKey::Prefix("2026-01".into())))
+        .await
+        .unwrap();
+    assert_eq!(sks(by_index), ["A#1", "B#1"], "sparse index: AB is not in it");
+}
+
+async fn concurrent_updates_to_one_sev_all_land(b: Backend) {
+    let (svc, _, _) = service(&b);
+    let (sev, _) = svc.file(file_req("Checkout 5xx", None)).await.unwrap();
+    let tasks = (0..20).map(|i| {
+        let svc = svc.clone();
+        tokio::spawn(async move { svc.post_update(sev.id, &format!("update {i}"), format!("U{i}")).await })
+    });
+    for t in tasks {
+        t.await.unwrap().unwrap();
+    }
+    let detail = svc.get(sev.id).await.unwrap();
+    let texts: BTreeSet<String> = detail
+        .timeline
+        .iter()
+        .filter_map(|e| match &e.kind {
+            EntryKind::Update { text } => Some(text.clone()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(texts, (0..20).map(|i| format!("update {i}")).collect::<BTreeSet<_>>());
+    assert_eq!(detail.timeline.len(), 21, "filed + 20 updates");
+}
+
+async fn concurrent_changes_of_different_fields_are_not_lost(b: Backend) {
+    let (svc, repo, _) = service(&b);
+    let (sev, _) = svc.file(file_req("Ledger lag", None)).await.unwrap();
+    let level = {
+        let svc = svc.clone();
+        tokio::spawn(async move { svc.change_level(sev.id, Level::Sev0, "U2".into()).await })
+    };
+    let status = {
+        let svc = svc.clone();
+        tokio::spawn(async move { svc.set_status(sev.id, Status::Mitigated, None, "U3".into()).await })
+    };
+    level.await.unwrap().unwrap();
+    status.await.unwrap().unwrap();
+    let stored = repo.load(sev.id).await.unwrap();
+    assert_eq!((stored.sev.level, stored.sev.status), (Level::Sev0, Status::Mitigated));
+    assert_eq!(stored.version, 3);
+}
+
+async fn one_idempotency_key_files_one_sev(b: Backend) {
+    let (svc, _, queue) = service(&b);
+    let runs = (0..2).map(|_| {
+        let svc = svc.clone();
+        tokio::spawn(async move { svc.file(file_req("DNS down", Some("key-1"))).await })
+    });
+    let mut results = Vec::new();
+    for r in runs {
+        results.push(r.await.unwrap().unwrap());
+    }
+    assert_eq!(results[0].0.id, results[1].0.id);
+    assert_eq!(
+        results.iter().filter(|(_, new)| *new).count(),
+        1,
+        "exactly one call created it"
+    );
+    assert_eq!(svc.list(&ListFilter::default()).await.unwrap().len(), 1);
+    assert_eq!(queue.keys().iter().filter(|k| k.starts_with("sev-filed")).count(), 1);
+    let err = svc.file(file_req("Something else", Some("key-1"))).await.unwrap_err();
+    assert!(matches!(err, AppError::IdempotencyMismatch), "{err:?}");
+}
+
+async fn numbers_are_sequential_without_gaps(b: Backend) {
+    let (svc, _, _) = service(&b);
+    let runs: Vec<_> = (0..8)
+        .map(|i| {
+            let svc = svc.clone();
+            tokio::spawn(async move { svc.file(file_req(&format!("sev {i}"), None)).await })
+        })
+        .collect();
+    let mut ids = BTreeSet::new();
+    for r in runs {
+        ids.insert(r.await.unwrap().unwrap().0.id.0);
+    }
+    assert_eq!(ids, (1..=8).collect());
+}
+
+async fn illegal_moves_change_nothing(b: Backend) {
+    let (svc, repo, _) = service(&b);
+    let (sev, _) = svc.file(file_req("x", None)).await.unwrap();
+    let err = svc
+        .set_status(sev.id, Status::Closed, None, "U1".into())
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("resolve it first"), "{err}");
+    assert_eq!(repo.load(sev.id).await.unwrap().version, 1);
+    assert!(matches!(
+        svc.post_update(SevId(999), "x", "U1".into()).await,
+        Err(AppError::NotFound(SevId(999)))
+    ));
+}
+
+async fn lists_come_from_the_active_and_month_indexes(b: Backend) {
+    let (svc, _, _) = service(&b);
+    let mut july = file_req("July outage", None);
+    july.new.started_at = Some(Utc.with_ymd_and_hms(2026, 7, 14, 9, 0, 0).unwrap());
+    let (old, _) = svc.file(july).await.unwrap();
+    let (recent, _) = svc.file(file_req("recent", None)).await.unwrap();
+    svc.set_status(recent.id, Status::Resolved, Some("false alarm".into()), "U1".into())
+        .await
+        .unwrap();
+
+    let all = svc.list(&ListFilter::default()).await.unwrap();
+    assert_eq!(
+        all.iter().map(|s| s.id).collect::<Vec<_>>(),
+        [old.id, recent.id],
+        "active first, then recent"
+    );
+    let open = svc
+        .list(&ListFilter {
+            statuses: vec![Status::Open],
+            ..ListFilter::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(open.iter().map(|s| s.id).collect::<Vec<_>>(), [old.id]);
+    let in_july = ListFilter {
+        since: Some(Utc.with_ymd_and_hms(2026, 7, 1, 0, 0, 0).unwrap()),
+        until: Some(Utc.with_ymd_and_hms(2026, 8, 1, 0, 0, 0).unwrap()),
+        ..ListFilter::default()
+    };
+    assert_eq!(
+        svc.list(&in_july)
+            .await
+            .unwrap()
+            .iter()
+            .map(|s| s.id)
+            .collect::<Vec<_>>(),
+        [old.id]
+    );
+    let before = ListFilter {
+        until: Some(Utc.with_ymd_and_hms(2026, 7, 14, 9, 0, 0).unwrap()),
+        ..ListFilter::default()
+    };
+    assert!(svc.list(&before).await.unwrap().is_empty(), "until is exclusive");
+}
+
+async fn changes_and_their_tasks_are_written_together(b: Backend) {
+    let (svc, repo, queue) = service(&b);
+    let (sev, _) = svc.file(file_req("x", None)).await.unwrap();
+    svc.post_update(sev.id, "rolled back", "U1".into()).await.unwrap();
+    assert!(
+        repo.outbox(10).await.unwrap().is_empty(),
+        "the relay emptied the outbox"
+    );
+    let keys = queue.keys();
+    assert_eq!(keys.len(), 2, "{keys:?}");
+    assert_eq!(keys[0], format!("sev-filed:{}", sev.id));
+    assert!(keys[1..].iter().all(|k| k.starts_with(&format!("entry:{}:", sev.id))));
+}
+
+async fn task_claims_make_handling_exactly_once(b: Backend) {
+    let repo = SevRepo::new(b.store.clone());
+    let lease = Duration::minutes(2);
+    assert_eq!(repo.claim_task("t1", lease).await.unwrap(), Claim::Claimed);
+    assert_eq!(repo.claim_task("t1", lease).await.unwrap(), Claim::Busy);
+    repo.release_task("t1").await.unwrap();
+    assert_eq!(repo.claim_task("t1", lease).await.unwrap(), Claim::Claimed);
+    repo.finish_task("t1").await.unwrap();
+    assert_eq!(repo.claim_task("t1", lease).await.unwrap(), Claim::AlreadyDone);
+    assert_eq!(
+        repo.claim_task("t1", Duration::seconds(-1)).await.unwrap(),
+        Claim::AlreadyDone
+    );
+    assert_eq!(
+        repo.claim_task("t2", Duration::seconds(-1)).await.unwrap(),
+        Claim::Claimed
+    );
+    assert_eq!(
+        repo.claim_task("t2", lease).await.unwrap(),
+        Claim::Claimed,
+        "a lapsed claim can be taken over"
+    );
+}
+
+macro_rules! contract {
+    ($($name:ident),* $(,)?) => {
+        mod embedded {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+                async fn $name() {
+                    super::$name(super::common::embedded()).await;
+                }
+            )*
+        }
+        mod dynamodb {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+                async fn $name() {
+                    super::$name(super::common::dynamodb().await).await;
+                }
+            )*
+        }
+    };
+}
+
+contract!(
+    put_get_round_trips_every_attribute,
+    conditions_guard_puts_and_deletes,
+    expired_items_count_as_absent,
+    transactions_are_all_or_nothing,
+    queries_select_order_and_limit_by_sort_key,
+    concurrent_updates_to_one_sev_all_land,
+    concurrent_changes_of_different_fields_are_not_lost,
+    one_idempotency_key_files_one_sev,
+    numbers_are_sequential_without_gaps,
+    illegal_moves_change_nothing,
+    lists_come_from_the_active_and_month_indexes,
+    changes_and_their_tasks_are_written_together,
+    task_claims_make_handling_exactly_once,
+);

@@ -1,0 +1,424 @@
+//! The JSON API, driven over HTTP against the real `sevtool` binary.
+
+use blackbox::Sevtool;
+use serde_json::{Value, json};
+
+async fn fresh() -> (Sevtool, tempfile::TempDir) {
+    let dir = tempfile::tempdir().unwrap();
+    (Sevtool::start(dir.path(), &[]).await, dir)
+}
+
+async fn file(app: &Sevtool, title: &str, level: &str) -> Value {
+    let r = app
+        .post_json("/api/sevs", json!({"title": title, "level": level}))
+        .await;
+    assert_eq!(r.status(), 201);
+    r.json().await.unwrap()
+}
+
+async fn error_of(r: reqwest::Response) -> (u16, String) {
+    let status = r.status().as_u16();
+    let body: Value = r
+        .json()
+        .await
+        .unwrap_or_else(|e| panic!("error body for {status} is not JSON: {e}"));
+    let msg = body["error"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no error field in {body}"))
+        .to_owned();
+    (status, msg)
+}
+
+#[tokio::test]
+async fn health_check_answers() {
+    let (app, _dir) = fresh().await;
+    let r = app.http.get(app.url("/healthz")).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+}
+
+#[tokio::test]
+async fn a_sev_is_filed_updated_mitigated_resolved_and_closed() {
+    let (app, _dir) = fresh().await;
+    let r = app
+        .post_json(
+            "/api/sevs",
+            json!({"title": "Checkout returns 5xx", "level": "SEV1", "product_track": "payments",
+                   "tags": ["system/payments/ledger"], "started_at": "2026-07-14T09:00:00Z"}),
+        )
+        .await;
+    assert_eq!(r.status(), 201);
+    assert_eq!(r.headers()["location"], "/api/sevs/SEV-1");
+    let sev: Value = r.json().await.unwrap();
+    assert_eq!(
+        (sev["id"].as_str(), sev["level"].as_str(), sev["status"].as_str()),
+        (Some("SEV-1"), Some("SEV1"), Some("open"))
+    );
+    assert_eq!(sev["tags"], json!(["system/payments/ledger"]));
+
+    let r = app
+        .post_json(
+            "/api/sevs/SEV-1/updates",
+            json!({"text": "Rolled back deploy 4812", "author": "alice"}),
+        )
+        .await;
+    assert_eq!(r.status(), 201);
+    for status in ["mitigated", "resolved"] {
+        let r = app.post_json("/api/sevs/SEV-1/status", json!({"status": status})).await;
+        assert_eq!(r.status(), 200, "{status}");
+    }
+    let r = app
+        .http
+        .patch(app.url("/api/sevs/sev-1"))
+        .json(&json!({"level": "SEV0", "add_tags": ["root-cause/deploy"]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let r = app.post_json("/api/sevs/1/status", json!({"status": "closed"})).await;
+    assert_eq!(r.status(), 200);
+
+    let (status, detail) = app.get_json("/api/sevs/SEV-1").await;
+    assert_eq!(status, 200);
+    assert_eq!(detail["status"], "closed");
+    assert_eq!(detail["level"], "SEV0");
+    assert!(detail["time_to_resolve_minutes"].as_f64().unwrap() > 0.0);
+    let kinds: Vec<&str> = detail["timeline"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            "filed",
+            "update",
+            "status_changed",
+            "status_changed",
+            "field_changed",
+            "level_changed",
+            "status_changed"
+        ]
+    );
+    assert_eq!(detail["timeline"][1]["author"], "alice");
+    assert_eq!(detail["timeline"][1]["text"], "Rolled back deploy 4812");
+}
+
+#[tokio::test]
+async fn an_idempotency_key_makes_a_retried_post_return_the_same_sev() {
+    let (app, _dir) = fresh().await;
+    let post = |key: &'static str, title: &'static str| {
+        app.http
+            .post(app.url("/api/sevs"))
+            .header("Idempotency-Key", key)
+            .json(&json!({"title": title, "level": "SEV2"}))
+            .send()
+    };
+    let (a, b) = tokio::join!(post("k-1", "DNS"), post("k-1", "DNS"));
+    let (a, b) = (a.unwrap(), b.unwrap());
+    assert_eq!((a.status().as_u16(), b.status().as_u16()), (201, 201));
+    let replayed = [&a, &b]
+        .iter()
+        .filter(|r| r.headers().contains_key("idempotent-replayed"))
+        .count();
+    assert_eq!(replayed, 1);
+    let (a, b): (Value, Value) = (a.json().await.unwrap(), b.json().await.unwrap());
+    assert_eq!(a["id"], b["id"]);
+    let (_, list) = app.get_json("/api/sevs").await;
+    assert_eq!(list["sevs"].as_array().unwrap().len(), 1);
+    let (status, msg) = error_of(post("k-1", "Not DNS").await.unwrap()).await;
+    assert_eq!(status, 409);
+    assert!(msg.contains("Idempotency-Key"), "{msg}");
+}
+
+#[tokio::test]
+async fn twenty_concurrent_updates_all_land() {
+    let (app, _dir) = fresh().await;
+    file(&app, "Ledger lag", "SEV2").await;
+    let mut posts = tokio::task::JoinSet::new();
+    for i in 0..20 {
+        let (http, url) = (app.http.clone(), app.url("/api/sevs/SEV-1/updates"));
+        posts.spawn(async move { http.post(url).json(&json!({"text": format!("u{i}")})).send().await });
+    }
+    while let Some(r) = posts.join_next().await {
+        assert_eq!(r.unwrap().unwrap().status(), 201);
+    }
+    let (_, detail) = app.get_json("/api/sevs/SEV-1").await;
+    assert_eq!(detail["timeline"].as_array().unwrap().len(), 21);
+}
+
+#[tokio::test]
+async fn lists_filter_by_status_level_and_time() {
+    let (app, _dir) = fresh().await;
+    file(&app, "a", "SEV1").await;
+    file(&app, "b", "SEV3").await;
+    app.post_json(
+        "/api/sevs/SEV-2/status",
+        json!({"status": "resolved", "reason": "false alarm"}),
+    )
+    .await;
+    let ids = |v: Value| {
+        v["sevs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| s["id"].as_str().unwrap().to_owned())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(ids(app.get_json("/api/sevs").await.1), ["SEV-1", "SEV-2"]);
+    assert_eq!(ids(app.get_json("/api/sevs?status=resolved").await.1), ["SEV-2"]);
+    assert_eq!(ids(app.get_json("/api/sevs?level=SEV1,SEV2").await.1), ["SEV-1"]);
+    assert!(ids(app.get_json("/api/sevs?since=2020-01-01&until=2020-02-01").await.1).is_empty());
+}
+
+#[tokio::test]
+async fn bad_input_gets_a_precise_4xx_on_every_route() {
+    let (app, _dir) = fresh().await;
+    file(&app, "exists", "SEV2").await;
+    let raw = |method: reqwest::Method, path: &str, ct: &str, body: &str| {
+        app.http
+            .request(method, app.url(path))
+            .header("content-type", ct)
+            .body(body.to_owned())
+            .send()
+    };
+    use reqwest::Method as M;
+    let cases: Vec<(M, &str, &str, String, u16, &str)> = vec![
+        (
+            M::POST,
+            "/api/sevs",
+            "application/json",
+            "{".into(),
+            400,
+            "not valid JSON",
+        ),
+        (
+            M::POST,
+            "/api/sevs",
+            "application/json",
+            r#"{"level":"SEV1"}"#.into(),
+            400,
+            "title",
+        ),
+        (
+            M::POST,
+            "/api/sevs",
+            "application/json",
+            r#"{"title":"x"}"#.into(),
+            400,
+            "level",
+        ),
+        (
+            M::POST,
+            "/api/sevs",
+            "application/json",
+            r#"{"title":"x","level":"SEV9"}"#.into(),
+            400,
+            "level: `SEV9` is not a level",
+        ),
+        (
+            M::POST,
+            "/api/sevs",
+            "application/json",
+            r#"{"title":"  ","level":"SEV1"}"#.into(),
+            400,
+            "title: is required",
+        ),
+        (
+            M::POST,
+            "/api/sevs",
+            "application/json",
+            r#"{"title":"x","level":"SEV1","colour":"red"}"#.into(),
+            400,
+            "colour",
+        ),
+        (
+            M::POST,
+            "/api/sevs",
+            "application/json",
+            r#"{"title":"x","level":"SEV1","tags":["ok","a//b"]}"#.into(),
+            400,
+            "tags[1]",
+        ),
+        (
+            M::POST,
+            "/api/sevs",
+            "application/json",
+            r#"{"title":"x","level":"SEV1","started_at":"yesterday"}"#.into(),
+            400,
+            "started_at",
+        ),
+        (
+            M::POST,
+            "/api/sevs",
+            "application/json",
+            r#"{"title":"x","level":"SEV1","detected_at":"2999-01-01T00:00:00Z"}"#.into(),
+            400,
+            "detected_at",
+        ),
+        (M::POST, "/api/sevs", "application/json", r#"[1]"#.into(), 400, "body"),
+        (
+            M::POST,
+            "/api/sevs",
+            "text/plain",
+            r#"{"title":"x","level":"SEV1"}"#.into(),
+            415,
+            "Content-Type: application/json",
+        ),
+        (
+            M::POST,
+            "/api/sevs",
+            "application/json",
+            format!(
+                r#"{{"title":"x","level":"SEV1","description":"{}"}}"#,
+                "a".repeat(70_000)
+            ),
+            413,
+            "64 KiB",
+        ),
+        (
+            M::GET,
+            "/api/sevs/SEV-99",
+            "application/json",
+            String::new(),
+            404,
+            "SEV-99 does not exist",
+        ),
+        (
+            M::GET,
+            "/api/sevs/banana",
+            "application/json",
+            String::new(),
+            400,
+            "SEV-42",
+        ),
+        (
+            M::GET,
+            "/api/sevs?status=done",
+            "application/json",
+            String::new(),
+            400,
+            "status",
+        ),
+        (
+            M::GET,
+            "/api/sevs?colour=red",
+            "application/json",
+            String::new(),
+            400,
+            "colour",
+        ),
+        (
+            M::GET,
+            "/api/sevs?since=2026-13-01",
+            "application/json",
+            String::new(),
+            400,
+            "since",
+        ),
+        (
+            M::GET,
+            "/api/sevs?since=2026-02-01&until=2026-01-01",
+            "application/json",
+            String::new(),
+            400,
+            "before until",
+        ),
+        (
+            M::POST,
+            "/api/sevs/SEV-1/updates",
+            "application/json",
+            r#"{"text":""}"#.into(),
+            400,
+            "text",
+        ),
+        (
+            M::POST,
+            "/api/sevs/SEV-99/updates",
+            "application/json",
+            r#"{"text":"x"}"#.into(),
+            404,
+            "SEV-99",
+        ),
+        (
+            M::POST,
+            "/api/sevs/SEV-1/status",
+            "application/json",
+            r#"{"status":"closed"}"#.into(),
+            409,
+            "resolve it first",
+        ),
+        (
+            M::POST,
+            "/api/sevs/SEV-1/status",
+            "application/json",
+            r#"{"status":"open"}"#.into(),
+            409,
+            "already open",
+        ),
+        (
+            M::POST,
+            "/api/sevs/SEV-1/status",
+            "application/json",
+            r#"{"status":"gone"}"#.into(),
+            400,
+            "status",
+        ),
+        (
+            M::PATCH,
+            "/api/sevs/SEV-1",
+            "application/json",
+            "{}".into(),
+            400,
+            "nothing to change",
+        ),
+        (
+            M::PATCH,
+            "/api/sevs/SEV-1",
+            "application/json",
+            r#"{"id":"SEV-2"}"#.into(),
+            400,
+            "id",
+        ),
+        (
+            M::PATCH,
+            "/api/sevs/SEV-1",
+            "application/json",
+            r#"{"title":7}"#.into(),
+            400,
+            "title",
+        ),
+        (
+            M::DELETE,
+            "/api/sevs/SEV-1",
+            "application/json",
+            String::new(),
+            405,
+            "method",
+        ),
+        (M::GET, "/nope", "application/json", String::new(), 404, "no such route"),
+    ];
+    for (method, path, ct, body, want_status, want_text) in cases {
+        let label = format!("{method} {path} {}", &body.chars().take(60).collect::<String>());
+        let (status, msg) = error_of(raw(method, path, ct, &body).await.unwrap()).await;
+        assert_eq!(status, want_status, "{label}: {msg}");
+        assert!(msg.contains(want_text), "{label}: {msg:?} should mention {want_text:?}");
+    }
+    let (status, msg) = error_of(
+        app.http
+            .post(app.url("/api/sevs"))
+            .header("Idempotency-Key", "")
+            .json(&json!({"title": "x", "level": "SEV1"}))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!((status, msg.contains("Idempotency-Key")), (400, true), "{msg}");
+    let (_, detail) = app.get_json("/api/sevs/SEV-1").await;
+    assert_eq!(
+        detail["timeline"].as_array().unwrap().len(),
+        1,
+        "no rejected request changed anything"
+    );
+}
