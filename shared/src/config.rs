@@ -4,6 +4,8 @@
 use std::net::IpAddr;
 use std::path::PathBuf;
 
+use crate::slack::{BotToken, Reactions, SigningSecret, SlackSettings};
+
 #[derive(Debug, thiserror::Error)]
 #[error("{name}={value:?} is not valid: {reason}")]
 pub struct ConfigError {
@@ -51,6 +53,8 @@ pub struct Config {
     /// `SEVTOOL_TASK_QUEUE_URL`: the SQS queue for integration tasks, on AWS.
     pub task_queue_url: Option<String>,
     pub integrations: Integrations,
+    /// Present when `SLACK_BOT_TOKEN` and `SLACK_SIGNING_SECRET` are both set.
+    pub slack: Option<SlackSettings>,
 }
 
 impl Config {
@@ -75,6 +79,35 @@ impl Config {
             value: port_raw.clone(),
             reason: format!("{e}; use a port number such as 3000, or 0 for any free port"),
         })?;
+        let slack = match (set("SLACK_BOT_TOKEN"), set("SLACK_SIGNING_SECRET")) {
+            (Some(token), Some(secret)) => {
+                let pattern = parsed("SLACK_CHANNEL_PATTERN", "sev-{n}-{slug}")?;
+                if !pattern.contains("{n}") {
+                    return Err(ConfigError {
+                        name: "SLACK_CHANNEL_PATTERN",
+                        value: pattern,
+                        reason: "must contain {n}, the SEV number, so every SEV gets its own channel".into(),
+                    });
+                }
+                let spec = parsed("SLACK_REACTIONS", "")?;
+                let reactions = Reactions::default()
+                    .with_overrides(&spec)
+                    .map_err(|reason| ConfigError {
+                        name: "SLACK_REACTIONS",
+                        value: spec.clone(),
+                        reason,
+                    })?;
+                Some(SlackSettings {
+                    bot_token: BotToken::new(token),
+                    signing_secret: SigningSecret::new(secret),
+                    api_url: parsed("SLACK_API_URL", "https://slack.com/api/")?,
+                    announce_channel: parsed("SLACK_ANNOUNCE_CHANNEL", "sevs")?,
+                    channel_pattern: pattern,
+                    reactions,
+                })
+            }
+            _ => None,
+        };
         Ok(Config {
             host,
             port,
@@ -82,10 +115,11 @@ impl Config {
             table: parsed("SEVTOOL_TABLE", "sevtool")?,
             task_queue_url: set("SEVTOOL_TASK_QUEUE_URL"),
             integrations: Integrations {
-                slack: set("SLACK_BOT_TOKEN").is_some() && set("SLACK_SIGNING_SECRET").is_some(),
+                slack: slack.is_some(),
                 pager: set("SEVTOOL_TEAMS").is_some(),
                 alerts: set("ALERT_WEBHOOK_TOKEN").is_some(),
             },
+            slack,
         })
     }
 }
@@ -113,6 +147,24 @@ mod tests {
         assert!(!config(&[("SLACK_BOT_TOKEN", "xoxb-1")]).unwrap().integrations.slack);
         let c = config(&[("SLACK_BOT_TOKEN", "xoxb-1"), ("SLACK_SIGNING_SECRET", "s")]).unwrap();
         assert_eq!(c.integrations.describe()[0], "slack: on");
+    }
+
+    #[test]
+    fn slack_settings_have_documented_defaults_and_are_checked() {
+        let both = [("SLACK_BOT_TOKEN", "xoxb-1"), ("SLACK_SIGNING_SECRET", "s")];
+        let slack = config(&both).unwrap().slack.unwrap();
+        assert_eq!(
+            (slack.api_url.as_str(), slack.announce_channel.as_str()),
+            ("https://slack.com/api/", "sevs")
+        );
+        assert_eq!(slack.channel_pattern, "sev-{n}-{slug}");
+        assert!(
+            !format!("{slack:?}").contains("xoxb-1"),
+            "secrets never reach Debug output"
+        );
+        let bad = config(&[both[0], both[1], ("SLACK_CHANNEL_PATTERN", "incident-{slug}")]).unwrap_err();
+        assert!(bad.to_string().contains("{n}"), "{bad}");
+        assert!(config(&[both[0], both[1], ("SLACK_REACTIONS", "nope")]).is_err());
     }
 
     #[test]

@@ -8,6 +8,7 @@ pub mod clock;
 pub mod config;
 pub mod domain;
 pub mod queue;
+pub mod slack;
 pub mod store;
 pub mod telemetry;
 pub mod wiring;

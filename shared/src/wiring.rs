@@ -4,10 +4,11 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::app::SevService;
+use crate::app::{Integrations, SevService};
 use crate::clock::SystemClock;
 use crate::config::Config;
-use crate::queue::{EmbeddedQueue, QueueError, Relay, SqsQueue};
+use crate::queue::{EmbeddedQueue, Queue, QueueError, Relay, SqsQueue};
+use crate::slack::{SlackClient, SlackIntegration, SlackRoutes};
 use crate::store::{DynamoStore, SevRepo, SqliteStore, StoreError};
 
 /// The first retry delay of the embedded queue; it doubles per attempt, as an SQS redrive would.
@@ -32,11 +33,45 @@ pub struct Services {
     pub repo: SevRepo,
     pub relay: Relay,
     pub sevs: SevService,
+    /// Where tasks go: entry points that only acknowledge (Slack) enqueue here directly.
+    pub queue: Arc<dyn Queue>,
 }
 
-fn services(repo: SevRepo, relay: Relay) -> Services {
+fn services(repo: SevRepo, queue: Arc<dyn Queue>) -> Services {
+    let relay = Relay::new(repo.clone(), queue.clone());
     let sevs = SevService::new(repo.clone(), relay.clone(), Arc::new(SystemClock));
-    Services { repo, relay, sevs }
+    Services {
+        repo,
+        relay,
+        sevs,
+        queue,
+    }
+}
+
+/// The task handlers of every configured integration.
+pub fn integrations(config: &Config, services: &Services) -> Integrations {
+    let mut all = Integrations::default();
+    if let Some(slack) = &config.slack {
+        let client = SlackClient::new(&slack.api_url, slack.bot_token.clone());
+        let handler = SlackIntegration::new(
+            client,
+            services.sevs.clone(),
+            services.repo.clone(),
+            Arc::new(slack.clone()),
+        );
+        all = all.with("slack", Arc::new(handler));
+    }
+    all
+}
+
+/// Slack's inbound routes, when Slack is configured.
+pub fn slack_routes(config: &Config, services: &Services) -> Option<SlackRoutes> {
+    config.slack.as_ref().map(|slack| SlackRoutes {
+        secret: slack.signing_secret.clone(),
+        queue: services.queue.clone(),
+        client: SlackClient::new(&slack.api_url, slack.bot_token.clone()),
+        clock: Arc::new(SystemClock),
+    })
 }
 
 /// The local product: SQLite under the data directory, with the queue in the same file.
@@ -48,8 +83,7 @@ pub async fn embedded(config: &Config) -> Result<(Services, EmbeddedQueue), Wiri
     let store = SqliteStore::open(&config.data_dir.join("sevtool.db"))?;
     let queue = EmbeddedQueue::open(store.clone(), EMBEDDED_VISIBILITY, MAX_RECEIVES, Arc::new(SystemClock)).await?;
     let repo = SevRepo::new(Arc::new(store));
-    let relay = Relay::new(repo.clone(), Arc::new(queue.clone()));
-    Ok((services(repo, relay), queue))
+    Ok((services(repo, Arc::new(queue.clone())), queue))
 }
 
 /// Production: DynamoDB and SQS, clients built from the standard AWS environment.
@@ -61,7 +95,5 @@ pub async fn aws(config: &Config) -> Result<Services, WiringError> {
         .ok_or(WiringError::Missing("SEVTOOL_TASK_QUEUE_URL"))?;
     let store = DynamoStore::new(aws_sdk_dynamodb::Client::new(&sdk), config.table.clone());
     let queue = SqsQueue::new(aws_sdk_sqs::Client::new(&sdk), queue_url);
-    let repo = SevRepo::new(Arc::new(store));
-    let relay = Relay::new(repo.clone(), Arc::new(queue));
-    Ok(services(repo, relay))
+    Ok(services(SevRepo::new(Arc::new(store)), Arc::new(queue)))
 }

@@ -1,6 +1,8 @@
 //! Starts the real `sevtool` binary on a free port with a fresh data directory, as a user would,
 //! and talks to it over HTTP.
 
+pub mod fake_slack;
+
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::Duration;

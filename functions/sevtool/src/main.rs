@@ -5,8 +5,10 @@ mod background;
 
 use std::net::SocketAddr;
 
+use axum::http::StatusCode;
+use axum::routing::post;
+use axum::{Json, Router};
 use sev::api::{ApiState, router};
-use sev::app::Integrations;
 use sev::config::Config;
 use tokio::sync::watch;
 
@@ -15,7 +17,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     sev::telemetry::init_local();
     let config = Config::from_env()?;
     let (services, queue) = sev::wiring::embedded(&config).await?;
-    let integrations = Integrations::default();
+    let integrations = sev::wiring::integrations(&config, &services);
     for line in config.integrations.describe() {
         tracing::info!("{line}");
     }
@@ -35,7 +37,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         stop_rx,
     ));
 
-    let app = router(ApiState { sevs: services.sevs });
+    let slack = match sev::wiring::slack_routes(&config, &services) {
+        Some(routes) => sev::slack::router(routes),
+        None => slack_off(),
+    };
+    let app = router(ApiState { sevs: services.sevs }).merge(slack);
     axum::serve(listener, app)
         .with_graceful_shutdown(shutdown_signal())
         .await?;
@@ -43,6 +49,21 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     stop_tx.send_replace(true);
     let _ = tokio::join!(relay, consumer);
     Ok(())
+}
+
+/// Without Slack settings its routes say so, rather than looking like they do not exist.
+fn slack_off() -> Router {
+    let off = || async {
+        let error = "Slack is off here: set SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET and restart sevtool";
+        (
+            StatusCode::SERVICE_UNAVAILABLE,
+            Json(serde_json::json!({ "error": error })),
+        )
+    };
+    Router::new()
+        .route("/slack/commands", post(off))
+        .route("/slack/events", post(off))
+        .route("/slack/interactions", post(off))
 }
 
 async fn shutdown_signal() {

@@ -40,7 +40,7 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     lambda_runtime::tracing::init_default_subscriber();
     let config = Config::from_env()?;
     let services = sev::wiring::aws(&config).await?;
-    let integrations = Integrations::default();
+    let integrations = sev::wiring::integrations(&config, &services);
     let (repo, integrations) = (&services.repo, &integrations);
     lambda_runtime::run(service_fn(|event| async move {
         Ok::<_, lambda_runtime::Error>(handle(repo, integrations, event).await)

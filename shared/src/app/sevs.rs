@@ -141,6 +141,10 @@ impl SevService {
         self.mutate(id, author, |sev, _| Ok(vec![sev.update(text)?])).await
     }
 
+    pub async fn add_note(&self, id: SevId, text: &str, author: Actor) -> Result<Sev, AppError> {
+        self.mutate(id, author, |sev, _| Ok(vec![sev.note(text)?])).await
+    }
+
     pub async fn change_level(&self, id: SevId, level: Level, author: Actor) -> Result<Sev, AppError> {
         self.mutate(id, author, |sev, _| Ok(vec![sev.change_level(level)?]))
             .await

@@ -9,7 +9,7 @@ mod timeline;
 
 pub use error::DomainError;
 pub use level::Level;
-pub use sev::{NewSev, Sev, SevId, SevPatch};
+pub use sev::{MAX_TITLE, NewSev, Sev, SevId, SevPatch};
 pub use status::Status;
 pub use tag::Tag;
 pub use timeline::{Entry, EntryId, EntryKind};

@@ -285,13 +285,23 @@ impl Sev {
 
     /// Checks an update's text; updates change nothing on the SEV itself but its timeline.
     pub fn update(&self, text: &str) -> Result<EntryKind, DomainError> {
+        Ok(EntryKind::Update {
+            text: self.timeline_text(text)?,
+        })
+    }
+
+    /// Checks a note's text: like an update, but kept on the timeline without being announced.
+    pub fn note(&self, text: &str) -> Result<EntryKind, DomainError> {
+        Ok(EntryKind::Note {
+            text: self.timeline_text(text)?,
+        })
+    }
+
+    fn timeline_text(&self, text: &str) -> Result<String, DomainError> {
         if self.status == Status::Closed {
             return Err(DomainError::Closed);
         }
-        match clean_text("text", text)? {
-            Some(text) => Ok(EntryKind::Update { text }),
-            None => Err(DomainError::invalid("text", "is required; say what changed")),
-        }
+        clean_text("text", text)?.ok_or_else(|| DomainError::invalid("text", "is required; say what changed"))
     }
 
     /// Applies a patch and returns one timeline entry per field that really changed. The level is
@@ -550,9 +560,11 @@ mod tests {
                 text: "rolled back".into()
             })
         );
+        assert_eq!(sev.note(" graph "), Ok(EntryKind::Note { text: "graph".into() }));
         sev.move_to(Status::Resolved, None, t(10, 0)).unwrap();
         sev.move_to(Status::Closed, None, t(10, 0)).unwrap();
         assert_eq!(sev.update("late note"), Err(DomainError::Closed));
+        assert_eq!(sev.note("late note"), Err(DomainError::Closed));
     }
 
     #[test]

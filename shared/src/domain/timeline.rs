@@ -37,6 +37,10 @@ pub enum EntryKind {
     Update {
         text: String,
     },
+    /// Kept on the timeline for the record, but not announced (a log line, a graph, a finding).
+    Note {
+        text: String,
+    },
     LevelChanged {
         from: Level,
         to: Level,
@@ -67,7 +71,7 @@ impl Entry {
     pub fn summary(&self) -> String {
         match &self.kind {
             EntryKind::Filed { level } => format!("Filed as {level}"),
-            EntryKind::Update { text } => text.clone(),
+            EntryKind::Update { text } | EntryKind::Note { text } => text.clone(),
             EntryKind::LevelChanged { from, to } => format!("Level changed from {from} to {to}"),
             EntryKind::StatusChanged { from, to, reason } => match reason {
                 Some(r) => format!("Status changed from {from} to {to}: {r}"),

@@ -7,6 +7,7 @@ mod consumer;
 mod embedded;
 mod relay;
 mod sqs;
+mod steps;
 mod task;
 
 use async_trait::async_trait;
@@ -15,6 +16,7 @@ pub use consumer::{Message, TaskError, TaskHandler, process_batch};
 pub use embedded::EmbeddedQueue;
 pub use relay::{Relay, RelayError};
 pub use sqs::SqsQueue;
+pub use steps::Steps;
 pub use task::{Task, TaskEnvelope};
 
 #[derive(Debug, thiserror::Error)]

@@ -2,6 +2,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::domain::{EntryId, SevId};
+use crate::slack::Inbound;
 
 /// The current envelope version. A consumer refuses envelopes from a newer producer rather than
 /// guess at them; they wait in the queue (and then its dead-letter queue) until it is upgraded.
@@ -12,8 +13,17 @@ pub const TASK_VERSION: u32 = 1;
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum Task {
-    SevFiled { sev: SevId },
-    TimelineEntryAdded { sev: SevId, entry: EntryId },
+    SevFiled {
+        sev: SevId,
+    },
+    TimelineEntryAdded {
+        sev: SevId,
+        entry: EntryId,
+    },
+    /// A Slack request acknowledged at once and acted on here.
+    Slack {
+        inbound: Inbound,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -30,6 +40,7 @@ impl TaskEnvelope {
         let key = match &task {
             Task::SevFiled { sev } => format!("sev-filed:{sev}"),
             Task::TimelineEntryAdded { sev, entry } => format!("entry:{sev}:{entry}"),
+            Task::Slack { inbound } => inbound.key(),
         };
         TaskEnvelope {
             v: TASK_VERSION,
@@ -43,9 +54,10 @@ impl TaskEnvelope {
         serde_json::to_string(self).unwrap_or_else(|e| unreachable!("a task always serialises: {e}"))
     }
 
-    pub fn sev(&self) -> SevId {
+    pub fn sev(&self) -> Option<SevId> {
         match &self.task {
-            Task::SevFiled { sev } | Task::TimelineEntryAdded { sev, .. } => *sev,
+            Task::SevFiled { sev } | Task::TimelineEntryAdded { sev, .. } => Some(*sev),
+            Task::Slack { .. } => None,
         }
     }
 }

@@ -9,7 +9,10 @@
 //! | task outbox                | `OUTBOX`                  | `<created>#<task key>`|                             |                                    |
 //! | task handled/claimed (TTL) | `TASK#<task key>`         | `TASK`                |                             |                                    |
 //! | task failed for good       | `SEV#<n>`                 | `FAILED#<task key>`   |                             |                                    |
+//! | step a task completed (TTL)| `STEP#<task key>`         | `<step name>`         |                             |                                    |
+//! | Slack state of a SEV       | `SEV#<n>`                 | `SLACK`               |                             |                                    |
 //! | Slack channel -> SEV       | `CHANNEL#<channel id>`    | `CHANNEL`             |                             |                                    |
+//! | Slack reaction that acted  | `REACTION#<ch>#<ts>#<emoji>#<user>` | `REACTION`  |                             |                                    |
 //! | alert group -> open SEV    | `ALERTGROUP#<source>#<k>` | `ALERTGROUP`          |                             |                                    |
 //! | SCA of a SEV               | `SEV#<n>`                 | `SCA#<id>`            | `OWNER#<owner>` / `<due>#<id>` | `DUE#<yyyy-mm>` / `<due>#<id>`  |
 //!
@@ -79,8 +82,26 @@ pub fn task(task_key: &str) -> Key {
     Key::new(format!("TASK#{task_key}"), "TASK")
 }
 
-pub fn failed_task(id: SevId, task_key: &str) -> Key {
-    Key::new(sev_pk(id), format!("{FAILED_PREFIX}{task_key}"))
+/// Failed tasks sit on their SEV so its page shows them; tasks of no SEV sit together.
+pub fn failed_task(id: Option<SevId>, task_key: &str) -> Key {
+    let pk = id.map_or_else(|| "FAILED".to_owned(), sev_pk);
+    Key::new(pk, format!("{FAILED_PREFIX}{task_key}"))
+}
+
+pub fn step(task_key: &str, step: &str) -> Key {
+    Key::new(format!("STEP#{task_key}"), step)
+}
+
+pub fn slack_sev(id: SevId) -> Key {
+    Key::new(sev_pk(id), "SLACK")
+}
+
+pub fn reaction(key: &str) -> Key {
+    Key::new(format!("REACTION#{key}"), "REACTION")
+}
+
+pub fn channel(channel_id: &str) -> Key {
+    Key::new(format!("CHANNEL#{channel_id}"), "CHANNEL")
 }
 
 #[cfg(test)]

@@ -2,7 +2,7 @@
 //! on top of it. The two backends, `dynamo` and `sqlite`, pass the same contract tests.
 
 mod dynamo;
-mod keys;
+pub(crate) mod keys;
 mod repo;
 mod sqlite;
 

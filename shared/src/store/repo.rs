@@ -318,6 +318,32 @@ impl SevRepo {
         self.finish_task(&failed.task.key).await
     }
 
+    /// The stored result of a step a task completed earlier, if it did.
+    pub async fn step_result(&self, task_key: &str, step: &str) -> Result<Option<String>, RepoError> {
+        Ok(self.store.get(&keys::step(task_key, step)).await?.map(|i| i.data))
+    }
+
+    pub async fn record_step(&self, task_key: &str, step: &str, result: String) -> Result<(), RepoError> {
+        let mut item = Item::new(keys::step(task_key, step), result);
+        item.expires_at = Some((Utc::now() + TASK_DONE_TTL).timestamp());
+        Ok(self.store.put(item, Condition::Always).await?)
+    }
+
+    /// A small record an integration keeps under a key of its own (see `keys`).
+    pub async fn record<T: for<'de> Deserialize<'de>>(&self, key: &Key) -> Result<Option<T>, RepoError> {
+        match self.store.get(key).await? {
+            Some(item) => Ok(Some(from_item(&item)?)),
+            None => Ok(None),
+        }
+    }
+
+    pub async fn put_record<T: Serialize>(&self, key: Key, value: &T) -> Result<(), RepoError> {
+        Ok(self
+            .store
+            .put(Item::new(key, to_json(value)), Condition::Always)
+            .await?)
+    }
+
     pub async fn failed_tasks(&self, id: SevId) -> Result<Vec<FailedTask>, RepoError> {
         let q = Query::new(
             Index::Primary,

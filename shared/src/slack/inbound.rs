@@ -1,0 +1,43 @@
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::domain::Level;
+
+/// A Slack request, acknowledged at once and queued to be acted on. Each carries the id Slack
+/// gave it, so a retried delivery becomes the same task and acts once.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Inbound {
+    Command {
+        trigger_id: String,
+        channel: String,
+        user: String,
+        text: String,
+        response_url: String,
+    },
+    Event {
+        event_id: String,
+        event: Value,
+    },
+    /// The intake modal, submitted.
+    Submission {
+        view_id: String,
+        user: String,
+        title: String,
+        level: Level,
+        description: Option<String>,
+        private: bool,
+    },
+}
+
+impl Eq for Inbound {}
+
+impl Inbound {
+    pub fn key(&self) -> String {
+        match self {
+            Inbound::Command { trigger_id, .. } => format!("slack-command:{trigger_id}"),
+            Inbound::Event { event_id, .. } => format!("slack-event:{event_id}"),
+            Inbound::Submission { view_id, .. } => format!("slack-view:{view_id}"),
+        }
+    }
+}

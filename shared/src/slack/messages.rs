@@ -1,0 +1,195 @@
+//! What the bot says. Plain `mrkdwn` text: it reads well in notifications, screen readers and
+//! the mobile app, where block layouts often do not.
+
+use serde_json::{Value, json};
+
+use super::{Reaction, Reactions, SlackSev};
+use crate::domain::{Entry, EntryKind, Level, Sev};
+
+/// Slack's three control characters, escaped in anything a person wrote.
+pub fn escape(text: &str) -> String {
+    text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;")
+}
+
+/// A Slack user id becomes a mention; anyone else (a web user, an alert source) is named as is.
+pub fn person(actor: &str) -> String {
+    let slack_id = actor.len() > 1
+        && actor.starts_with(['U', 'W'])
+        && actor.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit());
+    if slack_id { format!("<@{actor}>") } else { escape(actor) }
+}
+
+pub fn is_slack_user(actor: &str) -> bool {
+    person(actor).starts_with("<@")
+}
+
+fn drill(sev: &Sev) -> &'static str {
+    if sev.drill { "[DRILL] " } else { "" }
+}
+
+fn headline(sev: &Sev) -> String {
+    format!(
+        "{}*{}* · {} · {} · {}",
+        drill(sev),
+        sev.id,
+        sev.level,
+        sev.status,
+        escape(&sev.title)
+    )
+}
+
+fn channel(id: Option<&str>) -> String {
+    id.map_or_else(|| "(being created)".to_owned(), |c| format!("<#{c}>"))
+}
+
+/// The `#sevs` announcement, edited in place as the SEV changes.
+pub fn announcement(sev: &Sev, slack: &SlackSev) -> String {
+    let coordinator = sev
+        .coordinator
+        .as_deref()
+        .map_or_else(|| "unassigned".to_owned(), person);
+    format!(
+        ":rotating_light: {}\nCoordinator: {coordinator} · Reporter: {} · Response: {} · Announcements: {}",
+        headline(sev),
+        person(&sev.reporter),
+        channel(slack.response.as_deref()),
+        channel(slack.announce.as_deref()),
+    )
+}
+
+/// The pinned summary in the response channel, with the emoji legend.
+pub fn summary(sev: &Sev, reactions: &Reactions) -> String {
+    let legend = [
+        (Reaction::Update, "post the message as a status update"),
+        (Reaction::Timeline, "add the message to the timeline"),
+        (Reaction::Mitigated, "mark the SEV mitigated"),
+        (Reaction::Resolved, "mark the SEV resolved"),
+        (Reaction::ReportOwner, "make the message's author the report owner"),
+        (Reaction::ScaMust, "corrective action, must do"),
+        (Reaction::ScaShould, "corrective action, should do"),
+        (Reaction::ScaCould, "corrective action, could do"),
+    ]
+    .iter()
+    .map(|(r, what)| format!("• :{}: {what}", reactions.name(*r)))
+    .collect::<Vec<_>>()
+    .join("\n");
+    let description = sev
+        .description
+        .as_deref()
+        .map(|d| format!("\n>{}", escape(d)))
+        .unwrap_or_default();
+    format!(
+        "{}{description}\nReporter: {}. This is the response channel: work here; status updates are cross-posted to the announcements channel.\n*React to a message to:*\n{legend}\nOr type `/sev help`.",
+        headline(sev),
+        person(&sev.reporter),
+    )
+}
+
+/// Whether an entry is news for people following the SEV from outside.
+pub fn is_status_update(entry: &Entry) -> bool {
+    matches!(
+        entry.kind,
+        EntryKind::Update { .. } | EntryKind::StatusChanged { .. } | EntryKind::LevelChanged { .. }
+    )
+}
+
+/// One timeline entry as a cross-post.
+pub fn entry_post(sev: &Sev, entry: &Entry) -> String {
+    format!(
+        "{}{} · {} ({}): {}",
+        drill(sev),
+        sev.id,
+        kind_label(&entry.kind),
+        person(&entry.author),
+        escape(&entry.summary())
+    )
+}
+
+fn kind_label(kind: &EntryKind) -> &'static str {
+    match kind {
+        EntryKind::Filed { .. } => "filed",
+        EntryKind::Update { .. } => "*update*",
+        EntryKind::Note { .. } => "note",
+        EntryKind::LevelChanged { .. } => "*level*",
+        EntryKind::StatusChanged { .. } => "*status*",
+        EntryKind::FieldChanged { .. } => "changed",
+    }
+}
+
+/// The intake modal: deliberately sparse. `prefill` is the text of a message it was opened from.
+pub fn intake_modal(prefill: Option<&str>) -> Value {
+    let options: Vec<Value> = Level::ALL
+        .iter()
+        .map(|l| {
+            json!({
+                "text": { "type": "plain_text", "text": l.as_str() },
+                "description": { "type": "plain_text", "text": truncate(l.criteria(), 75) },
+                "value": l.as_str(),
+            })
+        })
+        .collect();
+    let criteria = Level::ALL
+        .iter()
+        .map(|l| format!("*{l}*: {}", l.criteria()))
+        .collect::<Vec<_>>()
+        .join("\n");
+    let mut description = json!({
+        "type": "plain_text_input", "action_id": "description", "multiline": true,
+    });
+    if let Some(p) = prefill {
+        description["initial_value"] = json!(truncate(p, 2900));
+    }
+    json!({
+        "type": "modal",
+        "callback_id": "sev_intake",
+        "title": { "type": "plain_text", "text": "File a SEV" },
+        "submit": { "type": "plain_text", "text": "File" },
+        "close": { "type": "plain_text", "text": "Cancel" },
+        "blocks": [
+            { "type": "input", "block_id": "title", "label": { "type": "plain_text", "text": "What is broken?" },
+              "element": { "type": "plain_text_input", "action_id": "title", "max_length": 200 } },
+            { "type": "input", "block_id": "level", "label": { "type": "plain_text", "text": "Level" },
+              "element": { "type": "static_select", "action_id": "level", "options": options,
+                           "initial_option": options[2] } },
+            { "type": "context", "elements": [ { "type": "mrkdwn", "text": criteria } ] },
+            { "type": "input", "block_id": "description", "optional": true,
+              "label": { "type": "plain_text", "text": "Details (optional)" }, "element": description },
+            { "type": "input", "block_id": "private", "optional": true,
+              "label": { "type": "plain_text", "text": "Sensitive" },
+              "element": { "type": "checkboxes", "action_id": "private", "options": [
+                  { "text": { "type": "plain_text", "text": "Security or customer data at risk (private SEV)" }, "value": "private" } ] } },
+        ],
+    })
+}
+
+fn truncate(s: &str, max: usize) -> String {
+    s.chars().take(max).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn people_are_mentioned_only_when_they_are_slack_users() {
+        assert_eq!(person("U024BE7LH"), "<@U024BE7LH>");
+        assert_eq!(person("web:alice"), "web:alice");
+        assert_eq!(person("<script>"), "&lt;script&gt;");
+        assert!(!is_slack_user("U"));
+    }
+
+    #[test]
+    fn the_modal_offers_every_level_with_its_criteria() {
+        let view = intake_modal(Some("from a message"));
+        let options = view["blocks"][1]["element"]["options"].as_array().unwrap();
+        assert_eq!(options.len(), 4);
+        assert_eq!(view["blocks"][1]["element"]["initial_option"]["value"], "SEV2");
+        assert_eq!(view["blocks"][3]["element"]["initial_value"], "from a message");
+        assert!(
+            view["blocks"][2]["elements"][0]["text"]
+                .as_str()
+                .unwrap()
+                .contains("SEV0")
+        );
+    }
+}

@@ -1,0 +1,461 @@
+//! Slack, end to end: signed requests to the real `sevtool`, which talks to a fake Slack Web API
+//! that records and checks every call.
+
+use std::time::Duration;
+
+use blackbox::Sevtool;
+use blackbox::fake_slack::{BOT_TOKEN, FakeSlack, Scripted};
+use serde_json::{Value, json};
+use sev::slack::SigningSecret;
+
+const SECRET: &str = "test-signing-secret";
+const SEVS_CHANNEL: &str = "C0SEVS";
+
+struct Setup {
+    app: Sevtool,
+    slack: FakeSlack,
+    _dir: tempfile::TempDir,
+}
+
+async fn setup() -> Setup {
+    let slack = FakeSlack::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let api = slack.api_url();
+    let env = [
+        ("SLACK_BOT_TOKEN", BOT_TOKEN),
+        ("SLACK_SIGNING_SECRET", SECRET),
+        ("SLACK_API_URL", api.as_str()),
+        ("SLACK_ANNOUNCE_CHANNEL", SEVS_CHANNEL),
+    ];
+    let app = Sevtool::start(dir.path(), &env).await;
+    Setup { app, slack, _dir: dir }
+}
+
+fn now() -> String {
+    unix_now().to_string()
+}
+
+fn unix_now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+}
+
+/// Posts `body` to `path` signed as Slack signs it.
+async fn signed(s: &Setup, path: &str, content_type: &str, body: String, extra: &[(&str, &str)]) -> reqwest::Response {
+    let ts = now();
+    let sig = SigningSecret::new(SECRET).sign(&ts, body.as_bytes());
+    let mut req = s
+        .app
+        .http
+        .post(s.app.url(path))
+        .header("content-type", content_type)
+        .header("x-slack-request-timestamp", ts)
+        .header("x-slack-signature", sig);
+    for (k, v) in extra {
+        req = req.header(*k, *v);
+    }
+    req.body(body).send().await.unwrap()
+}
+
+async fn command(s: &Setup, text: &str, channel: &str, trigger: &str) -> Value {
+    let form = serde_urlencoded::to_string([
+        ("command", "/sev"),
+        ("text", text),
+        ("channel_id", channel),
+        ("user_id", "U0REPORTER"),
+        ("trigger_id", trigger),
+        ("response_url", &s.slack.response_url(trigger)),
+    ])
+    .unwrap();
+    let r = signed(s, "/slack/commands", "application/x-www-form-urlencoded", form, &[]).await;
+    assert_eq!(r.status(), 200);
+    r.json().await.unwrap_or(Value::Null)
+}
+
+async fn event(s: &Setup, event_id: &str, event: Value, retry: Option<&str>) -> u16 {
+    let body = json!({ "type": "event_callback", "event_id": event_id, "team_id": "T1", "event": event }).to_string();
+    let extra: Vec<(&str, &str)> = retry
+        .map(|n| vec![("x-slack-retry-num", n), ("x-slack-retry-reason", "http_timeout")])
+        .unwrap_or_default();
+    signed(s, "/slack/events", "application/json", body, &extra)
+        .await
+        .status()
+        .as_u16()
+}
+
+fn texts_to(slack: &FakeSlack, channel: &str) -> Vec<String> {
+    slack
+        .ok_calls("chat.postMessage")
+        .into_iter()
+        .filter(|c| c.args["channel"] == channel)
+        .map(|c| c.args["text"].as_str().unwrap_or_default().to_owned())
+        .collect()
+}
+
+/// Files a SEV through the API and waits until its channels exist; returns the response channel.
+async fn filed_sev(s: &Setup) -> String {
+    let r = s
+        .app
+        .post_json(
+            "/api/sevs",
+            json!({"title": "Checkout 5xx", "level": "SEV1", "reporter": "U0REPORTER"}),
+        )
+        .await;
+    assert_eq!(r.status(), 201);
+    s.slack
+        .wait_for("the announcement", 20, |f| !texts_to(f, SEVS_CHANNEL).is_empty())
+        .await;
+    s.slack.ok_calls("conversations.create")[0].args["name"]
+        .as_str()
+        .map(|_| ())
+        .unwrap();
+    let created = s.slack.ok_calls("conversations.create");
+    let response = created
+        .iter()
+        .find(|c| !c.args["name"].as_str().unwrap().ends_with("-announce"))
+        .unwrap();
+    // The response channel is the one people are invited to.
+    let invite = &s.slack.ok_calls("conversations.invite")[0];
+    assert!(response.args["name"].as_str().unwrap().starts_with("sev-1-"));
+    invite.args["channel"].as_str().unwrap().to_owned()
+}
+
+async fn status_of(s: &Setup, id: &str) -> Value {
+    s.app.get_json(&format!("/api/sevs/{id}")).await.1
+}
+
+/// Waits until SEV-1's timeline has at least `n` entries, and returns the SEV.
+async fn timeline_of_at_least(s: &Setup, n: usize) -> Value {
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        let sev = status_of(s, "SEV-1").await;
+        if sev["timeline"].as_array().unwrap().len() >= n {
+            return sev;
+        }
+        assert!(std::time::Instant::now() < deadline, "timeline: {}", sev["timeline"]);
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+#[tokio::test]
+async fn a_sev_filed_from_the_modal_gets_two_channels_one_announcement_and_invites() {
+    let s = setup().await;
+    let opened = command(&s, "", "C0RANDOM", "trig-modal").await;
+    assert_eq!(opened, Value::Null, "opening the modal answers with an empty 200");
+    let views = s.slack.ok_calls("views.open");
+    assert_eq!(views.len(), 1);
+    assert_eq!(views[0].args["trigger_id"], "trig-modal");
+    assert_eq!(views[0].args["view"]["callback_id"], "sev_intake");
+
+    let payload = json!({
+        "type": "view_submission",
+        "user": { "id": "U0REPORTER" },
+        "view": { "id": "V123", "callback_id": "sev_intake", "state": { "values": {
+            "title": { "title": { "type": "plain_text_input", "value": "Checkout 5xx" } },
+            "level": { "level": { "type": "static_select", "selected_option": { "value": "SEV1" } } },
+            "description": { "description": { "type": "plain_text_input", "value": "errors since 09:10" } },
+            "private": { "private": { "type": "checkboxes", "selected_options": [] } }
+        } } }
+    });
+    let form = serde_urlencoded::to_string([("payload", payload.to_string())]).unwrap();
+    let r = signed(
+        &s,
+        "/slack/interactions",
+        "application/x-www-form-urlencoded",
+        form.clone(),
+        &[],
+    )
+    .await;
+    assert_eq!(r.status(), 200);
+    // A double click submits the same view twice; it files one SEV.
+    signed(
+        &s,
+        "/slack/interactions",
+        "application/x-www-form-urlencoded",
+        form,
+        &[],
+    )
+    .await;
+
+    s.slack
+        .wait_for("announcement and DM", 20, |f| {
+            !texts_to(f, SEVS_CHANNEL).is_empty() && !texts_to(f, "U0REPORTER").is_empty()
+        })
+        .await;
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let names: Vec<String> = s
+        .slack
+        .ok_calls("conversations.create")
+        .iter()
+        .map(|c| c.args["name"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(names, ["sev-1-checkout-5xx", "sev-1-checkout-5xx-announce"]);
+    let announcements = texts_to(&s.slack, SEVS_CHANNEL);
+    assert_eq!(announcements.len(), 1, "{announcements:?}");
+    assert!(
+        announcements[0].contains("SEV-1") && announcements[0].contains("SEV1"),
+        "{}",
+        announcements[0]
+    );
+    let invites = s.slack.ok_calls("conversations.invite");
+    assert_eq!(invites.len(), 1);
+    assert_eq!(invites[0].args["users"], "U0REPORTER");
+    assert_eq!(s.slack.ok_calls("pins.add").len(), 1);
+    let dm = texts_to(&s.slack, "U0REPORTER");
+    assert_eq!(dm.len(), 1);
+    assert!(dm[0].contains("Filed SEV-1"), "{}", dm[0]);
+    let (_, list) = s.app.get_json("/api/sevs").await;
+    assert_eq!(list["sevs"].as_array().unwrap().len(), 1);
+    assert_eq!(list["sevs"][0]["description"], "errors since 09:10");
+}
+
+#[tokio::test]
+async fn an_event_delivered_three_times_acts_once() {
+    let s = setup().await;
+    let channel = filed_sev(&s).await;
+    s.slack
+        .add_message(&channel, "1700000001.000100", "U0AUTHOR", "rolled back the deploy");
+    let reaction = json!({ "type": "reaction_added", "user": "U0ATC", "reaction": "sev-mitigated",
+                           "item": { "type": "message", "channel": channel, "ts": "1700000001.000100" } });
+    assert_eq!(event(&s, "Ev1", reaction.clone(), None).await, 200);
+    assert_eq!(event(&s, "Ev1", reaction.clone(), Some("1")).await, 200);
+    assert_eq!(event(&s, "Ev1", reaction, Some("2")).await, 200);
+
+    s.slack
+        .wait_for("the confirmation", 20, |f| {
+            f.ok_calls("chat.postMessage")
+                .iter()
+                .any(|c| c.args["thread_ts"] == "1700000001.000100")
+        })
+        .await;
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let sev = status_of(&s, "SEV-1").await;
+    assert_eq!(sev["status"], "mitigated");
+    let moves = sev["timeline"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["kind"] == "status_changed")
+        .count();
+    assert_eq!(moves, 1);
+    let confirmations = s
+        .slack
+        .ok_calls("chat.postMessage")
+        .into_iter()
+        .filter(|c| c.args["thread_ts"] == "1700000001.000100")
+        .count();
+    assert_eq!(confirmations, 1);
+}
+
+#[tokio::test]
+async fn emoji_reactions_drive_the_sev_and_removing_one_undoes_it() {
+    let s = setup().await;
+    let channel = filed_sev(&s).await;
+    s.slack
+        .add_message(&channel, "1700000002.000200", "U0AUTHOR", "Root cause: config push");
+    let react = |kind: &str, emoji: &str| json!({ "type": kind, "user": "U0ATC", "reaction": emoji, "item": { "type": "message", "channel": channel, "ts": "1700000002.000200" } });
+    event(&s, "Ev10", react("reaction_added", "sev-update"), None).await;
+    event(&s, "Ev11", react("reaction_added", "sev-report-owner"), None).await;
+    event(&s, "Ev12", react("reaction_added", "sev-timeline"), None).await;
+    event(&s, "Ev13", react("reaction_added", "thumbsup"), None).await;
+    let sev = timeline_of_at_least(&s, 4).await;
+    let kinds: Vec<&str> = sev["timeline"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["kind"].as_str().unwrap())
+        .collect();
+    assert!(
+        kinds.contains(&"update") && kinds.contains(&"note") && kinds.contains(&"field_changed"),
+        "{kinds:?}"
+    );
+    assert_eq!(sev["report_owner"], "U0AUTHOR");
+    let update = sev["timeline"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["kind"] == "update")
+        .unwrap();
+    assert_eq!(
+        (update["text"].as_str(), update["author"].as_str()),
+        (Some("Root cause: config push"), Some("U0ATC"))
+    );
+
+    event(&s, "Ev14", react("reaction_removed", "sev-report-owner"), None).await;
+    let sev = timeline_of_at_least(&s, 5).await;
+    assert_eq!(
+        sev["report_owner"],
+        Value::Null,
+        "removing the reaction soon after undid it"
+    );
+    s.slack
+        .wait_for("status update cross-posted", 20, |f| {
+            f.ok_calls("chat.postMessage").iter().any(|c| {
+                c.args["text"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .contains("Root cause: config push")
+                    && c.args["thread_ts"] != Value::Null
+                    && c.args["channel"] == SEVS_CHANNEL
+            })
+        })
+        .await;
+    assert!(
+        s.slack
+            .ok_calls("chat.update")
+            .iter()
+            .any(|c| c.args["channel"] == SEVS_CHANNEL),
+        "the announcement is edited in place"
+    );
+}
+
+#[tokio::test]
+async fn slack_answering_429_then_500_then_200_still_posts_every_message_once() {
+    let s = setup().await;
+    s.slack.script(
+        "chat.postMessage",
+        vec![Scripted::RateLimited { retry_after_secs: 1 }, Scripted::Status(500)],
+    );
+    let r = s
+        .app
+        .post_json(
+            "/api/sevs",
+            json!({"title": "Ledger lag", "level": "SEV2", "reporter": "U0REPORTER"}),
+        )
+        .await;
+    assert_eq!(r.status(), 201, "a Slack outage never blocks filing");
+    s.slack
+        .wait_for("the announcement after retries", 30, |f| {
+            !texts_to(f, SEVS_CHANNEL).is_empty()
+        })
+        .await;
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert_eq!(
+        s.slack.calls("chat.postMessage").iter().filter(|c| !c.ok).count(),
+        2,
+        "the 429 and the 500 were seen"
+    );
+    assert_eq!(
+        s.slack.ok_calls("conversations.create").len(),
+        2,
+        "the retried task did not create channels again"
+    );
+    let mut posted: Vec<(String, String)> = s
+        .slack
+        .ok_calls("chat.postMessage")
+        .iter()
+        .map(|c| {
+            (
+                c.args["channel"].as_str().unwrap().to_owned(),
+                c.args["text"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    let total = posted.len();
+    posted.sort();
+    posted.dedup();
+    assert_eq!(posted.len(), total, "no message was posted twice");
+    assert_eq!(
+        total, 3,
+        "summary, announcements-channel intro, #sevs announcement: {posted:#?}"
+    );
+}
+
+#[tokio::test]
+async fn slash_commands_act_in_sev_channels_and_explain_mistakes() {
+    let s = setup().await;
+    let channel = filed_sev(&s).await;
+    let ack = command(&s, "update rolled back deploy 4812", &channel, "trig-1").await;
+    assert_eq!(ack["response_type"], "ephemeral");
+    // The same command delivered twice (a redelivered task) acts once.
+    command(&s, "update rolled back deploy 4812", &channel, "trig-1").await;
+    command(&s, "level sev0", &channel, "trig-2").await;
+    command(&s, "update elsewhere", "C0NOTSEV", "trig-3").await;
+    s.slack
+        .wait_for("replies", 20, |f| {
+            ["trig-1", "trig-2", "trig-3"]
+                .iter()
+                .all(|t| !f.calls(&format!("respond/{t}")).is_empty())
+        })
+        .await;
+    tokio::time::sleep(Duration::from_millis(1000)).await;
+    let sev = status_of(&s, "SEV-1").await;
+    assert_eq!(sev["level"], "SEV0");
+    let updates = sev["timeline"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["kind"] == "update")
+        .count();
+    assert_eq!(updates, 1);
+    assert_eq!(s.slack.calls("respond/trig-1").len(), 1);
+    assert!(
+        s.slack.calls("respond/trig-3")[0].args["text"]
+            .as_str()
+            .unwrap()
+            .contains("not a SEV channel")
+    );
+
+    let usage = command(&s, "frobnicate", &channel, "trig-4").await;
+    assert!(usage["text"].as_str().unwrap().contains("/sev new SEV1"), "{usage}");
+    let filed = command(&s, "new SEV3 disk filling up", "C0RANDOM", "trig-5").await;
+    assert!(filed["text"].as_str().unwrap().contains("Filing a SEV3"), "{filed}");
+    s.slack
+        .wait_for("the filing reply", 20, |f| !f.calls("respond/trig-5").is_empty())
+        .await;
+    assert!(
+        s.slack.calls("respond/trig-5")[0].args["text"]
+            .as_str()
+            .unwrap()
+            .contains("Filed SEV-2")
+    );
+}
+
+#[tokio::test]
+async fn unsigned_stale_or_tampered_requests_get_401_and_challenges_are_answered() {
+    let s = setup().await;
+    let body = json!({ "type": "url_verification", "challenge": "abc123" }).to_string();
+    let r = signed(&s, "/slack/events", "application/json", body.clone(), &[]).await;
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.json::<Value>().await.unwrap()["challenge"], "abc123");
+
+    let unsigned = s
+        .app
+        .http
+        .post(s.app.url("/slack/events"))
+        .body(body.clone())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(unsigned.status(), 401);
+    let old = (unix_now() - 301).to_string();
+    let stale = s
+        .app
+        .http
+        .post(s.app.url("/slack/events"))
+        .header("x-slack-request-timestamp", &old)
+        .header(
+            "x-slack-signature",
+            SigningSecret::new(SECRET).sign(&old, body.as_bytes()),
+        )
+        .body(body.clone())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(stale.status(), 401);
+    assert!(stale.text().await.unwrap().contains("5 minutes"));
+    let ts = now();
+    let tampered = s
+        .app
+        .http
+        .post(s.app.url("/slack/commands"))
+        .header("x-slack-request-timestamp", &ts)
+        .header("x-slack-signature", SigningSecret::new(SECRET).sign(&ts, b"text=help"))
+        .body("text=mayday")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(tampered.status(), 401);
+}

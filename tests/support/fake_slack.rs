@@ -1,0 +1,232 @@
+//! A fake Slack Web API on a free local port. It records every call, checks what it receives the
+//! way Slack does (bot token, required arguments, valid channel names), accepts both JSON and
+//! form-encoded bodies (Slack's SDKs send either), and can be scripted to fail.
+
+use std::collections::{HashMap, HashSet, VecDeque};
+use std::sync::{Arc, Mutex};
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::post;
+use serde_json::{Value, json};
+
+pub const BOT_TOKEN: &str = "xoxb-fake-token";
+
+#[derive(Debug, Clone)]
+pub struct Call {
+    pub method: String,
+    pub args: Value,
+    /// Whether the fake answered `ok: true`.
+    pub ok: bool,
+}
+
+/// A scripted answer, used once, before the fake's normal behaviour.
+#[derive(Debug, Clone)]
+pub enum Scripted {
+    RateLimited { retry_after_secs: u64 },
+    Status(u16),
+    Error(&'static str),
+}
+
+#[derive(Default)]
+struct Inner {
+    calls: Vec<Call>,
+    script: HashMap<String, VecDeque<Scripted>>,
+    channels: HashSet<String>,
+    messages: HashMap<(String, String), (String, String)>,
+    next_id: u64,
+}
+
+#[derive(Clone, Default)]
+pub struct FakeSlack {
+    inner: Arc<Mutex<Inner>>,
+    pub base: String,
+}
+
+fn parse_args(headers: &HeaderMap, body: &[u8]) -> Value {
+    let ct = headers.get("content-type").and_then(|v| v.to_str().ok()).unwrap_or("");
+    if ct.starts_with("application/json") {
+        return serde_json::from_slice(body).unwrap_or(Value::Null);
+    }
+    let pairs: Vec<(String, String)> = serde_urlencoded::from_bytes(body).unwrap_or_default();
+    let mut map = serde_json::Map::new();
+    for (k, v) in pairs {
+        // Form bodies carry `blocks`, `view` and the like as JSON strings.
+        let value = serde_json::from_str::<Value>(&v)
+            .ok()
+            .filter(|j| j.is_array() || j.is_object())
+            .unwrap_or(Value::String(v));
+        map.insert(k, value);
+    }
+    Value::Object(map)
+}
+
+fn valid_channel_name(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= 80
+        && name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_')
+}
+
+impl FakeSlack {
+    pub async fn start() -> FakeSlack {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind fake Slack");
+        let addr = listener.local_addr().expect("fake Slack address");
+        let fake = FakeSlack {
+            base: format!("http://{addr}"),
+            ..FakeSlack::default()
+        };
+        let app = Router::new()
+            .route("/api/{method}", post(api))
+            .route("/respond/{id}", post(respond))
+            .with_state(fake.clone());
+        tokio::spawn(async move { axum::serve(listener, app).await.ok() });
+        fake
+    }
+
+    pub fn api_url(&self) -> String {
+        format!("{}/api/", self.base)
+    }
+
+    pub fn response_url(&self, id: &str) -> String {
+        format!("{}/respond/{id}", self.base)
+    }
+
+    pub fn script(&self, method: &str, answers: Vec<Scripted>) {
+        self.inner
+            .lock()
+            .unwrap()
+            .script
+            .entry(method.to_owned())
+            .or_default()
+            .extend(answers);
+    }
+
+    /// A message that `conversations.replies` will return.
+    pub fn add_message(&self, channel: &str, ts: &str, user: &str, text: &str) {
+        self.inner
+            .lock()
+            .unwrap()
+            .messages
+            .insert((channel.into(), ts.into()), (user.into(), text.into()));
+    }
+
+    pub fn calls(&self, method: &str) -> Vec<Call> {
+        self.inner
+            .lock()
+            .unwrap()
+            .calls
+            .iter()
+            .filter(|c| c.method == method)
+            .cloned()
+            .collect()
+    }
+
+    pub fn ok_calls(&self, method: &str) -> Vec<Call> {
+        self.calls(method).into_iter().filter(|c| c.ok).collect()
+    }
+
+    /// Waits until `check` holds of the fake, or fails the test after `secs`.
+    pub async fn wait_for(&self, what: &str, secs: u64, check: impl Fn(&FakeSlack) -> bool) {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(secs);
+        while !check(self) {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "timed out waiting for {what}; calls: {:#?}",
+                self.inner.lock().unwrap().calls
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+    }
+
+    fn answer(&self, method: &str, args: &Value, authorised: bool) -> (Response, bool) {
+        let mut inner = self.inner.lock().unwrap();
+        let scripted = inner.script.get_mut(method).and_then(VecDeque::pop_front);
+        let ok = |v: Value| {
+            let mut body = json!({ "ok": true });
+            if let (Value::Object(b), Value::Object(extra)) = (&mut body, v) {
+                b.extend(extra);
+            }
+            (axum::Json(body).into_response(), true)
+        };
+        let fail = |code: &str| (axum::Json(json!({ "ok": false, "error": code })).into_response(), false);
+        if let Some(s) = scripted {
+            return match s {
+                Scripted::RateLimited { retry_after_secs } => (
+                    (
+                        StatusCode::TOO_MANY_REQUESTS,
+                        [("retry-after", retry_after_secs.to_string())],
+                        "",
+                    )
+                        .into_response(),
+                    false,
+                ),
+                Scripted::Status(code) => (StatusCode::from_u16(code).unwrap().into_response(), false),
+                Scripted::Error(code) => fail(code),
+            };
+        }
+        if !authorised {
+            return fail("invalid_auth");
+        }
+        let s = |k: &str| args[k].as_str().unwrap_or_default().to_owned();
+        inner.next_id += 1;
+        let n = inner.next_id;
+        match method {
+            "conversations.create" => {
+                let name = s("name");
+                if !valid_channel_name(&name) {
+                    return fail("invalid_name_specials");
+                }
+                if !inner.channels.insert(name.clone()) {
+                    return fail("name_taken");
+                }
+                ok(json!({ "channel": { "id": format!("C{n:06}"), "name": name } }))
+            }
+            "chat.postMessage" => {
+                if s("channel").is_empty() || (s("text").is_empty() && args["blocks"].is_null()) {
+                    return fail(if s("channel").is_empty() {
+                        "channel_not_found"
+                    } else {
+                        "no_text"
+                    });
+                }
+                ok(json!({ "channel": s("channel"), "ts": format!("1700000000.{n:06}") }))
+            }
+            "chat.update" | "pins.add" if s("channel").is_empty() => fail("channel_not_found"),
+            "conversations.invite" if s("users").is_empty() => fail("no_user"),
+            "views.open" if s("trigger_id").is_empty() || args["view"]["type"] != "modal" => fail("invalid_arguments"),
+            "conversations.replies" => {
+                let key = (s("channel"), s("ts"));
+                match inner.messages.get(&key) {
+                    Some((user, text)) => ok(json!({ "messages": [ { "user": user, "text": text, "ts": key.1 } ] })),
+                    None => fail("thread_not_found"),
+                }
+            }
+            _ => ok(json!({})),
+        }
+    }
+}
+
+async fn api(State(fake): State<FakeSlack>, Path(method): Path<String>, headers: HeaderMap, body: Bytes) -> Response {
+    let args = parse_args(&headers, &body);
+    let authorised = headers.get("authorization").and_then(|v| v.to_str().ok()) == Some(&format!("Bearer {BOT_TOKEN}"));
+    let (response, ok) = fake.answer(&method, &args, authorised);
+    fake.inner.lock().unwrap().calls.push(Call { method, args, ok });
+    response
+}
+
+async fn respond(State(fake): State<FakeSlack>, Path(id): Path<String>, headers: HeaderMap, body: Bytes) -> Response {
+    let args = parse_args(&headers, &body);
+    fake.inner.lock().unwrap().calls.push(Call {
+        method: format!("respond/{id}"),
+        args,
+        ok: true,
+    });
+    StatusCode::OK.into_response()
+}
