@@ -422,3 +422,94 @@ async fn bad_input_gets_a_precise_4xx_on_every_route() {
         "no rejected request changed anything"
     );
 }
+
+#[tokio::test]
+async fn corrective_actions_are_added_tracked_and_closed_with_a_reason() {
+    let (app, _dir) = fresh().await;
+    file(&app, "Ledger lag", "SEV1").await;
+    let r = app
+        .post_json(
+            "/api/sevs/SEV-1/scas",
+            json!({"text": "Alert on replication lag", "priority": "must", "owner": "alice"}),
+        )
+        .await;
+    assert_eq!(r.status(), 201);
+    let sca: Value = r.json().await.unwrap();
+    assert_eq!(
+        (sca["id"].as_str(), sca["state"].as_str(), sca["priority"].as_str()),
+        (Some("SCA-1"), Some("open"), Some("must"))
+    );
+    assert!(
+        sca["due"].as_str().is_some(),
+        "Must Do on a SEV1 gets the policy's deadline"
+    );
+    let r = app
+        .post_json(
+            "/api/sevs/SEV-1/scas",
+            json!({"text": "Runbook for failover", "priority": "could"}),
+        )
+        .await;
+    assert_eq!(r.status(), 201);
+
+    let (_, mine) = app.get_json("/api/scas?owner=alice").await;
+    assert_eq!(mine["scas"].as_array().unwrap().len(), 1);
+    let patch = |id: &str, body: Value| app.http.patch(app.url(&format!("/api/scas/{id}"))).json(&body).send();
+    let (status, msg) = error_of(patch("SCA-1", json!({"state": "wont_do"})).await.unwrap()).await;
+    assert_eq!((status, msg.contains("reason")), (400, true), "{msg}");
+    let r = patch("SCA-1", json!({"state": "wont_do", "reason": "covered by SCA-2"}))
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let r = patch("SCA-2", json!({"state": "done", "author": "bob"})).await.unwrap();
+    assert_eq!(r.json::<Value>().await.unwrap()["state"], "done");
+
+    let (_, detail) = app.get_json("/api/sevs/SEV-1").await;
+    let states: Vec<&str> = detail["scas"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["state"].as_str().unwrap())
+        .collect();
+    assert_eq!(states, ["wont_do", "done"]);
+    let sca_entries = detail["timeline"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["kind"] == "sca")
+        .count();
+    assert_eq!(sca_entries, 4, "two added, one dropped, one done");
+    let (_, mine) = app.get_json("/api/scas?owner=alice").await;
+    assert!(mine["scas"].as_array().unwrap().is_empty());
+
+    for (method, path, body, want, text) in [
+        (
+            "POST",
+            "/api/sevs/SEV-1/scas",
+            json!({"text": "x", "priority": "urgent"}),
+            400,
+            "priority",
+        ),
+        ("POST", "/api/sevs/SEV-1/scas", json!({"priority": "must"}), 400, "text"),
+        (
+            "POST",
+            "/api/sevs/SEV-9/scas",
+            json!({"text": "x", "priority": "must"}),
+            404,
+            "SEV-9",
+        ),
+        ("PATCH", "/api/scas/SCA-99", json!({"state": "done"}), 404, "SCA-99"),
+        ("PATCH", "/api/scas/SCA-1", json!({}), 400, "nothing to change"),
+        ("PATCH", "/api/scas/bogus", json!({"state": "done"}), 400, "SCA-7"),
+    ] {
+        let m = if method == "POST" {
+            reqwest::Method::POST
+        } else {
+            reqwest::Method::PATCH
+        };
+        let (status, msg) = error_of(app.http.request(m, app.url(path)).json(&body).send().await.unwrap()).await;
+        assert_eq!(status, want, "{method} {path}: {msg}");
+        assert!(msg.contains(text), "{method} {path}: {msg}");
+    }
+    let (status, msg) = error_of(app.http.get(app.url("/api/scas")).send().await.unwrap()).await;
+    assert_eq!((status, msg.contains("owner")), (400, true));
+}

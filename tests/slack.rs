@@ -459,3 +459,52 @@ async fn unsigned_stale_or_tampered_requests_get_401_and_challenges_are_answered
         .unwrap();
     assert_eq!(tampered.status(), 401);
 }
+
+#[tokio::test]
+async fn corrective_actions_come_from_reactions_and_commands() {
+    let s = setup().await;
+    let channel = filed_sev(&s).await;
+    s.slack.add_message(
+        &channel,
+        "1700000003.000300",
+        "U0AUTHOR",
+        "Add a canary for config pushes",
+    );
+    let reaction = json!({ "type": "reaction_added", "user": "U0ATC", "reaction": "sca-must",
+                           "item": { "type": "message", "channel": channel, "ts": "1700000003.000300" } });
+    event(&s, "Ev20", reaction, None).await;
+    command(&s, "sca could write a runbook", &channel, "trig-sca").await;
+    s.slack
+        .wait_for("both SCAs confirmed", 20, |f| {
+            !f.calls("respond/trig-sca").is_empty()
+                && f.ok_calls("chat.postMessage")
+                    .iter()
+                    .any(|c| c.args["thread_ts"] == "1700000003.000300")
+        })
+        .await;
+    let sev = status_of(&s, "SEV-1").await;
+    let scas = sev["scas"].as_array().unwrap();
+    assert_eq!(scas.len(), 2, "{scas:?}");
+    assert_eq!(
+        (scas[0]["text"].as_str(), scas[0]["owner"].as_str()),
+        (Some("Add a canary for config pushes"), Some("U0ATC"))
+    );
+    assert_eq!(scas[0]["source"]["ts"], "1700000003.000300");
+    assert_eq!(
+        (scas[1]["priority"].as_str(), scas[1]["owner"].as_str()),
+        (Some("could"), Some("U0REPORTER"))
+    );
+
+    command(&s, "scas", "C0ANYWHERE", "trig-list").await;
+    s.slack
+        .wait_for("the list", 20, |f| !f.calls("respond/trig-list").is_empty())
+        .await;
+    let listed = s.slack.calls("respond/trig-list")[0].args["text"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        listed.contains("SCA-2") && !listed.contains("SCA-1"),
+        "only the typing person's SCAs: {listed}"
+    );
+}

@@ -4,6 +4,7 @@
 use std::net::IpAddr;
 use std::path::PathBuf;
 
+use crate::domain::DuePolicy;
 use crate::slack::{BotToken, Reactions, SigningSecret, SlackSettings};
 
 #[derive(Debug, thiserror::Error)]
@@ -55,6 +56,40 @@ pub struct Config {
     pub integrations: Integrations,
     /// Present when `SLACK_BOT_TOKEN` and `SLACK_SIGNING_SECRET` are both set.
     pub slack: Option<SlackSettings>,
+    /// `SEVTOOL_SCA_DUE_DAYS`: days an SCA gets, by priority (and level for Must Do).
+    pub sca_policy: DuePolicy,
+}
+
+/// Parses `must_worst=14,must=30,should=60,could=none` over the defaults.
+fn due_policy(spec: &str) -> Result<DuePolicy, String> {
+    let mut policy = DuePolicy::default();
+    for pair in spec.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+        let (key, value) = pair
+            .split_once('=')
+            .ok_or_else(|| format!("`{pair}` is not key=days"))?;
+        let days = match value.trim() {
+            "none" => None,
+            v => Some(
+                v.parse::<i64>()
+                    .ok()
+                    .filter(|d| *d > 0)
+                    .ok_or_else(|| format!("`{v}` is not a number of days or none"))?,
+            ),
+        };
+        let slot = match key.trim() {
+            "must_worst" => &mut policy.must_worst_days,
+            "must" => &mut policy.must_days,
+            "should" => &mut policy.should_days,
+            "could" => &mut policy.could_days,
+            other => {
+                return Err(format!(
+                    "`{other}` is not one of must_worst (SEV0/SEV1), must, should, could"
+                ));
+            }
+        };
+        *slot = days;
+    }
+    Ok(policy)
 }
 
 impl Config {
@@ -108,6 +143,12 @@ impl Config {
             }
             _ => None,
         };
+        let spec = parsed("SEVTOOL_SCA_DUE_DAYS", "")?;
+        let sca_policy = due_policy(&spec).map_err(|reason| ConfigError {
+            name: "SEVTOOL_SCA_DUE_DAYS",
+            value: spec.clone(),
+            reason,
+        })?;
         Ok(Config {
             host,
             port,
@@ -120,6 +161,7 @@ impl Config {
                 alerts: set("ALERT_WEBHOOK_TOKEN").is_some(),
             },
             slack,
+            sca_policy,
         })
     }
 }
@@ -165,6 +207,21 @@ mod tests {
         let bad = config(&[both[0], both[1], ("SLACK_CHANNEL_PATTERN", "incident-{slug}")]).unwrap_err();
         assert!(bad.to_string().contains("{n}"), "{bad}");
         assert!(config(&[both[0], both[1], ("SLACK_REACTIONS", "nope")]).is_err());
+    }
+
+    #[test]
+    fn sca_deadlines_default_to_the_policy_and_can_be_changed() {
+        assert_eq!(config(&[]).unwrap().sca_policy, DuePolicy::default());
+        let p = config(&[("SEVTOOL_SCA_DUE_DAYS", "must=21, could=90, should=none")])
+            .unwrap()
+            .sca_policy;
+        assert_eq!(
+            (p.must_worst_days, p.must_days, p.should_days, p.could_days),
+            (Some(14), Some(21), None, Some(90))
+        );
+        for bad in ["must=0", "sometimes=3", "must"] {
+            assert!(config(&[("SEVTOOL_SCA_DUE_DAYS", bad)]).is_err(), "{bad}");
+        }
     }
 
     #[test]

@@ -4,7 +4,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::app::{Integrations, SevService};
+use crate::app::{Integrations, ScaService, SevService};
 use crate::clock::SystemClock;
 use crate::config::Config;
 use crate::queue::{EmbeddedQueue, Queue, QueueError, Relay, SqsQueue};
@@ -33,17 +33,25 @@ pub struct Services {
     pub repo: SevRepo,
     pub relay: Relay,
     pub sevs: SevService,
+    pub scas: ScaService,
     /// Where tasks go: entry points that only acknowledge (Slack) enqueue here directly.
     pub queue: Arc<dyn Queue>,
 }
 
-fn services(repo: SevRepo, queue: Arc<dyn Queue>) -> Services {
+fn services(config: &Config, repo: SevRepo, queue: Arc<dyn Queue>) -> Services {
     let relay = Relay::new(repo.clone(), queue.clone());
     let sevs = SevService::new(repo.clone(), relay.clone(), Arc::new(SystemClock));
+    let scas = ScaService::new(
+        repo.clone(),
+        relay.clone(),
+        Arc::new(SystemClock),
+        config.sca_policy.clone(),
+    );
     Services {
         repo,
         relay,
         sevs,
+        scas,
         queue,
     }
 }
@@ -56,6 +64,7 @@ pub fn integrations(config: &Config, services: &Services) -> Integrations {
         let handler = SlackIntegration::new(
             client,
             services.sevs.clone(),
+            services.scas.clone(),
             services.repo.clone(),
             Arc::new(slack.clone()),
         );
@@ -83,7 +92,7 @@ pub async fn embedded(config: &Config) -> Result<(Services, EmbeddedQueue), Wiri
     let store = SqliteStore::open(&config.data_dir.join("sevtool.db"))?;
     let queue = EmbeddedQueue::open(store.clone(), EMBEDDED_VISIBILITY, MAX_RECEIVES, Arc::new(SystemClock)).await?;
     let repo = SevRepo::new(Arc::new(store));
-    Ok((services(repo, Arc::new(queue.clone())), queue))
+    Ok((services(config, repo, Arc::new(queue.clone())), queue))
 }
 
 /// Production: DynamoDB and SQS, clients built from the standard AWS environment.
@@ -95,5 +104,5 @@ pub async fn aws(config: &Config) -> Result<Services, WiringError> {
         .ok_or(WiringError::Missing("SEVTOOL_TASK_QUEUE_URL"))?;
     let store = DynamoStore::new(aws_sdk_dynamodb::Client::new(&sdk), config.table.clone());
     let queue = SqsQueue::new(aws_sdk_sqs::Client::new(&sdk), queue_url);
-    Ok(services(SevRepo::new(Arc::new(store)), Arc::new(queue)))
+    Ok(services(config, SevRepo::new(Arc::new(store)), Arc::new(queue)))
 }

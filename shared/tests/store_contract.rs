@@ -8,9 +8,11 @@ use std::sync::Arc;
 
 use chrono::{Duration, TimeZone, Utc};
 use common::{Backend, RecordingQueue};
-use sev::app::{AppError, FileRequest, ListFilter, SevService};
+use sev::app::{AppError, FileRequest, ListFilter, NewSca, ScaService, SevService};
 use sev::clock::SystemClock;
-use sev::domain::{EntryKind, Level, NewSev, SevId, Status};
+use sev::domain::{
+    DuePolicy, EntryKind, Level, NewSev, Priority, ScaId, ScaPatch, ScaSource, ScaState, ScaStateName, SevId, Status,
+};
 use sev::queue::Relay;
 use sev::store::{Claim, Condition, Index, Item, Key, Query, SevRepo, SortKey, StoreError, Write};
 
@@ -341,6 +343,117 @@ async fn task_claims_make_handling_exactly_once(b: Backend) {
     );
 }
 
+fn sca_service(backend: &Backend) -> (SevService, ScaService) {
+    let repo = SevRepo::new(backend.store.clone());
+    let relay = Relay::new(repo.clone(), Arc::new(RecordingQueue::default()));
+    let sevs = SevService::new(repo.clone(), relay.clone(), Arc::new(SystemClock));
+    (
+        sevs,
+        ScaService::new(repo, relay, Arc::new(SystemClock), DuePolicy::default()),
+    )
+}
+
+fn new_sca(text: &str, priority: Priority, owner: &str, due_in_days: Option<i64>) -> NewSca {
+    NewSca {
+        text: text.into(),
+        priority,
+        owner: Some(owner.into()),
+        due: due_in_days.map(|d| Utc::now() + Duration::days(d)),
+        ticket: None,
+        source: ScaSource::Api,
+    }
+}
+
+async fn scas_are_numbered_listed_by_owner_and_found_when_overdue(b: Backend) {
+    let (sevs, scas) = sca_service(&b);
+    let (sev, _) = sevs.file(file_req("x", None)).await.unwrap();
+    let runs: Vec<_> = (0..6)
+        .map(|i| {
+            let scas = scas.clone();
+            tokio::spawn(async move {
+                scas.create(
+                    sev.id,
+                    new_sca(&format!("fix {i}"), Priority::Should, "U1", Some(i + 1)),
+                    "U9".into(),
+                )
+                .await
+            })
+        })
+        .collect();
+    let mut ids = BTreeSet::new();
+    for r in runs {
+        ids.insert(r.await.unwrap().unwrap().id.0);
+    }
+    assert_eq!(ids, (1..=6).collect(), "gapless numbers under concurrency");
+
+    let undated = scas
+        .create(sev.id, new_sca("someday", Priority::Could, "U1", None), "U9".into())
+        .await
+        .unwrap();
+    assert_eq!(undated.due, None, "Could Do has no deadline by default");
+    let must = scas
+        .create(sev.id, new_sca("now", Priority::Must, "U2", None), "U9".into())
+        .await
+        .unwrap();
+    assert!(must.due.is_some(), "Must Do gets the policy's deadline");
+
+    let mine = scas.open_for("U1").await.unwrap();
+    assert_eq!(mine.len(), 7);
+    assert_eq!(mine.last().unwrap().id, undated.id, "undated SCAs come last");
+    assert!(
+        mine.windows(2).take(5).all(|w| w[0].due <= w[1].due),
+        "soonest due first"
+    );
+
+    let first = mine[0].id;
+    scas.update(
+        first,
+        ScaPatch {
+            state: Some((ScaStateName::Done, None)),
+            ..ScaPatch::default()
+        },
+        "U1".into(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        scas.open_for("U1").await.unwrap().len(),
+        6,
+        "done SCAs leave the owner's open list"
+    );
+    assert!(scas.get(first).await.unwrap().state != ScaState::Open);
+
+    let late = scas
+        .create(sev.id, new_sca("late", Priority::Must, "U3", Some(1)), "U9".into())
+        .await
+        .unwrap();
+    // Make it overdue: move its due date into the past through the service.
+    scas.update(
+        late.id,
+        ScaPatch {
+            due: Some(Some(Utc::now() - Duration::hours(1))),
+            ..ScaPatch::default()
+        },
+        "U9".into(),
+    )
+    .await
+    .unwrap();
+    let overdue: Vec<_> = scas.overdue().await.unwrap().into_iter().map(|s| s.id).collect();
+    assert_eq!(overdue, [late.id]);
+    let detail = sevs.get(sev.id).await.unwrap();
+    assert_eq!(detail.scas.len(), 9);
+    assert!(
+        detail
+            .timeline
+            .iter()
+            .any(|e| matches!(&e.kind, EntryKind::Sca { sca, .. } if *sca == late.id))
+    );
+    assert!(matches!(
+        scas.get(ScaId(999)).await,
+        Err(AppError::NoSuchSca(ScaId(999)))
+    ));
+}
+
 macro_rules! contract {
     ($($name:ident),* $(,)?) => {
         mod embedded {
@@ -376,4 +489,5 @@ contract!(
     lists_come_from_the_active_and_month_indexes,
     changes_and_their_tasks_are_written_together,
     task_claims_make_handling_exactly_once,
+    scas_are_numbered_listed_by_owner_and_found_when_overdue,
 );

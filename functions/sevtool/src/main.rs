@@ -41,7 +41,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         Some(routes) => sev::slack::router(routes),
         None => slack_off(),
     };
-    let app = router(ApiState { sevs: services.sevs }).merge(slack);
+    let app = router(ApiState {
+        sevs: services.sevs,
+        scas: services.scas,
+    })
+    .merge(slack);
     axum::serve(listener, app)
         .with_graceful_shutdown(shutdown_signal())
         .await?;

@@ -2,6 +2,7 @@
 
 mod error;
 mod extract;
+mod scas;
 mod sevs;
 
 use axum::Router;
@@ -10,17 +11,19 @@ use axum::routing::get;
 pub use error::ApiError;
 pub use extract::MAX_BODY_BYTES;
 
-use crate::app::SevService;
+use crate::app::{ScaService, SevService};
 
 #[derive(Clone)]
 pub struct ApiState {
     pub sevs: SevService,
+    pub scas: ScaService,
 }
 
 pub fn router(state: ApiState) -> Router {
     Router::new()
         .route("/healthz", get(|| async { "ok" }))
         .merge(sevs::routes())
+        .merge(scas::routes())
         .fallback(|| async { ApiError::not_found("no such route; the API lives under /api/sevs") })
         .method_not_allowed_fallback(|| async { ApiError::method_not_allowed() })
         .with_state(state)

@@ -58,6 +58,7 @@ fn detail_json(detail: &SevDetail) -> Value {
     let mut v = sev_json(&detail.sev);
     if let Value::Object(map) = &mut v {
         map.insert("timeline".into(), json!(detail.timeline));
+        map.insert("scas".into(), json!(detail.scas));
         map.insert("failed_tasks".into(), json!(detail.failed_tasks));
     }
     v

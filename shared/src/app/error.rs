@@ -1,4 +1,4 @@
-use crate::domain::{DomainError, SevId};
+use crate::domain::{DomainError, ScaId, SevId};
 use crate::store::{RepoError, StoreError};
 
 #[derive(Debug, thiserror::Error)]
@@ -7,6 +7,8 @@ pub enum AppError {
     Domain(#[from] DomainError),
     #[error("{0} does not exist")]
     NotFound(SevId),
+    #[error("{0} does not exist")]
+    NoSuchSca(ScaId),
     /// Too many people changed the SEV at once; the request changed nothing and can be retried.
     #[error("the SEV kept changing while this request tried to update it; nothing was changed, try again")]
     Conflict,

@@ -2,8 +2,10 @@
 
 mod error;
 mod integrations;
+mod scas;
 mod sevs;
 
 pub use error::AppError;
 pub use integrations::Integrations;
+pub use scas::{NewSca, ScaService};
 pub use sevs::{FileRequest, ListFilter, SevDetail, SevService};

@@ -37,6 +37,7 @@ pub struct SevDetail {
     #[serde(flatten)]
     pub sev: Sev,
     pub timeline: Vec<Entry>,
+    pub scas: Vec<crate::domain::Sca>,
     pub failed_tasks: Vec<FailedTask>,
 }
 
@@ -130,9 +131,11 @@ impl SevService {
         let stored = self.repo.load(id).await?;
         let timeline = self.repo.timeline(id).await?;
         let failed_tasks = self.repo.failed_tasks(id).await?;
+        let scas = self.repo.scas_of(id).await?;
         Ok(SevDetail {
             sev: stored.sev,
             timeline,
+            scas,
             failed_tasks,
         })
     }

@@ -51,6 +51,11 @@ pub enum EntryKind {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         reason: Option<String>,
     },
+    /// A corrective action was added or changed (`change` says what).
+    Sca {
+        sca: super::ScaId,
+        change: String,
+    },
     FieldChanged {
         field: String,
         value: String,
@@ -71,6 +76,7 @@ impl Entry {
     pub fn summary(&self) -> String {
         match &self.kind {
             EntryKind::Filed { level } => format!("Filed as {level}"),
+            EntryKind::Sca { sca, change } => format!("{sca}: {change}"),
             EntryKind::Update { text } | EntryKind::Note { text } => text.clone(),
             EntryKind::LevelChanged { from, to } => format!("Level changed from {from} to {to}"),
             EntryKind::StatusChanged { from, to, reason } => match reason {

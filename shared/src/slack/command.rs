@@ -2,12 +2,7 @@
 
 use crate::domain::{Level, Status, Tag};
 
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Priority {
-    Must,
-    Should,
-    Could,
-}
+use crate::domain::Priority;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Command {
@@ -30,6 +25,10 @@ pub enum Command {
         priority: Priority,
         text: String,
     },
+    /// `/sev scas`: my open SCAs; `/sev scas overdue`: every overdue one.
+    Scas {
+        overdue: bool,
+    },
     ReportOwner(String),
     Coordinator(String),
     Tag(Tag),
@@ -40,7 +39,10 @@ pub enum Command {
 impl Command {
     /// Whether the command acts on the SEV of the channel it is typed in.
     pub fn needs_sev_channel(&self) -> bool {
-        !matches!(self, Command::OpenModal | Command::File { .. } | Command::Help)
+        !matches!(
+            self,
+            Command::OpenModal | Command::File { .. } | Command::Help | Command::Scas { .. }
+        )
     }
 }
 
@@ -56,7 +58,9 @@ pub const USAGE: &str = "\
 • `/sev sca must|should|could <text>`: add a corrective action
 • `/sev owner @user` (report owner), `/sev coordinator @user`
 • `/sev tag system/payments/ledger`
-• `/sev status`, `/sev help`";
+• `/sev status`, `/sev help`
+*Anywhere*
+• `/sev scas`: your open corrective actions; `/sev scas overdue`: every overdue one";
 
 /// What was wrong with the text, and the usage to show with it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -151,6 +155,11 @@ pub fn parse(text: &str) -> Result<Command, UsageError> {
         "owner" => Ok(Command::ReportOwner(user(rest, "/sev owner @user")?)),
         "coordinator" | "atc" => Ok(Command::Coordinator(user(rest, "/sev coordinator @user")?)),
         "tag" => rest.parse().map(Command::Tag).map_err(|e| UsageError(format!("{e}"))),
+        "scas" => match rest.to_ascii_lowercase().as_str() {
+            "" | "mine" => Ok(Command::Scas { overdue: false }),
+            "overdue" => Ok(Command::Scas { overdue: true }),
+            _ => err("Use `/sev scas` for yours or `/sev scas overdue` for every overdue one."),
+        },
         "status" => Ok(Command::Show),
         "help" => Ok(Command::Help),
         other => err(format!("I don't know `/sev {other}`.")),
@@ -236,6 +245,8 @@ mod tests {
             Ok(Command::Tag("system/payments".parse().unwrap()))
         );
         assert_eq!(parse("status"), Ok(Command::Show));
+        assert_eq!(parse("scas overdue"), Ok(Command::Scas { overdue: true }));
+        assert!(!parse("scas").unwrap().needs_sev_channel());
         assert!(parse("status").unwrap().needs_sev_channel());
         assert!(!parse("help").unwrap().needs_sev_channel());
     }

@@ -12,8 +12,8 @@ use super::command::{self, Command, USAGE};
 use super::messages::{self, is_slack_user, person};
 use super::state::{AppliedReaction, ChannelRole};
 use super::{Inbound, Reaction, SlackClient, SlackSettings, SlackSev, SlackState, naming};
-use crate::app::{AppError, FileRequest, SevService};
-use crate::domain::{EntryId, NewSev, Sev, SevId, SevPatch, Status};
+use crate::app::{AppError, FileRequest, NewSca, ScaService, SevService};
+use crate::domain::{EntryId, NewSev, Priority, Sca, ScaSource, Sev, SevId, SevPatch, Status};
 use crate::queue::{Steps, Task, TaskEnvelope, TaskError, TaskHandler};
 use crate::store::{RepoError, SevRepo};
 
@@ -26,6 +26,7 @@ const NAME_ATTEMPTS: u32 = 10;
 pub struct SlackIntegration {
     client: SlackClient,
     sevs: SevService,
+    scas: ScaService,
     repo: SevRepo,
     state: SlackState,
     settings: Arc<SlackSettings>,
@@ -51,15 +52,51 @@ fn outcome(result: Result<String, AppError>) -> Result<Outcome, TaskError> {
 }
 
 impl SlackIntegration {
-    pub fn new(client: SlackClient, sevs: SevService, repo: SevRepo, settings: Arc<SlackSettings>) -> Self {
+    pub fn new(
+        client: SlackClient,
+        sevs: SevService,
+        scas: ScaService,
+        repo: SevRepo,
+        settings: Arc<SlackSettings>,
+    ) -> Self {
         let state = SlackState::new(repo.clone());
         SlackIntegration {
             client,
             sevs,
+            scas,
             repo,
             state,
             settings,
         }
+    }
+
+    async fn add_sca(
+        &self,
+        sev: SevId,
+        priority: Priority,
+        text: &str,
+        user: &str,
+        source: ScaSource,
+    ) -> Result<String, AppError> {
+        let new = NewSca {
+            text: text.to_owned(),
+            priority,
+            owner: None,
+            due: None,
+            ticket: None,
+            source,
+        };
+        let sca = self.scas.create(sev, new, user.to_owned()).await?;
+        let due = sca
+            .due
+            .map_or_else(|| "no due date".to_owned(), |d| format!("due {}", d.format("%Y-%m-%d")));
+        Ok(format!(
+            "{} added to {} ({} do, owner {}, {due}).",
+            sca.id,
+            sev,
+            sca.priority,
+            person(&sca.owner)
+        ))
     }
 
     async fn load(&self, id: SevId) -> Result<crate::app::SevDetail, TaskError> {
@@ -274,6 +311,16 @@ impl SlackIntegration {
         if matches!(cmd, Command::Help | Command::OpenModal) {
             return Ok(USAGE.to_owned());
         }
+        if let Command::Scas { overdue } = cmd {
+            let listed = if overdue {
+                self.scas.overdue().await
+            } else {
+                self.scas.open_for(user).await
+            };
+            return Ok(match outcome(listed.map(|scas| sca_list(&scas, overdue)))? {
+                Outcome::Done(m) | Outcome::Refused(m) => m,
+            });
+        }
         let Some((id, _)) = self.state.channel(channel).await.map_err(storage)? else {
             return Ok(
                 "This is not a SEV channel. Use this command in a SEV's response channel, or `/sev new` to file one."
@@ -331,10 +378,14 @@ impl SlackIntegration {
             Command::Page(_) | Command::Mayday => {
                 Ok("Paging is not set up here: set SEVTOOL_TEAMS to a team catalog to page teams from Slack.".into())
             }
-            Command::Sca { .. } => {
-                Ok("Corrective actions cannot be recorded from Slack yet; note it with `/sev update`.".into())
+            Command::Sca { priority, text } => {
+                let source = ScaSource::Slack {
+                    channel: channel.to_owned(),
+                    ts: None,
+                };
+                self.add_sca(id, priority, &text, user, source).await
             }
-            Command::File { .. } | Command::Help | Command::OpenModal => Ok(USAGE.to_owned()),
+            Command::File { .. } | Command::Help | Command::OpenModal | Command::Scas { .. } => Ok(USAGE.to_owned()),
         };
         Ok(match outcome(result)? {
             Outcome::Done(m) | Outcome::Refused(m) => m,
@@ -434,7 +485,17 @@ impl SlackIntegration {
                     .map(|s| format!("{} is the report owner of {}.", person(&owner), s.id))
             }
             Reaction::ScaMust | Reaction::ScaShould | Reaction::ScaCould => {
-                return Ok(Some("Corrective actions cannot be recorded from Slack yet.".into()));
+                let priority = match action {
+                    Reaction::ScaMust => Priority::Must,
+                    Reaction::ScaShould => Priority::Should,
+                    _ => Priority::Could,
+                };
+                let m = message().await?;
+                let source = ScaSource::Slack {
+                    channel: channel.to_owned(),
+                    ts: Some(ts.to_owned()),
+                };
+                self.add_sca(id, priority, &m.text, user, source).await
             }
         };
         let reply = match outcome(result)? {
@@ -489,6 +550,33 @@ impl SlackIntegration {
             },
         ))
     }
+}
+
+fn sca_list(scas: &[Sca], overdue: bool) -> String {
+    if scas.is_empty() {
+        return if overdue {
+            "No corrective action is overdue.".into()
+        } else {
+            "You have no open corrective actions.".into()
+        };
+    }
+    let lines: Vec<String> = scas
+        .iter()
+        .map(|s| {
+            let due = s
+                .due
+                .map_or_else(|| "no due date".to_owned(), |d| format!("due {}", d.format("%Y-%m-%d")));
+            format!(
+                "• {} ({}, {}, {due}, {}): {}",
+                s.id,
+                s.sev,
+                s.priority,
+                person(&s.owner),
+                messages::escape(&s.text)
+            )
+        })
+        .collect();
+    lines.join("\n")
 }
 
 #[async_trait]

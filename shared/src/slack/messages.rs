@@ -113,6 +113,7 @@ fn kind_label(kind: &EntryKind) -> &'static str {
         EntryKind::LevelChanged { .. } => "*level*",
         EntryKind::StatusChanged { .. } => "*status*",
         EntryKind::FieldChanged { .. } => "changed",
+        EntryKind::Sca { .. } => "corrective action",
     }
 }
 

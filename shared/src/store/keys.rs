@@ -14,7 +14,9 @@
 //! | Slack channel -> SEV       | `CHANNEL#<channel id>`    | `CHANNEL`             |                             |                                    |
 //! | Slack reaction that acted  | `REACTION#<ch>#<ts>#<emoji>#<user>` | `REACTION`  |                             |                                    |
 //! | alert group -> open SEV    | `ALERTGROUP#<source>#<k>` | `ALERTGROUP`          |                             |                                    |
-//! | SCA of a SEV               | `SEV#<n>`                 | `SCA#<id>`            | `OWNER#<owner>` / `<due>#<id>` | `DUE#<yyyy-mm>` / `<due>#<id>`  |
+//! | SCA of a SEV               | `SEV#<n>`                 | `SCA#<id>`            | `OWNER#<owner>` / `<due>#<id>` while open | `SCADUE` / `<due>#<id>` while open with a due date |
+//! | SCA id -> its SEV          | `SCA#<id>`                | `SCA`                 |                             |                                    |
+//! | SCA number counter         | `COUNTER`                 | `SCA`                 |                             |                                    |
 //!
 //! Open SEVs come from the sparse `ACTIVE` index, reports from the month index, so no access
 //! pattern scans the table. Times in sort keys are fixed-width UTC so they sort as text.
@@ -22,7 +24,7 @@
 use chrono::{DateTime, Datelike, Utc};
 
 use super::Key;
-use crate::domain::{EntryId, SevId};
+use crate::domain::{EntryId, ScaId, SevId};
 
 pub const SEV_SK: &str = "SEV";
 pub const TIMELINE_PREFIX: &str = "TL#";
@@ -68,6 +70,36 @@ pub fn entry(id: SevId, entry: &EntryId) -> Key {
 
 pub fn counter() -> Key {
     Key::new("COUNTER", SEV_SK)
+}
+
+pub const SCA_PREFIX: &str = "SCA#";
+pub const SCA_DUE: &str = "SCADUE";
+/// Sorts after every date, so SCAs without a due date come last in an owner's list.
+const NO_DUE: &str = "~";
+
+pub fn sca_counter() -> Key {
+    Key::new("COUNTER", "SCA")
+}
+
+pub fn sca(sev: SevId, id: ScaId) -> Key {
+    Key::new(sev_pk(sev), format!("{SCA_PREFIX}{:012}", id.0))
+}
+
+pub fn sca_pointer(id: ScaId) -> Key {
+    Key::new(format!("{SCA_PREFIX}{}", id.0), "SCA")
+}
+
+pub fn owner_pk(owner: &str) -> String {
+    format!("OWNER#{owner}")
+}
+
+pub fn sca_by_owner(owner: &str, due: Option<DateTime<Utc>>, id: ScaId) -> Key {
+    let due = due.map_or_else(|| NO_DUE.to_owned(), sortable_time);
+    Key::new(owner_pk(owner), format!("{due}#{:012}", id.0))
+}
+
+pub fn sca_by_due(due: DateTime<Utc>, id: ScaId) -> Key {
+    Key::new(SCA_DUE, format!("{}#{:012}", sortable_time(due), id.0))
 }
 
 pub fn idempotency(scope: &str, key: &str) -> Key {

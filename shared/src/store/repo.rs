@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use super::keys::{self, sortable_time};
 use super::{Condition, Index, Item, Key, Query, SortKey, Store, StoreError, Write};
-use crate::domain::{Entry, Sev, SevId};
+use crate::domain::{Entry, Sca, ScaId, Sev, SevId};
 use crate::queue::TaskEnvelope;
 
 /// How long an idempotency key is remembered: longer than any client retries a request.
@@ -103,6 +103,24 @@ fn sev_item(sev: &Sev, version: u64) -> Item {
     }
 }
 
+#[derive(Serialize, Deserialize)]
+struct ScaPointer {
+    sev: SevId,
+}
+
+/// Open SCAs are in the owner index and, with a due date, in the due index; closed ones leave both.
+fn sca_item(sca: &Sca, version: u64) -> Item {
+    let open = sca.is_open();
+    Item {
+        key: keys::sca(sca.sev, sca.id),
+        gsi1: open.then(|| keys::sca_by_owner(&sca.owner, sca.due, sca.id)),
+        gsi2: sca.due.filter(|_| open).map(|d| keys::sca_by_due(d, sca.id)),
+        version,
+        expires_at: None,
+        data: to_json(sca),
+    }
+}
+
 fn entry_writes(id: SevId, entries: &[Entry]) -> impl Iterator<Item = Write> + '_ {
     entries
         .iter()
@@ -142,49 +160,151 @@ impl SevRepo {
                     new: false,
                 });
             }
-            let counter = self.store.get(&keys::counter()).await?;
-            let (last, condition, version) = match &counter {
-                Some(item) => (
-                    from_item::<Counter>(item)?.last,
-                    Condition::Version(item.version),
-                    item.version + 1,
-                ),
-                None => (0, Condition::NotExists, 1),
-            };
-            let id = SevId(last + 1);
-            let mut sev = record.sev.clone();
-            sev.id = id;
-            let entries = (record.entries)(id);
-            let tasks = (record.tasks)(id);
-            let mut counter_item = Item::new(keys::counter(), to_json(&Counter { last: id.0 }));
-            counter_item.version = version;
-            let mut writes = vec![
-                Write::Put(counter_item, condition),
-                Write::Put(sev_item(&sev, 1), Condition::NotExists),
-            ];
-            writes.extend(entry_writes(id, &entries));
-            writes.extend(outbox_writes(&tasks));
-            if let Some((scope, key, fingerprint)) = &record.idempotency {
-                let mut idem = Item::new(
-                    keys::idempotency(scope, key),
-                    to_json(&Idempotency {
-                        sev: id,
-                        fingerprint: fingerprint.clone(),
-                    }),
-                );
-                idem.expires_at = Some((sev.declared_at + IDEMPOTENCY_TTL).timestamp());
-                writes.push(Write::Put(idem, Condition::NotExists));
-            }
-            match self.store.transact(writes).await {
-                Ok(()) => return Ok(Created { sev, new: true }),
+            let built = self
+                .numbered(keys::counter(), |n| {
+                    let id = SevId(n);
+                    let mut sev = record.sev.clone();
+                    sev.id = id;
+                    let mut writes = vec![Write::Put(sev_item(&sev, 1), Condition::NotExists)];
+                    writes.extend(entry_writes(id, &(record.entries)(id)));
+                    writes.extend(outbox_writes(&(record.tasks)(id)));
+                    if let Some((scope, key, fingerprint)) = &record.idempotency {
+                        let mut idem = Item::new(
+                            keys::idempotency(scope, key),
+                            to_json(&Idempotency {
+                                sev: id,
+                                fingerprint: fingerprint.clone(),
+                            }),
+                        );
+                        idem.expires_at = Some((sev.declared_at + IDEMPOTENCY_TTL).timestamp());
+                        writes.push(Write::Put(idem, Condition::NotExists));
+                    }
+                    (writes, sev)
+                })
+                .await?;
+            match built {
+                Some(sev) => return Ok(Created { sev, new: true }),
                 // Another creation took the number or the key first: the next round sees it.
-                Err(StoreError::TransactionCancelled { .. } | StoreError::TransactionConflict) => {
-                    backoff(attempt).await
-                }
-                Err(e) => return Err(e.into()),
+                None => backoff(attempt).await,
             }
         }
         Err(RepoError::Conflict)
+    }
+
+    /// One attempt to write something under the next number of `counter`, in the same
+    /// transaction as the counter itself, so numbers have no gaps and no duplicates. `None`: a
+    /// concurrent writer won the race (or a condition in `build`'s writes failed); try again.
+    async fn numbered<T>(
+        &self,
+        counter: Key,
+        build: impl FnOnce(u64) -> (Vec<Write>, T),
+    ) -> Result<Option<T>, RepoError> {
+        let current = self.store.get(&counter).await?;
+        let (last, condition, version) = match &current {
+            Some(item) => (
+                from_item::<Counter>(item)?.last,
+                Condition::Version(item.version),
+                item.version + 1,
+            ),
+            None => (0, Condition::NotExists, 1),
+        };
+        let (mut writes, value) = build(last + 1);
+        let mut counter_item = Item::new(counter, to_json(&Counter { last: last + 1 }));
+        counter_item.version = version;
+        writes.insert(0, Write::Put(counter_item, condition));
+        match self.store.transact(writes).await {
+            Ok(()) => Ok(Some(value)),
+            Err(StoreError::TransactionCancelled { .. } | StoreError::TransactionConflict) => Ok(None),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// Stores a new SCA under the next SCA number, with its timeline entry on the SEV.
+    pub async fn create_sca(
+        &self,
+        sca: &Sca,
+        entry: impl Fn(ScaId) -> Entry,
+        tasks: impl Fn(&Entry) -> Vec<TaskEnvelope>,
+    ) -> Result<Sca, RepoError> {
+        for attempt in 0..CREATE_ATTEMPTS {
+            let built = self
+                .numbered(keys::sca_counter(), |n| {
+                    let mut sca = sca.clone();
+                    sca.id = ScaId(n);
+                    let entry = entry(sca.id);
+                    let pointer = Item::new(keys::sca_pointer(sca.id), to_json(&ScaPointer { sev: sca.sev }));
+                    let mut writes = vec![
+                        Write::Put(sca_item(&sca, 1), Condition::NotExists),
+                        Write::Put(pointer, Condition::NotExists),
+                    ];
+                    writes.extend(entry_writes(sca.sev, std::slice::from_ref(&entry)));
+                    writes.extend(outbox_writes(&tasks(&entry)));
+                    (writes, sca)
+                })
+                .await?;
+            match built {
+                Some(sca) => return Ok(sca),
+                None => backoff(attempt).await,
+            }
+        }
+        Err(RepoError::Conflict)
+    }
+
+    pub async fn load_sca(&self, id: ScaId) -> Result<Option<(Sca, u64)>, RepoError> {
+        let Some(pointer) = self.record::<ScaPointer>(&keys::sca_pointer(id)).await? else {
+            return Ok(None);
+        };
+        let item = self.store.get(&keys::sca(pointer.sev, id)).await?;
+        item.map(|i| Ok((from_item(&i)?, i.version))).transpose()
+    }
+
+    /// Writes a changed SCA if nobody changed it since `expected_version`, with its entries.
+    pub async fn save_sca(
+        &self,
+        sca: &Sca,
+        expected_version: u64,
+        entries: &[Entry],
+        tasks: &[TaskEnvelope],
+    ) -> Result<(), RepoError> {
+        let mut writes = vec![Write::Put(
+            sca_item(sca, expected_version + 1),
+            Condition::Version(expected_version),
+        )];
+        writes.extend(entry_writes(sca.sev, entries));
+        writes.extend(outbox_writes(tasks));
+        match self.store.transact(writes).await {
+            Ok(()) => Ok(()),
+            Err(StoreError::TransactionCancelled { .. } | StoreError::TransactionConflict) => Err(RepoError::Conflict),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    pub async fn scas_of(&self, sev: SevId) -> Result<Vec<Sca>, RepoError> {
+        let q = Query::new(
+            Index::Primary,
+            keys::sev_pk(sev),
+            SortKey::Prefix(keys::SCA_PREFIX.into()),
+        );
+        let items = self.store.query(&q).await?;
+        Ok(items.iter().map(from_item).collect::<Result<_, _>>()?)
+    }
+
+    /// An owner's open SCAs, soonest due first.
+    pub async fn open_scas_of(&self, owner: &str) -> Result<Vec<Sca>, RepoError> {
+        let q = Query::new(Index::Gsi1, keys::owner_pk(owner), SortKey::Any);
+        let items = self.store.query(&q).await?;
+        Ok(items.iter().map(from_item).collect::<Result<_, _>>()?)
+    }
+
+    /// Open SCAs due before `now`, most overdue first.
+    pub async fn overdue_scas(&self, now: DateTime<Utc>) -> Result<Vec<Sca>, RepoError> {
+        let q = Query::new(
+            Index::Gsi2,
+            keys::SCA_DUE,
+            SortKey::Between(String::new(), sortable_time(now)),
+        );
+        let items = self.store.query(&q).await?;
+        Ok(items.iter().map(from_item).collect::<Result<_, _>>()?)
     }
 
     async fn by_idempotency_key(&self, scope: &str, key: &str, fingerprint: &str) -> Result<Option<Sev>, RepoError> {

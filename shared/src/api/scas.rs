@@ -1,0 +1,145 @@
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Deserializer};
+use serde_json::{Value, json};
+
+use super::extract::{ApiJson, ApiQuery};
+use super::{ApiError, ApiState};
+use crate::app::NewSca;
+use crate::domain::{Priority, ScaId, ScaPatch, ScaSource, ScaStateName, SevId};
+
+pub fn routes() -> axum::Router<ApiState> {
+    axum::Router::new()
+        .route("/api/sevs/{id}/scas", post(create))
+        .route("/api/scas", get(list))
+        .route("/api/scas/{id}", get(show).patch(update))
+}
+
+fn actor(given: Option<String>) -> String {
+    given
+        .map(|a| a.trim().to_owned())
+        .filter(|a| !a.is_empty())
+        .unwrap_or_else(|| "api".to_owned())
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CreateBody {
+    text: String,
+    priority: Priority,
+    #[serde(default)]
+    owner: Option<String>,
+    #[serde(default)]
+    due: Option<DateTime<Utc>>,
+    #[serde(default)]
+    ticket: Option<String>,
+    #[serde(default)]
+    author: Option<String>,
+}
+
+async fn create(
+    State(state): State<ApiState>,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<CreateBody>,
+) -> Result<Response, ApiError> {
+    let sev: SevId = id.parse()?;
+    let new = NewSca {
+        text: body.text,
+        priority: body.priority,
+        owner: body.owner,
+        due: body.due,
+        ticket: body.ticket,
+        source: ScaSource::Api,
+    };
+    let sca = state.scas.create(sev, new, actor(body.author)).await?;
+    Ok((StatusCode::CREATED, Json(sca)).into_response())
+}
+
+async fn show(State(state): State<ApiState>, Path(id): Path<String>) -> Result<Json<Value>, ApiError> {
+    let sca = state.scas.get(id.parse::<ScaId>()?).await?;
+    Ok(Json(json!(sca)))
+}
+
+/// Tells "absent" (leave alone) from `null` (clear).
+fn present<'de, T: Deserialize<'de>, D: Deserializer<'de>>(d: D) -> Result<Option<Option<T>>, D::Error> {
+    Option::<T>::deserialize(d).map(Some)
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PatchBody {
+    #[serde(default)]
+    text: Option<String>,
+    #[serde(default)]
+    priority: Option<Priority>,
+    #[serde(default)]
+    owner: Option<String>,
+    #[serde(default, deserialize_with = "present")]
+    due: Option<Option<DateTime<Utc>>>,
+    #[serde(default, deserialize_with = "present")]
+    ticket: Option<Option<String>>,
+    #[serde(default)]
+    state: Option<ScaStateName>,
+    #[serde(default)]
+    reason: Option<String>,
+    #[serde(default)]
+    author: Option<String>,
+}
+
+async fn update(
+    State(state): State<ApiState>,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<PatchBody>,
+) -> Result<Json<Value>, ApiError> {
+    let id: ScaId = id.parse()?;
+    if body.reason.is_some() && body.state.is_none() {
+        return Err(ApiError::bad_request("reason: goes with \"state\": \"wont_do\""));
+    }
+    let patch = ScaPatch {
+        text: body.text,
+        priority: body.priority,
+        owner: body.owner,
+        due: body.due,
+        ticket: body.ticket,
+        state: body.state.map(|s| (s, body.reason)),
+    };
+    if patch.text.is_none()
+        && patch.priority.is_none()
+        && patch.owner.is_none()
+        && patch.due.is_none()
+        && patch.ticket.is_none()
+        && patch.state.is_none()
+    {
+        return Err(ApiError::bad_request(
+            "nothing to change: send one or more of text, priority, owner, due, ticket, state (open, done, wont_do with a reason)",
+        ));
+    }
+    let sca = state.scas.update(id, patch, actor(body.author)).await?;
+    Ok(Json(json!(sca)))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ListParams {
+    owner: Option<String>,
+    #[serde(default)]
+    overdue: bool,
+}
+
+/// `?owner=U1`: that person's open SCAs; `?overdue=true`: every overdue SCA (with `owner`, theirs).
+async fn list(State(state): State<ApiState>, ApiQuery(params): ApiQuery<ListParams>) -> Result<Json<Value>, ApiError> {
+    let mut scas = match (&params.owner, params.overdue) {
+        (Some(owner), _) => state.scas.open_for(owner).await?,
+        (None, true) => state.scas.overdue().await?,
+        (None, false) => return Err(ApiError::bad_request("give owner=<person> and/or overdue=true")),
+    };
+    if params.overdue {
+        let now = Utc::now();
+        scas.retain(|s| s.is_overdue(now));
+    }
+    Ok(Json(json!({ "scas": scas })))
+}

@@ -1,0 +1,141 @@
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+
+use super::AppError;
+use crate::clock::Clock;
+use crate::domain::{Actor, DuePolicy, Entry, EntryId, EntryKind, Priority, Sca, ScaId, ScaPatch, ScaSource, SevId};
+use crate::queue::{Relay, Task, TaskEnvelope};
+use crate::store::{RepoError, SevRepo};
+
+const UPDATE_ATTEMPTS: u32 = 50;
+
+/// A new corrective action as an entry point hands it over.
+#[derive(Debug, Clone)]
+pub struct NewSca {
+    pub text: String,
+    pub priority: Priority,
+    /// Defaults to whoever adds it.
+    pub owner: Option<Actor>,
+    /// Defaults to the policy's deadline for the priority and the SEV's level.
+    pub due: Option<DateTime<Utc>>,
+    pub ticket: Option<String>,
+    pub source: ScaSource,
+}
+
+#[derive(Clone)]
+pub struct ScaService {
+    repo: SevRepo,
+    relay: Relay,
+    clock: Arc<dyn Clock>,
+    policy: DuePolicy,
+}
+
+fn entry(sca: ScaId, change: String, author: &Actor, now: DateTime<Utc>) -> Entry {
+    Entry {
+        id: EntryId::new(now, rand::random()),
+        at: now,
+        author: author.clone(),
+        kind: EntryKind::Sca { sca, change },
+    }
+}
+
+fn tasks(sev: SevId, e: &Entry, now: DateTime<Utc>) -> Vec<TaskEnvelope> {
+    vec![TaskEnvelope::new(
+        Task::TimelineEntryAdded {
+            sev,
+            entry: e.id.clone(),
+        },
+        now,
+    )]
+}
+
+impl ScaService {
+    pub fn new(repo: SevRepo, relay: Relay, clock: Arc<dyn Clock>, policy: DuePolicy) -> Self {
+        ScaService {
+            repo,
+            relay,
+            clock,
+            policy,
+        }
+    }
+
+    async fn kick_relay(&self) {
+        if let Err(e) = self.relay.run().await {
+            tracing::warn!(error = %e, "tasks stay in the outbox until the next relay");
+        }
+    }
+
+    pub async fn create(&self, sev: SevId, new: NewSca, author: Actor) -> Result<Sca, AppError> {
+        let level = self.repo.load(sev).await?.sev.level;
+        let now = self.clock.now();
+        let due = new.due.or_else(|| self.policy.due(new.priority, level, now));
+        let owner = new.owner.unwrap_or_else(|| author.clone());
+        let mut sca = Sca::new(
+            ScaId(0),
+            sev,
+            &new.text,
+            new.priority,
+            owner,
+            due,
+            new.source,
+            author.clone(),
+            now,
+        )?;
+        sca.ticket = new.ticket;
+        let describe = |id: ScaId| {
+            let due = sca
+                .due
+                .map_or_else(|| "no due date".to_owned(), |d| format!("due {}", d.format("%Y-%m-%d")));
+            entry(
+                id,
+                format!("added ({}, owner {}, {due}): {}", sca.priority, sca.owner, sca.text),
+                &author,
+                now,
+            )
+        };
+        let created = self.repo.create_sca(&sca, describe, |e| tasks(sev, e, now)).await?;
+        tracing::info!(sca = %created.id, sev = %sev, "SCA added");
+        self.kick_relay().await;
+        Ok(created)
+    }
+
+    pub async fn get(&self, id: ScaId) -> Result<Sca, AppError> {
+        Ok(self.repo.load_sca(id).await?.ok_or(AppError::NoSuchSca(id))?.0)
+    }
+
+    /// Changes an SCA under optimistic concurrency; each real change goes on the SEV's timeline.
+    pub async fn update(&self, id: ScaId, patch: ScaPatch, author: Actor) -> Result<Sca, AppError> {
+        for attempt in 0..UPDATE_ATTEMPTS {
+            let (mut sca, version) = self.repo.load_sca(id).await?.ok_or(AppError::NoSuchSca(id))?;
+            let now = self.clock.now();
+            let changes = sca.apply(patch.clone(), now)?;
+            if changes.is_empty() {
+                return Ok(sca);
+            }
+            let entries: Vec<Entry> = changes.into_iter().map(|c| entry(id, c, &author, now)).collect();
+            let tasks: Vec<TaskEnvelope> = entries.iter().flat_map(|e| tasks(sca.sev, e, now)).collect();
+            match self.repo.save_sca(&sca, version, &entries, &tasks).await {
+                Ok(()) => {
+                    self.kick_relay().await;
+                    return Ok(sca);
+                }
+                Err(RepoError::Conflict) => crate::store::backoff(attempt).await,
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Err(AppError::Conflict)
+    }
+
+    pub async fn of_sev(&self, sev: SevId) -> Result<Vec<Sca>, AppError> {
+        Ok(self.repo.scas_of(sev).await?)
+    }
+
+    pub async fn open_for(&self, owner: &str) -> Result<Vec<Sca>, AppError> {
+        Ok(self.repo.open_scas_of(owner).await?)
+    }
+
+    pub async fn overdue(&self) -> Result<Vec<Sca>, AppError> {
+        Ok(self.repo.overdue_scas(self.clock.now()).await?)
+    }
+}
