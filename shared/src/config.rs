@@ -38,6 +38,26 @@ impl Integrations {
     }
 }
 
+/// A secret from the environment. Its `Debug` hides it, so logging a config never leaks it.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(value: impl Into<String>) -> Self {
+        Secret(value.into())
+    }
+
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Secret(***)")
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct Config {
     /// `SEVTOOL_HOST`: the address `sevtool` binds. Loopback by default: the local server is open.
@@ -51,6 +71,10 @@ pub struct Config {
     /// `SEVTOOL_TASK_QUEUE_URL`: the SQS queue for integration tasks, on AWS.
     pub task_queue_url: Option<String>,
     pub integrations: Integrations,
+    /// `ALERT_WEBHOOK_TOKEN`: what alert sources must send; unset, the alert webhooks refuse all.
+    pub alert_webhook_token: Option<Secret>,
+    /// `SEVTOOL_ALERT_RULES`: the alert routing rules file; unset, the built-in defaults apply.
+    pub alert_rules: Option<PathBuf>,
 }
 
 impl Config {
@@ -86,6 +110,9 @@ impl Config {
                 pager: set("SEVTOOL_TEAMS").is_some(),
                 alerts: set("ALERT_WEBHOOK_TOKEN").is_some(),
             },
+            // Taken as given (not trimmed): a token is compared byte for byte.
+            alert_webhook_token: get("ALERT_WEBHOOK_TOKEN").filter(|v| !v.trim().is_empty()).map(Secret),
+            alert_rules: set("SEVTOOL_ALERT_RULES").map(PathBuf::from),
         })
     }
 }
@@ -113,6 +140,18 @@ mod tests {
         assert!(!config(&[("SLACK_BOT_TOKEN", "xoxb-1")]).unwrap().integrations.slack);
         let c = config(&[("SLACK_BOT_TOKEN", "xoxb-1"), ("SLACK_SIGNING_SECRET", "s")]).unwrap();
         assert_eq!(c.integrations.describe()[0], "slack: on");
+    }
+
+    #[test]
+    fn the_alert_token_is_kept_but_never_printed() {
+        let c = config(&[("ALERT_WEBHOOK_TOKEN", "s3cret"), ("SEVTOOL_ALERT_RULES", "rules.toml")]).unwrap();
+        assert_eq!(c.alert_webhook_token.as_ref().map(Secret::expose), Some("s3cret"));
+        assert_eq!(c.alert_rules, Some(PathBuf::from("rules.toml")));
+        assert!(!format!("{c:?}").contains("s3cret"));
+        assert_eq!(
+            config(&[("ALERT_WEBHOOK_TOKEN", " ")]).unwrap().alert_webhook_token,
+            None
+        );
     }
 
     #[test]

@@ -4,7 +4,8 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::app::SevService;
+use crate::alerts::Rules;
+use crate::app::{AlertService, SevService};
 use crate::clock::SystemClock;
 use crate::config::Config;
 use crate::queue::{EmbeddedQueue, QueueError, Relay, SqsQueue};
@@ -25,6 +26,8 @@ pub enum WiringError {
     Queue(#[from] QueueError),
     #[error("{0} is required on AWS")]
     Missing(&'static str),
+    #[error("SEVTOOL_ALERT_RULES={path}: {reason}")]
+    AlertRules { path: String, reason: String },
 }
 
 #[derive(Clone)]
@@ -32,11 +35,34 @@ pub struct Services {
     pub repo: SevRepo,
     pub relay: Relay,
     pub sevs: SevService,
+    pub alerts: AlertService,
 }
 
-fn services(repo: SevRepo, relay: Relay) -> Services {
+fn services(repo: SevRepo, relay: Relay, rules: Rules) -> Services {
     let sevs = SevService::new(repo.clone(), relay.clone(), Arc::new(SystemClock));
-    Services { repo, relay, sevs }
+    let alerts = AlertService::new(sevs.clone(), repo.clone(), Arc::new(rules), Arc::new(SystemClock));
+    Services {
+        repo,
+        relay,
+        sevs,
+        alerts,
+    }
+}
+
+/// The alert routing rules: the file `SEVTOOL_ALERT_RULES` names, else the built-in defaults.
+/// A file that cannot be read or parsed stops the start, rather than silently opening nothing.
+pub fn alert_rules(config: &Config) -> Result<Rules, WiringError> {
+    let Some(path) = &config.alert_rules else {
+        return Ok(Rules::defaults());
+    };
+    let failed = |reason: String| WiringError::AlertRules {
+        path: path.display().to_string(),
+        reason,
+    };
+    let text = std::fs::read_to_string(path).map_err(|e| failed(e.to_string()))?;
+    let rules = Rules::parse(&text).map_err(|e| failed(e.to_string()))?;
+    tracing::info!(rules = rules.len(), "alert rules loaded");
+    Ok(rules)
 }
 
 /// The local product: SQLite under the data directory, with the queue in the same file.
@@ -49,7 +75,7 @@ pub async fn embedded(config: &Config) -> Result<(Services, EmbeddedQueue), Wiri
     let queue = EmbeddedQueue::open(store.clone(), EMBEDDED_VISIBILITY, MAX_RECEIVES, Arc::new(SystemClock)).await?;
     let repo = SevRepo::new(Arc::new(store));
     let relay = Relay::new(repo.clone(), Arc::new(queue.clone()));
-    Ok((services(repo, relay), queue))
+    Ok((services(repo, relay, alert_rules(config)?), queue))
 }
 
 /// Production: DynamoDB and SQS, clients built from the standard AWS environment.
@@ -63,5 +89,5 @@ pub async fn aws(config: &Config) -> Result<Services, WiringError> {
     let queue = SqsQueue::new(aws_sdk_sqs::Client::new(&sdk), queue_url);
     let repo = SevRepo::new(Arc::new(store));
     let relay = Relay::new(repo.clone(), Arc::new(queue));
-    Ok(services(repo, relay))
+    Ok(services(repo, relay, alert_rules(config)?))
 }

@@ -1,6 +1,6 @@
 //! The `intake` Lambda: serves the shared HTTP routes behind API Gateway.
 
-use sev::api::{ApiState, router};
+use sev::api::{AlertWebhooks, ApiState, router};
 use sev::config::Config;
 
 #[tokio::main]
@@ -8,5 +8,12 @@ async fn main() -> Result<(), lambda_http::Error> {
     lambda_http::tracing::init_default_subscriber();
     let config = Config::from_env()?;
     let services = sev::wiring::aws(&config).await?;
-    lambda_http::run(router(ApiState { sevs: services.sevs })).await
+    lambda_http::run(router(ApiState {
+        sevs: services.sevs,
+        alerts: AlertWebhooks {
+            service: services.alerts,
+            token: config.alert_webhook_token.clone(),
+        },
+    }))
+    .await
 }

@@ -5,7 +5,7 @@ mod background;
 
 use std::net::SocketAddr;
 
-use sev::api::{ApiState, router};
+use sev::api::{AlertWebhooks, ApiState, router};
 use sev::app::Integrations;
 use sev::config::Config;
 use tokio::sync::watch;
@@ -35,7 +35,13 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         stop_rx,
     ));
 
-    let app = router(ApiState { sevs: services.sevs });
+    let app = router(ApiState {
+        sevs: services.sevs,
+        alerts: AlertWebhooks {
+            service: services.alerts,
+            token: config.alert_webhook_token.clone(),
+        },
+    });
     axum::serve(listener, app)
         .with_graceful_shutdown(shutdown_signal())
         .await?;

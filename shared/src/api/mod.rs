@@ -1,5 +1,6 @@
 //! The HTTP routes, as one `axum::Router` served by Lambda (`intake`) and by `sevtool` alike.
 
+mod alerts;
 mod error;
 mod extract;
 mod sevs;
@@ -7,6 +8,7 @@ mod sevs;
 use axum::Router;
 use axum::routing::get;
 
+pub use alerts::{AlertWebhooks, MAX_ALERT_BODY_BYTES};
 pub use error::ApiError;
 pub use extract::MAX_BODY_BYTES;
 
@@ -15,12 +17,14 @@ use crate::app::SevService;
 #[derive(Clone)]
 pub struct ApiState {
     pub sevs: SevService,
+    pub alerts: AlertWebhooks,
 }
 
 pub fn router(state: ApiState) -> Router {
     Router::new()
         .route("/healthz", get(|| async { "ok" }))
         .merge(sevs::routes())
+        .merge(alerts::routes())
         .fallback(|| async { ApiError::not_found("no such route; the API lives under /api/sevs") })
         .method_not_allowed_fallback(|| async { ApiError::method_not_allowed() })
         .with_state(state)

@@ -1,9 +1,11 @@
 //! Application services: the one way every entry point (web, Slack, alerts) acts on SEVs.
 
+mod alerts;
 mod error;
 mod integrations;
 mod sevs;
 
+pub use alerts::{AlertAction, AlertOutcome, AlertService};
 pub use error::AppError;
 pub use integrations::Integrations;
 pub use sevs::{FileRequest, ListFilter, SevDetail, SevService};

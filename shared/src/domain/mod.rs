@@ -9,6 +9,7 @@ mod timeline;
 
 pub use error::DomainError;
 pub use level::Level;
+pub use sev::{MAX_TEXT, MAX_TITLE};
 pub use sev::{NewSev, Sev, SevId, SevPatch};
 pub use status::Status;
 pub use tag::Tag;

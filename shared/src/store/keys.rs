@@ -11,7 +11,10 @@
 //! | task failed for good       | `SEV#<n>`                 | `FAILED#<task key>`   |                             |                                    |
 //! | Slack channel -> SEV       | `CHANNEL#<channel id>`    | `CHANNEL`             |                             |                                    |
 //! | alert group -> open SEV    | `ALERTGROUP#<source>#<k>` | `ALERTGROUP`          |                             |                                    |
+//! | alert origin of a SEV      | `SEV#<n>`                 | `ALERT`               |                             |                                    |
 //! | SCA of a SEV               | `SEV#<n>`                 | `SCA#<id>`            | `OWNER#<owner>` / `<due>#<id>` | `DUE#<yyyy-mm>` / `<due>#<id>`  |
+//!
+//! An alert group's `<k>` is `alerts::group_id`, a hash of the source's group key, so any key fits.
 //!
 //! Open SEVs come from the sparse `ACTIVE` index, reports from the month index, so no access
 //! pattern scans the table. Times in sort keys are fixed-width UTC so they sort as text.
@@ -77,6 +80,14 @@ pub fn outbox(created_at: DateTime<Utc>, task_key: &str) -> Key {
 
 pub fn task(task_key: &str) -> Key {
     Key::new(format!("TASK#{task_key}"), "TASK")
+}
+
+pub fn alert_group(source: &str, group_id: &str) -> Key {
+    Key::new(format!("ALERTGROUP#{source}#{group_id}"), "ALERTGROUP")
+}
+
+pub fn alert_origin(id: SevId) -> Key {
+    Key::new(sev_pk(id), "ALERT")
 }
 
 pub fn failed_task(id: SevId, task_key: &str) -> Key {
