@@ -41,6 +41,26 @@ impl Integrations {
     }
 }
 
+/// A secret from the environment. Its `Debug` hides it, so logging a config never leaks it.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(value: impl Into<String>) -> Self {
+        Secret(value.into())
+    }
+
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Secret(***)")
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct Config {
     /// `SEVTOOL_HOST`: the address `sevtool` binds. Loopback by default: the local server is open.
@@ -58,6 +78,10 @@ pub struct Config {
     pub slack: Option<SlackSettings>,
     /// `SEVTOOL_SCA_DUE_DAYS`: days an SCA gets, by priority (and level for Must Do).
     pub sca_policy: DuePolicy,
+    /// `ALERT_WEBHOOK_TOKEN`: what alert sources must send; unset, the alert webhooks refuse all.
+    pub alert_webhook_token: Option<Secret>,
+    /// `SEVTOOL_ALERT_RULES`: the alert routing rules file; unset, the built-in defaults apply.
+    pub alert_rules: Option<PathBuf>,
 }
 
 /// Parses `must_worst=14,must=30,should=60,could=none` over the defaults.
@@ -162,6 +186,9 @@ impl Config {
             },
             slack,
             sca_policy,
+            // Taken as given (not trimmed): a token is compared byte for byte.
+            alert_webhook_token: get("ALERT_WEBHOOK_TOKEN").filter(|v| !v.trim().is_empty()).map(Secret),
+            alert_rules: set("SEVTOOL_ALERT_RULES").map(PathBuf::from),
         })
     }
 }
@@ -222,6 +249,18 @@ mod tests {
         for bad in ["must=0", "sometimes=3", "must"] {
             assert!(config(&[("SEVTOOL_SCA_DUE_DAYS", bad)]).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn the_alert_token_is_kept_but_never_printed() {
+        let c = config(&[("ALERT_WEBHOOK_TOKEN", "s3cret"), ("SEVTOOL_ALERT_RULES", "rules.toml")]).unwrap();
+        assert_eq!(c.alert_webhook_token.as_ref().map(Secret::expose), Some("s3cret"));
+        assert_eq!(c.alert_rules, Some(PathBuf::from("rules.toml")));
+        assert!(!format!("{c:?}").contains("s3cret"));
+        assert_eq!(
+            config(&[("ALERT_WEBHOOK_TOKEN", " ")]).unwrap().alert_webhook_token,
+            None
+        );
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! sevtool's library: the SEV domain, the application services every entry point calls, and the
 //! adapters behind small ports (storage, queue), plus the HTTP routes shared by Lambda and `sevtool`.
 
+pub mod alerts;
 pub mod api;
 pub mod app;
 mod aws_error;

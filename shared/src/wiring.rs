@@ -4,7 +4,8 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::app::{Integrations, ScaService, SevService};
+use crate::alerts::Rules;
+use crate::app::{AlertService, Integrations, ScaService, SevService};
 use crate::clock::SystemClock;
 use crate::config::Config;
 use crate::queue::{EmbeddedQueue, Queue, QueueError, Relay, SqsQueue};
@@ -26,6 +27,8 @@ pub enum WiringError {
     Queue(#[from] QueueError),
     #[error("{0} is required on AWS")]
     Missing(&'static str),
+    #[error("SEVTOOL_ALERT_RULES={path}: {reason}")]
+    AlertRules { path: String, reason: String },
 }
 
 #[derive(Clone)]
@@ -34,11 +37,12 @@ pub struct Services {
     pub relay: Relay,
     pub sevs: SevService,
     pub scas: ScaService,
+    pub alerts: AlertService,
     /// Where tasks go: entry points that only acknowledge (Slack) enqueue here directly.
     pub queue: Arc<dyn Queue>,
 }
 
-fn services(config: &Config, repo: SevRepo, queue: Arc<dyn Queue>) -> Services {
+fn services(config: &Config, repo: SevRepo, queue: Arc<dyn Queue>, rules: Rules) -> Services {
     let relay = Relay::new(repo.clone(), queue.clone());
     let sevs = SevService::new(repo.clone(), relay.clone(), Arc::new(SystemClock));
     let scas = ScaService::new(
@@ -47,11 +51,13 @@ fn services(config: &Config, repo: SevRepo, queue: Arc<dyn Queue>) -> Services {
         Arc::new(SystemClock),
         config.sca_policy.clone(),
     );
+    let alerts = AlertService::new(sevs.clone(), repo.clone(), Arc::new(rules), Arc::new(SystemClock));
     Services {
         repo,
         relay,
         sevs,
         scas,
+        alerts,
         queue,
     }
 }
@@ -83,6 +89,22 @@ pub fn slack_routes(config: &Config, services: &Services) -> Option<SlackRoutes>
     })
 }
 
+/// The alert routing rules: the file `SEVTOOL_ALERT_RULES` names, else the built-in defaults.
+/// A file that cannot be read or parsed stops the start, rather than silently opening nothing.
+pub fn alert_rules(config: &Config) -> Result<Rules, WiringError> {
+    let Some(path) = &config.alert_rules else {
+        return Ok(Rules::defaults());
+    };
+    let failed = |reason: String| WiringError::AlertRules {
+        path: path.display().to_string(),
+        reason,
+    };
+    let text = std::fs::read_to_string(path).map_err(|e| failed(e.to_string()))?;
+    let rules = Rules::parse(&text).map_err(|e| failed(e.to_string()))?;
+    tracing::info!(rules = rules.len(), "alert rules loaded");
+    Ok(rules)
+}
+
 /// The local product: SQLite under the data directory, with the queue in the same file.
 pub async fn embedded(config: &Config) -> Result<(Services, EmbeddedQueue), WiringError> {
     std::fs::create_dir_all(&config.data_dir).map_err(|source| WiringError::DataDir {
@@ -92,7 +114,10 @@ pub async fn embedded(config: &Config) -> Result<(Services, EmbeddedQueue), Wiri
     let store = SqliteStore::open(&config.data_dir.join("sevtool.db"))?;
     let queue = EmbeddedQueue::open(store.clone(), EMBEDDED_VISIBILITY, MAX_RECEIVES, Arc::new(SystemClock)).await?;
     let repo = SevRepo::new(Arc::new(store));
-    Ok((services(config, repo, Arc::new(queue.clone())), queue))
+    Ok((
+        services(config, repo, Arc::new(queue.clone()), alert_rules(config)?),
+        queue,
+    ))
 }
 
 /// Production: DynamoDB and SQS, clients built from the standard AWS environment.
@@ -104,5 +129,10 @@ pub async fn aws(config: &Config) -> Result<Services, WiringError> {
         .ok_or(WiringError::Missing("SEVTOOL_TASK_QUEUE_URL"))?;
     let store = DynamoStore::new(aws_sdk_dynamodb::Client::new(&sdk), config.table.clone());
     let queue = SqsQueue::new(aws_sdk_sqs::Client::new(&sdk), queue_url);
-    Ok(services(config, SevRepo::new(Arc::new(store)), Arc::new(queue)))
+    Ok(services(
+        config,
+        SevRepo::new(Arc::new(store)),
+        Arc::new(queue),
+        alert_rules(config)?,
+    ))
 }

@@ -8,13 +8,14 @@ use std::sync::Arc;
 
 use chrono::{Duration, TimeZone, Utc};
 use common::{Backend, RecordingQueue};
+use sev::alerts::{AlertGroup, GenericPayload, Notification, Rules, Source, group_id, planned};
 use sev::app::{AppError, FileRequest, ListFilter, NewSca, ScaService, SevService};
 use sev::clock::SystemClock;
 use sev::domain::{
     DuePolicy, EntryKind, Level, NewSev, Priority, ScaId, ScaPatch, ScaSource, ScaState, ScaStateName, SevId, Status,
 };
 use sev::queue::Relay;
-use sev::store::{Claim, Condition, Index, Item, Key, Query, SevRepo, SortKey, StoreError, Write};
+use sev::store::{Claim, Condition, Index, Item, Key, Query, RepoError, SevRepo, SortKey, StoreError, Write};
 
 fn item(pk: &str, sk: &str, data: &str) -> Item {
     Item::new(Key::new(pk, sk), data.to_owned())
@@ -454,6 +455,99 @@ async fn scas_are_numbered_listed_by_owner_and_found_when_overdue(b: Backend) {
     ));
 }
 
+fn alert_group(now: chrono::DateTime<Utc>) -> (AlertGroup, Notification) {
+    let payload = serde_json::json!({"fingerprint": "disk-db-1", "title": "Disk full",
+        "labels": {"severity": "critical", "service": "ledger"}});
+    let n = serde_json::from_value::<GenericPayload>(payload)
+        .unwrap()
+        .into_notification()
+        .unwrap();
+    (AlertGroup::new(&n, now), n)
+}
+
+async fn alert_groups_are_written_conditionally(b: Backend) {
+    let repo = SevRepo::new(b.store.clone());
+    let now = Utc::now();
+    let (mut g, n) = alert_group(now);
+    let id = group_id(Source::Generic, &n.group_key);
+    assert!(repo.alert_group(Source::Generic, &id).await.unwrap().is_none());
+    g.record(&n, now);
+    assert_eq!(repo.save_alert_group(&id, &g, None).await.unwrap(), 1);
+    assert!(
+        matches!(repo.save_alert_group(&id, &g, None).await, Err(RepoError::Conflict)),
+        "only one delivery creates a group"
+    );
+    let stored = repo.alert_group(Source::Generic, &id).await.unwrap().unwrap();
+    assert_eq!((stored.group.clone(), stored.version), (g.clone(), 1));
+    g.record(&n, now);
+    assert_eq!(repo.save_alert_group(&id, &g, Some(1)).await.unwrap(), 2);
+    assert!(
+        matches!(repo.save_alert_group(&id, &g, Some(1)).await, Err(RepoError::Conflict)),
+        "a stale writer loses"
+    );
+    assert_eq!(
+        repo.alert_group(Source::Generic, &id)
+            .await
+            .unwrap()
+            .unwrap()
+            .group
+            .deliveries,
+        2
+    );
+    assert!(
+        repo.alert_group(Source::Alertmanager, &id).await.unwrap().is_none(),
+        "sources never share groups"
+    );
+}
+
+async fn record_only_groups_expire_and_linked_ones_do_not(b: Backend) {
+    let repo = SevRepo::new(b.store.clone());
+    let long_ago = Utc::now() - Duration::days(31);
+    let (mut g, n) = alert_group(long_ago);
+    g.record(&n, long_ago);
+    repo.save_alert_group("noise", &g, None).await.unwrap();
+    assert!(repo.alert_group(Source::Generic, "noise").await.unwrap().is_none());
+    g.sev = Some(SevId(4));
+    repo.save_alert_group("linked", &g, None).await.unwrap();
+    assert!(repo.alert_group(Source::Generic, "linked").await.unwrap().is_some());
+}
+
+async fn linking_writes_the_group_and_the_sev_origin_together(b: Backend) {
+    let repo = SevRepo::new(b.store.clone());
+    let now = Utc::now();
+    let (mut g, n) = alert_group(now);
+    let plan = Rules::defaults().decide(n.firing()).unwrap();
+    g.claim(&n, &plan, planned(&n, &plan, now), now);
+    let v = repo.save_alert_group("g1", &g, None).await.unwrap();
+    let origin = g.origin("g1").unwrap();
+    g.link(SevId(7));
+    assert!(
+        matches!(
+            repo.link_alert_group("g1", &g, v + 5, SevId(7), &origin).await,
+            Err(RepoError::Conflict)
+        ),
+        "a stale link writes nothing"
+    );
+    assert_eq!(repo.alert_origin(SevId(7)).await.unwrap(), None);
+    assert_eq!(
+        repo.link_alert_group("g1", &g, v, SevId(7), &origin).await.unwrap(),
+        v + 1
+    );
+    let stored = repo.alert_group(Source::Generic, "g1").await.unwrap().unwrap();
+    assert_eq!(
+        (stored.group.sev, stored.group.pending.is_none()),
+        (Some(SevId(7)), true)
+    );
+    let got = repo.alert_origin(SevId(7)).await.unwrap().unwrap();
+    assert_eq!((got.group.as_str(), got.team.as_deref()), ("g1", Some("ledger")));
+    assert_eq!(repo.alert_origin(SevId(8)).await.unwrap(), None);
+    assert_eq!(
+        repo.timeline(SevId(7)).await.unwrap(),
+        [],
+        "the origin is not a timeline entry"
+    );
+}
+
 macro_rules! contract {
     ($($name:ident),* $(,)?) => {
         mod embedded {
@@ -490,4 +584,7 @@ contract!(
     changes_and_their_tasks_are_written_together,
     task_claims_make_handling_exactly_once,
     scas_are_numbered_listed_by_owner_and_found_when_overdue,
+    alert_groups_are_written_conditionally,
+    record_only_groups_expire_and_linked_ones_do_not,
+    linking_writes_the_group_and_the_sev_origin_together,
 );

@@ -1,6 +1,6 @@
 //! The `intake` Lambda: serves the shared HTTP routes behind API Gateway.
 
-use sev::api::{ApiState, router};
+use sev::api::{AlertWebhooks, ApiState, router};
 use sev::config::Config;
 
 #[tokio::main]
@@ -11,6 +11,10 @@ async fn main() -> Result<(), lambda_http::Error> {
     lambda_http::run(router(ApiState {
         sevs: services.sevs,
         scas: services.scas,
+        alerts: AlertWebhooks {
+            service: services.alerts,
+            token: config.alert_webhook_token.clone(),
+        },
     }))
     .await
 }

@@ -8,7 +8,7 @@ use std::net::SocketAddr;
 use axum::http::StatusCode;
 use axum::routing::post;
 use axum::{Json, Router};
-use sev::api::{ApiState, router};
+use sev::api::{AlertWebhooks, ApiState, router};
 use sev::config::Config;
 use tokio::sync::watch;
 
@@ -41,9 +41,14 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         Some(routes) => sev::slack::router(routes),
         None => slack_off(),
     };
+    let alerts = AlertWebhooks {
+        service: services.alerts,
+        token: config.alert_webhook_token.clone(),
+    };
     let app = router(ApiState {
         sevs: services.sevs,
         scas: services.scas,
+        alerts,
     })
     .merge(slack);
     axum::serve(listener, app)

@@ -12,13 +12,10 @@ use super::ApiError;
 /// The largest request body the API reads. Enough for a long update; anything bigger is a mistake.
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
 
-fn too_large() -> ApiError {
+fn too_large(limit: usize) -> ApiError {
     ApiError::new(
         StatusCode::PAYLOAD_TOO_LARGE,
-        format!(
-            "the body is larger than {} KiB; shorten the text",
-            MAX_BODY_BYTES / 1024
-        ),
+        format!("the body is larger than {} KiB; shorten the text", limit / 1024),
     )
 }
 
@@ -30,31 +27,37 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
     type Rejection = ApiError;
 
     async fn from_request(req: Request, _: &S) -> Result<Self, ApiError> {
-        let content_type = req
-            .headers()
-            .get(header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or("");
-        let essence = content_type.split(';').next().unwrap_or("").trim();
-        if !essence.eq_ignore_ascii_case("application/json") {
-            return Err(ApiError::new(
-                StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                "send the body as JSON with the header Content-Type: application/json",
-            ));
-        }
-        let declared = req
-            .headers()
-            .get(header::CONTENT_LENGTH)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.parse::<usize>().ok());
-        if declared.is_some_and(|n| n > MAX_BODY_BYTES) {
-            return Err(too_large());
-        }
-        let body: Bytes = axum::body::to_bytes(req.into_body(), MAX_BODY_BYTES)
-            .await
-            .map_err(|_| too_large())?;
+        let body = json_body(req, MAX_BODY_BYTES).await?;
         parse_json(&body).map(ApiJson)
     }
+}
+
+/// Reads a JSON request's body, refusing other content types (415) and bodies over `limit` (413)
+/// without reading past the limit.
+pub async fn json_body(req: Request, limit: usize) -> Result<Bytes, ApiError> {
+    let content_type = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let essence = content_type.split(';').next().unwrap_or("").trim();
+    if !essence.eq_ignore_ascii_case("application/json") {
+        return Err(ApiError::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "send the body as JSON with the header Content-Type: application/json",
+        ));
+    }
+    let declared = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok());
+    if declared.is_some_and(|n| n > limit) {
+        return Err(too_large(limit));
+    }
+    axum::body::to_bytes(req.into_body(), limit)
+        .await
+        .map_err(|_| too_large(limit))
 }
 
 pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {

@@ -1,5 +1,6 @@
 //! The HTTP routes, as one `axum::Router` served by Lambda (`intake`) and by `sevtool` alike.
 
+mod alerts;
 mod error;
 mod extract;
 mod scas;
@@ -8,6 +9,7 @@ mod sevs;
 use axum::Router;
 use axum::routing::get;
 
+pub use alerts::{AlertWebhooks, MAX_ALERT_BODY_BYTES};
 pub use error::ApiError;
 pub use extract::MAX_BODY_BYTES;
 
@@ -17,6 +19,7 @@ use crate::app::{ScaService, SevService};
 pub struct ApiState {
     pub sevs: SevService,
     pub scas: ScaService,
+    pub alerts: AlertWebhooks,
 }
 
 pub fn router(state: ApiState) -> Router {
@@ -24,6 +27,7 @@ pub fn router(state: ApiState) -> Router {
         .route("/healthz", get(|| async { "ok" }))
         .merge(sevs::routes())
         .merge(scas::routes())
+        .merge(alerts::routes())
         .fallback(|| async { ApiError::not_found("no such route; the API lives under /api/sevs") })
         .method_not_allowed_fallback(|| async { ApiError::method_not_allowed() })
         .with_state(state)

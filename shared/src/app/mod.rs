@@ -1,10 +1,12 @@
 //! Application services: the one way every entry point (web, Slack, alerts) acts on SEVs.
 
+mod alerts;
 mod error;
 mod integrations;
 mod scas;
 mod sevs;
 
+pub use alerts::{AlertAction, AlertOutcome, AlertService};
 pub use error::AppError;
 pub use integrations::Integrations;
 pub use scas::{NewSca, ScaService};

@@ -11,7 +11,7 @@ mod timeline;
 pub use error::DomainError;
 pub use level::Level;
 pub use sca::{DuePolicy, MAX_SCA_TEXT, Priority, Sca, ScaId, ScaPatch, ScaSource, ScaState, ScaStateName};
-pub use sev::{MAX_TITLE, NewSev, Sev, SevId, SevPatch};
+pub use sev::{MAX_TEXT, MAX_TITLE, NewSev, Sev, SevId, SevPatch};
 pub use status::Status;
 pub use tag::Tag;
 pub use timeline::{Entry, EntryId, EntryKind};

@@ -14,9 +14,12 @@
 //! | Slack channel -> SEV       | `CHANNEL#<channel id>`    | `CHANNEL`             |                             |                                    |
 //! | Slack reaction that acted  | `REACTION#<ch>#<ts>#<emoji>#<user>` | `REACTION`  |                             |                                    |
 //! | alert group -> open SEV    | `ALERTGROUP#<source>#<k>` | `ALERTGROUP`          |                             |                                    |
+//! | alert origin of a SEV      | `SEV#<n>`                 | `ALERT`               |                             |                                    |
 //! | SCA of a SEV               | `SEV#<n>`                 | `SCA#<id>`            | `OWNER#<owner>` / `<due>#<id>` while open | `SCADUE` / `<due>#<id>` while open with a due date |
 //! | SCA id -> its SEV          | `SCA#<id>`                | `SCA`                 |                             |                                    |
 //! | SCA number counter         | `COUNTER`                 | `SCA`                 |                             |                                    |
+//!
+//! An alert group's `<k>` is `alerts::group_id`, a hash of the source's group key, so any key fits.
 //!
 //! Open SEVs come from the sparse `ACTIVE` index, reports from the month index, so no access
 //! pattern scans the table. Times in sort keys are fixed-width UTC so they sort as text.
@@ -112,6 +115,14 @@ pub fn outbox(created_at: DateTime<Utc>, task_key: &str) -> Key {
 
 pub fn task(task_key: &str) -> Key {
     Key::new(format!("TASK#{task_key}"), "TASK")
+}
+
+pub fn alert_group(source: &str, group_id: &str) -> Key {
+    Key::new(format!("ALERTGROUP#{source}#{group_id}"), "ALERTGROUP")
+}
+
+pub fn alert_origin(id: SevId) -> Key {
+    Key::new(sev_pk(id), "ALERT")
 }
 
 /// Failed tasks sit on their SEV so its page shows them; tasks of no SEV sit together.

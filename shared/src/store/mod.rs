@@ -1,6 +1,7 @@
 //! Storage. `Store` is one port over DynamoDB-style items; `SevRepo` holds the single-table design
 //! on top of it. The two backends, `dynamo` and `sqlite`, pass the same contract tests.
 
+mod alert_groups;
 mod dynamo;
 pub(crate) mod keys;
 mod repo;
@@ -8,6 +9,7 @@ mod sqlite;
 
 use async_trait::async_trait;
 
+pub use alert_groups::StoredGroup;
 pub use dynamo::DynamoStore;
 pub(crate) use repo::backoff;
 pub use repo::{Claim, Created, FailedTask, NewSevRecord, RepoError, SevRepo, Stored};

@@ -81,14 +81,14 @@ pub struct NewSevRecord<'a> {
 
 #[derive(Clone)]
 pub struct SevRepo {
-    store: Arc<dyn Store>,
+    pub(super) store: Arc<dyn Store>,
 }
 
-fn to_json<T: Serialize>(v: &T) -> String {
+pub(super) fn to_json<T: Serialize>(v: &T) -> String {
     serde_json::to_string(v).unwrap_or_else(|e| unreachable!("domain values always serialise: {e}"))
 }
 
-fn from_item<T: for<'de> Deserialize<'de>>(item: &Item) -> Result<T, StoreError> {
+pub(super) fn from_item<T: for<'de> Deserialize<'de>>(item: &Item) -> Result<T, StoreError> {
     serde_json::from_str(&item.data).map_err(|e| StoreError::Corrupt(item.key.clone(), e.to_string()))
 }
 

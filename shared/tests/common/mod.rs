@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
 use sev::queue::{Queue, QueueError, TaskEnvelope};
-use sev::store::{DynamoStore, SqliteStore, Store};
+use sev::store::{Condition, DynamoStore, Item, Key, Query, SqliteStore, Store, StoreError, Write};
 
 /// A store, and whatever must live as long as it (the temporary directory of the embedded one).
 pub struct Backend {
@@ -81,5 +81,46 @@ impl Queue for RecordingQueue {
     async fn send_batch(&self, tasks: &[TaskEnvelope]) -> Result<(), QueueError> {
         self.sent.lock().unwrap().extend_from_slice(tasks);
         Ok(())
+    }
+}
+
+/// A store that counts the items each call writes, to measure what an operation costs.
+pub struct CountingStore {
+    inner: Arc<dyn Store>,
+    pub writes: AtomicU32,
+}
+
+impl CountingStore {
+    pub fn wrap(inner: Arc<dyn Store>) -> Arc<CountingStore> {
+        Arc::new(CountingStore {
+            inner,
+            writes: AtomicU32::new(0),
+        })
+    }
+
+    pub fn writes(&self) -> u32 {
+        self.writes.load(Ordering::SeqCst)
+    }
+}
+
+#[async_trait]
+impl Store for CountingStore {
+    async fn get(&self, key: &Key) -> Result<Option<Item>, StoreError> {
+        self.inner.get(key).await
+    }
+    async fn put(&self, item: Item, condition: Condition) -> Result<(), StoreError> {
+        self.writes.fetch_add(1, Ordering::SeqCst);
+        self.inner.put(item, condition).await
+    }
+    async fn delete(&self, key: &Key, condition: Condition) -> Result<(), StoreError> {
+        self.writes.fetch_add(1, Ordering::SeqCst);
+        self.inner.delete(key, condition).await
+    }
+    async fn transact(&self, writes: Vec<Write>) -> Result<(), StoreError> {
+        self.writes.fetch_add(writes.len() as u32, Ordering::SeqCst);
+        self.inner.transact(writes).await
+    }
+    async fn query(&self, query: &Query) -> Result<Vec<Item>, StoreError> {
+        self.inner.query(query).await
     }
 }
