@@ -508,3 +508,72 @@ async fn corrective_actions_come_from_reactions_and_commands() {
         "only the typing person's SCAs: {listed}"
     );
 }
+
+async fn click(s: &Setup, trigger: &str, action: &str, sca: &str, selected_user: Option<&str>) -> u16 {
+    let mut act = json!({ "action_id": action, "block_id": sca, "type": "button", "value": sca });
+    if let Some(u) = selected_user {
+        act = json!({ "action_id": action, "block_id": sca, "type": "users_select", "selected_user": u });
+    }
+    let payload =
+        json!({ "type": "block_actions", "trigger_id": trigger, "user": { "id": "U0OWNER" }, "actions": [act] });
+    let form = serde_urlencoded::to_string([("payload", payload.to_string())]).unwrap();
+    signed(s, "/slack/interactions", "application/x-www-form-urlencoded", form, &[])
+        .await
+        .status()
+        .as_u16()
+}
+
+#[tokio::test]
+async fn nag_buttons_snooze_reassign_and_complete_an_sca() {
+    let s = setup().await;
+    filed_sev(&s).await;
+    let r = s
+        .app
+        .post_json(
+            "/api/sevs/SEV-1/scas",
+            json!({"text": "Add a canary", "priority": "must", "owner": "U0OWNER"}),
+        )
+        .await;
+    assert_eq!(r.status(), 201);
+    let due_before = s.app.get_json("/api/scas/SCA-1").await.1["due"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+
+    assert_eq!(click(&s, "t-snooze", "sca_snooze_1w", "SCA-1", None).await, 200);
+    s.slack
+        .wait_for("the snooze reply", 20, |f| {
+            texts_to(f, "U0OWNER").iter().any(|t| t.contains("snoozed"))
+        })
+        .await;
+    let due_after = s.app.get_json("/api/scas/SCA-1").await.1["due"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(due_after > due_before, "{due_before} -> {due_after}");
+
+    assert_eq!(
+        click(&s, "t-reassign", "sca_reassign", "SCA-1", Some("U0OTHER")).await,
+        200
+    );
+    assert_eq!(click(&s, "t-done", "sca_done", "SCA-1", None).await, 200);
+    // The same click delivered twice acts once.
+    assert_eq!(click(&s, "t-done", "sca_done", "SCA-1", None).await, 200);
+    s.slack
+        .wait_for("the done reply", 20, |f| {
+            texts_to(f, "U0OWNER").iter().any(|t| t.contains("marked done"))
+        })
+        .await;
+    let sca = s.app.get_json("/api/scas/SCA-1").await.1;
+    assert_eq!(
+        (sca["state"].as_str(), sca["owner"].as_str()),
+        (Some("done"), Some("U0OTHER"))
+    );
+    assert_eq!(
+        texts_to(&s.slack, "U0OWNER")
+            .iter()
+            .filter(|t| t.contains("marked done"))
+            .count(),
+        1
+    );
+}

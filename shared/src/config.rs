@@ -78,6 +78,14 @@ pub struct Config {
     pub slack: Option<SlackSettings>,
     /// `SEVTOOL_SCA_DUE_DAYS`: days an SCA gets, by priority (and level for Must Do).
     pub sca_policy: DuePolicy,
+    /// `SEVTOOL_SCHEDULE_GROUP`: the EventBridge Scheduler group of the nag schedules.
+    pub schedule_group: String,
+    /// `SEVTOOL_SCHEDULE_TARGET_ARN`: the task queue's ARN, which fired schedules send to (AWS).
+    pub schedule_target_arn: Option<String>,
+    /// `SEVTOOL_SCHEDULER_ROLE_ARN`: the role EventBridge Scheduler assumes to send (AWS).
+    pub scheduler_role_arn: Option<String>,
+    /// `SEVTOOL_NAG_UTC_OFFSET`: owners' time zone for quiet hours, as `+02:00`.
+    pub nag_offset: chrono::FixedOffset,
     /// `ALERT_WEBHOOK_TOKEN`: what alert sources must send; unset, the alert webhooks refuse all.
     pub alert_webhook_token: Option<Secret>,
     /// `SEVTOOL_ALERT_RULES`: the alert routing rules file; unset, the built-in defaults apply.
@@ -167,6 +175,12 @@ impl Config {
             }
             _ => None,
         };
+        let offset_raw = parsed("SEVTOOL_NAG_UTC_OFFSET", "+00:00")?;
+        let nag_offset = offset_raw.parse::<chrono::FixedOffset>().map_err(|e| ConfigError {
+            name: "SEVTOOL_NAG_UTC_OFFSET",
+            value: offset_raw.clone(),
+            reason: format!("{e}; write it as +02:00 or -05:00"),
+        })?;
         let spec = parsed("SEVTOOL_SCA_DUE_DAYS", "")?;
         let sca_policy = due_policy(&spec).map_err(|reason| ConfigError {
             name: "SEVTOOL_SCA_DUE_DAYS",
@@ -186,6 +200,10 @@ impl Config {
             },
             slack,
             sca_policy,
+            schedule_group: parsed("SEVTOOL_SCHEDULE_GROUP", "sevtool")?,
+            schedule_target_arn: set("SEVTOOL_SCHEDULE_TARGET_ARN"),
+            scheduler_role_arn: set("SEVTOOL_SCHEDULER_ROLE_ARN"),
+            nag_offset,
             // Taken as given (not trimmed): a token is compared byte for byte.
             alert_webhook_token: get("ALERT_WEBHOOK_TOKEN").filter(|v| !v.trim().is_empty()).map(Secret),
             alert_rules: set("SEVTOOL_ALERT_RULES").map(PathBuf::from),
@@ -249,6 +267,20 @@ mod tests {
         for bad in ["must=0", "sometimes=3", "must"] {
             assert!(config(&[("SEVTOOL_SCA_DUE_DAYS", bad)]).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn the_nag_time_zone_is_an_offset() {
+        assert_eq!(config(&[]).unwrap().nag_offset.local_minus_utc(), 0);
+        assert_eq!(
+            config(&[("SEVTOOL_NAG_UTC_OFFSET", "+09:00")])
+                .unwrap()
+                .nag_offset
+                .local_minus_utc(),
+            9 * 3600
+        );
+        let err = config(&[("SEVTOOL_NAG_UTC_OFFSET", "Europe/Paris")]).unwrap_err();
+        assert!(err.to_string().contains("+02:00"), "{err}");
     }
 
     #[test]

@@ -5,10 +5,12 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::alerts::Rules;
-use crate::app::{AlertService, Integrations, ScaService, SevService};
+use crate::app::{AlertService, Integrations, NagPlanner, ScaService, SevService};
 use crate::clock::SystemClock;
 use crate::config::Config;
+use crate::domain::NagPolicy;
 use crate::queue::{EmbeddedQueue, Queue, QueueError, Relay, SqsQueue};
+use crate::schedule::{EmbeddedScheduler, EventBridgeScheduler, Scheduler};
 use crate::slack::{SlackClient, SlackIntegration, SlackRoutes};
 use crate::store::{DynamoStore, SevRepo, SqliteStore, StoreError};
 
@@ -40,9 +42,17 @@ pub struct Services {
     pub alerts: AlertService,
     /// Where tasks go: entry points that only acknowledge (Slack) enqueue here directly.
     pub queue: Arc<dyn Queue>,
+    /// Where SCA nags are scheduled.
+    pub scheduler: Arc<dyn Scheduler>,
 }
 
-fn services(config: &Config, repo: SevRepo, queue: Arc<dyn Queue>, rules: Rules) -> Services {
+fn services(
+    config: &Config,
+    repo: SevRepo,
+    queue: Arc<dyn Queue>,
+    scheduler: Arc<dyn Scheduler>,
+    rules: Rules,
+) -> Services {
     let relay = Relay::new(repo.clone(), queue.clone());
     let sevs = SevService::new(repo.clone(), relay.clone(), Arc::new(SystemClock));
     let scas = ScaService::new(
@@ -59,12 +69,20 @@ fn services(config: &Config, repo: SevRepo, queue: Arc<dyn Queue>, rules: Rules)
         scas,
         alerts,
         queue,
+        scheduler,
     }
 }
 
 /// The task handlers of every configured integration.
 pub fn integrations(config: &Config, services: &Services) -> Integrations {
-    let mut all = Integrations::default();
+    let planner = NagPlanner::new(
+        services.scas.clone(),
+        services.scheduler.clone(),
+        NagPolicy::default(),
+        config.nag_offset,
+        Arc::new(SystemClock),
+    );
+    let mut all = Integrations::default().with("nags", Arc::new(planner));
     if let Some(slack) = &config.slack {
         let client = SlackClient::new(&slack.api_url, slack.bot_token.clone());
         let handler = SlackIntegration::new(
@@ -106,18 +124,25 @@ pub fn alert_rules(config: &Config) -> Result<Rules, WiringError> {
 }
 
 /// The local product: SQLite under the data directory, with the queue in the same file.
-pub async fn embedded(config: &Config) -> Result<(Services, EmbeddedQueue), WiringError> {
+pub async fn embedded(config: &Config) -> Result<(Services, EmbeddedQueue, EmbeddedScheduler), WiringError> {
     std::fs::create_dir_all(&config.data_dir).map_err(|source| WiringError::DataDir {
         dir: config.data_dir.display().to_string(),
         source,
     })?;
     let store = SqliteStore::open(&config.data_dir.join("sevtool.db"))?;
     let queue = EmbeddedQueue::open(store.clone(), EMBEDDED_VISIBILITY, MAX_RECEIVES, Arc::new(SystemClock)).await?;
-    let repo = SevRepo::new(Arc::new(store));
-    Ok((
-        services(config, repo, Arc::new(queue.clone()), alert_rules(config)?),
-        queue,
-    ))
+    let store: Arc<dyn crate::store::Store> = Arc::new(store);
+    let scheduler = EmbeddedScheduler::new(store.clone());
+    let repo = SevRepo::new(store);
+    let rules = alert_rules(config)?;
+    let all = services(
+        config,
+        repo,
+        Arc::new(queue.clone()),
+        Arc::new(scheduler.clone()),
+        rules,
+    );
+    Ok((all, queue, scheduler))
 }
 
 /// Production: DynamoDB and SQS, clients built from the standard AWS environment.
@@ -129,10 +154,26 @@ pub async fn aws(config: &Config) -> Result<Services, WiringError> {
         .ok_or(WiringError::Missing("SEVTOOL_TASK_QUEUE_URL"))?;
     let store = DynamoStore::new(aws_sdk_dynamodb::Client::new(&sdk), config.table.clone());
     let queue = SqsQueue::new(aws_sdk_sqs::Client::new(&sdk), queue_url);
+    let target = config
+        .schedule_target_arn
+        .clone()
+        .ok_or(WiringError::Missing("SEVTOOL_SCHEDULE_TARGET_ARN"))?;
+    let role = config
+        .scheduler_role_arn
+        .clone()
+        .ok_or(WiringError::Missing("SEVTOOL_SCHEDULER_ROLE_ARN"))?;
+    let scheduler = EventBridgeScheduler::new(
+        aws_sdk_scheduler::Client::new(&sdk),
+        config.schedule_group.clone(),
+        target,
+        role,
+    );
+    let rules = alert_rules(config)?;
     Ok(services(
         config,
         SevRepo::new(Arc::new(store)),
         Arc::new(queue),
-        alert_rules(config)?,
+        Arc::new(scheduler),
+        rules,
     ))
 }

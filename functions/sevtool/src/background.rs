@@ -5,11 +5,14 @@ use std::time::Duration;
 
 use sev::app::Integrations;
 use sev::queue::{EmbeddedQueue, Relay, process_batch};
+use sev::schedule::EmbeddedScheduler;
 use sev::store::SevRepo;
 use tokio::sync::watch;
 
 /// The relay also runs right after every change; this only catches what a crash left behind.
 const RELAY_EVERY: Duration = Duration::from_secs(2);
+/// Nags are due to the minute at best; a second's delay is invisible.
+const SCHEDULE_EVERY: Duration = Duration::from_secs(1);
 const POLL_EVERY: Duration = Duration::from_millis(200);
 const BATCH: usize = 10;
 
@@ -28,6 +31,20 @@ pub async fn relay_loop(relay: Relay, mut stop: watch::Receiver<bool>) {
             Err(e) => tracing::warn!(error = %e, "relay failed; will try again"),
         }
         if pause(&mut stop, RELAY_EVERY).await {
+            return;
+        }
+    }
+}
+
+/// Fires due schedules into the task queue, as EventBridge Scheduler does on AWS.
+pub async fn schedule_loop(scheduler: EmbeddedScheduler, queue: EmbeddedQueue, mut stop: watch::Receiver<bool>) {
+    loop {
+        match scheduler.fire_due(chrono::Utc::now(), &queue).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(schedules = n, "fired due schedules"),
+            Err(e) => tracing::warn!(error = %e, "could not fire due schedules; will try again"),
+        }
+        if pause(&mut stop, SCHEDULE_EVERY).await {
             return;
         }
     }

@@ -16,7 +16,7 @@ use tokio::sync::watch;
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     sev::telemetry::init_local();
     let config = Config::from_env()?;
-    let (services, queue) = sev::wiring::embedded(&config).await?;
+    let (services, queue, scheduler) = sev::wiring::embedded(&config).await?;
     let integrations = sev::wiring::integrations(&config, &services);
     for line in config.integrations.describe() {
         tracing::info!("{line}");
@@ -30,6 +30,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     let (stop_tx, stop_rx) = watch::channel(false);
     let relay = tokio::spawn(background::relay_loop(services.relay.clone(), stop_rx.clone()));
+    let schedules = tokio::spawn(background::schedule_loop(scheduler, queue.clone(), stop_rx.clone()));
     let consumer = tokio::spawn(background::consume_loop(
         queue,
         services.repo.clone(),
@@ -56,7 +57,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .await?;
     tracing::info!("shutting down");
     stop_tx.send_replace(true);
-    let _ = tokio::join!(relay, consumer);
+    let _ = tokio::join!(relay, schedules, consumer);
     Ok(())
 }
 

@@ -3,11 +3,13 @@
 mod alerts;
 mod error;
 mod integrations;
+mod nags;
 mod scas;
 mod sevs;
 
 pub use alerts::{AlertAction, AlertOutcome, AlertService};
 pub use error::AppError;
 pub use integrations::Integrations;
+pub use nags::{NagPlanner, schedule_name};
 pub use scas::{NewSca, ScaService};
 pub use sevs::{FileRequest, ListFilter, SevDetail, SevService};

@@ -40,14 +40,24 @@ fn entry(sca: ScaId, change: String, author: &Actor, now: DateTime<Utc>) -> Entr
     }
 }
 
-fn tasks(sev: SevId, e: &Entry, now: DateTime<Utc>) -> Vec<TaskEnvelope> {
-    vec![TaskEnvelope::new(
-        Task::TimelineEntryAdded {
-            sev,
-            entry: e.id.clone(),
-        },
-        now,
-    )]
+/// Announce the change, and plan the SCA's nags again (its due date, owner or state may differ).
+fn tasks(sev: SevId, sca: ScaId, e: &Entry, now: DateTime<Utc>) -> Vec<TaskEnvelope> {
+    vec![
+        TaskEnvelope::new(
+            Task::TimelineEntryAdded {
+                sev,
+                entry: e.id.clone(),
+            },
+            now,
+        ),
+        TaskEnvelope::new(
+            Task::ScheduleNags {
+                sca,
+                change: e.id.clone(),
+            },
+            now,
+        ),
+    ]
 }
 
 impl ScaService {
@@ -94,7 +104,10 @@ impl ScaService {
                 now,
             )
         };
-        let created = self.repo.create_sca(&sca, describe, |e| tasks(sev, e, now)).await?;
+        let created = self
+            .repo
+            .create_sca(&sca, describe, |id, e| tasks(sev, id, e, now))
+            .await?;
         tracing::info!(sca = %created.id, sev = %sev, "SCA added");
         self.kick_relay().await;
         Ok(created)
@@ -114,7 +127,7 @@ impl ScaService {
                 return Ok(sca);
             }
             let entries: Vec<Entry> = changes.into_iter().map(|c| entry(id, c, &author, now)).collect();
-            let tasks: Vec<TaskEnvelope> = entries.iter().flat_map(|e| tasks(sca.sev, e, now)).collect();
+            let tasks: Vec<TaskEnvelope> = entries.iter().flat_map(|e| tasks(sca.sev, id, e, now)).collect();
             match self.repo.save_sca(&sca, version, &entries, &tasks).await {
                 Ok(()) => {
                     self.kick_relay().await;

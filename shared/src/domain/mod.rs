@@ -2,6 +2,7 @@
 
 mod error;
 mod level;
+mod nag;
 mod sca;
 mod sev;
 mod status;
@@ -10,6 +11,7 @@ mod timeline;
 
 pub use error::DomainError;
 pub use level::Level;
+pub use nag::{NagPolicy, NagStep};
 pub use sca::{DuePolicy, MAX_SCA_TEXT, Priority, Sca, ScaId, ScaPatch, ScaSource, ScaState, ScaStateName};
 pub use sev::{MAX_TEXT, MAX_TITLE, NewSev, Sev, SevId, SevPatch};
 pub use status::Status;

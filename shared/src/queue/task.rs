@@ -1,7 +1,7 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::domain::{EntryId, SevId};
+use crate::domain::{EntryId, NagStep, ScaId, SevId};
 use crate::slack::Inbound;
 
 /// The current envelope version. A consumer refuses envelopes from a newer producer rather than
@@ -24,6 +24,17 @@ pub enum Task {
     Slack {
         inbound: Inbound,
     },
+    /// An SCA changed (its timeline entry `change` says how): plan its nags again.
+    ScheduleNags {
+        sca: ScaId,
+        change: EntryId,
+    },
+    /// A scheduled reminder about an open SCA, fired by the scheduler.
+    Nag {
+        sca: ScaId,
+        step: NagStep,
+        at: DateTime<Utc>,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -41,6 +52,8 @@ impl TaskEnvelope {
             Task::SevFiled { sev } => format!("sev-filed:{sev}"),
             Task::TimelineEntryAdded { sev, entry } => format!("entry:{sev}:{entry}"),
             Task::Slack { inbound } => inbound.key(),
+            Task::ScheduleNags { sca, change } => format!("schedule-nags:{sca}:{change}"),
+            Task::Nag { sca, step, at } => format!("nag:{sca}:{}:{}", step.as_str(), at.timestamp()),
         };
         TaskEnvelope {
             v: TASK_VERSION,
@@ -57,7 +70,7 @@ impl TaskEnvelope {
     pub fn sev(&self) -> Option<SevId> {
         match &self.task {
             Task::SevFiled { sev } | Task::TimelineEntryAdded { sev, .. } => Some(*sev),
-            Task::Slack { .. } => None,
+            Task::Slack { .. } | Task::ScheduleNags { .. } | Task::Nag { .. } => None,
         }
     }
 }

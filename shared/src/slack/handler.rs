@@ -13,7 +13,9 @@ use super::messages::{self, is_slack_user, person};
 use super::state::{AppliedReaction, ChannelRole};
 use super::{Inbound, Reaction, SlackClient, SlackSettings, SlackSev, SlackState, naming};
 use crate::app::{AppError, FileRequest, NewSca, ScaService, SevService};
-use crate::domain::{EntryId, NewSev, Priority, Sca, ScaSource, Sev, SevId, SevPatch, Status};
+use crate::domain::{
+    EntryId, NagStep, NewSev, Priority, Sca, ScaId, ScaPatch, ScaSource, ScaStateName, Sev, SevId, SevPatch, Status,
+};
 use crate::queue::{Steps, Task, TaskEnvelope, TaskError, TaskHandler};
 use crate::store::{RepoError, SevRepo};
 
@@ -244,6 +246,21 @@ impl SlackIntegration {
                     .await
             }
             Inbound::Event { event, .. } => self.on_event(event, steps).await,
+            Inbound::Action {
+                user,
+                action,
+                sca,
+                selected_user,
+                ..
+            } => {
+                let reply = self.on_action(user, action, sca, selected_user.as_deref()).await?;
+                steps
+                    .once("reply", || async {
+                        Ok(self.client.post_message(user, &reply, None, None).await?)
+                    })
+                    .await
+                    .map(drop)
+            }
             Inbound::Submission {
                 view_id,
                 user,
@@ -273,6 +290,101 @@ impl SlackIntegration {
                     .map(drop)
             }
         }
+    }
+
+    /// Reminds the owner; past due also the SEV's channel; on escalation also the coordinator.
+    async fn on_nag(&self, id: ScaId, step: NagStep, steps: &Steps<'_>) -> Result<(), TaskError> {
+        let sca = match self.scas.get(id).await {
+            Ok(sca) => sca,
+            Err(AppError::NoSuchSca(_)) => return Ok(()),
+            Err(e) => return Err(TaskError::Retryable(e.to_string())),
+        };
+        if !sca.is_open() {
+            return Ok(());
+        }
+        let sev = self.load(sca.sev).await?.sev;
+        let text = messages::nag(&sca, &sev, step);
+        if is_slack_user(&sca.owner) {
+            let blocks = messages::nag_blocks(&sca, &text);
+            steps
+                .once("owner", || async {
+                    Ok(self.client.post_message(&sca.owner, &text, Some(blocks), None).await?)
+                })
+                .await?;
+        }
+        if matches!(step, NagStep::Overdue | NagStep::Escalate)
+            && let Some(channel) = self.state.sev(sca.sev).await.map_err(storage)?.response
+        {
+            steps
+                .once("channel", || async {
+                    Ok(self.client.post_message(&channel, &text, None, None).await?)
+                })
+                .await?;
+        }
+        if step == NagStep::Escalate
+            && let Some(coordinator) = sev.coordinator.as_deref().filter(|c| is_slack_user(c))
+        {
+            steps
+                .once("coordinator", || async {
+                    Ok(self.client.post_message(coordinator, &text, None, None).await?)
+                })
+                .await?;
+        }
+        Ok(())
+    }
+
+    /// A nag's button: done, snooze (the due date moves, and with it the nags), or reassign.
+    async fn on_action(
+        &self,
+        user: &str,
+        action: &str,
+        sca: &str,
+        selected: Option<&str>,
+    ) -> Result<String, TaskError> {
+        let Ok(id) = sca.parse::<ScaId>() else {
+            return Ok(format!("`{sca}` is not an SCA."));
+        };
+        let snooze = |days| async move {
+            let current = self.scas.get(id).await?;
+            let from = current.due.map_or_else(Utc::now, |d| d.max(Utc::now()));
+            Ok::<_, AppError>(ScaPatch {
+                due: Some(Some(from + Duration::days(days))),
+                ..ScaPatch::default()
+            })
+        };
+        let patch = match action {
+            "sca_done" => Ok(ScaPatch {
+                state: Some((ScaStateName::Done, None)),
+                ..ScaPatch::default()
+            }),
+            "sca_snooze_1d" => snooze(1).await,
+            "sca_snooze_1w" => snooze(7).await,
+            "sca_reassign" => match selected {
+                Some(u) => Ok(ScaPatch {
+                    owner: Some(u.to_owned()),
+                    ..ScaPatch::default()
+                }),
+                None => return Ok("Pick someone to hand it to.".into()),
+            },
+            other => return Ok(format!("I don't know the action `{other}`.")),
+        };
+        let result = match patch {
+            Ok(patch) => self.scas.update(id, patch, user.to_owned()).await,
+            Err(e) => Err(e),
+        };
+        let reply = result.map(|s| {
+            let due = s
+                .due
+                .map_or_else(|| "no due date".to_owned(), |d| format!("due {}", d.format("%Y-%m-%d")));
+            match action {
+                "sca_done" => format!("{} marked done. Thank you!", s.id),
+                "sca_reassign" => format!("{} now belongs to {}.", s.id, person(&s.owner)),
+                _ => format!("{} snoozed: now {due}.", s.id),
+            }
+        });
+        Ok(match outcome(reply)? {
+            Outcome::Done(m) | Outcome::Refused(m) => m,
+        })
     }
 
     async fn file(&self, new: NewSev, user: &str, key: &str) -> Result<String, AppError> {
@@ -587,6 +699,8 @@ impl TaskHandler for SlackIntegration {
             Task::SevFiled { sev } => self.on_filed(*sev, &steps).await,
             Task::TimelineEntryAdded { sev, entry } => self.on_entry(*sev, entry, &steps).await,
             Task::Slack { inbound } => self.on_inbound(inbound, &steps).await,
+            Task::Nag { sca, step, .. } => self.on_nag(*sca, *step, &steps).await,
+            Task::ScheduleNags { .. } => Ok(()),
         }
     }
 }

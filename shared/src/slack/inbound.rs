@@ -19,6 +19,15 @@ pub enum Inbound {
         event_id: String,
         event: Value,
     },
+    /// A button or menu in a nag: `action` is `sca_done`, `sca_snooze_1d`, `sca_snooze_1w` or
+    /// `sca_reassign` (with `selected_user`).
+    Action {
+        trigger_id: String,
+        user: String,
+        action: String,
+        sca: String,
+        selected_user: Option<String>,
+    },
     /// The intake modal, submitted.
     Submission {
         view_id: String,
@@ -38,6 +47,7 @@ impl Inbound {
             Inbound::Command { trigger_id, .. } => format!("slack-command:{trigger_id}"),
             Inbound::Event { event_id, .. } => format!("slack-event:{event_id}"),
             Inbound::Submission { view_id, .. } => format!("slack-view:{view_id}"),
+            Inbound::Action { trigger_id, .. } => format!("slack-action:{trigger_id}"),
         }
     }
 }

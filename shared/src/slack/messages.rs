@@ -4,7 +4,7 @@
 use serde_json::{Value, json};
 
 use super::{Reaction, Reactions, SlackSev};
-use crate::domain::{Entry, EntryKind, Level, Sev};
+use crate::domain::{Entry, EntryKind, Level, NagStep, Sca, Sev};
 
 /// Slack's three control characters, escaped in anything a person wrote.
 pub fn escape(text: &str) -> String {
@@ -117,6 +117,45 @@ fn kind_label(kind: &EntryKind) -> &'static str {
     }
 }
 
+/// A reminder about an open SCA; each rung says a little more plainly what is at stake.
+pub fn nag(sca: &Sca, sev: &Sev, step: NagStep) -> String {
+    let due = sca
+        .due
+        .map_or_else(|| "no due date".to_owned(), |d| d.format("%Y-%m-%d").to_string());
+    let lead = match step {
+        NagStep::Before => format!(":spiral_calendar_pad: {} is due on {due}", sca.id),
+        NagStep::Due => format!(":alarm_clock: {} is due today ({due})", sca.id),
+        NagStep::Overdue => format!(":warning: {} is overdue (it was due {due})", sca.id),
+        NagStep::Escalate => format!(
+            ":rotating_light: {} is still open, well past its due date ({due})",
+            sca.id
+        ),
+    };
+    format!(
+        "{lead}: {} ({} do, from {}: {}). Owner: {}. Mark it done, snooze it, or hand it to someone else.",
+        escape(&sca.text),
+        sca.priority,
+        sev.id,
+        escape(&sev.title),
+        person(&sca.owner)
+    )
+}
+
+/// The nag as blocks, with its buttons. The actions block carries the SCA's id.
+pub fn nag_blocks(sca: &Sca, text: &str) -> Value {
+    let id = sca.id.to_string();
+    let button = |label: &str, action: &str| json!({ "type": "button", "text": { "type": "plain_text", "text": label }, "action_id": action, "value": id });
+    json!([
+        { "type": "section", "text": { "type": "mrkdwn", "text": text } },
+        { "type": "actions", "block_id": id, "elements": [
+            button("Mark done", "sca_done"),
+            button("Snooze 1 day", "sca_snooze_1d"),
+            button("Snooze 1 week", "sca_snooze_1w"),
+            { "type": "users_select", "action_id": "sca_reassign", "placeholder": { "type": "plain_text", "text": "Reassign to…" } },
+        ] },
+    ])
+}
+
 /// The intake modal: deliberately sparse. `prefill` is the text of a message it was opened from.
 pub fn intake_modal(prefill: Option<&str>) -> Value {
     let options: Vec<Value> = Level::ALL
@@ -177,6 +216,49 @@ mod tests {
         assert_eq!(person("web:alice"), "web:alice");
         assert_eq!(person("<script>"), "&lt;script&gt;");
         assert!(!is_slack_user("U"));
+    }
+
+    #[test]
+    fn nags_carry_their_sca_and_the_buttons_to_act_on_it() {
+        use crate::domain::{Priority, ScaId, ScaSource, SevId};
+        let now = chrono::Utc::now();
+        let sev = Sev::file(
+            SevId(1),
+            crate::domain::NewSev {
+                title: "DB <down>".into(),
+                ..Default::default()
+            },
+            "U1".into(),
+            now,
+        )
+        .unwrap()
+        .0;
+        let sca = Sca::new(
+            ScaId(3),
+            SevId(1),
+            "Add a canary",
+            Priority::Must,
+            "U2".into(),
+            Some(now),
+            ScaSource::Api,
+            "U1".into(),
+            now,
+        )
+        .unwrap();
+        let text = nag(&sca, &sev, NagStep::Overdue);
+        assert!(
+            text.contains("SCA-3 is overdue") && text.contains("DB &lt;down&gt;") && text.contains("<@U2>"),
+            "{text}"
+        );
+        let blocks = nag_blocks(&sca, &text);
+        assert_eq!(blocks[1]["block_id"], "SCA-3");
+        let actions: Vec<&str> = blocks[1]["elements"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["action_id"].as_str().unwrap())
+            .collect();
+        assert_eq!(actions, ["sca_done", "sca_snooze_1d", "sca_snooze_1w", "sca_reassign"]);
     }
 
     #[test]

@@ -183,6 +183,7 @@ async fn interactions(State(state): State<SlackRoutes>, headers: HeaderMap, body
     };
     match payload["type"].as_str() {
         Some("view_submission") if payload["view"]["callback_id"] == "sev_intake" => submit(&state, &payload).await,
+        Some("block_actions") => action(&state, &payload).await,
         Some("message_action" | "shortcut") => {
             let prefill = payload["message"]["text"].as_str();
             let trigger = payload["trigger_id"].as_str().unwrap_or_default();
@@ -192,6 +193,35 @@ async fn interactions(State(state): State<SlackRoutes>, headers: HeaderMap, body
             StatusCode::OK.into_response()
         }
         _ => StatusCode::OK.into_response(),
+    }
+}
+
+/// A nag's button or menu: queued like everything else; other block actions need nothing.
+async fn action(state: &SlackRoutes, payload: &Value) -> Response {
+    let Some(act) = payload["actions"].as_array().and_then(|a| a.first()) else {
+        return bad_request("block_actions without actions");
+    };
+    let name = act["action_id"].as_str().unwrap_or_default();
+    if !name.starts_with("sca_") {
+        return StatusCode::OK.into_response();
+    }
+    let sca = act["value"]
+        .as_str()
+        .or_else(|| act["block_id"].as_str())
+        .unwrap_or_default();
+    let (Some(trigger), Some(user)) = (payload["trigger_id"].as_str(), payload["user"]["id"].as_str()) else {
+        return bad_request("block_actions without trigger_id or user.id");
+    };
+    let inbound = Inbound::Action {
+        trigger_id: trigger.to_owned(),
+        user: user.to_owned(),
+        action: name.to_owned(),
+        sca: sca.to_owned(),
+        selected_user: act["selected_user"].as_str().map(str::to_owned),
+    };
+    match enqueue(state, inbound).await {
+        Ok(()) => StatusCode::OK.into_response(),
+        Err(_) => unavailable(),
     }
 }
 

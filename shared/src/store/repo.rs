@@ -224,7 +224,7 @@ impl SevRepo {
         &self,
         sca: &Sca,
         entry: impl Fn(ScaId) -> Entry,
-        tasks: impl Fn(&Entry) -> Vec<TaskEnvelope>,
+        tasks: impl Fn(ScaId, &Entry) -> Vec<TaskEnvelope>,
     ) -> Result<Sca, RepoError> {
         for attempt in 0..CREATE_ATTEMPTS {
             let built = self
@@ -238,7 +238,7 @@ impl SevRepo {
                         Write::Put(pointer, Condition::NotExists),
                     ];
                     writes.extend(entry_writes(sca.sev, std::slice::from_ref(&entry)));
-                    writes.extend(outbox_writes(&tasks(&entry)));
+                    writes.extend(outbox_writes(&tasks(sca.id, &entry)));
                     (writes, sca)
                 })
                 .await?;

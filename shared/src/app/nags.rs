@@ -1,0 +1,84 @@
+//! Plans each open SCA's nags as schedules, and plans them again whenever the SCA changes or an
+//! escalation fires, so the ladder goes on until the SCA is done or dropped.
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use chrono::FixedOffset;
+
+use super::{AppError, ScaService};
+use crate::clock::Clock;
+use crate::domain::{NagPolicy, NagStep, ScaId};
+use crate::queue::{Task, TaskEnvelope, TaskError, TaskHandler};
+use crate::schedule::Scheduler;
+
+#[derive(Clone)]
+pub struct NagPlanner {
+    scas: ScaService,
+    scheduler: Arc<dyn Scheduler>,
+    policy: NagPolicy,
+    /// Owners' time zone for quiet hours, until per-person zones are known.
+    offset: FixedOffset,
+    clock: Arc<dyn Clock>,
+}
+
+/// One schedule per SCA and rung, so moving a due date moves the schedule rather than adding one.
+pub fn schedule_name(sca: ScaId, step: NagStep) -> String {
+    format!("sca-{}-{}", sca.0, step.as_str())
+}
+
+impl NagPlanner {
+    pub fn new(
+        scas: ScaService,
+        scheduler: Arc<dyn Scheduler>,
+        policy: NagPolicy,
+        offset: FixedOffset,
+        clock: Arc<dyn Clock>,
+    ) -> Self {
+        NagPlanner {
+            scas,
+            scheduler,
+            policy,
+            offset,
+            clock,
+        }
+    }
+
+    /// Upserts the schedules of the rungs still to come and deletes the others.
+    pub async fn plan(&self, id: ScaId) -> Result<(), TaskError> {
+        let sca = match self.scas.get(id).await {
+            Ok(sca) => sca,
+            Err(AppError::NoSuchSca(_)) => return Err(TaskError::Permanent(format!("{id} does not exist"))),
+            Err(e) => return Err(TaskError::Retryable(e.to_string())),
+        };
+        let now = self.clock.now();
+        let ladder = self.policy.ladder(&sca, now, self.offset);
+        for step in NagStep::ALL {
+            let name = schedule_name(id, step);
+            let result = match ladder.iter().find(|(s, _)| *s == step) {
+                Some((_, at)) => {
+                    let task = TaskEnvelope::new(Task::Nag { sca: id, step, at: *at }, now);
+                    self.scheduler.upsert(&name, *at, &task).await
+                }
+                None => self.scheduler.delete(&name).await,
+            };
+            result.map_err(|e| TaskError::Retryable(e.to_string()))?;
+        }
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl TaskHandler for NagPlanner {
+    async fn handle(&self, task: &TaskEnvelope) -> Result<(), TaskError> {
+        match &task.task {
+            Task::ScheduleNags { sca, .. }
+            | Task::Nag {
+                sca,
+                step: NagStep::Escalate,
+                ..
+            } => self.plan(*sca).await,
+            _ => Ok(()),
+        }
+    }
+}

@@ -1,0 +1,249 @@
+//! The nag ladder end to end on the embedded backend, with a clock the test moves: planning,
+//! firing, deduplication, completion and snoozing.
+
+mod common;
+
+use std::sync::{Arc, Mutex};
+
+use async_trait::async_trait;
+use chrono::{DateTime, Duration, FixedOffset, TimeZone, Utc};
+use sev::app::{FileRequest, Integrations, NagPlanner, NewSca, ScaService, SevService};
+use sev::clock::{Clock, ManualClock};
+use sev::domain::{Level, NagPolicy, NagStep, NewSev, Priority, ScaPatch, ScaSource, ScaStateName};
+use sev::queue::{EmbeddedQueue, Relay, Task, TaskEnvelope, TaskError, TaskHandler, process_batch};
+use sev::schedule::EmbeddedScheduler;
+use sev::store::{SevRepo, SqliteStore};
+
+/// Stands in for Slack: records every nag it is asked to send.
+#[derive(Default)]
+struct Inbox(Mutex<Vec<(String, NagStep)>>);
+
+#[async_trait]
+impl TaskHandler for Inbox {
+    async fn handle(&self, task: &TaskEnvelope) -> Result<(), TaskError> {
+        if let Task::Nag { sca, step, .. } = &task.task {
+            self.0.lock().unwrap().push((sca.to_string(), *step));
+        }
+        Ok(())
+    }
+}
+
+struct World {
+    clock: Arc<ManualClock>,
+    scas: ScaService,
+    sevs: SevService,
+    repo: SevRepo,
+    queue: EmbeddedQueue,
+    scheduler: EmbeddedScheduler,
+    handlers: Integrations,
+    inbox: Arc<Inbox>,
+    _dir: tempfile::TempDir,
+}
+
+/// Monday 2 November 2026, 09:00 UTC.
+fn monday() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 11, 2, 9, 0, 0).unwrap()
+}
+
+async fn world() -> World {
+    let dir = tempfile::tempdir().unwrap();
+    let sqlite = SqliteStore::open(&dir.path().join("n.db")).unwrap();
+    let clock = Arc::new(ManualClock::new(monday()));
+    let queue = EmbeddedQueue::open(sqlite.clone(), std::time::Duration::from_millis(1), 5, clock.clone())
+        .await
+        .unwrap();
+    let store: Arc<dyn sev::store::Store> = Arc::new(sqlite);
+    let scheduler = EmbeddedScheduler::new(store.clone());
+    let repo = SevRepo::new(store);
+    let relay = Relay::new(repo.clone(), Arc::new(queue.clone()));
+    let sevs = SevService::new(repo.clone(), relay.clone(), clock.clone());
+    let scas = ScaService::new(repo.clone(), relay, clock.clone(), sev::domain::DuePolicy::default());
+    let planner = NagPlanner::new(
+        scas.clone(),
+        Arc::new(scheduler.clone()),
+        NagPolicy::default(),
+        FixedOffset::east_opt(0).unwrap(),
+        clock.clone(),
+    );
+    let inbox = Arc::new(Inbox::default());
+    let handlers = Integrations::default()
+        .with("nags", Arc::new(planner))
+        .with("inbox", inbox.clone());
+    World {
+        clock,
+        scas,
+        sevs,
+        repo,
+        queue,
+        scheduler,
+        handlers,
+        inbox,
+        _dir: dir,
+    }
+}
+
+impl World {
+    /// Fires what is due and handles every queued task, as `sevtool`'s loops do.
+    async fn run(&self) {
+        self.scheduler.fire_due(self.clock.now(), &self.queue).await.unwrap();
+        loop {
+            let messages = self.queue.receive(10).await.unwrap();
+            if messages.is_empty() {
+                return;
+            }
+            let ids: Vec<String> = messages.iter().map(|m| m.id.clone()).collect();
+            let retry = process_batch(&self.handlers, &self.repo, messages).await;
+            assert!(retry.is_empty(), "no task should fail here");
+            self.queue.ack(ids).await.unwrap();
+        }
+    }
+
+    async fn at(&self, t: DateTime<Utc>) {
+        self.clock.set(t);
+        self.run().await;
+    }
+
+    fn nags(&self) -> Vec<NagStep> {
+        self.inbox.0.lock().unwrap().iter().map(|(_, s)| *s).collect()
+    }
+
+    async fn pending(&self) -> Vec<(String, DateTime<Utc>)> {
+        self.scheduler.pending().await.unwrap()
+    }
+
+    async fn sca_due_in(&self, days: i64) -> sev::domain::Sca {
+        let new = NewSev {
+            title: "Ledger lag".into(),
+            level: Some(Level::Sev1),
+            ..NewSev::default()
+        };
+        let (sev, _) = self
+            .sevs
+            .file(FileRequest {
+                new,
+                reporter: "U1".into(),
+                idempotency_key: None,
+            })
+            .await
+            .unwrap();
+        let sca = NewSca {
+            text: "Alert on lag".into(),
+            priority: Priority::Must,
+            owner: Some("U2".into()),
+            due: Some(monday() + Duration::days(days)),
+            ticket: None,
+            source: ScaSource::Api,
+        };
+        let sca = self.scas.create(sev.id, sca, "U1".into()).await.unwrap();
+        self.run().await;
+        sca
+    }
+}
+
+fn day(d: u32, h: u32) -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 11, d, h, 0, 0).unwrap()
+}
+
+#[tokio::test]
+async fn the_full_ladder_fires_in_order_and_keeps_escalating() {
+    let w = world().await;
+    w.sca_due_in(16).await; // due Wednesday 18 November, 09:00
+    let pending = w.pending().await;
+    assert_eq!(
+        pending,
+        [
+            ("sca-1-before".to_owned(), day(16, 8)), // the 15th is a Sunday: Monday morning instead
+            ("sca-1-due".to_owned(), day(18, 9)),
+            ("sca-1-overdue".to_owned(), day(19, 9)),
+            ("sca-1-escalate".to_owned(), day(25, 9)),
+        ]
+    );
+    w.at(day(16, 7)).await;
+    assert!(w.nags().is_empty(), "nothing before its time");
+    for (t, expected) in [(day(16, 8), 1), (day(18, 9), 2), (day(19, 9), 3), (day(25, 9), 4)] {
+        w.at(t).await;
+        assert_eq!(w.nags().len(), expected, "at {t}");
+    }
+    assert_eq!(
+        w.nags(),
+        [NagStep::Before, NagStep::Due, NagStep::Overdue, NagStep::Escalate]
+    );
+    assert_eq!(
+        w.pending().await,
+        [(
+            "sca-1-escalate".to_owned(),
+            Utc.with_ymd_and_hms(2026, 12, 2, 9, 0, 0).unwrap()
+        )],
+        "escalation repeats weekly"
+    );
+    w.at(Utc.with_ymd_and_hms(2026, 12, 2, 9, 0, 0).unwrap()).await;
+    assert_eq!(w.nags().last(), Some(&NagStep::Escalate));
+    assert_eq!(w.nags().len(), 5);
+}
+
+#[tokio::test]
+async fn a_schedule_fired_twice_sends_one_nag() {
+    let w = world().await;
+    let sca = w.sca_due_in(16).await;
+    let nag = TaskEnvelope::new(
+        Task::Nag {
+            sca: sca.id,
+            step: NagStep::Due,
+            at: day(18, 9),
+        },
+        day(18, 9),
+    );
+    use sev::queue::Queue;
+    w.queue.send_batch(std::slice::from_ref(&nag)).await.unwrap();
+    w.run().await;
+    w.queue.send_batch(&[nag]).await.unwrap();
+    w.run().await;
+    assert_eq!(w.nags(), [NagStep::Due]);
+}
+
+#[tokio::test]
+async fn completing_an_sca_deletes_its_schedules_and_snoozing_moves_them() {
+    let w = world().await;
+    let sca = w.sca_due_in(16).await;
+    assert_eq!(w.pending().await.len(), 4);
+
+    let snooze = ScaPatch {
+        due: Some(Some(monday() + Duration::days(23))),
+        ..ScaPatch::default()
+    };
+    w.scas.update(sca.id, snooze, "U2".into()).await.unwrap();
+    w.run().await;
+    let due: Vec<_> = w
+        .pending()
+        .await
+        .into_iter()
+        .filter(|(n, _)| n == "sca-1-due")
+        .map(|(_, t)| t)
+        .collect();
+    assert_eq!(due, [day(25, 9)], "the due nag moved with the due date");
+    assert_eq!(w.pending().await.len(), 4, "moved, not added");
+
+    let done = ScaPatch {
+        state: Some((ScaStateName::Done, None)),
+        ..ScaPatch::default()
+    };
+    w.scas.update(sca.id, done, "U2".into()).await.unwrap();
+    w.run().await;
+    assert!(w.pending().await.is_empty(), "a done SCA has no pending nags");
+    w.at(day(30, 12)).await;
+    assert!(w.nags().is_empty());
+}
+
+#[tokio::test]
+async fn quiet_hours_and_weekends_push_nags_to_the_morning() {
+    let w = world().await;
+    // Due Saturday 7 November, 10:00: the due nag waits for Monday 08:00.
+    w.sca_due_in(5).await;
+    let w2 = w.pending().await;
+    let due = w2.iter().find(|(n, _)| n == "sca-1-due").unwrap().1;
+    assert_eq!(due, day(9, 8));
+    assert!(w2.iter().all(|(_, t)| {
+        let h = t.format("%H").to_string().parse::<u32>().unwrap();
+        (8..20).contains(&h)
+    }));
+}
