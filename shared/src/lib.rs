@@ -13,4 +13,5 @@ pub mod schedule;
 pub mod slack;
 pub mod store;
 pub mod telemetry;
+pub mod web;
 pub mod wiring;

@@ -27,6 +27,7 @@ pub fn router(state: ApiState) -> Router {
         .route("/healthz", get(|| async { "ok" }))
         .merge(sevs::routes())
         .merge(scas::routes())
+        .merge(crate::web::routes())
         .merge(alerts::routes())
         .fallback(|| async { ApiError::not_found("no such route; the API lives under /api/sevs") })
         .method_not_allowed_fallback(|| async { ApiError::method_not_allowed() })

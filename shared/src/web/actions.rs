@@ -1,0 +1,266 @@
+//! Form posts. Each checks the CSRF token, acts through the application services, and answers
+//! with a redirect back to the page (post/redirect/get), so a refresh never repeats an action.
+
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::post;
+use serde::Deserialize;
+use serde::de::DeserializeOwned;
+
+use super::pages::{FormValues, app_error, intake_page};
+use super::{WEB_ACTOR, csrf, error_page};
+use crate::api::{ApiState, MAX_BODY_BYTES};
+use crate::app::{FileRequest, NewSca};
+use crate::domain::{Level, NewSev, Priority, ScaId, ScaPatch, ScaSource, ScaStateName, SevId, SevPatch, Status};
+
+pub fn routes() -> axum::Router<ApiState> {
+    axum::Router::new()
+        .route("/sevs", post(file))
+        .route("/sevs/{id}/updates", post(update))
+        .route("/sevs/{id}/status", post(status))
+        .route("/sevs/{id}/fields", post(fields))
+        .route("/sevs/{id}/scas", post(add_sca))
+        .route("/scas/{id}/done", post(sca_done))
+}
+
+/// Why a form post was refused before it reached a service; shown as an error page.
+struct Refusal(StatusCode, String);
+
+impl IntoResponse for Refusal {
+    fn into_response(self) -> Response {
+        error_page(self.0, &self.1)
+    }
+}
+
+/// A form body, checked for type, size and the CSRF token before anything acts on it.
+fn form<T: DeserializeOwned>(headers: &HeaderMap, body: &Bytes) -> Result<T, Refusal> {
+    let refuse = |status, text: &str| Err(Refusal(status, text.to_owned()));
+    let ct = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    if !ct.starts_with("application/x-www-form-urlencoded") {
+        return refuse(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "send this form from the page it belongs to",
+        );
+    }
+    if body.len() > MAX_BODY_BYTES {
+        return refuse(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "that is more text than a form takes; shorten it",
+        );
+    }
+    #[derive(Deserialize)]
+    struct Token {
+        #[serde(default)]
+        csrf: String,
+    }
+    let token: Token = serde_urlencoded::from_bytes(body).unwrap_or(Token { csrf: String::new() });
+    if !csrf::valid(headers, &token.csrf) {
+        let expired = "this form has expired or came from another site; reload the page and try again";
+        return refuse(StatusCode::FORBIDDEN, expired);
+    }
+    serde_urlencoded::from_bytes(body)
+        .map_err(|e| Refusal(StatusCode::BAD_REQUEST, format!("the form is incomplete: {e}")))
+}
+
+fn back_to(id: SevId) -> Response {
+    Redirect::to(&format!("/sevs/{id}")).into_response()
+}
+
+fn sev_id(raw: &str) -> Result<SevId, Refusal> {
+    raw.parse()
+        .map_err(|e: crate::domain::DomainError| Refusal(StatusCode::NOT_FOUND, e.to_string()))
+}
+
+fn blank_to_none(s: Option<String>) -> Option<String> {
+    s.map(|v| v.trim().to_owned()).filter(|v| !v.is_empty())
+}
+
+#[derive(Deserialize)]
+struct FileForm {
+    submission: String,
+    #[serde(default)]
+    title: String,
+    #[serde(default)]
+    level: String,
+    #[serde(default)]
+    description: String,
+    #[serde(default)]
+    private: Option<String>,
+}
+
+async fn file(State(state): State<ApiState>, headers: HeaderMap, body: Bytes) -> Response {
+    let f: FileForm = match form(&headers, &body) {
+        Ok(f) => f,
+        Err(r) => return r.into_response(),
+    };
+    let values = FormValues {
+        title: f.title.clone(),
+        level: f.level.clone(),
+        description: f.description.clone(),
+        private: f.private.is_some(),
+    };
+    let level = match f.level.parse::<Level>() {
+        Ok(l) => l,
+        Err(e) => return intake_page(StatusCode::BAD_REQUEST, &headers, values, Some(e.to_string())),
+    };
+    let new = NewSev {
+        title: f.title,
+        level: Some(level),
+        description: blank_to_none(Some(f.description)),
+        private: f.private.is_some(),
+        ..NewSev::default()
+    };
+    let request = FileRequest {
+        new,
+        reporter: WEB_ACTOR.into(),
+        idempotency_key: Some(format!("web:{}", f.submission)),
+    };
+    match state.sevs.file(request).await {
+        Ok((sev, _)) => Redirect::to(&format!("/sevs/{}", sev.id)).into_response(),
+        Err(crate::app::AppError::Domain(e)) => {
+            intake_page(StatusCode::BAD_REQUEST, &headers, values, Some(e.to_string()))
+        }
+        Err(e) => app_error(e),
+    }
+}
+
+#[derive(Deserialize)]
+struct UpdateForm {
+    text: String,
+}
+
+async fn update(State(state): State<ApiState>, headers: HeaderMap, Path(id): Path<String>, body: Bytes) -> Response {
+    let (id, f) = match (sev_id(&id), form::<UpdateForm>(&headers, &body)) {
+        (Ok(id), Ok(f)) => (id, f),
+        (Err(r), _) | (_, Err(r)) => return r.into_response(),
+    };
+    match state.sevs.post_update(id, &f.text, WEB_ACTOR.into()).await {
+        Ok(_) => back_to(id),
+        Err(e) => app_error(e),
+    }
+}
+
+#[derive(Deserialize)]
+struct StatusForm {
+    status: String,
+    #[serde(default)]
+    reason: Option<String>,
+}
+
+async fn status(State(state): State<ApiState>, headers: HeaderMap, Path(id): Path<String>, body: Bytes) -> Response {
+    let (id, f) = match (sev_id(&id), form::<StatusForm>(&headers, &body)) {
+        (Ok(id), Ok(f)) => (id, f),
+        (Err(r), _) | (_, Err(r)) => return r.into_response(),
+    };
+    let to = match f.status.parse::<Status>() {
+        Ok(s) => s,
+        Err(e) => return error_page(StatusCode::BAD_REQUEST, &e.to_string()),
+    };
+    match state
+        .sevs
+        .set_status(id, to, blank_to_none(f.reason), WEB_ACTOR.into())
+        .await
+    {
+        Ok(_) => back_to(id),
+        Err(e) => app_error(e),
+    }
+}
+
+#[derive(Deserialize)]
+struct FieldsForm {
+    #[serde(default)]
+    level: Option<String>,
+    #[serde(default)]
+    coordinator: Option<String>,
+    #[serde(default)]
+    report_owner: Option<String>,
+    #[serde(default)]
+    product_track: Option<String>,
+    #[serde(default)]
+    add_tag: Option<String>,
+}
+
+/// Saves the fields form: blank fields clear, unchanged ones change nothing.
+async fn fields(State(state): State<ApiState>, headers: HeaderMap, Path(id): Path<String>, body: Bytes) -> Response {
+    let (id, f) = match (sev_id(&id), form::<FieldsForm>(&headers, &body)) {
+        (Ok(id), Ok(f)) => (id, f),
+        (Err(r), _) | (_, Err(r)) => return r.into_response(),
+    };
+    let level = match f.level.as_deref().map(str::parse::<Level>).transpose() {
+        Ok(l) => l,
+        Err(e) => return error_page(StatusCode::BAD_REQUEST, &e.to_string()),
+    };
+    let add_tags = match blank_to_none(f.add_tag).map(|t| t.parse()).transpose() {
+        Ok(t) => t.into_iter().collect(),
+        Err(e) => return error_page(StatusCode::BAD_REQUEST, &format!("{e}")),
+    };
+    let patch = SevPatch {
+        level,
+        coordinator: f.coordinator.map(|c| blank_to_none(Some(c))),
+        report_owner: f.report_owner.map(|c| blank_to_none(Some(c))),
+        product_track: f.product_track.map(|c| blank_to_none(Some(c))),
+        add_tags,
+        ..SevPatch::default()
+    };
+    match state.sevs.patch(id, patch, WEB_ACTOR.into()).await {
+        Ok(_) => back_to(id),
+        Err(e) => app_error(e),
+    }
+}
+
+#[derive(Deserialize)]
+struct ScaForm {
+    text: String,
+    priority: String,
+    #[serde(default)]
+    owner: Option<String>,
+}
+
+async fn add_sca(State(state): State<ApiState>, headers: HeaderMap, Path(id): Path<String>, body: Bytes) -> Response {
+    let (id, f) = match (sev_id(&id), form::<ScaForm>(&headers, &body)) {
+        (Ok(id), Ok(f)) => (id, f),
+        (Err(r), _) | (_, Err(r)) => return r.into_response(),
+    };
+    let priority = match f.priority.parse::<Priority>() {
+        Ok(p) => p,
+        Err(e) => return error_page(StatusCode::BAD_REQUEST, &e.to_string()),
+    };
+    let new = NewSca {
+        text: f.text,
+        priority,
+        owner: blank_to_none(f.owner),
+        due: None,
+        ticket: None,
+        source: ScaSource::Web,
+    };
+    match state.scas.create(id, new, WEB_ACTOR.into()).await {
+        Ok(_) => back_to(id),
+        Err(e) => app_error(e),
+    }
+}
+
+#[derive(Deserialize)]
+struct Empty {}
+
+async fn sca_done(State(state): State<ApiState>, headers: HeaderMap, Path(id): Path<String>, body: Bytes) -> Response {
+    if let Err(r) = form::<Empty>(&headers, &body) {
+        return r.into_response();
+    }
+    let id: ScaId = match id.parse() {
+        Ok(id) => id,
+        Err(e) => return error_page(StatusCode::NOT_FOUND, &format!("{e}")),
+    };
+    let patch = ScaPatch {
+        state: Some((ScaStateName::Done, None)),
+        ..ScaPatch::default()
+    };
+    match state.scas.update(id, patch, WEB_ACTOR.into()).await {
+        Ok(sca) => back_to(sca.sev),
+        Err(e) => app_error(e),
+    }
+}

@@ -1,0 +1,257 @@
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::Response;
+use axum::routing::get;
+use chrono::{DateTime, Duration, Utc};
+use serde::{Deserialize, Serialize};
+
+use super::{csrf, error_page, render};
+use crate::api::ApiState;
+use crate::app::{AppError, ListFilter};
+use crate::domain::{Level, Sca, ScaState, Sev, SevId, Status};
+
+pub fn routes() -> axum::Router<ApiState> {
+    axum::Router::new()
+        .route("/", get(list))
+        .route("/sevs/new", get(new_form))
+        .route("/sevs/{id}", get(show))
+}
+
+/// Sets the CSRF cookie on a page response when the request had none.
+fn with_cookie(mut response: Response, cookie: Option<axum::http::HeaderValue>) -> Response {
+    if let Some(c) = cookie {
+        response.headers_mut().append(header::SET_COOKIE, c);
+    }
+    response
+}
+
+pub fn app_error(e: AppError) -> Response {
+    let status = match &e {
+        AppError::Domain(crate::domain::DomainError::Invalid { .. }) => StatusCode::BAD_REQUEST,
+        AppError::NotFound(_) | AppError::NoSuchSca(_) => StatusCode::NOT_FOUND,
+        AppError::Store(_) => StatusCode::SERVICE_UNAVAILABLE,
+        _ => StatusCode::CONFLICT,
+    };
+    error_page(status, &e.to_string())
+}
+
+fn age(since: DateTime<Utc>, now: DateTime<Utc>) -> String {
+    let d = now - since;
+    if d < Duration::hours(1) {
+        format!("{}m", d.num_minutes().max(0))
+    } else if d < Duration::days(2) {
+        format!("{}h {}m", d.num_hours(), d.num_minutes() % 60)
+    } else {
+        format!("{}d", d.num_days())
+    }
+}
+
+fn minutes(d: Option<Duration>) -> Option<String> {
+    d.map(|d| format!("{}h {:02}m", d.num_hours(), d.num_minutes() % 60))
+}
+
+#[derive(Deserialize, Serialize, Default)]
+struct ListParams {
+    #[serde(default)]
+    level: String,
+    #[serde(default)]
+    status: String,
+    #[serde(default)]
+    product_track: String,
+    #[serde(default)]
+    tag: String,
+}
+
+#[derive(Serialize)]
+struct Row {
+    id: String,
+    title: String,
+    level: Level,
+    status: Status,
+    drill: bool,
+    age: String,
+    coordinator: Option<String>,
+}
+
+async fn list(State(state): State<ApiState>, Query(params): Query<ListParams>) -> Response {
+    let mut filter = ListFilter::default();
+    if let Ok(l) = params.level.parse() {
+        filter.levels.push(l);
+    }
+    if let Ok(s) = params.status.parse() {
+        filter.statuses.push(s);
+    }
+    let tag = params.tag.parse::<crate::domain::Tag>().ok();
+    let sevs = match state.sevs.list(&filter).await {
+        Ok(s) => s,
+        Err(e) => return app_error(e),
+    };
+    let now = Utc::now();
+    let track = params.product_track.trim().to_ascii_lowercase();
+    let rows: Vec<Row> = sevs
+        .into_iter()
+        .filter(|s| {
+            track.is_empty()
+                || s.product_track
+                    .as_deref()
+                    .is_some_and(|p| p.eq_ignore_ascii_case(&track))
+        })
+        .filter(|s| tag.as_ref().is_none_or(|t| s.tags.iter().any(|x| x.is_under(t))))
+        .map(|s| Row {
+            id: s.id.to_string(),
+            age: age(s.declared_at, now),
+            title: s.title,
+            level: s.level,
+            status: s.status,
+            drill: s.drill,
+            coordinator: s.coordinator,
+        })
+        .collect();
+    render(
+        StatusCode::OK,
+        "list.html",
+        minijinja::context! { sevs => rows, levels => Level::ALL, statuses => Status::ALL, filter => params },
+    )
+}
+
+#[derive(Serialize, Default)]
+pub struct FormValues {
+    pub title: String,
+    pub level: String,
+    pub description: String,
+    pub private: bool,
+}
+
+#[derive(Serialize)]
+struct LevelChoice {
+    name: &'static str,
+    criteria: &'static str,
+}
+
+/// The intake form; `values` refills it after a refused submit, so nothing typed is lost.
+pub fn intake_page(status: StatusCode, headers: &HeaderMap, values: FormValues, error: Option<String>) -> Response {
+    let (token, cookie) = csrf::token(headers);
+    let levels: Vec<LevelChoice> = Level::ALL
+        .iter()
+        .map(|l| LevelChoice {
+            name: l.as_str(),
+            criteria: l.criteria(),
+        })
+        .collect();
+    // A fresh id per rendering: submitting this form twice (a double click, a refresh) files once.
+    let submission = format!("{:032x}", rand::random::<u128>());
+    let page = render(
+        status,
+        "new.html",
+        minijinja::context! { csrf => token, submission, levels, form => values, error },
+    );
+    with_cookie(page, cookie)
+}
+
+async fn new_form(headers: HeaderMap) -> Response {
+    intake_page(
+        StatusCode::OK,
+        &headers,
+        FormValues {
+            level: "SEV2".into(),
+            ..FormValues::default()
+        },
+        None,
+    )
+}
+
+#[derive(Serialize)]
+struct ScaRow {
+    id: String,
+    text: String,
+    priority: String,
+    owner: String,
+    due: Option<String>,
+    state: &'static str,
+}
+
+fn sca_row(s: &Sca) -> ScaRow {
+    ScaRow {
+        id: s.id.to_string(),
+        text: s.text.clone(),
+        priority: s.priority.to_string(),
+        owner: s.owner.clone(),
+        due: s.due.map(|d| d.format("%Y-%m-%d").to_string()),
+        state: match s.state {
+            ScaState::Open => "open",
+            ScaState::Done { .. } => "done",
+            ScaState::WontDo { .. } => "won't do",
+        },
+    }
+}
+
+#[derive(Serialize)]
+struct EntryRow {
+    at: String,
+    author: String,
+    summary: String,
+}
+
+fn moves(sev: &Sev) -> Vec<Status> {
+    Status::ALL
+        .into_iter()
+        .filter(|to| sev.status.check_move(*to).is_ok())
+        .collect()
+}
+
+async fn show(State(state): State<ApiState>, headers: HeaderMap, Path(id): Path<String>) -> Response {
+    let id: SevId = match id.parse() {
+        Ok(id) => id,
+        Err(e) => return error_page(StatusCode::NOT_FOUND, &e.to_string()),
+    };
+    let detail = match state.sevs.get(id).await {
+        Ok(d) => d,
+        Err(e) => return app_error(e),
+    };
+    let (token, cookie) = csrf::token(&headers);
+    let timeline: Vec<EntryRow> = detail
+        .timeline
+        .iter()
+        .map(|e| EntryRow {
+            at: e.at.format("%Y-%m-%d %H:%M UTC").to_string(),
+            author: e.author.clone(),
+            summary: e.summary(),
+        })
+        .collect();
+    let failed = detail
+        .failed_tasks
+        .iter()
+        .map(|f| f.reason.clone())
+        .collect::<Vec<_>>()
+        .join("; ");
+    let page = render(
+        StatusCode::OK,
+        "sev.html",
+        minijinja::context! {
+            sev => detail.sev,
+            ttd => minutes(Some(detail.sev.time_to_detect())),
+            ttr => minutes(detail.sev.time_to_resolve()),
+            moves => moves(&detail.sev),
+            levels => Level::ALL,
+            scas => detail.scas.iter().map(sca_row).collect::<Vec<_>>(),
+            timeline,
+            failed,
+            csrf => token,
+        },
+    );
+    with_cookie(page, cookie)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    #[test]
+    fn ages_read_at_a_glance() {
+        let t = Utc.with_ymd_and_hms(2026, 7, 1, 0, 0, 0).unwrap();
+        assert_eq!(age(t, t + Duration::minutes(12)), "12m");
+        assert_eq!(age(t, t + Duration::minutes(135)), "2h 15m");
+        assert_eq!(age(t, t + Duration::days(9)), "9d");
+    }
+}

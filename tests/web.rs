@@ -1,0 +1,283 @@
+//! The web UI over HTTP against the real `sevtool`: forms, CSRF, escaping, double submits.
+
+use blackbox::Sevtool;
+use serde_json::Value;
+
+/// A browser in miniature: keeps the CSRF cookie and reads hidden fields out of pages.
+struct Browser {
+    app: Sevtool,
+    http: reqwest::Client,
+    cookie: String,
+    _dir: tempfile::TempDir,
+}
+
+fn hidden(html: &str, name: &str) -> String {
+    let marker = format!("name=\"{name}\" value=\"");
+    let start = html
+        .find(&marker)
+        .unwrap_or_else(|| panic!("no {name} field in the page"))
+        + marker.len();
+    html[start..].split('"').next().unwrap().to_owned()
+}
+
+impl Browser {
+    async fn open() -> Browser {
+        let dir = tempfile::tempdir().unwrap();
+        let app = Sevtool::start(dir.path(), &[]).await;
+        let http = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap();
+        Browser {
+            app,
+            http,
+            cookie: String::new(),
+            _dir: dir,
+        }
+    }
+
+    async fn get(&mut self, path: &str) -> (u16, String) {
+        let r = self
+            .http
+            .get(self.app.url(path))
+            .header("cookie", &self.cookie)
+            .send()
+            .await
+            .unwrap();
+        if let Some(c) = r.headers().get("set-cookie") {
+            self.cookie = c.to_str().unwrap().split(';').next().unwrap().to_owned();
+        }
+        (r.status().as_u16(), r.text().await.unwrap())
+    }
+
+    async fn post(&self, path: &str, fields: &[(&str, &str)]) -> reqwest::Response {
+        let body = serde_urlencoded::to_string(fields).unwrap();
+        self.http
+            .post(self.app.url(path))
+            .header("cookie", &self.cookie)
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(body)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    async fn sev(&self, id: &str) -> Value {
+        self.app.get_json(&format!("/api/sevs/{id}")).await.1
+    }
+}
+
+#[tokio::test]
+async fn a_sev_is_filed_updated_and_resolved_through_the_forms() {
+    let mut b = Browser::open().await;
+    let (status, page) = b.get("/sevs/new").await;
+    assert_eq!(status, 200);
+    assert!(
+        page.contains("Critical: the whole product is down"),
+        "level criteria are shown"
+    );
+    let csrf = hidden(&page, "csrf");
+    let submission = hidden(&page, "submission");
+    let r = b
+        .post(
+            "/sevs",
+            &[
+                ("csrf", &csrf),
+                ("submission", &submission),
+                ("title", "Checkout 5xx"),
+                ("level", "SEV1"),
+                ("description", ""),
+            ],
+        )
+        .await;
+    assert_eq!(r.status(), 303);
+    assert_eq!(r.headers()["location"], "/sevs/SEV-1");
+
+    let (_, page) = b.get("/sevs/SEV-1").await;
+    let csrf = hidden(&page, "csrf");
+    assert_eq!(
+        b.post(
+            "/sevs/SEV-1/updates",
+            &[("csrf", &csrf), ("text", "Rolled back deploy 4812")]
+        )
+        .await
+        .status(),
+        303
+    );
+    assert_eq!(
+        b.post(
+            "/sevs/SEV-1/scas",
+            &[
+                ("csrf", &csrf),
+                ("text", "Canary config pushes"),
+                ("priority", "must"),
+                ("owner", "alice")
+            ]
+        )
+        .await
+        .status(),
+        303
+    );
+    assert_eq!(
+        b.post(
+            "/sevs/SEV-1/fields",
+            &[
+                ("csrf", &csrf),
+                ("level", "SEV0"),
+                ("coordinator", "bob"),
+                ("report_owner", ""),
+                ("product_track", "payments"),
+                ("add_tag", "system/payments")
+            ]
+        )
+        .await
+        .status(),
+        303
+    );
+    assert_eq!(
+        b.post(
+            "/sevs/SEV-1/status",
+            &[("csrf", &csrf), ("status", "mitigated"), ("reason", "")]
+        )
+        .await
+        .status(),
+        303
+    );
+    assert_eq!(
+        b.post(
+            "/sevs/SEV-1/status",
+            &[("csrf", &csrf), ("status", "resolved"), ("reason", "")]
+        )
+        .await
+        .status(),
+        303
+    );
+    assert_eq!(b.post("/scas/SCA-1/done", &[("csrf", &csrf)]).await.status(), 303);
+
+    let sev = b.sev("SEV-1").await;
+    assert_eq!(
+        (
+            sev["status"].as_str(),
+            sev["level"].as_str(),
+            sev["coordinator"].as_str()
+        ),
+        (Some("resolved"), Some("SEV0"), Some("bob"))
+    );
+    assert_eq!(sev["scas"][0]["state"], "done");
+    let (_, page) = b.get("/sevs/SEV-1").await;
+    for shown in [
+        "Rolled back deploy 4812",
+        "Canary config pushes",
+        "Status changed from mitigated to resolved",
+        "system&#x2f;payments",
+    ] {
+        assert!(page.contains(shown), "the page shows {shown}");
+    }
+    let (_, list) = b.get("/?status=resolved").await;
+    assert!(list.contains("SEV-1") && list.contains("Checkout 5xx"));
+    let (_, none) = b.get("/?level=SEV3").await;
+    assert!(!none.contains("Checkout 5xx"));
+}
+
+#[tokio::test]
+async fn titles_are_shown_as_text_never_run_as_script() {
+    let mut b = Browser::open().await;
+    let (_, page) = b.get("/sevs/new").await;
+    let (csrf, submission) = (hidden(&page, "csrf"), hidden(&page, "submission"));
+    b.post(
+        "/sevs",
+        &[
+            ("csrf", &csrf),
+            ("submission", &submission),
+            ("title", "<script>alert(1)</script>"),
+            ("level", "SEV2"),
+            ("description", ""),
+        ],
+    )
+    .await;
+    for path in ["/", "/sevs/SEV-1"] {
+        let (_, html) = b.get(path).await;
+        assert!(
+            html.contains("&lt;script&gt;alert(1)&lt;&#x2f;script&gt;"),
+            "{path} escapes the title"
+        );
+        assert!(!html.contains("<script>alert(1)"), "{path} never emits it raw");
+    }
+}
+
+#[tokio::test]
+async fn a_double_submitted_form_files_one_sev_and_a_refused_one_keeps_what_was_typed() {
+    let mut b = Browser::open().await;
+    let (_, page) = b.get("/sevs/new").await;
+    let (csrf, submission) = (hidden(&page, "csrf"), hidden(&page, "submission"));
+    let fields = [
+        ("csrf", csrf.as_str()),
+        ("submission", submission.as_str()),
+        ("title", "DNS down"),
+        ("level", "SEV1"),
+        ("description", ""),
+    ];
+    let (a, b2) = tokio::join!(b.post("/sevs", &fields), b.post("/sevs", &fields));
+    assert_eq!((a.status().as_u16(), b2.status().as_u16()), (303, 303));
+    assert_eq!(a.headers()["location"], b2.headers()["location"]);
+    let list = b.app.get_json("/api/sevs").await.1;
+    assert_eq!(list["sevs"].as_array().unwrap().len(), 1);
+
+    let (_, page) = b.get("/sevs/new").await;
+    let submission = hidden(&page, "submission");
+    let r = b
+        .post(
+            "/sevs",
+            &[
+                ("csrf", &csrf),
+                ("submission", &submission),
+                ("title", "   "),
+                ("level", "SEV1"),
+                ("description", "lots of careful notes"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status(), 400);
+    let html = r.text().await.unwrap();
+    assert!(html.contains("title: is required"), "the reason is shown");
+    assert!(html.contains("lots of careful notes"), "what was typed is kept");
+}
+
+#[tokio::test]
+async fn forms_without_the_csrf_token_are_refused() {
+    let mut b = Browser::open().await;
+    b.get("/sevs/new").await;
+    let r = b
+        .post(
+            "/sevs",
+            &[
+                ("csrf", "0123456789abcdef0123456789abcdef"),
+                ("submission", "x"),
+                ("title", "forged"),
+                ("level", "SEV0"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status(), 403);
+    let stranger = Browser::open().await;
+    let r = stranger
+        .post(
+            "/sevs",
+            &[
+                ("csrf", ""),
+                ("submission", "x"),
+                ("title", "forged"),
+                ("level", "SEV0"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status(), 403);
+    assert!(
+        b.app.get_json("/api/sevs").await.1["sevs"]
+            .as_array()
+            .unwrap()
+            .is_empty()
+    );
+    let (status, _) = b.get("/sevs/SEV-404").await;
+    assert_eq!(status, 404);
+}
