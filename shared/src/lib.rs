@@ -8,6 +8,7 @@ pub mod clock;
 pub mod config;
 pub mod domain;
 pub mod queue;
+pub mod secrets;
 pub mod store;
 pub mod telemetry;
 pub mod wiring;

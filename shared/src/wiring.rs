@@ -6,8 +6,9 @@ use std::time::Duration;
 
 use crate::app::SevService;
 use crate::clock::SystemClock;
-use crate::config::Config;
+use crate::config::{Config, ConfigError};
 use crate::queue::{EmbeddedQueue, QueueError, Relay, SqsQueue};
+use crate::secrets::{SECRETS_ARN_VAR, Secrets, SecretsError};
 use crate::store::{DynamoStore, SevRepo, SqliteStore, StoreError};
 
 /// The first retry delay of the embedded queue; it doubles per attempt, as an SQS redrive would.
@@ -25,6 +26,10 @@ pub enum WiringError {
     Queue(#[from] QueueError),
     #[error("{0} is required on AWS")]
     Missing(&'static str),
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    #[error(transparent)]
+    Secrets(#[from] SecretsError),
 }
 
 #[derive(Clone)]
@@ -50,6 +55,30 @@ pub async fn embedded(config: &Config) -> Result<(Services, EmbeddedQueue), Wiri
     let repo = SevRepo::new(Arc::new(store));
     let relay = Relay::new(repo.clone(), Arc::new(queue.clone()));
     Ok((services(repo, relay), queue))
+}
+
+/// Production configuration: each variable from the environment, else from the Secrets Manager
+/// secret that `SEVTOOL_SECRETS_ARN` names, read once per cold start.
+pub async fn aws_config() -> Result<Config, WiringError> {
+    let sdk = aws_config::load_from_env().await;
+    aws_config_from(&sdk, |name| std::env::var(name).ok()).await
+}
+
+/// [`aws_config`] over a given SDK configuration and environment, for tests.
+pub async fn aws_config_from(
+    sdk: &aws_config::SdkConfig,
+    env: impl Fn(&str) -> Option<String>,
+) -> Result<Config, WiringError> {
+    let secrets = match env(SECRETS_ARN_VAR).filter(|id| !id.trim().is_empty()) {
+        Some(id) => {
+            let secrets = Secrets::load(&aws_sdk_secretsmanager::Client::new(sdk), &id).await?;
+            // Names only: which settings came from the secret, never their values.
+            tracing::info!(names = ?secrets.names().collect::<Vec<_>>(), "read the secrets");
+            secrets
+        }
+        None => Secrets::default(),
+    };
+    Ok(Config::from_lookup(secrets.behind(env))?)
 }
 
 /// Production: DynamoDB and SQS, clients built from the standard AWS environment.
