@@ -3,15 +3,17 @@
 CARGO ?= cargo
 VENV ?= .venv
 MOTO_VERSION ?= moto[server]>=5.1,<6
+# The template's linters; they run offline.
+INFRA_TOOLS ?= 'cfn-lint>=1.20,<2' 'checkov>=3.2,<4'
 
-.PHONY: run test lint fmt build clean
+.PHONY: run test lint fmt build clean infra-check
 
 ## Serve the whole product on http://127.0.0.1:3000 (PORT overrides), data under ./.sevtool/.
 run:
 	$(CARGO) run -p sevtool
 
 ## Every test: unit, contract tests on both backends (moto started and stopped here), black-box.
-test: $(VENV)/.moto
+test: $(VENV)/.moto infra-check
 	$(CARGO) build -p sevtool
 	SEVTOOL_VENV=$(VENV) tests/with-moto.sh $(CARGO) test --workspace --all-targets
 
@@ -25,6 +27,16 @@ fmt:
 
 build:
 	$(CARGO) build --workspace --release
+
+## The deployment template: both linters, then its consistency with the code (tests/infra_check.py).
+infra-check: $(VENV)/.infra
+	$(VENV)/bin/cfn-lint infra/template.yaml
+	$(VENV)/bin/checkov --quiet --compact --skip-download --framework cloudformation -f infra/template.yaml
+	$(VENV)/bin/python tests/infra_check.py
+
+$(VENV)/.infra: $(VENV)/.moto
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check $(INFRA_TOOLS)
+	touch $@
 
 $(VENV)/.moto:
 	python3 -m venv $(VENV)
