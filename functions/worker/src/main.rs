@@ -25,7 +25,31 @@ enum InvocationError {
     )]
     Unrecognised { keys: Vec<String> },
     #[error("not a valid SQS event: {0}")]
-    BadSqsEvent(serde_json::Error),
+    BadSqsEvent(String),
+}
+
+/// serde's message without the values it quotes ("invalid type: string \"…\""), which may be
+/// anything a message carried.
+fn without_values(e: &serde_json::Error) -> String {
+    let mut out = String::new();
+    let mut quote = None;
+    for c in e.to_string().chars() {
+        match quote {
+            Some(q) if c == q => {
+                out.push('…');
+                out.push(c);
+                quote = None;
+            }
+            Some(_) => {}
+            None => {
+                out.push(c);
+                if c == '"' || c == '`' {
+                    quote = Some(c);
+                }
+            }
+        }
+    }
+    out
 }
 
 impl Invocation {
@@ -39,7 +63,7 @@ impl Invocation {
         if object.contains_key("Records") {
             return serde_json::from_value(payload)
                 .map(Invocation::Tasks)
-                .map_err(InvocationError::BadSqsEvent);
+                .map_err(|e| InvocationError::BadSqsEvent(without_values(&e)));
         }
         Err(InvocationError::Unrecognised {
             keys: object.keys().cloned().collect(),
@@ -239,13 +263,22 @@ mod tests {
             );
             assert!(!err.contains("s3cret"), "values stay out of the error: {err}");
         }
-        let err = f
-            .worker
-            .handle(serde_json::json!({ "Records": "x" }))
-            .await
-            .unwrap_err()
-            .to_string();
-        assert!(err.starts_with("not a valid SQS event"), "{err}");
+        for records in [
+            serde_json::json!("s3cret"),
+            serde_json::json!([{ "messageId": 42424242, "body": "s3cret" }]),
+        ] {
+            let err = f
+                .worker
+                .handle(serde_json::json!({ "Records": records }))
+                .await
+                .unwrap_err()
+                .to_string();
+            assert!(err.starts_with("not a valid SQS event: invalid type"), "{err}");
+            assert!(
+                !err.contains("s3cret") && !err.contains("42424242"),
+                "values stay out of the error: {err}"
+            );
+        }
         assert!(f.queue.sent.lock().unwrap().is_empty());
     }
 }
