@@ -3,15 +3,25 @@
 CARGO ?= cargo
 VENV ?= .venv
 MOTO_VERSION ?= moto[server]>=5.1,<6
+# The template's linters; they run offline.
+INFRA_TOOLS ?= 'cfn-lint>=1.20,<2' 'checkov>=3.2,<4'
+# Only `make deploy` needs it; its own virtualenv, because it pins jsonschema below what moto needs.
+SAM_CLI ?= 'aws-sam-cli>=1.120,<2'
+# Lambda CPU architecture: x86_64 or arm64 (see README.md, "Deploying to AWS").
+ARCH ?= x86_64
+# Every Lambda function: each crate in functions/ except sevtool, which is the local server.
+LAMBDA_FUNCTIONS ?= $(filter-out sevtool,$(notdir $(wildcard functions/*)))
+STACK ?= sevtool
+REGION ?= $(or $(AWS_REGION),us-east-1)
 
-.PHONY: run test lint fmt build clean
+.PHONY: run test lint fmt build clean infra-check package deploy
 
 ## Serve the whole product on http://127.0.0.1:3000 (PORT overrides), data under ./.sevtool/.
 run:
 	$(CARGO) run -p sevtool
 
 ## Every test: unit, contract tests on both backends (moto started and stopped here), black-box.
-test: $(VENV)/.moto
+test: $(VENV)/.moto infra-check
 	$(CARGO) build -p sevtool
 	SEVTOOL_VENV=$(VENV) tests/with-moto.sh $(CARGO) test --workspace --all-targets
 
@@ -25,6 +35,31 @@ fmt:
 
 build:
 	$(CARGO) build --workspace --release
+
+## The deployment template: both linters, then its consistency with the code (tests/infra_check.py).
+infra-check: $(VENV)/.infra
+	$(VENV)/bin/cfn-lint infra/template.yaml
+	$(VENV)/bin/checkov --quiet --compact --skip-download --framework cloudformation -f infra/template.yaml
+	$(VENV)/bin/python tests/infra_check.py
+
+## One Lambda artefact per function: target/lambda/<function>/bootstrap.zip (ARCH=x86_64|arm64).
+package:
+	ARCH=$(ARCH) CARGO=$(CARGO) infra/package.sh $(LAMBDA_FUNCTIONS)
+
+## Deploys the packaged functions with SAM (needs AWS credentials; see README.md).
+deploy: $(VENV)/sam/.installed
+	SAM_CLI_TELEMETRY=0 $(VENV)/sam/bin/sam deploy --template-file infra/template.yaml --stack-name $(STACK) --region $(REGION) \
+		--resolve-s3 --capabilities CAPABILITY_IAM --no-fail-on-empty-changeset \
+		--parameter-overrides Architecture=$(ARCH) $(PARAMETERS)
+
+$(VENV)/.infra: $(VENV)/.moto
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check $(INFRA_TOOLS)
+	touch $@
+
+$(VENV)/sam/.installed:
+	python3 -m venv $(VENV)/sam
+	$(VENV)/sam/bin/pip install --quiet --disable-pip-version-check $(SAM_CLI)
+	touch $@
 
 $(VENV)/.moto:
 	python3 -m venv $(VENV)

@@ -10,6 +10,7 @@ pub mod config;
 pub mod domain;
 pub mod queue;
 pub mod schedule;
+pub mod secrets;
 pub mod slack;
 pub mod store;
 pub mod telemetry;

@@ -7,10 +7,11 @@ use std::time::Duration;
 use crate::alerts::Rules;
 use crate::app::{AlertService, Integrations, NagPlanner, ScaService, SevService};
 use crate::clock::SystemClock;
-use crate::config::Config;
+use crate::config::{Config, ConfigError};
 use crate::domain::NagPolicy;
 use crate::queue::{EmbeddedQueue, Queue, QueueError, Relay, SqsQueue};
 use crate::schedule::{EmbeddedScheduler, EventBridgeScheduler, Scheduler};
+use crate::secrets::{SECRETS_ARN_VAR, Secrets, SecretsError};
 use crate::slack::{SlackClient, SlackIntegration, SlackRoutes};
 use crate::store::{DynamoStore, SevRepo, SqliteStore, StoreError};
 
@@ -31,6 +32,10 @@ pub enum WiringError {
     Missing(&'static str),
     #[error("SEVTOOL_ALERT_RULES={path}: {reason}")]
     AlertRules { path: String, reason: String },
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    #[error(transparent)]
+    Secrets(#[from] SecretsError),
 }
 
 #[derive(Clone)]
@@ -143,6 +148,30 @@ pub async fn embedded(config: &Config) -> Result<(Services, EmbeddedQueue, Embed
         rules,
     );
     Ok((all, queue, scheduler))
+}
+
+/// Production configuration: each variable from the environment, else from the Secrets Manager
+/// secret that `SEVTOOL_SECRETS_ARN` names, read once per cold start.
+pub async fn aws_config() -> Result<Config, WiringError> {
+    let sdk = aws_config::load_from_env().await;
+    aws_config_from(&sdk, |name| std::env::var(name).ok()).await
+}
+
+/// [`aws_config`] over a given SDK configuration and environment, for tests.
+pub async fn aws_config_from(
+    sdk: &aws_config::SdkConfig,
+    env: impl Fn(&str) -> Option<String>,
+) -> Result<Config, WiringError> {
+    let secrets = match env(SECRETS_ARN_VAR).filter(|id| !id.trim().is_empty()) {
+        Some(id) => {
+            let secrets = Secrets::load(&aws_sdk_secretsmanager::Client::new(sdk), &id).await?;
+            // Names only: which settings came from the secret, never their values.
+            tracing::info!(names = ?secrets.names().collect::<Vec<_>>(), "read the secrets");
+            secrets
+        }
+        None => Secrets::default(),
+    };
+    Ok(Config::from_lookup(secrets.behind(env))?)
 }
 
 /// Production: DynamoDB and SQS, clients built from the standard AWS environment.

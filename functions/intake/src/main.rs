@@ -1,12 +1,11 @@
 //! The `intake` Lambda: serves the shared HTTP routes behind API Gateway.
 
 use sev::api::{AlertWebhooks, ApiState, router};
-use sev::config::Config;
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
     lambda_http::tracing::init_default_subscriber();
-    let config = Config::from_env()?;
+    let config = sev::wiring::aws_config().await?;
     let services = sev::wiring::aws(&config).await?;
     lambda_http::run(router(ApiState {
         sevs: services.sevs,
