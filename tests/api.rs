@@ -389,6 +389,14 @@ async fn bad_input_gets_a_precise_4xx_on_every_route() {
             "title",
         ),
         (
+            M::POST,
+            "/api/sevs/SEV-1/updates",
+            "application/json",
+            r#"{"text":"x","author":"alert:fake"}"#.into(),
+            400,
+            "alert:",
+        ),
+        (
             M::DELETE,
             "/api/sevs/SEV-1",
             "application/json",

@@ -6,6 +6,7 @@ use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
 use axum::http::{StatusCode, header};
 use serde::de::DeserializeOwned;
+use serde::{Deserialize, Deserializer};
 
 use super::ApiError;
 
@@ -91,4 +92,25 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for ApiQuery<T> {
             .map(|q| ApiQuery(q.0))
             .map_err(|e| ApiError::bad_request(format!("bad query string: {}", e.body_text())))
     }
+}
+
+/// Who is acting. Until sign-in exists, API callers may name themselves; the default says where
+/// the change came from. `alert:` names alert sources, whose changes never count as a human
+/// taking a SEV over, so people may not use it.
+pub fn actor(given: Option<String>) -> Result<String, ApiError> {
+    let name = given
+        .map(|a| a.trim().to_owned())
+        .filter(|a| !a.is_empty())
+        .unwrap_or_else(|| "api".to_owned());
+    if name.to_ascii_lowercase().starts_with("alert:") {
+        return Err(ApiError::bad_request(
+            "author: names starting with `alert:` are kept for alert sources",
+        ));
+    }
+    Ok(name)
+}
+
+/// Tells "absent" (leave alone) from `null` (clear) for optional fields.
+pub fn present<'de, T: Deserialize<'de>, D: Deserializer<'de>>(d: D) -> Result<Option<Option<T>>, D::Error> {
+    Option::<T>::deserialize(d).map(Some)
 }

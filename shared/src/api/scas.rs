@@ -4,10 +4,10 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use chrono::{DateTime, Utc};
-use serde::{Deserialize, Deserializer};
+use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::extract::{ApiJson, ApiQuery};
+use super::extract::{ApiJson, ApiQuery, actor, present};
 use super::{ApiError, ApiState};
 use crate::app::NewSca;
 use crate::domain::{Priority, ScaId, ScaPatch, ScaSource, ScaStateName, SevId};
@@ -17,13 +17,6 @@ pub fn routes() -> axum::Router<ApiState> {
         .route("/api/sevs/{id}/scas", post(create))
         .route("/api/scas", get(list))
         .route("/api/scas/{id}", get(show).patch(update))
-}
-
-fn actor(given: Option<String>) -> String {
-    given
-        .map(|a| a.trim().to_owned())
-        .filter(|a| !a.is_empty())
-        .unwrap_or_else(|| "api".to_owned())
 }
 
 #[derive(Deserialize)]
@@ -55,18 +48,13 @@ async fn create(
         ticket: body.ticket,
         source: ScaSource::Api,
     };
-    let sca = state.scas.create(sev, new, actor(body.author)).await?;
+    let sca = state.scas.create(sev, new, actor(body.author)?).await?;
     Ok((StatusCode::CREATED, Json(sca)).into_response())
 }
 
 async fn show(State(state): State<ApiState>, Path(id): Path<String>) -> Result<Json<Value>, ApiError> {
     let sca = state.scas.get(id.parse::<ScaId>()?).await?;
     Ok(Json(json!(sca)))
-}
-
-/// Tells "absent" (leave alone) from `null` (clear).
-fn present<'de, T: Deserialize<'de>, D: Deserializer<'de>>(d: D) -> Result<Option<Option<T>>, D::Error> {
-    Option::<T>::deserialize(d).map(Some)
 }
 
 #[derive(Deserialize)]
@@ -118,7 +106,7 @@ async fn update(
             "nothing to change: send one or more of text, priority, owner, due, ticket, state (open, done, wont_do with a reason)",
         ));
     }
-    let sca = state.scas.update(id, patch, actor(body.author)).await?;
+    let sca = state.scas.update(id, patch, actor(body.author)?).await?;
     Ok(Json(json!(sca)))
 }
 

@@ -4,10 +4,10 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use chrono::{DateTime, NaiveDate, Utc};
-use serde::{Deserialize, Deserializer};
+use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::extract::{ApiJson, ApiQuery};
+use super::extract::{ApiJson, ApiQuery, actor, present};
 use super::{ApiError, ApiState};
 use crate::app::{FileRequest, ListFilter, SevDetail};
 use crate::domain::{Level, NewSev, Sev, SevId, SevPatch, Status, Tag};
@@ -20,17 +20,7 @@ pub fn routes() -> axum::Router<ApiState> {
         .route("/api/sevs/{id}/status", post(set_status))
 }
 
-/// Who is acting. Until sign-in exists, API callers may name themselves; the default says where
-/// the change came from.
-const DEFAULT_ACTOR: &str = "api";
 const MAX_IDEMPOTENCY_KEY: usize = 255;
-
-fn actor(given: Option<String>) -> String {
-    given
-        .map(|a| a.trim().to_owned())
-        .filter(|a| !a.is_empty())
-        .unwrap_or_else(|| DEFAULT_ACTOR.to_owned())
-}
 
 fn sev_id(raw: &str) -> Result<SevId, ApiError> {
     Ok(raw.parse()?)
@@ -121,7 +111,7 @@ async fn file(
             started_at: body.started_at,
             detected_at: body.detected_at,
         },
-        reporter: actor(body.reporter),
+        reporter: actor(body.reporter)?,
         idempotency_key: idempotency_key(&headers)?,
     };
     let (sev, new) = state.sevs.file(req).await?;
@@ -210,7 +200,7 @@ async fn post_update(
 ) -> Result<Response, ApiError> {
     let sev = state
         .sevs
-        .post_update(sev_id(&id)?, &body.text, actor(body.author))
+        .post_update(sev_id(&id)?, &body.text, actor(body.author)?)
         .await?;
     Ok((StatusCode::CREATED, Json(sev_json(&sev))).into_response())
 }
@@ -232,14 +222,9 @@ async fn set_status(
 ) -> Result<Json<Value>, ApiError> {
     let sev = state
         .sevs
-        .set_status(sev_id(&id)?, body.status, body.reason, actor(body.author))
+        .set_status(sev_id(&id)?, body.status, body.reason, actor(body.author)?)
         .await?;
     Ok(Json(sev_json(&sev)))
-}
-
-/// Tells "absent" (leave alone) from `null` (clear) for optional fields.
-fn present<'de, T: Deserialize<'de>, D: Deserializer<'de>>(d: D) -> Result<Option<Option<T>>, D::Error> {
-    Option::<T>::deserialize(d).map(Some)
 }
 
 #[derive(Deserialize)]
@@ -279,7 +264,7 @@ async fn patch(
     ApiJson(mut body): ApiJson<PatchBody>,
 ) -> Result<Json<Value>, ApiError> {
     let id = sev_id(&id)?;
-    let author = actor(body.author.take());
+    let author = actor(body.author.take())?;
     let patch = SevPatch {
         title: body.title,
         level: body.level,
