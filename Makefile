@@ -3,6 +3,7 @@
 CARGO ?= cargo
 VENV ?= .venv
 MOTO_VERSION ?= moto[server]>=5.1,<6
+PRISM_VERSION ?= 5
 
 .PHONY: run test lint fmt build clean
 
@@ -11,9 +12,9 @@ run:
 	$(CARGO) run -p sevtool
 
 ## Every test: unit, contract tests on both backends (moto started and stopped here), black-box.
-test: $(VENV)/.moto
+test: $(VENV)/.moto tests/node_modules/.prism
 	$(CARGO) build -p sevtool
-	SEVTOOL_VENV=$(VENV) tests/with-moto.sh $(CARGO) test --workspace --all-targets
+	SEVTOOL_PRISM=$(CURDIR)/tests/node_modules/.bin/prism SEVTOOL_VENV=$(VENV) tests/with-moto.sh $(CARGO) test --workspace --all-targets
 
 ## What CI enforces besides the tests.
 lint:
@@ -31,5 +32,10 @@ $(VENV)/.moto:
 	$(VENV)/bin/pip install --quiet --disable-pip-version-check '$(MOTO_VERSION)'
 	touch $@
 
+## Prism mock server (validates the pager adapters' requests against the vendors' OpenAPI specs).
+tests/node_modules/.prism:
+	npm install --prefix tests --no-audit --no-fund --loglevel=error '@stoplight/prism-cli@$(PRISM_VERSION)'
+	touch $@
+
 clean:
-	rm -rf $(VENV) target
+	rm -rf $(VENV) target tests/node_modules

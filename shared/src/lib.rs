@@ -7,6 +7,7 @@ mod aws_error;
 pub mod clock;
 pub mod config;
 pub mod domain;
+pub mod paging;
 pub mod queue;
 pub mod slack;
 pub mod store;

@@ -1,13 +1,15 @@
 //! Builds the services over one backend or the other, once per process, so that every binary's
 //! `main` only wires.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::app::{Integrations, SevService};
+use crate::app::{Integrations, PagingService, SevService};
 use crate::clock::SystemClock;
-use crate::config::Config;
-use crate::queue::{EmbeddedQueue, Queue, QueueError, Relay, SqsQueue};
+use crate::config::{Config, PagingSettings};
+use crate::paging::{Catalog, CatalogError, Opsgenie, PagerDuty, PagerRouter, PagingIntegration, Secret};
+use crate::queue::{EmbeddedQueue, Queue, QueueError, QueueName, Relay, RoutedQueue, SqsQueue};
 use crate::slack::{SlackClient, SlackIntegration, SlackRoutes};
 use crate::store::{DynamoStore, SevRepo, SqliteStore, StoreError};
 
@@ -26,6 +28,8 @@ pub enum WiringError {
     Queue(#[from] QueueError),
     #[error("{0} is required on AWS")]
     Missing(&'static str),
+    #[error("SEVTOOL_TEAMS: {0}")]
+    Catalog(#[from] CatalogError),
 }
 
 #[derive(Clone)]
@@ -35,20 +39,71 @@ pub struct Services {
     pub sevs: SevService,
     /// Where tasks go: entry points that only acknowledge (Slack) enqueue here directly.
     pub queue: Arc<dyn Queue>,
+    /// Present when a team catalog is configured.
+    pub paging: Option<PagingService>,
+    /// The pager adapters, present with `paging`.
+    pub pager: Option<PagerRouter>,
 }
 
-fn services(repo: SevRepo, queue: Arc<dyn Queue>) -> Services {
+/// The local queues: one table, one named queue per consumer.
+#[derive(Clone)]
+pub struct LocalQueues {
+    pub tasks: EmbeddedQueue,
+    pub pager: EmbeddedQueue,
+}
+
+fn pager(settings: &PagingSettings, catalog: &Catalog) -> PagerRouter {
+    // Each Opsgenie key is read from the variable the catalog names; a missing one fails only
+    // the pages of the teams that need it, and says which variable to set.
+    let keys: HashMap<String, Secret> = catalog
+        .key_envs()
+        .into_iter()
+        .filter_map(|name| {
+            let value = std::env::var(name).ok().filter(|v| !v.trim().is_empty());
+            if value.is_none() {
+                tracing::warn!(
+                    variable = name,
+                    "an Opsgenie API key variable named in the team catalog is not set"
+                );
+            }
+            value.map(|v| (name.to_owned(), Secret::new(v)))
+        })
+        .collect();
+    PagerRouter {
+        pagerduty: Arc::new(PagerDuty::new(
+            &settings.pagerduty_events_url,
+            &settings.pagerduty_api_url,
+            settings.pagerduty_token.clone(),
+        )),
+        opsgenie: Arc::new(Opsgenie::new(&settings.opsgenie_api_url, keys)),
+    }
+}
+
+fn services(config: &Config, repo: SevRepo, queue: Arc<dyn Queue>) -> Result<Services, WiringError> {
     let relay = Relay::new(repo.clone(), queue.clone());
-    let sevs = SevService::new(repo.clone(), relay.clone(), Arc::new(SystemClock));
-    Services {
+    let clock = Arc::new(SystemClock);
+    let sevs = SevService::new(repo.clone(), relay.clone(), clock.clone());
+    let (paging, pager) = match &config.paging {
+        Some(settings) => {
+            let catalog = Arc::new(Catalog::load(&settings.teams)?);
+            tracing::info!(teams = catalog.teams().len(), "team catalog loaded");
+            let pager = pager(settings, &catalog);
+            let service = PagingService::new(repo.clone(), relay.clone(), clock, catalog, settings.autopage);
+            (Some(service), Some(pager))
+        }
+        None => (None, None),
+    };
+    Ok(Services {
         repo,
         relay,
         sevs,
         queue,
-    }
+        paging,
+        pager,
+    })
 }
 
-/// The task handlers of every configured integration.
+/// The task handlers of every configured integration on the task queue.
 pub fn integrations(config: &Config, services: &Services) -> Integrations {
     let mut all = Integrations::default();
     if let Some(slack) = &config.slack {
@@ -58,10 +113,27 @@ pub fn integrations(config: &Config, services: &Services) -> Integrations {
             services.sevs.clone(),
             services.repo.clone(),
             Arc::new(slack.clone()),
-        );
+        )
+        .with_paging(services.paging.clone());
         all = all.with("slack", Arc::new(handler));
     }
     all
+}
+
+/// The task handlers of the pager queue.
+pub fn pager_integrations(services: &Services) -> Integrations {
+    match (&services.paging, &services.pager) {
+        (Some(paging), Some(pager)) => Integrations::default().with(
+            "paging",
+            Arc::new(PagingIntegration::new(
+                paging.clone(),
+                services.sevs.clone(),
+                services.repo.clone(),
+                Arc::new(pager.clone()),
+            )),
+        ),
+        _ => Integrations::default(),
+    }
 }
 
 /// Slack's inbound routes, when Slack is configured.
@@ -74,16 +146,29 @@ pub fn slack_routes(config: &Config, services: &Services) -> Option<SlackRoutes>
     })
 }
 
-/// The local product: SQLite under the data directory, with the queue in the same file.
-pub async fn embedded(config: &Config) -> Result<(Services, EmbeddedQueue), WiringError> {
+/// The local product: SQLite under the data directory, with the queues in the same file.
+pub async fn embedded(config: &Config) -> Result<(Services, LocalQueues), WiringError> {
     std::fs::create_dir_all(&config.data_dir).map_err(|source| WiringError::DataDir {
         dir: config.data_dir.display().to_string(),
         source,
     })?;
     let store = SqliteStore::open(&config.data_dir.join("sevtool.db"))?;
-    let queue = EmbeddedQueue::open(store.clone(), EMBEDDED_VISIBILITY, MAX_RECEIVES, Arc::new(SystemClock)).await?;
+    let open = |name| {
+        EmbeddedQueue::open_named(
+            store.clone(),
+            name,
+            EMBEDDED_VISIBILITY,
+            MAX_RECEIVES,
+            Arc::new(SystemClock),
+        )
+    };
+    let queues = LocalQueues {
+        tasks: open(QueueName::Tasks).await?,
+        pager: open(QueueName::Pager).await?,
+    };
+    let routed = RoutedQueue::new(Arc::new(queues.tasks.clone()), Arc::new(queues.pager.clone()));
     let repo = SevRepo::new(Arc::new(store));
-    Ok((services(repo, Arc::new(queue.clone())), queue))
+    Ok((services(config, repo, Arc::new(routed))?, queues))
 }
 
 /// Production: DynamoDB and SQS, clients built from the standard AWS environment.
@@ -93,7 +178,19 @@ pub async fn aws(config: &Config) -> Result<Services, WiringError> {
         .task_queue_url
         .clone()
         .ok_or(WiringError::Missing("SEVTOOL_TASK_QUEUE_URL"))?;
+    let sqs = aws_sdk_sqs::Client::new(&sdk);
+    let tasks: Arc<dyn Queue> = Arc::new(SqsQueue::new(sqs.clone(), queue_url));
+    // Without paging, the few pager tasks every SEV makes (auto-page, resolve pages) have
+    // nothing to do; they may as well land on the task queue, whose consumers ignore them.
+    let pager: Arc<dyn Queue> = match (&config.pager_queue_url, &config.paging) {
+        (Some(url), _) => Arc::new(SqsQueue::new(sqs, url.clone())),
+        (None, Some(_)) => return Err(WiringError::Missing("SEVTOOL_PAGER_QUEUE_URL (paging is on)")),
+        (None, None) => tasks.clone(),
+    };
     let store = DynamoStore::new(aws_sdk_dynamodb::Client::new(&sdk), config.table.clone());
-    let queue = SqsQueue::new(aws_sdk_sqs::Client::new(&sdk), queue_url);
-    Ok(services(SevRepo::new(Arc::new(store)), Arc::new(queue)))
+    services(
+        config,
+        SevRepo::new(Arc::new(store)),
+        Arc::new(RoutedQueue::new(tasks, pager)),
+    )
 }

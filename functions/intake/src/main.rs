@@ -8,5 +8,9 @@ async fn main() -> Result<(), lambda_http::Error> {
     lambda_http::tracing::init_default_subscriber();
     let config = Config::from_env()?;
     let services = sev::wiring::aws(&config).await?;
-    lambda_http::run(router(ApiState { sevs: services.sevs })).await
+    lambda_http::run(router(ApiState {
+        sevs: services.sevs,
+        paging: services.paging,
+    }))
+    .await
 }

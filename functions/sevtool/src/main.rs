@@ -16,8 +16,9 @@ use tokio::sync::watch;
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     sev::telemetry::init_local();
     let config = Config::from_env()?;
-    let (services, queue) = sev::wiring::embedded(&config).await?;
+    let (services, queues) = sev::wiring::embedded(&config).await?;
     let integrations = sev::wiring::integrations(&config, &services);
+    let pager_integrations = sev::wiring::pager_integrations(&services);
     for line in config.integrations.describe() {
         tracing::info!("{line}");
     }
@@ -31,9 +32,18 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let (stop_tx, stop_rx) = watch::channel(false);
     let relay = tokio::spawn(background::relay_loop(services.relay.clone(), stop_rx.clone()));
     let consumer = tokio::spawn(background::consume_loop(
-        queue,
+        queues.tasks,
         services.repo.clone(),
         integrations,
+        1,
+        stop_rx.clone(),
+    ));
+    // Pages on their own consumer, so that they never wait behind Slack's rate limits.
+    let pager = tokio::spawn(background::pager_loop(
+        queues.pager,
+        services.repo.clone(),
+        pager_integrations,
+        background::PAGER_CONCURRENCY,
         stop_rx,
     ));
 
@@ -41,13 +51,17 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         Some(routes) => sev::slack::router(routes),
         None => slack_off(),
     };
-    let app = router(ApiState { sevs: services.sevs }).merge(slack);
+    let app = router(ApiState {
+        sevs: services.sevs,
+        paging: services.paging,
+    })
+    .merge(slack);
     axum::serve(listener, app)
         .with_graceful_shutdown(shutdown_signal())
         .await?;
     tracing::info!("shutting down");
     stop_tx.send_replace(true);
-    let _ = tokio::join!(relay, consumer);
+    let _ = tokio::join!(relay, consumer, pager);
     Ok(())
 }
 

@@ -2,6 +2,7 @@
 
 mod error;
 mod extract;
+mod pages;
 mod sevs;
 
 use axum::Router;
@@ -10,17 +11,20 @@ use axum::routing::get;
 pub use error::ApiError;
 pub use extract::MAX_BODY_BYTES;
 
-use crate::app::SevService;
+use crate::app::{PagingService, SevService};
 
 #[derive(Clone)]
 pub struct ApiState {
     pub sevs: SevService,
+    /// Present when a team catalog is configured; paging routes answer 503 without it.
+    pub paging: Option<PagingService>,
 }
 
 pub fn router(state: ApiState) -> Router {
     Router::new()
         .route("/healthz", get(|| async { "ok" }))
         .merge(sevs::routes())
+        .merge(pages::routes())
         .fallback(|| async { ApiError::not_found("no such route; the API lives under /api/sevs") })
         .method_not_allowed_fallback(|| async { ApiError::method_not_allowed() })
         .with_state(state)

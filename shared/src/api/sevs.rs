@@ -25,14 +25,14 @@ pub fn routes() -> axum::Router<ApiState> {
 const DEFAULT_ACTOR: &str = "api";
 const MAX_IDEMPOTENCY_KEY: usize = 255;
 
-fn actor(given: Option<String>) -> String {
+pub(super) fn actor(given: Option<String>) -> String {
     given
         .map(|a| a.trim().to_owned())
         .filter(|a| !a.is_empty())
         .unwrap_or_else(|| DEFAULT_ACTOR.to_owned())
 }
 
-fn sev_id(raw: &str) -> Result<SevId, ApiError> {
+pub(super) fn sev_id(raw: &str) -> Result<SevId, ApiError> {
     Ok(raw.parse()?)
 }
 
@@ -59,6 +59,8 @@ fn detail_json(detail: &SevDetail) -> Value {
     if let Value::Object(map) = &mut v {
         map.insert("timeline".into(), json!(detail.timeline));
         map.insert("failed_tasks".into(), json!(detail.failed_tasks));
+        map.insert("pages".into(), json!(detail.pages));
+        map.insert("muster".into(), json!(detail.muster));
     }
     v
 }

@@ -2,6 +2,7 @@
 
 mod error;
 mod level;
+mod page;
 mod sev;
 mod status;
 mod tag;
@@ -9,6 +10,7 @@ mod timeline;
 
 pub use error::DomainError;
 pub use level::Level;
+pub use page::{Muster, OnCallPerson, Page, PageReason, PageState, dedup_key, muster};
 pub use sev::{MAX_TITLE, NewSev, Sev, SevId, SevPatch};
 pub use status::Status;
 pub use tag::Tag;

@@ -12,7 +12,7 @@ use super::command::{self, Command, USAGE};
 use super::messages::{self, is_slack_user, person};
 use super::state::{AppliedReaction, ChannelRole};
 use super::{Inbound, Reaction, SlackClient, SlackSettings, SlackSev, SlackState, naming};
-use crate::app::{AppError, FileRequest, SevService};
+use crate::app::{AppError, FileRequest, PagingService, SevService};
 use crate::domain::{EntryId, NewSev, Sev, SevId, SevPatch, Status};
 use crate::queue::{Steps, Task, TaskEnvelope, TaskError, TaskHandler};
 use crate::store::{RepoError, SevRepo};
@@ -24,25 +24,27 @@ const NAME_ATTEMPTS: u32 = 10;
 
 #[derive(Clone)]
 pub struct SlackIntegration {
-    client: SlackClient,
-    sevs: SevService,
+    pub(super) client: SlackClient,
+    pub(super) sevs: SevService,
     repo: SevRepo,
-    state: SlackState,
+    pub(super) state: SlackState,
     settings: Arc<SlackSettings>,
+    /// Present when a team catalog is configured.
+    pub(super) paging: Option<PagingService>,
 }
 
-fn storage(e: RepoError) -> TaskError {
+pub(super) fn storage(e: RepoError) -> TaskError {
     TaskError::Retryable(format!("storage: {e}"))
 }
 
 /// What an application error means for the task that hit it: people's mistakes are answered,
 /// storage trouble is retried.
-enum Outcome {
+pub(super) enum Outcome {
     Done(String),
     Refused(String),
 }
 
-fn outcome(result: Result<String, AppError>) -> Result<Outcome, TaskError> {
+pub(super) fn outcome(result: Result<String, AppError>) -> Result<Outcome, TaskError> {
     match result {
         Ok(msg) => Ok(Outcome::Done(msg)),
         Err(AppError::Store(e)) => Err(TaskError::Retryable(format!("storage: {e}"))),
@@ -59,7 +61,13 @@ impl SlackIntegration {
             repo,
             state,
             settings,
+            paging: None,
         }
+    }
+
+    pub fn with_paging(mut self, paging: Option<PagingService>) -> Self {
+        self.paging = paging;
+        self
     }
 
     async fn load(&self, id: SevId) -> Result<crate::app::SevDetail, TaskError> {
@@ -163,6 +171,9 @@ impl SlackIntegration {
                 "the Slack channels of {id} are not set up yet"
             )));
         };
+        if !self.on_paging_entry(&detail, entry, response, steps).await? {
+            return Ok(());
+        }
         let text = messages::entry_post(&detail.sev, entry);
         steps
             .once("response", || async {
@@ -199,6 +210,9 @@ impl SlackIntegration {
                 response_url,
                 trigger_id,
             } => {
+                if self.paging.is_some() && matches!(command::parse(text), Ok(Command::Mayday)) {
+                    return self.mayday_prompt(channel, response_url, steps).await;
+                }
                 let reply = self.run_command(channel, user, text, trigger_id).await?;
                 steps
                     .once("respond", || async {
@@ -207,6 +221,20 @@ impl SlackIntegration {
                     .await
             }
             Inbound::Event { event, .. } => self.on_event(event, steps).await,
+            Inbound::Action {
+                action_id,
+                value,
+                user,
+                response_url,
+                ..
+            } => {
+                let reply = self.on_action(action_id, value, user).await?;
+                steps
+                    .once("respond", || async {
+                        Ok(self.client.respond(response_url, &reply).await?)
+                    })
+                    .await
+            }
             Inbound::Submission {
                 view_id,
                 user,
@@ -328,7 +356,8 @@ impl SlackIntegration {
                 let slack = SlackSev::default();
                 messages::announcement(&d.sev, &slack)
             }),
-            Command::Page(_) | Command::Mayday => {
+            Command::Page(team) => return self.page_command(id, &team, user).await,
+            Command::Mayday => {
                 Ok("Paging is not set up here: set SEVTOOL_TEAMS to a team catalog to page teams from Slack.".into())
             }
             Command::Sca { .. } => {
@@ -343,6 +372,9 @@ impl SlackIntegration {
 
     async fn on_event(&self, event: &Value, steps: &Steps<'_>) -> Result<(), TaskError> {
         let kind = event["type"].as_str().unwrap_or_default();
+        if kind == "member_joined_channel" {
+            return self.on_member_joined(event).await;
+        }
         if !matches!(kind, "reaction_added" | "reaction_removed") || event["item"]["type"] != "message" {
             return Ok(());
         }
@@ -499,6 +531,8 @@ impl TaskHandler for SlackIntegration {
             Task::SevFiled { sev } => self.on_filed(*sev, &steps).await,
             Task::TimelineEntryAdded { sev, entry } => self.on_entry(*sev, entry, &steps).await,
             Task::Slack { inbound } => self.on_inbound(inbound, &steps).await,
+            // The pager queue's tasks; their outcomes reach Slack as timeline entries.
+            Task::AutoPage { .. } | Task::Page { .. } | Task::Mayday { .. } | Task::ResolvePages { .. } => Ok(()),
         }
     }
 }

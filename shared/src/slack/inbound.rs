@@ -19,6 +19,16 @@ pub enum Inbound {
         event_id: String,
         event: Value,
     },
+    /// A button pressed in one of our messages (`block_actions`).
+    Action {
+        /// Slack's id of the press (its `trigger_id`), unique per press.
+        trigger_id: String,
+        action_id: String,
+        value: String,
+        user: String,
+        channel: String,
+        response_url: String,
+    },
     /// The intake modal, submitted.
     Submission {
         view_id: String,
@@ -37,6 +47,7 @@ impl Inbound {
         match self {
             Inbound::Command { trigger_id, .. } => format!("slack-command:{trigger_id}"),
             Inbound::Event { event_id, .. } => format!("slack-event:{event_id}"),
+            Inbound::Action { trigger_id, .. } => format!("slack-action:{trigger_id}"),
             Inbound::Submission { view_id, .. } => format!("slack-view:{view_id}"),
         }
     }

@@ -113,6 +113,9 @@ fn kind_label(kind: &EntryKind) -> &'static str {
         EntryKind::LevelChanged { .. } => "*level*",
         EntryKind::StatusChanged { .. } => "*status*",
         EntryKind::FieldChanged { .. } => "changed",
+        EntryKind::Paged { .. } | EntryKind::PageResolved { .. } | EntryKind::Mayday { .. } => "*paging*",
+        EntryKind::PageFailed { .. } => "*paging failed*",
+        EntryKind::Joined { .. } => "joined",
     }
 }
 

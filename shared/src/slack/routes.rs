@@ -183,6 +183,7 @@ async fn interactions(State(state): State<SlackRoutes>, headers: HeaderMap, body
     };
     match payload["type"].as_str() {
         Some("view_submission") if payload["view"]["callback_id"] == "sev_intake" => submit(&state, &payload).await,
+        Some("block_actions") => action(&state, &payload).await,
         Some("message_action" | "shortcut") => {
             let prefill = payload["message"]["text"].as_str();
             let trigger = payload["trigger_id"].as_str().unwrap_or_default();
@@ -192,6 +193,31 @@ async fn interactions(State(state): State<SlackRoutes>, headers: HeaderMap, body
             StatusCode::OK.into_response()
         }
         _ => StatusCode::OK.into_response(),
+    }
+}
+
+/// A button press: queued like a command, acted on by the task handler.
+async fn action(state: &SlackRoutes, payload: &Value) -> Response {
+    let action = &payload["actions"][0];
+    let (Some(action_id), Some(trigger_id), Some(user), Some(response_url)) = (
+        action["action_id"].as_str(),
+        payload["trigger_id"].as_str(),
+        payload["user"]["id"].as_str(),
+        payload["response_url"].as_str(),
+    ) else {
+        return bad_request("block_actions without actions[0].action_id, trigger_id, user.id or response_url");
+    };
+    let inbound = Inbound::Action {
+        trigger_id: trigger_id.to_owned(),
+        action_id: action_id.to_owned(),
+        value: action["value"].as_str().unwrap_or_default().to_owned(),
+        user: user.to_owned(),
+        channel: payload["channel"]["id"].as_str().unwrap_or_default().to_owned(),
+        response_url: response_url.to_owned(),
+    };
+    match enqueue(state, inbound).await {
+        Ok(()) => StatusCode::OK.into_response(),
+        Err(_) => unavailable(),
     }
 }
 
