@@ -33,8 +33,9 @@ $(VENV)/.moto:
 	touch $@
 
 ## Prism mock server (validates the pager adapters' requests against the vendors' OpenAPI specs).
-tests/node_modules/.prism:
-	npm install --prefix tests --no-audit --no-fund --loglevel=error '@stoplight/prism-cli@$(PRISM_VERSION)'
+## Installs exactly what tests/package-lock.json pins (@stoplight/prism-cli major $(PRISM_VERSION)).
+tests/node_modules/.prism: tests/package-lock.json
+	npm ci --prefix tests --no-audit --no-fund --loglevel=error
 	touch $@
 
 clean:

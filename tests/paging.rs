@@ -272,3 +272,185 @@ async fn a_mayday_over_200_teams_pages_each_team_exactly_once() {
     tokio::time::sleep(Duration::from_secs(2)).await;
     assert_eq!(s.pager.pages().len(), 200, "a second mayday pages nobody twice");
 }
+
+mod slack {
+    //! Paging from Slack: `/sev page`, the mayday confirm button, on-call invited into the
+    //! response channel and made coordinator, and joins recorded as the muster.
+
+    use super::*;
+    use blackbox::fake_slack::{BOT_TOKEN, FakeSlack};
+    use sev::slack::SigningSecret;
+
+    const SECRET: &str = "test-signing-secret";
+
+    async fn signed(app: &Sevtool, path: &str, content_type: &str, body: String) -> u16 {
+        let ts = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs()
+            .to_string();
+        let sig = SigningSecret::new(SECRET).sign(&ts, body.as_bytes());
+        app.http
+            .post(app.url(path))
+            .header("content-type", content_type)
+            .header("x-slack-request-timestamp", ts)
+            .header("x-slack-signature", sig)
+            .body(body)
+            .send()
+            .await
+            .unwrap()
+            .status()
+            .as_u16()
+    }
+
+    async fn command(app: &Sevtool, slack: &FakeSlack, text: &str, channel: &str, trigger: &str) {
+        let form = serde_urlencoded::to_string([
+            ("command", "/sev"),
+            ("text", text),
+            ("channel_id", channel),
+            ("user_id", "U0REPORTER"),
+            ("trigger_id", trigger),
+            ("response_url", &slack.response_url(trigger)),
+        ])
+        .unwrap();
+        assert_eq!(
+            signed(app, "/slack/commands", "application/x-www-form-urlencoded", form).await,
+            200
+        );
+    }
+
+    async fn joined(app: &Sevtool, channel: &str, user: &str, n: u32) {
+        let body = json!({
+            "type": "event_callback", "event_id": format!("EvJoin{n}"), "team_id": "T1",
+            "event": { "type": "member_joined_channel", "user": user, "channel": channel, "event_ts": "1700000000.000100" },
+        });
+        assert_eq!(
+            signed(app, "/slack/events", "application/json", body.to_string()).await,
+            200
+        );
+    }
+
+    fn responded(slack: &FakeSlack, trigger: &str) -> Vec<Value> {
+        slack
+            .calls(&format!("respond/{trigger}"))
+            .into_iter()
+            .map(|c| c.args)
+            .collect()
+    }
+
+    #[tokio::test]
+    async fn slack_pages_teams_invites_the_on_call_and_records_the_muster() {
+        let fake_slack = FakeSlack::start().await;
+        let api = fake_slack.api_url();
+        let catalog = catalog(0) + &team("search", "");
+        let s = setup(
+            &catalog,
+            &[
+                ("SLACK_BOT_TOKEN", BOT_TOKEN),
+                ("SLACK_SIGNING_SECRET", SECRET),
+                ("SLACK_API_URL", api.as_str()),
+                ("SLACK_ANNOUNCE_CHANNEL", "C0SEVS"),
+            ],
+        )
+        .await;
+        let id = file(&s.app, "SEV1").await;
+        fake_slack
+            .wait_for("the response channel", 30, |f| !f.ok_calls("pins.add").is_empty())
+            .await;
+        let channel = fake_slack.ok_calls("pins.add")[0].args["channel"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+
+        let invited = |f: &FakeSlack, user: &str| {
+            f.ok_calls("conversations.invite")
+                .iter()
+                .any(|c| c.args["channel"] == channel.as_str() && c.args["users"].as_str().unwrap_or("").contains(user))
+        };
+        fake_slack
+            .wait_for("the coordinator's on-call invited", 60, |f| invited(f, "UATC"))
+            .await;
+        let sev = wait_for(&s.app, &id, "the on-call made coordinator", 30, |v| {
+            v["coordinator"] == "UATC"
+        })
+        .await;
+        assert_eq!(page(&sev, "atc").unwrap()["on_call"][0]["slack_user"], "UATC");
+
+        command(&s.app, &fake_slack, "page Pay", &channel, "trig-page").await;
+        fake_slack
+            .wait_for("payments invited", 60, |f| invited(f, "UPAYMENTS"))
+            .await;
+        let replies = responded(&fake_slack, "trig-page");
+        assert!(
+            replies[0]["text"].as_str().unwrap().contains("Paging payments"),
+            "{replies:?}"
+        );
+
+        command(&s.app, &fake_slack, "page nosuchteam", &channel, "trig-unknown").await;
+        fake_slack
+            .wait_for("the unknown-team reply", 30, |f| {
+                !responded(f, "trig-unknown").is_empty()
+            })
+            .await;
+        let reply = responded(&fake_slack, "trig-unknown")[0]["text"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        assert!(reply.contains("no team `nosuchteam`"), "{reply}");
+
+        command(&s.app, &fake_slack, "mayday", &channel, "trig-mayday").await;
+        fake_slack
+            .wait_for("the mayday confirm button", 30, |f| {
+                !responded(f, "trig-mayday").is_empty()
+            })
+            .await;
+        let prompt = &responded(&fake_slack, "trig-mayday")[0];
+        let button = &prompt["blocks"][1]["elements"][0];
+        assert_eq!(button["action_id"], "mayday_confirm");
+        let (_, before) = s.app.get_json(&format!("/api/sevs/{id}")).await;
+        assert_eq!(
+            before["pages"].as_array().unwrap().len(),
+            2,
+            "the prompt alone pages nobody"
+        );
+
+        let payload = json!({
+            "type": "block_actions", "trigger_id": "trig-confirm",
+            "user": { "id": "U0REPORTER" }, "channel": { "id": channel },
+            "response_url": fake_slack.response_url("trig-confirm"),
+            "actions": [{ "action_id": "mayday_confirm", "value": button["value"] }],
+        });
+        let form = serde_urlencoded::to_string([("payload", payload.to_string())]).unwrap();
+        assert_eq!(
+            signed(&s.app, "/slack/interactions", "application/x-www-form-urlencoded", form).await,
+            200
+        );
+        wait_for(&s.app, &id, "search paged by the mayday", 60, |v| {
+            state_of(v, "search") == "paged"
+        })
+        .await;
+        fake_slack
+            .wait_for("the roll-call", 30, |f| {
+                f.ok_calls("chat.postMessage")
+                    .iter()
+                    .any(|c| c.args["text"].as_str().unwrap_or("").contains("Mayday roll-call"))
+            })
+            .await;
+
+        for (n, user) in ["UATC", "UPAYMENTS", "USEARCH"].into_iter().enumerate() {
+            joined(&s.app, &channel, user, n as u32).await;
+        }
+        let sev = wait_for(&s.app, &id, "everyone mustered", 60, |v| {
+            v["muster"]["missing"] == json!([]) && v["muster"]["time_to_muster_minutes"].is_number()
+        })
+        .await;
+        assert_eq!(sev["muster"]["joined"].as_array().unwrap().len(), 3);
+        fake_slack
+            .wait_for("the roll-call updated", 30, |f| {
+                f.ok_calls("chat.update")
+                    .iter()
+                    .any(|c| c.args["text"].as_str().unwrap_or("").contains("*Still missing* (0)"))
+            })
+            .await;
+    }
+}
