@@ -13,6 +13,7 @@ ARCH ?= x86_64
 LAMBDA_FUNCTIONS ?= $(filter-out sevtool,$(notdir $(wildcard functions/*)))
 STACK ?= sevtool
 REGION ?= $(or $(AWS_REGION),us-east-1)
+PRISM_VERSION ?= 5
 
 .PHONY: run test lint fmt build clean infra-check package deploy
 
@@ -21,9 +22,9 @@ run:
 	$(CARGO) run -p sevtool
 
 ## Every test: unit, contract tests on both backends (moto started and stopped here), black-box.
-test: $(VENV)/.moto infra-check
+test: $(VENV)/.moto tests/node_modules/.prism infra-check
 	$(CARGO) build -p sevtool
-	SEVTOOL_VENV=$(VENV) tests/with-moto.sh $(CARGO) test --workspace --all-targets
+	SEVTOOL_PRISM=$(CURDIR)/tests/node_modules/.bin/prism SEVTOOL_VENV=$(VENV) tests/with-moto.sh $(CARGO) test --workspace --all-targets
 
 ## What CI enforces besides the tests.
 lint:
@@ -66,5 +67,11 @@ $(VENV)/.moto:
 	$(VENV)/bin/pip install --quiet --disable-pip-version-check '$(MOTO_VERSION)'
 	touch $@
 
+## Prism mock server (validates the pager adapters' requests against the vendors' OpenAPI specs).
+## Installs exactly what tests/package-lock.json pins (@stoplight/prism-cli major $(PRISM_VERSION)).
+tests/node_modules/.prism: tests/package-lock.json
+	npm ci --prefix tests --no-audit --no-fund --loglevel=error
+	touch $@
+
 clean:
-	rm -rf $(VENV) target
+	rm -rf $(VENV) target tests/node_modules

@@ -4,7 +4,7 @@
 use std::net::IpAddr;
 use std::path::PathBuf;
 
-use crate::domain::DuePolicy;
+use crate::domain::{DuePolicy, Level};
 use crate::slack::{BotToken, Reactions, SigningSecret, SlackSettings};
 
 #[derive(Debug, thiserror::Error)]
@@ -61,6 +61,30 @@ impl std::fmt::Debug for Secret {
     }
 }
 
+/// Secrets come from files (the team catalog) as well as the environment.
+impl<'de> serde::Deserialize<'de> for Secret {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        <String as serde::Deserialize>::deserialize(d).map(Secret)
+    }
+}
+
+/// Paging settings, present when `SEVTOOL_TEAMS` names a team catalog.
+#[derive(Debug, Clone)]
+pub struct PagingSettings {
+    /// `SEVTOOL_TEAMS`.
+    pub teams: PathBuf,
+    /// `PAGERDUTY_EVENTS_URL`: Events API v2 base (`/v2/enqueue` is appended).
+    pub pagerduty_events_url: String,
+    /// `PAGERDUTY_API_URL`: REST API base (`/oncalls`, `/users/{id}`).
+    pub pagerduty_api_url: String,
+    /// `PAGERDUTY_API_TOKEN`: REST API token, for who is on call.
+    pub pagerduty_token: Option<Secret>,
+    /// `OPSGENIE_API_URL`.
+    pub opsgenie_api_url: String,
+    /// `SEVTOOL_AUTOPAGE_LEVEL`: SEVs at this level or worse page the coordinator rotation.
+    pub autopage: Option<Level>,
+}
+
 #[derive(Debug, Clone)]
 pub struct Config {
     /// `SEVTOOL_HOST`: the address `sevtool` binds. Loopback by default: the local server is open.
@@ -74,6 +98,8 @@ pub struct Config {
     /// `SEVTOOL_TASK_QUEUE_URL`: the SQS queue for integration tasks, on AWS.
     pub task_queue_url: Option<String>,
     pub integrations: Integrations,
+    /// `SEVTOOL_PAGER_QUEUE_URL`: the SQS queue of page tasks, on AWS.
+    pub pager_queue_url: Option<String>,
     /// Present when `SLACK_BOT_TOKEN` and `SLACK_SIGNING_SECRET` are both set.
     pub slack: Option<SlackSettings>,
     /// `SEVTOOL_SCA_DUE_DAYS`: days an SCA gets, by priority (and level for Must Do).
@@ -90,6 +116,7 @@ pub struct Config {
     pub alert_webhook_token: Option<Secret>,
     /// `SEVTOOL_ALERT_RULES`: the alert routing rules file; unset, the built-in defaults apply.
     pub alert_rules: Option<PathBuf>,
+    pub paging: Option<PagingSettings>,
 }
 
 /// Parses `must_worst=14,must=30,should=60,could=none` over the defaults.
@@ -187,15 +214,39 @@ impl Config {
             value: spec.clone(),
             reason,
         })?;
+        let paging = match set("SEVTOOL_TEAMS") {
+            Some(teams) => {
+                let level = parsed("SEVTOOL_AUTOPAGE_LEVEL", "SEV2")?;
+                let autopage = if level.trim().eq_ignore_ascii_case("off") {
+                    None
+                } else {
+                    Some(level.parse::<Level>().map_err(|e| ConfigError {
+                        name: "SEVTOOL_AUTOPAGE_LEVEL",
+                        value: level.clone(),
+                        reason: format!("{e}; or `off` to never page automatically"),
+                    })?)
+                };
+                Some(PagingSettings {
+                    teams: PathBuf::from(teams),
+                    pagerduty_events_url: parsed("PAGERDUTY_EVENTS_URL", "https://events.pagerduty.com")?,
+                    pagerduty_api_url: parsed("PAGERDUTY_API_URL", "https://api.pagerduty.com")?,
+                    pagerduty_token: set("PAGERDUTY_API_TOKEN").map(Secret::new),
+                    opsgenie_api_url: parsed("OPSGENIE_API_URL", "https://api.opsgenie.com")?,
+                    autopage,
+                })
+            }
+            None => None,
+        };
         Ok(Config {
             host,
             port,
             data_dir: PathBuf::from(parsed("SEVTOOL_DATA_DIR", ".sevtool")?),
             table: parsed("SEVTOOL_TABLE", "sevtool")?,
             task_queue_url: set("SEVTOOL_TASK_QUEUE_URL"),
+            pager_queue_url: set("SEVTOOL_PAGER_QUEUE_URL"),
             integrations: Integrations {
                 slack: slack.is_some(),
-                pager: set("SEVTOOL_TEAMS").is_some(),
+                pager: paging.is_some(),
                 alerts: set("ALERT_WEBHOOK_TOKEN").is_some(),
             },
             slack,
@@ -207,6 +258,7 @@ impl Config {
             // Taken as given (not trimmed): a token is compared byte for byte.
             alert_webhook_token: get("ALERT_WEBHOOK_TOKEN").filter(|v| !v.trim().is_empty()).map(Secret),
             alert_rules: set("SEVTOOL_ALERT_RULES").map(PathBuf::from),
+            paging,
         })
     }
 }
@@ -293,6 +345,23 @@ mod tests {
             config(&[("ALERT_WEBHOOK_TOKEN", " ")]).unwrap().alert_webhook_token,
             None
         );
+    }
+
+    #[test]
+    fn paging_has_documented_defaults_and_hides_the_token() {
+        assert!(config(&[]).unwrap().paging.is_none());
+        let p = config(&[("SEVTOOL_TEAMS", "teams.toml"), ("PAGERDUTY_API_TOKEN", "pd-secret")])
+            .unwrap()
+            .paging
+            .unwrap();
+        assert_eq!(p.pagerduty_events_url, "https://events.pagerduty.com");
+        assert_eq!(p.pagerduty_api_url, "https://api.pagerduty.com");
+        assert_eq!(p.opsgenie_api_url, "https://api.opsgenie.com");
+        assert_eq!(p.autopage, Some(Level::Sev2));
+        assert!(!format!("{p:?}").contains("pd-secret"));
+        let off = config(&[("SEVTOOL_TEAMS", "t"), ("SEVTOOL_AUTOPAGE_LEVEL", "off")]).unwrap();
+        assert_eq!(off.paging.unwrap().autopage, None);
+        assert!(config(&[("SEVTOOL_TEAMS", "t"), ("SEVTOOL_AUTOPAGE_LEVEL", "SEV9")]).is_err());
     }
 
     #[test]

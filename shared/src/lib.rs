@@ -8,6 +8,7 @@ mod aws_error;
 pub mod clock;
 pub mod config;
 pub mod domain;
+pub mod paging;
 pub mod queue;
 pub mod schedule;
 pub mod secrets;

@@ -1,19 +1,21 @@
 //! Builds the services over one backend or the other, once per process, so that every binary's
 //! `main` only wires.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
 use crate::alerts::Rules;
-use crate::app::{AlertService, Integrations, NagPlanner, ScaService, SevService};
+use crate::app::{AlertService, Integrations, NagPlanner, PagingService, ScaService, SevService};
 use crate::clock::SystemClock;
-use crate::config::{Config, ConfigError};
+use crate::config::{Config, ConfigError, PagingSettings};
 use crate::domain::NagPolicy;
-use crate::queue::{EmbeddedQueue, Queue, QueueError, Relay, SqsQueue};
+use crate::paging::{Catalog, CatalogError, Opsgenie, PagerDuty, PagerRouter, PagingIntegration, Secret};
+use crate::queue::{EmbeddedQueue, Queue, QueueError, QueueName, Relay, RoutedQueue, SqsQueue};
 use crate::schedule::{EmbeddedScheduler, EventBridgeScheduler, Scheduler};
 use crate::secrets::{SECRETS_ARN_VAR, Secrets, SecretsError};
 use crate::slack::{SlackClient, SlackIntegration, SlackRoutes};
-use crate::store::{DynamoStore, SevRepo, SqliteStore, StoreError};
+use crate::store::{DynamoStore, SevRepo, SqliteStore, Store, StoreError};
 
 /// The first retry delay of the embedded queue; it doubles per attempt, as an SQS redrive would.
 const EMBEDDED_VISIBILITY: Duration = Duration::from_secs(2);
@@ -32,6 +34,8 @@ pub enum WiringError {
     Missing(&'static str),
     #[error("SEVTOOL_ALERT_RULES={path}: {reason}")]
     AlertRules { path: String, reason: String },
+    #[error("SEVTOOL_TEAMS: {0}")]
+    Catalog(#[from] CatalogError),
     #[error(transparent)]
     Config(#[from] ConfigError),
     #[error(transparent)]
@@ -49,6 +53,44 @@ pub struct Services {
     pub queue: Arc<dyn Queue>,
     /// Where SCA nags are scheduled.
     pub scheduler: Arc<dyn Scheduler>,
+    /// Present when a team catalog is configured.
+    pub paging: Option<PagingService>,
+    /// The pager adapters, present with `paging`.
+    pub pager: Option<PagerRouter>,
+}
+
+/// The local queues: one table, one named queue per consumer.
+#[derive(Clone)]
+pub struct LocalQueues {
+    pub tasks: EmbeddedQueue,
+    pub pager: EmbeddedQueue,
+}
+
+fn pager(settings: &PagingSettings, catalog: &Catalog) -> PagerRouter {
+    // Each Opsgenie key is read from the variable the catalog names; a missing one fails only
+    // the pages of the teams that need it, and says which variable to set.
+    let keys: HashMap<String, Secret> = catalog
+        .key_envs()
+        .into_iter()
+        .filter_map(|name| {
+            let value = std::env::var(name).ok().filter(|v| !v.trim().is_empty());
+            if value.is_none() {
+                tracing::warn!(
+                    variable = name,
+                    "an Opsgenie API key variable named in the team catalog is not set"
+                );
+            }
+            value.map(|v| (name.to_owned(), Secret::new(v)))
+        })
+        .collect();
+    PagerRouter {
+        pagerduty: Arc::new(PagerDuty::new(
+            &settings.pagerduty_events_url,
+            &settings.pagerduty_api_url,
+            settings.pagerduty_token.clone(),
+        )),
+        opsgenie: Arc::new(Opsgenie::new(&settings.opsgenie_api_url, keys)),
+    }
 }
 
 fn services(
@@ -57,17 +99,23 @@ fn services(
     queue: Arc<dyn Queue>,
     scheduler: Arc<dyn Scheduler>,
     rules: Rules,
-) -> Services {
+) -> Result<Services, WiringError> {
     let relay = Relay::new(repo.clone(), queue.clone());
-    let sevs = SevService::new(repo.clone(), relay.clone(), Arc::new(SystemClock));
-    let scas = ScaService::new(
-        repo.clone(),
-        relay.clone(),
-        Arc::new(SystemClock),
-        config.sca_policy.clone(),
-    );
-    let alerts = AlertService::new(sevs.clone(), repo.clone(), Arc::new(rules), Arc::new(SystemClock));
-    Services {
+    let clock = Arc::new(SystemClock);
+    let sevs = SevService::new(repo.clone(), relay.clone(), clock.clone());
+    let scas = ScaService::new(repo.clone(), relay.clone(), clock.clone(), config.sca_policy.clone());
+    let alerts = AlertService::new(sevs.clone(), repo.clone(), Arc::new(rules), clock.clone());
+    let (paging, pager) = match &config.paging {
+        Some(settings) => {
+            let catalog = Arc::new(Catalog::load(&settings.teams)?);
+            tracing::info!(teams = catalog.teams().len(), "team catalog loaded");
+            let pager = pager(settings, &catalog);
+            let service = PagingService::new(repo.clone(), relay.clone(), clock, catalog, settings.autopage);
+            (Some(service), Some(pager))
+        }
+        None => (None, None),
+    };
+    Ok(Services {
         repo,
         relay,
         sevs,
@@ -75,10 +123,12 @@ fn services(
         alerts,
         queue,
         scheduler,
-    }
+        paging,
+        pager,
+    })
 }
 
-/// The task handlers of every configured integration.
+/// The task handlers of every configured integration on the task queue.
 pub fn integrations(config: &Config, services: &Services) -> Integrations {
     let planner = NagPlanner::new(
         services.scas.clone(),
@@ -96,10 +146,27 @@ pub fn integrations(config: &Config, services: &Services) -> Integrations {
             services.scas.clone(),
             services.repo.clone(),
             Arc::new(slack.clone()),
-        );
+        )
+        .with_paging(services.paging.clone());
         all = all.with("slack", Arc::new(handler));
     }
     all
+}
+
+/// The task handlers of the pager queue.
+pub fn pager_integrations(services: &Services) -> Integrations {
+    match (&services.paging, &services.pager) {
+        (Some(paging), Some(pager)) => Integrations::default().with(
+            "paging",
+            Arc::new(PagingIntegration::new(
+                paging.clone(),
+                services.sevs.clone(),
+                services.repo.clone(),
+                Arc::new(pager.clone()),
+            )),
+        ),
+        _ => Integrations::default(),
+    }
 }
 
 /// Slack's inbound routes, when Slack is configured.
@@ -128,28 +195,6 @@ pub fn alert_rules(config: &Config) -> Result<Rules, WiringError> {
     Ok(rules)
 }
 
-/// The local product: SQLite under the data directory, with the queue in the same file.
-pub async fn embedded(config: &Config) -> Result<(Services, EmbeddedQueue, EmbeddedScheduler), WiringError> {
-    std::fs::create_dir_all(&config.data_dir).map_err(|source| WiringError::DataDir {
-        dir: config.data_dir.display().to_string(),
-        source,
-    })?;
-    let store = SqliteStore::open(&config.data_dir.join("sevtool.db"))?;
-    let queue = EmbeddedQueue::open(store.clone(), EMBEDDED_VISIBILITY, MAX_RECEIVES, Arc::new(SystemClock)).await?;
-    let store: Arc<dyn crate::store::Store> = Arc::new(store);
-    let scheduler = EmbeddedScheduler::new(store.clone());
-    let repo = SevRepo::new(store);
-    let rules = alert_rules(config)?;
-    let all = services(
-        config,
-        repo,
-        Arc::new(queue.clone()),
-        Arc::new(scheduler.clone()),
-        rules,
-    );
-    Ok((all, queue, scheduler))
-}
-
 /// Production configuration: each variable from the environment, else from the Secrets Manager
 /// secret that `SEVTOOL_SECRETS_ARN` names, read once per cold start.
 pub async fn aws_config() -> Result<Config, WiringError> {
@@ -174,15 +219,58 @@ pub async fn aws_config_from(
     Ok(Config::from_lookup(secrets.behind(env))?)
 }
 
-/// Production: DynamoDB and SQS, clients built from the standard AWS environment.
+/// The local product: SQLite under the data directory, with the queues and the nag schedules in
+/// the same file.
+pub async fn embedded(config: &Config) -> Result<(Services, LocalQueues, EmbeddedScheduler), WiringError> {
+    std::fs::create_dir_all(&config.data_dir).map_err(|source| WiringError::DataDir {
+        dir: config.data_dir.display().to_string(),
+        source,
+    })?;
+    let sqlite = SqliteStore::open(&config.data_dir.join("sevtool.db"))?;
+    let open = |name| {
+        EmbeddedQueue::open_named(
+            sqlite.clone(),
+            name,
+            EMBEDDED_VISIBILITY,
+            MAX_RECEIVES,
+            Arc::new(SystemClock),
+        )
+    };
+    let queues = LocalQueues {
+        tasks: open(QueueName::Tasks).await?,
+        pager: open(QueueName::Pager).await?,
+    };
+    let routed = RoutedQueue::new(Arc::new(queues.tasks.clone()), Arc::new(queues.pager.clone()));
+    let store: Arc<dyn Store> = Arc::new(sqlite);
+    let scheduler = EmbeddedScheduler::new(store.clone());
+    let rules = alert_rules(config)?;
+    let all = services(
+        config,
+        SevRepo::new(store),
+        Arc::new(routed),
+        Arc::new(scheduler.clone()),
+        rules,
+    )?;
+    Ok((all, queues, scheduler))
+}
+
+/// Production: DynamoDB, SQS and EventBridge Scheduler, clients built from the standard AWS
+/// environment.
 pub async fn aws(config: &Config) -> Result<Services, WiringError> {
     let sdk = aws_config::load_from_env().await;
     let queue_url = config
         .task_queue_url
         .clone()
         .ok_or(WiringError::Missing("SEVTOOL_TASK_QUEUE_URL"))?;
-    let store = DynamoStore::new(aws_sdk_dynamodb::Client::new(&sdk), config.table.clone());
-    let queue = SqsQueue::new(aws_sdk_sqs::Client::new(&sdk), queue_url);
+    let sqs = aws_sdk_sqs::Client::new(&sdk);
+    let tasks: Arc<dyn Queue> = Arc::new(SqsQueue::new(sqs.clone(), queue_url));
+    // Without paging, the few pager tasks every SEV makes (auto-page, resolve pages) have
+    // nothing to do; they may as well land on the task queue, whose consumers ignore them.
+    let pager: Arc<dyn Queue> = match (&config.pager_queue_url, &config.paging) {
+        (Some(url), _) => Arc::new(SqsQueue::new(sqs, url.clone())),
+        (None, Some(_)) => return Err(WiringError::Missing("SEVTOOL_PAGER_QUEUE_URL (paging is on)")),
+        (None, None) => tasks.clone(),
+    };
     let target = config
         .schedule_target_arn
         .clone()
@@ -197,12 +285,13 @@ pub async fn aws(config: &Config) -> Result<Services, WiringError> {
         target,
         role,
     );
+    let store = DynamoStore::new(aws_sdk_dynamodb::Client::new(&sdk), config.table.clone());
     let rules = alert_rules(config)?;
-    Ok(services(
+    services(
         config,
         SevRepo::new(Arc::new(store)),
-        Arc::new(queue),
+        Arc::new(RoutedQueue::new(tasks, pager)),
         Arc::new(scheduler),
         rules,
-    ))
+    )
 }

@@ -315,9 +315,16 @@ async fn changes_and_their_tasks_are_written_together(b: Backend) {
         "the relay emptied the outbox"
     );
     let keys = queue.keys();
-    assert_eq!(keys.len(), 2, "{keys:?}");
-    assert_eq!(keys[0], format!("sev-filed:{}", sev.id));
-    assert!(keys[1..].iter().all(|k| k.starts_with(&format!("entry:{}:", sev.id))));
+    assert_eq!(keys.len(), 3, "{keys:?}");
+    let (filing, change) = keys.split_at(2);
+    let filing: BTreeSet<&str> = filing.iter().map(String::as_str).collect();
+    let expected = [format!("sev-filed:{}", sev.id), format!("auto-page:{}", sev.id)];
+    assert_eq!(
+        filing,
+        expected.iter().map(String::as_str).collect(),
+        "filing queues Slack's and the pager's tasks"
+    );
+    assert!(change[0].starts_with(&format!("entry:{}:", sev.id)));
 }
 
 async fn task_claims_make_handling_exactly_once(b: Backend) {
@@ -548,6 +555,73 @@ async fn linking_writes_the_group_and_the_sev_origin_together(b: Backend) {
     );
 }
 
+async fn pages_are_created_once_and_updated_optimistically(b: Backend) {
+    use sev::domain::{Page, PageReason, PageState};
+    use sev::queue::{Task, TaskEnvelope};
+    let (sevs, repo, _) = service(&b);
+    let (sev, _) = sevs.file(file_req("paged", None)).await.unwrap();
+    let now = Utc::now();
+    let page = |team: &str| Page::new(sev.id, team, "pagerduty", PageReason::Manual, "U1", now);
+    let task = |team: &str| {
+        TaskEnvelope::new(
+            Task::Page {
+                sev: sev.id,
+                team: team.into(),
+            },
+            now,
+        )
+    };
+    assert!(
+        repo.create_pages(sev.id, &[page("a"), page("b")], &[], &[task("a"), task("b")])
+            .await
+            .unwrap()
+    );
+    assert!(
+        !repo
+            .create_pages(sev.id, &[page("c"), page("a")], &[], &[task("c")])
+            .await
+            .unwrap(),
+        "a team paged twice is refused, and the whole write with it"
+    );
+    assert!(repo.page(sev.id, "c").await.unwrap().is_none());
+    let outbox: Vec<String> = repo
+        .outbox(100)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|(_, t)| t.key)
+        .collect();
+    assert!(
+        outbox.contains(&task("a").key) && !outbox.contains(&task("c").key),
+        "{outbox:?}"
+    );
+
+    let (mut a, version) = repo.page(sev.id, "a").await.unwrap().unwrap();
+    a.paged(Vec::new(), now);
+    repo.save_page(sev.id, &a, version, &[], &[]).await.unwrap();
+    assert!(
+        matches!(
+            repo.save_page(sev.id, &a, version, &[], &[]).await,
+            Err(sev::store::RepoError::Conflict)
+        ),
+        "a stale version is a conflict"
+    );
+    let pages = repo.pages(sev.id).await.unwrap();
+    let states: Vec<(String, PageState)> = pages.iter().map(|(p, _)| (p.team.clone(), p.state)).collect();
+    assert_eq!(
+        states,
+        [("a".into(), PageState::Paged), ("b".into(), PageState::Queued)]
+    );
+    let detail = sevs.get(sev.id).await.unwrap();
+    assert_eq!(detail.pages.len(), 2, "pages show on the SEV");
+    assert!(
+        detail
+            .timeline
+            .iter()
+            .all(|e| !matches!(e.kind, EntryKind::Paged { .. }))
+    );
+}
+
 macro_rules! contract {
     ($($name:ident),* $(,)?) => {
         mod embedded {
@@ -587,4 +661,5 @@ contract!(
     alert_groups_are_written_conditionally,
     record_only_groups_expire_and_linked_ones_do_not,
     linking_writes_the_group_and_the_sev_origin_together,
+    pages_are_created_once_and_updated_optimistically,
 );

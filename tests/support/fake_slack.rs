@@ -201,6 +201,14 @@ impl FakeSlack {
             "chat.update" | "pins.add" if s("channel").is_empty() => fail("channel_not_found"),
             "conversations.invite" if s("users").is_empty() => fail("no_user"),
             "views.open" if s("trigger_id").is_empty() || args["view"]["type"] != "modal" => fail("invalid_arguments"),
+            // People at example.com exist: `alice@example.com` is user `UALICE`.
+            "users.lookupByEmail" => match s("email").strip_suffix("@example.com") {
+                Some(local) if !local.is_empty() => {
+                    let id: String = local.chars().filter(char::is_ascii_alphanumeric).collect();
+                    ok(json!({ "user": { "id": format!("U{}", id.to_uppercase()) } }))
+                }
+                _ => fail("users_not_found"),
+            },
             "conversations.replies" => {
                 let key = (s("channel"), s("ts"));
                 match inner.messages.get(&key) {

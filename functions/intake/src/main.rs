@@ -14,6 +14,7 @@ async fn main() -> Result<(), lambda_http::Error> {
             service: services.alerts,
             token: config.alert_webhook_token.clone(),
         },
+        paging: services.paging,
     }))
     .await
 }

@@ -1,10 +1,10 @@
 //! The loops that stand in for AWS locally: the outbox relay (a scheduled sweep on AWS) and the
-//! task consumer (the SQS event source mapping on AWS). Both stop when `stop` turns true.
+//! task consumers (the SQS event source mappings on AWS). All stop when `stop` turns true.
 
 use std::time::Duration;
 
 use sev::app::Integrations;
-use sev::queue::{EmbeddedQueue, Relay, process_batch};
+use sev::queue::{EmbeddedQueue, Relay, process_batch_concurrently};
 use sev::schedule::EmbeddedScheduler;
 use sev::store::SevRepo;
 use tokio::sync::watch;
@@ -15,6 +15,9 @@ const RELAY_EVERY: Duration = Duration::from_secs(2);
 const SCHEDULE_EVERY: Duration = Duration::from_secs(1);
 const POLL_EVERY: Duration = Duration::from_millis(200);
 const BATCH: usize = 10;
+/// Pages in flight at once on the pager consumer: enough that a mayday over hundreds of teams
+/// goes out in seconds, few enough not to trip the pagers' rate limits.
+pub const PAGER_CONCURRENCY: usize = 16;
 
 async fn pause(stop: &mut watch::Receiver<bool>, d: Duration) -> bool {
     tokio::select! {
@@ -54,14 +57,15 @@ pub async fn consume_loop(
     queue: EmbeddedQueue,
     repo: SevRepo,
     integrations: Integrations,
+    concurrency: usize,
     mut stop: watch::Receiver<bool>,
 ) {
     loop {
-        let busy = match queue.receive(BATCH).await {
+        let busy = match queue.receive(BATCH.max(concurrency)).await {
             Ok(messages) if messages.is_empty() => false,
             Ok(messages) => {
                 let ids: Vec<String> = messages.iter().map(|m| m.id.clone()).collect();
-                let retry = process_batch(&integrations, &repo, messages).await;
+                let retry = process_batch_concurrently(&integrations, &repo, messages, concurrency).await;
                 let done = ids.into_iter().filter(|id| !retry.contains(id)).collect();
                 if let Err(e) = queue.ack(done).await {
                     tracing::warn!(error = %e, "could not acknowledge tasks; they will be delivered again and deduplicated");
@@ -74,6 +78,58 @@ pub async fn consume_loop(
             }
         };
         if *stop.borrow() || (!busy && pause(&mut stop, POLL_EVERY).await) {
+            return;
+        }
+    }
+}
+
+/// The pager queue's consumer: keeps up to `concurrency` pages in flight all the time, rather
+/// than batch by batch, so that a pager slow for one team never holds up the next teams.
+pub async fn pager_loop(
+    queue: EmbeddedQueue,
+    repo: SevRepo,
+    integrations: Integrations,
+    concurrency: usize,
+    mut stop: watch::Receiver<bool>,
+) {
+    let slots = std::sync::Arc::new(tokio::sync::Semaphore::new(concurrency.max(1)));
+    loop {
+        let free = slots.available_permits();
+        let received = if free == 0 {
+            Ok(Vec::new())
+        } else {
+            queue.receive(free).await
+        };
+        let busy = match received {
+            Ok(messages) => {
+                let busy = !messages.is_empty();
+                for m in messages {
+                    let Ok(permit) = slots.clone().acquire_owned().await else {
+                        return;
+                    };
+                    let (queue, repo, integrations) = (queue.clone(), repo.clone(), integrations.clone());
+                    tokio::spawn(async move {
+                        let id = m.id.clone();
+                        let retry = process_batch_concurrently(&integrations, &repo, vec![m], 1).await;
+                        if retry.is_empty()
+                            && let Err(e) = queue.ack(vec![id]).await
+                        {
+                            tracing::warn!(error = %e, "could not acknowledge a page task; it will be deduplicated");
+                        }
+                        drop(permit);
+                    });
+                }
+                busy || free == 0
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot read the pager queue");
+                false
+            }
+        };
+        let pause_for = if busy { Duration::from_millis(20) } else { POLL_EVERY };
+        if *stop.borrow() || pause(&mut stop, pause_for).await {
+            // Let the pages in flight finish before the process exits.
+            let _ = slots.acquire_many(concurrency.max(1) as u32).await;
             return;
         }
     }

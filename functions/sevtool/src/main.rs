@@ -16,8 +16,9 @@ use tokio::sync::watch;
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     sev::telemetry::init_local();
     let config = Config::from_env()?;
-    let (services, queue, scheduler) = sev::wiring::embedded(&config).await?;
+    let (services, queues, scheduler) = sev::wiring::embedded(&config).await?;
     let integrations = sev::wiring::integrations(&config, &services);
+    let pager_integrations = sev::wiring::pager_integrations(&services);
     for line in config.integrations.describe() {
         tracing::info!("{line}");
     }
@@ -30,11 +31,24 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     let (stop_tx, stop_rx) = watch::channel(false);
     let relay = tokio::spawn(background::relay_loop(services.relay.clone(), stop_rx.clone()));
-    let schedules = tokio::spawn(background::schedule_loop(scheduler, queue.clone(), stop_rx.clone()));
+    let schedules = tokio::spawn(background::schedule_loop(
+        scheduler,
+        queues.tasks.clone(),
+        stop_rx.clone(),
+    ));
     let consumer = tokio::spawn(background::consume_loop(
-        queue,
+        queues.tasks,
         services.repo.clone(),
         integrations,
+        1,
+        stop_rx.clone(),
+    ));
+    // Pages on their own consumer, so that they never wait behind Slack's rate limits.
+    let pager = tokio::spawn(background::pager_loop(
+        queues.pager,
+        services.repo.clone(),
+        pager_integrations,
+        background::PAGER_CONCURRENCY,
         stop_rx,
     ));
 
@@ -50,6 +64,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         sevs: services.sevs,
         scas: services.scas,
         alerts,
+        paging: services.paging,
     })
     .merge(slack);
     axum::serve(listener, app)
@@ -57,7 +72,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .await?;
     tracing::info!("shutting down");
     stop_tx.send_replace(true);
-    let _ = tokio::join!(relay, schedules, consumer);
+    let _ = tokio::join!(relay, schedules, consumer, pager);
     Ok(())
 }
 

@@ -240,11 +240,12 @@ mod tests {
         })
         .await
         .unwrap();
-        assert_eq!(f.worker.repo.outbox(10).await.unwrap().len(), 1);
+        // Filing queues two tasks: the integrations' and the auto-page.
+        assert_eq!(f.worker.repo.outbox(10).await.unwrap().len(), 2);
 
         let response = f.worker.handle(serde_json::json!({ "sweep": "outbox" })).await.unwrap();
-        assert_eq!(response, serde_json::json!({ "relayed": 1 }));
-        assert_eq!(f.queue.sent.lock().unwrap().len(), 1);
+        assert_eq!(response, serde_json::json!({ "relayed": 2 }));
+        assert_eq!(f.queue.sent.lock().unwrap().len(), 2);
         assert!(f.worker.repo.outbox(10).await.unwrap().is_empty());
     }
 

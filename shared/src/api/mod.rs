@@ -3,6 +3,7 @@
 mod alerts;
 mod error;
 mod extract;
+mod pages;
 mod scas;
 mod sevs;
 
@@ -13,13 +14,15 @@ pub use alerts::{AlertWebhooks, MAX_ALERT_BODY_BYTES};
 pub use error::ApiError;
 pub use extract::MAX_BODY_BYTES;
 
-use crate::app::{ScaService, SevService};
+use crate::app::{PagingService, ScaService, SevService};
 
 #[derive(Clone)]
 pub struct ApiState {
     pub sevs: SevService,
     pub scas: ScaService,
     pub alerts: AlertWebhooks,
+    /// Present when a team catalog is configured; paging routes answer 503 without it.
+    pub paging: Option<PagingService>,
 }
 
 pub fn router(state: ApiState) -> Router {
@@ -29,6 +32,7 @@ pub fn router(state: ApiState) -> Router {
         .merge(scas::routes())
         .merge(crate::web::routes())
         .merge(alerts::routes())
+        .merge(pages::routes())
         .fallback(|| async { ApiError::not_found("no such route; the API lives under /api/sevs") })
         .method_not_allowed_fallback(|| async { ApiError::method_not_allowed() })
         .with_state(state)

@@ -22,7 +22,7 @@ pub fn routes() -> axum::Router<ApiState> {
 
 const MAX_IDEMPOTENCY_KEY: usize = 255;
 
-fn sev_id(raw: &str) -> Result<SevId, ApiError> {
+pub(super) fn sev_id(raw: &str) -> Result<SevId, ApiError> {
     Ok(raw.parse()?)
 }
 
@@ -50,6 +50,8 @@ fn detail_json(detail: &SevDetail) -> Value {
         map.insert("timeline".into(), json!(detail.timeline));
         map.insert("scas".into(), json!(detail.scas));
         map.insert("failed_tasks".into(), json!(detail.failed_tasks));
+        map.insert("pages".into(), json!(detail.pages));
+        map.insert("muster".into(), json!(detail.muster));
     }
     v
 }

@@ -4,6 +4,7 @@ mod alerts;
 mod error;
 mod integrations;
 mod nags;
+mod paging;
 mod scas;
 mod sevs;
 
@@ -11,5 +12,6 @@ pub use alerts::{AlertAction, AlertOutcome, AlertService};
 pub use error::AppError;
 pub use integrations::Integrations;
 pub use nags::{NagPlanner, schedule_name};
+pub use paging::{Paging, PagingError, PagingService, SEVTOOL};
 pub use scas::{NewSca, ScaService};
 pub use sevs::{FileRequest, ListFilter, SevDetail, SevService};

@@ -5,7 +5,9 @@ use serde::Serialize;
 
 use super::AppError;
 use crate::clock::Clock;
-use crate::domain::{Actor, DomainError, Entry, EntryId, EntryKind, Level, NewSev, Sev, SevId, SevPatch, Status};
+use crate::domain::{
+    Actor, DomainError, Entry, EntryId, EntryKind, Level, Muster, NewSev, Page, Sev, SevId, SevPatch, Status, muster,
+};
 use crate::queue::{Relay, Task, TaskEnvelope};
 use crate::store::{FailedTask, NewSevRecord, RepoError, SevRepo};
 
@@ -39,6 +41,8 @@ pub struct SevDetail {
     pub timeline: Vec<Entry>,
     pub scas: Vec<crate::domain::Sca>,
     pub failed_tasks: Vec<FailedTask>,
+    pub pages: Vec<Page>,
+    pub muster: Muster,
 }
 
 #[derive(Clone)]
@@ -65,7 +69,7 @@ fn fingerprint(new: &NewSev, reporter: &str) -> String {
 
 /// Entries of one change share its time; their ids keep the order the change made them in,
 /// with a random part so that ids from concurrent writers never collide.
-fn entries_at(kinds: Vec<EntryKind>, author: &Actor, now: DateTime<Utc>) -> Vec<Entry> {
+pub(super) fn entries_at(kinds: Vec<EntryKind>, author: &Actor, now: DateTime<Utc>) -> Vec<Entry> {
     let base = u64::from(rand::random::<u32>()) << 8;
     kinds
         .into_iter()
@@ -79,8 +83,8 @@ fn entries_at(kinds: Vec<EntryKind>, author: &Actor, now: DateTime<Utc>) -> Vec<
         .collect()
 }
 
-fn entry_tasks(id: SevId, entries: &[Entry], now: DateTime<Utc>) -> Vec<TaskEnvelope> {
-    entries
+pub(super) fn entry_tasks(id: SevId, entries: &[Entry], now: DateTime<Utc>) -> Vec<TaskEnvelope> {
+    let mut tasks: Vec<TaskEnvelope> = entries
         .iter()
         .map(|e| {
             TaskEnvelope::new(
@@ -91,7 +95,27 @@ fn entry_tasks(id: SevId, entries: &[Entry], now: DateTime<Utc>) -> Vec<TaskEnve
                 now,
             )
         })
-        .collect()
+        .collect();
+    // Resolving a SEV resolves its pages: nobody should stay paged for a SEV that is over.
+    let resolved = entries.iter().find(|e| {
+        matches!(
+            e.kind,
+            EntryKind::StatusChanged {
+                to: Status::Resolved,
+                ..
+            }
+        )
+    });
+    if let Some(e) = resolved {
+        tasks.push(TaskEnvelope::new(
+            Task::ResolvePages {
+                sev: id,
+                entry: e.id.clone(),
+            },
+            now,
+        ));
+    }
+    tasks
 }
 
 impl SevService {
@@ -116,7 +140,12 @@ impl SevService {
         let record = NewSevRecord {
             sev,
             entries: Box::new(move |_| entries_at(vec![filed.clone()], &reporter, now)),
-            tasks: Box::new(move |id| vec![TaskEnvelope::new(Task::SevFiled { sev: id }, now)]),
+            tasks: Box::new(move |id| {
+                vec![
+                    TaskEnvelope::new(Task::SevFiled { sev: id }, now),
+                    TaskEnvelope::new(Task::AutoPage { sev: id }, now),
+                ]
+            }),
             idempotency: req.idempotency_key.as_deref().map(|k| ("sev", k, print)),
         };
         let created = self.repo.create(record).await?;
@@ -132,11 +161,15 @@ impl SevService {
         let timeline = self.repo.timeline(id).await?;
         let failed_tasks = self.repo.failed_tasks(id).await?;
         let scas = self.repo.scas_of(id).await?;
+        let pages: Vec<Page> = self.repo.pages(id).await?.into_iter().map(|(p, _)| p).collect();
+        let muster = muster(stored.sev.declared_at, &pages);
         Ok(SevDetail {
             sev: stored.sev,
             timeline,
             scas,
             failed_tasks,
+            pages,
+            muster,
         })
     }
 
@@ -162,6 +195,21 @@ impl SevService {
     ) -> Result<Sev, AppError> {
         self.mutate(id, author, |sev, now| {
             Ok(vec![sev.move_to(status, reason.clone(), now)?])
+        })
+        .await
+    }
+
+    /// Makes `user` the coordinator unless someone already is (a person's choice wins over the
+    /// pager's). Returns the SEV as it is afterwards.
+    pub async fn claim_coordinator(&self, id: SevId, user: &str, author: Actor) -> Result<Sev, AppError> {
+        self.mutate(id, author, |sev, _| {
+            if sev.coordinator.is_some() {
+                return Ok(Vec::new());
+            }
+            sev.apply(SevPatch {
+                coordinator: Some(Some(user.to_owned())),
+                ..SevPatch::default()
+            })
         })
         .await
     }

@@ -3,6 +3,7 @@
 mod error;
 mod level;
 mod nag;
+mod page;
 mod sca;
 mod sev;
 mod status;
@@ -12,6 +13,7 @@ mod timeline;
 pub use error::DomainError;
 pub use level::Level;
 pub use nag::{NagPolicy, NagStep};
+pub use page::{Muster, OnCallPerson, Page, PageReason, PageState, dedup_key, muster};
 pub use sca::{DuePolicy, MAX_SCA_TEXT, Priority, Sca, ScaId, ScaPatch, ScaSource, ScaState, ScaStateName};
 pub use sev::{MAX_TEXT, MAX_TITLE, NewSev, Sev, SevId, SevPatch};
 pub use status::Status;

@@ -3,7 +3,7 @@ use std::fmt;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::{Actor, Level, Status};
+use super::{Actor, Level, PageReason, Status};
 
 /// A timeline entry's id: its time in microseconds then a random suffix, so ids sort in time
 /// order and two entries written in the same microsecond by different writers never collide.
@@ -60,6 +60,31 @@ pub enum EntryKind {
         field: String,
         value: String,
     },
+    /// A team's pager took the page; `on_call` are the emails of who it reached, when known.
+    Paged {
+        team: String,
+        reason: PageReason,
+        #[serde(default)]
+        on_call: Vec<String>,
+        /// The team is the coordinator rotation, whose on-call becomes the SEV's coordinator.
+        #[serde(default)]
+        coordinator: bool,
+    },
+    PageFailed {
+        team: String,
+        reason: String,
+    },
+    PageResolved {
+        team: String,
+    },
+    /// Every team in the catalog is being paged.
+    Mayday {
+        teams: usize,
+    },
+    /// Someone paged joined the response channel.
+    Joined {
+        user: String,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -85,6 +110,12 @@ impl Entry {
             },
             EntryKind::FieldChanged { field, value } if value.is_empty() => format!("Cleared {field}"),
             EntryKind::FieldChanged { field, value } => format!("Set {field} to {value}"),
+            EntryKind::Paged { team, on_call, .. } if on_call.is_empty() => format!("Paged {team}"),
+            EntryKind::Paged { team, on_call, .. } => format!("Paged {team}: {}", on_call.join(", ")),
+            EntryKind::PageFailed { team, reason } => format!("Paging {team} failed: {reason}"),
+            EntryKind::PageResolved { team } => format!("Resolved the page to {team}"),
+            EntryKind::Mayday { teams } => format!("Mayday: paging all {teams} teams"),
+            EntryKind::Joined { user } => format!("{user} joined"),
         }
     }
 }

@@ -48,6 +48,31 @@ pub async fn process_batch(handler: &dyn TaskHandler, repo: &SevRepo, messages: 
     retry
 }
 
+/// Like `process_batch`, with up to `limit` tasks in flight at once: pages are independent and
+/// mostly wait on the network, so a slow pager for one team must not hold up the others.
+pub async fn process_batch_concurrently(
+    handler: &dyn TaskHandler,
+    repo: &SevRepo,
+    messages: Vec<Message>,
+    limit: usize,
+) -> Vec<String> {
+    use futures_util::StreamExt;
+    futures_util::stream::iter(messages)
+        .map(|m| async move {
+            match process_one(handler, repo, &m).await {
+                Ok(()) => None,
+                Err(reason) => {
+                    tracing::warn!(message_id = %m.id, %reason, "task will be retried");
+                    Some(m.id)
+                }
+            }
+        })
+        .buffer_unordered(limit.max(1))
+        .filter_map(|r| async move { r })
+        .collect()
+        .await
+}
+
 async fn process_one(handler: &dyn TaskHandler, repo: &SevRepo, m: &Message) -> Result<(), String> {
     // An unreadable message is left to the queue's redrive policy, so it ends in the dead-letter
     // queue where it can be inspected, instead of being dropped here.

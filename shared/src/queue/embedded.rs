@@ -1,13 +1,14 @@
 //! The local queue: rows in the same SQLite file as the store, so a task survives a restart.
 //! It mimics SQS: a received message is hidden for a visibility timeout that grows with each
-//! receive (backoff), and after `max_receives` it moves to the dead-letter side.
+//! receive (backoff), and after `max_receives` it moves to the dead-letter side. Several named
+//! queues (tasks, pager) share the table, each read by its own consumer.
 
 use std::sync::Arc;
 
 use async_trait::async_trait;
 use rusqlite::params;
 
-use super::{Message, Queue, QueueError, TaskEnvelope};
+use super::{Message, Queue, QueueError, QueueName, TaskEnvelope};
 use crate::clock::Clock;
 use crate::store::{SqliteStore, StoreError};
 
@@ -17,14 +18,22 @@ CREATE TABLE IF NOT EXISTS queue_messages (
     body TEXT NOT NULL,
     visible_at_ms INTEGER NOT NULL,
     receive_count INTEGER NOT NULL DEFAULT 0,
-    dead INTEGER NOT NULL DEFAULT 0
+    dead INTEGER NOT NULL DEFAULT 0,
+    queue TEXT NOT NULL DEFAULT 'tasks'
 );
-CREATE INDEX IF NOT EXISTS queue_visible ON queue_messages (dead, visible_at_ms);
+";
+
+/// Files from before named queues lack the column; their messages were all tasks.
+const ADD_QUEUE_COLUMN: &str = "ALTER TABLE queue_messages ADD COLUMN queue TEXT NOT NULL DEFAULT 'tasks'";
+const INDEX: &str = "
+DROP INDEX IF EXISTS queue_visible;
+CREATE INDEX IF NOT EXISTS queue_named_visible ON queue_messages (queue, dead, visible_at_ms);
 ";
 
 #[derive(Clone)]
 pub struct EmbeddedQueue {
     db: SqliteStore,
+    name: &'static str,
     visibility_ms: i64,
     max_receives: u32,
     clock: Arc<dyn Clock>,
@@ -37,16 +46,38 @@ impl From<StoreError> for QueueError {
 }
 
 impl EmbeddedQueue {
-    /// `visibility` is the first retry delay; it doubles on every further receive.
+    /// The `tasks` queue. `visibility` is the first retry delay; it doubles on every further receive.
     pub async fn open(
         db: SqliteStore,
         visibility: std::time::Duration,
         max_receives: u32,
         clock: Arc<dyn Clock>,
     ) -> Result<Self, QueueError> {
-        db.with_conn(|c| Ok(c.execute_batch(SCHEMA)?)).await?;
+        Self::open_named(db, QueueName::Tasks, visibility, max_receives, clock).await
+    }
+
+    pub async fn open_named(
+        db: SqliteStore,
+        name: QueueName,
+        visibility: std::time::Duration,
+        max_receives: u32,
+        clock: Arc<dyn Clock>,
+    ) -> Result<Self, QueueError> {
+        db.with_conn(|c| {
+            c.execute_batch(SCHEMA)?;
+            let has_queue: bool = c
+                .prepare("SELECT 1 FROM pragma_table_info('queue_messages') WHERE name = 'queue'")?
+                .exists([])?;
+            if !has_queue {
+                c.execute_batch(ADD_QUEUE_COLUMN)?;
+            }
+            c.execute_batch(INDEX)?;
+            Ok(())
+        })
+        .await?;
         Ok(EmbeddedQueue {
             db,
+            name: name.as_str(),
             visibility_ms: i64::try_from(visibility.as_millis()).unwrap_or(i64::MAX),
             max_receives,
             clock,
@@ -59,7 +90,7 @@ impl EmbeddedQueue {
 
     /// Takes up to `max` visible messages and hides them until acknowledged or timed out.
     pub async fn receive(&self, max: usize) -> Result<Vec<Message>, QueueError> {
-        let (visibility, max_receives, now) = (self.visibility_ms, self.max_receives, self.now_ms());
+        let (visibility, max_receives, now, name) = (self.visibility_ms, self.max_receives, self.now_ms(), self.name);
         let messages = self
             .db
             .with_conn(move |c| {
@@ -67,9 +98,11 @@ impl EmbeddedQueue {
                 let rows: Vec<(i64, String, u32)> = {
                     let mut stmt = tx.prepare_cached(
                         "SELECT id, body, receive_count FROM queue_messages
-                         WHERE dead = 0 AND visible_at_ms <= ?1 ORDER BY id LIMIT ?2",
+                         WHERE queue = ?3 AND dead = 0 AND visible_at_ms <= ?1 ORDER BY id LIMIT ?2",
                     )?;
-                    let rows = stmt.query_map(params![now, max as i64], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+                    let rows = stmt.query_map(params![now, max as i64, name], |r| {
+                        Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+                    })?;
                     rows.collect::<Result<_, _>>()?
                 };
                 let mut out = Vec::new();
@@ -78,6 +111,7 @@ impl EmbeddedQueue {
                         tx.execute("UPDATE queue_messages SET dead = 1 WHERE id = ?1", params![id])?;
                         tracing::error!(
                             message_id = id,
+                            queue = name,
                             "task moved to the dead-letter queue after {count} attempts"
                         );
                         continue;
@@ -116,12 +150,13 @@ impl EmbeddedQueue {
 
     /// Counts of `(waiting or in flight, dead)` messages.
     pub async fn depth(&self) -> Result<(i64, i64), QueueError> {
+        let name = self.name;
         Ok(self
             .db
-            .with_conn(|c| {
+            .with_conn(move |c| {
                 Ok(c.query_row(
-                    "SELECT COALESCE(SUM(dead = 0), 0), COALESCE(SUM(dead = 1), 0) FROM queue_messages",
-                    [],
+                    "SELECT COALESCE(SUM(dead = 0), 0), COALESCE(SUM(dead = 1), 0) FROM queue_messages WHERE queue = ?1",
+                    [name],
                     |r| Ok((r.get(0)?, r.get(1)?)),
                 )?)
             })
@@ -133,14 +168,14 @@ impl EmbeddedQueue {
 impl Queue for EmbeddedQueue {
     async fn send_batch(&self, tasks: &[TaskEnvelope]) -> Result<(), QueueError> {
         let bodies: Vec<String> = tasks.iter().map(TaskEnvelope::to_json).collect();
-        let now = self.now_ms();
+        let (now, name) = (self.now_ms(), self.name);
         self.db
             .with_conn(move |c| {
                 let tx = c.transaction()?;
                 for body in &bodies {
                     tx.execute(
-                        "INSERT INTO queue_messages (body, visible_at_ms) VALUES (?1, ?2)",
-                        params![body, now],
+                        "INSERT INTO queue_messages (body, visible_at_ms, queue) VALUES (?1, ?2, ?3)",
+                        params![body, now, name],
                     )?;
                 }
                 tx.commit()?;

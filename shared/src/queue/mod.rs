@@ -6,18 +6,20 @@
 mod consumer;
 mod embedded;
 mod relay;
+mod routed;
 mod sqs;
 mod steps;
 mod task;
 
 use async_trait::async_trait;
 
-pub use consumer::{Message, TaskError, TaskHandler, process_batch};
+pub use consumer::{Message, TaskError, TaskHandler, process_batch, process_batch_concurrently};
 pub use embedded::EmbeddedQueue;
 pub use relay::{Relay, RelayError};
+pub use routed::RoutedQueue;
 pub use sqs::SqsQueue;
 pub use steps::Steps;
-pub use task::{Task, TaskEnvelope};
+pub use task::{QueueName, Task, TaskEnvelope};
 
 #[derive(Debug, thiserror::Error)]
 pub enum QueueError {

@@ -35,6 +35,56 @@ pub enum Task {
         step: NagStep,
         at: DateTime<Utc>,
     },
+    /// A SEV was filed: page the coordinator (and call-leader) rotation if its level calls for it.
+    AutoPage {
+        sev: SevId,
+    },
+    /// Page one team (its page record says why and with which dedup key).
+    Page {
+        sev: SevId,
+        team: String,
+    },
+    /// Page every team in the catalog.
+    Mayday {
+        sev: SevId,
+    },
+    /// The SEV was resolved: resolve its open pages.
+    ResolvePages {
+        sev: SevId,
+        entry: EntryId,
+    },
+}
+
+/// The queues tasks travel on. Pages have their own, so that a page never waits behind Slack's
+/// rate limits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum QueueName {
+    Tasks,
+    Pager,
+}
+
+impl QueueName {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            QueueName::Tasks => "tasks",
+            QueueName::Pager => "pager",
+        }
+    }
+}
+
+impl Task {
+    pub fn queue(&self) -> QueueName {
+        match self {
+            Task::SevFiled { .. }
+            | Task::TimelineEntryAdded { .. }
+            | Task::Slack { .. }
+            | Task::ScheduleNags { .. }
+            | Task::Nag { .. } => QueueName::Tasks,
+            Task::AutoPage { .. } | Task::Page { .. } | Task::Mayday { .. } | Task::ResolvePages { .. } => {
+                QueueName::Pager
+            }
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -54,6 +104,10 @@ impl TaskEnvelope {
             Task::Slack { inbound } => inbound.key(),
             Task::ScheduleNags { sca, change } => format!("schedule-nags:{sca}:{change}"),
             Task::Nag { sca, step, at } => format!("nag:{sca}:{}:{}", step.as_str(), at.timestamp()),
+            Task::AutoPage { sev } => format!("auto-page:{sev}"),
+            Task::Page { sev, team } => format!("page:{sev}:{team}"),
+            Task::Mayday { sev } => format!("mayday:{sev}"),
+            Task::ResolvePages { sev, entry } => format!("resolve-pages:{sev}:{entry}"),
         };
         TaskEnvelope {
             v: TASK_VERSION,
@@ -69,7 +123,12 @@ impl TaskEnvelope {
 
     pub fn sev(&self) -> Option<SevId> {
         match &self.task {
-            Task::SevFiled { sev } | Task::TimelineEntryAdded { sev, .. } => Some(*sev),
+            Task::SevFiled { sev }
+            | Task::TimelineEntryAdded { sev, .. }
+            | Task::AutoPage { sev }
+            | Task::Page { sev, .. }
+            | Task::Mayday { sev }
+            | Task::ResolvePages { sev, .. } => Some(*sev),
             Task::Slack { .. } | Task::ScheduleNags { .. } | Task::Nag { .. } => None,
         }
     }
@@ -86,6 +145,22 @@ mod tests {
         let b = TaskEnvelope::new(Task::SevFiled { sev: SevId(3) }, at + chrono::Duration::seconds(5));
         assert_eq!(a.key, b.key);
         assert_eq!(a.key, "sev-filed:SEV-3");
+    }
+
+    #[test]
+    fn pages_travel_on_their_own_queue() {
+        let sev = SevId(1);
+        assert_eq!(Task::SevFiled { sev }.queue(), QueueName::Tasks);
+        assert_eq!(
+            Task::Page {
+                sev,
+                team: "payments".into()
+            }
+            .queue(),
+            QueueName::Pager
+        );
+        assert_eq!(Task::Mayday { sev }.queue(), QueueName::Pager);
+        assert_eq!(Task::AutoPage { sev }.queue(), QueueName::Pager);
     }
 
     #[test]

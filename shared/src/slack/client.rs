@@ -291,13 +291,65 @@ impl SlackClient {
             }))
     }
 
+    /// The Slack user with this email, if there is one in the workspace. A read method that
+    /// takes form arguments only, so it is not sent as JSON like the others.
+    pub async fn lookup_by_email(&self, email: &str) -> Result<Option<String>, SlackError> {
+        let method = "users.lookupByEmail";
+        let response = self
+            .http
+            .post(format!("{}{method}", self.base))
+            .bearer_auth(&self.token.0)
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(serde_urlencoded::to_string([("email", email)]).unwrap_or_default())
+            .send()
+            .await
+            .map_err(|e| SlackError::Transport {
+                method: method.into(),
+                reason: e.without_url().to_string(),
+            })?;
+        let status = response.status().as_u16();
+        if status == 429 {
+            return Err(SlackError::RateLimited {
+                method: method.into(),
+                retry_after: Duration::from_secs(1),
+            });
+        }
+        if !(200..300).contains(&status) {
+            return Err(SlackError::Http {
+                method: method.into(),
+                status,
+            });
+        }
+        let body: Value = response.json().await.map_err(|e| SlackError::Transport {
+            method: method.into(),
+            reason: e.without_url().to_string(),
+        })?;
+        match (body["ok"].as_bool(), body["error"].as_str()) {
+            (Some(true), _) => Ok(body["user"]["id"].as_str().map(str::to_owned)),
+            (_, Some("users_not_found")) => Ok(None),
+            (_, code) => Err(SlackError::Api {
+                method: method.into(),
+                code: code.unwrap_or("unknown_error").to_owned(),
+            }),
+        }
+    }
+
     /// Answers a slash command through its `response_url` (valid for 30 minutes, 5 uses).
     pub async fn respond(&self, response_url: &str, text: &str) -> Result<(), SlackError> {
+        self.respond_with(response_url, text, None).await
+    }
+
+    /// Like `respond`, with Block Kit blocks (buttons) under the text.
+    pub async fn respond_with(&self, response_url: &str, text: &str, blocks: Option<Value>) -> Result<(), SlackError> {
         let method = "response_url";
+        let mut body = json!({ "response_type": "ephemeral", "replace_original": false, "text": text });
+        if let Some(b) = blocks {
+            body["blocks"] = b;
+        }
         let response = self
             .http
             .post(response_url)
-            .json(&json!({ "response_type": "ephemeral", "replace_original": false, "text": text }))
+            .json(&body)
             .send()
             .await
             .map_err(|e| SlackError::Transport {

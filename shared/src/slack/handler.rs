@@ -12,7 +12,7 @@ use super::command::{self, Command, USAGE};
 use super::messages::{self, is_slack_user, person};
 use super::state::{AppliedReaction, ChannelRole};
 use super::{Inbound, Reaction, SlackClient, SlackSettings, SlackSev, SlackState, naming};
-use crate::app::{AppError, FileRequest, NewSca, ScaService, SevService};
+use crate::app::{AppError, FileRequest, NewSca, PagingService, ScaService, SevService};
 use crate::domain::{
     EntryId, NagStep, NewSev, Priority, Sca, ScaId, ScaPatch, ScaSource, ScaStateName, Sev, SevId, SevPatch, Status,
 };
@@ -26,26 +26,28 @@ const NAME_ATTEMPTS: u32 = 10;
 
 #[derive(Clone)]
 pub struct SlackIntegration {
-    client: SlackClient,
-    sevs: SevService,
+    pub(super) client: SlackClient,
+    pub(super) sevs: SevService,
     scas: ScaService,
     repo: SevRepo,
-    state: SlackState,
+    pub(super) state: SlackState,
     settings: Arc<SlackSettings>,
+    /// Present when a team catalog is configured.
+    pub(super) paging: Option<PagingService>,
 }
 
-fn storage(e: RepoError) -> TaskError {
+pub(super) fn storage(e: RepoError) -> TaskError {
     TaskError::Retryable(format!("storage: {e}"))
 }
 
 /// What an application error means for the task that hit it: people's mistakes are answered,
 /// storage trouble is retried.
-enum Outcome {
+pub(super) enum Outcome {
     Done(String),
     Refused(String),
 }
 
-fn outcome(result: Result<String, AppError>) -> Result<Outcome, TaskError> {
+pub(super) fn outcome(result: Result<String, AppError>) -> Result<Outcome, TaskError> {
     match result {
         Ok(msg) => Ok(Outcome::Done(msg)),
         Err(AppError::Store(e)) => Err(TaskError::Retryable(format!("storage: {e}"))),
@@ -69,6 +71,7 @@ impl SlackIntegration {
             repo,
             state,
             settings,
+            paging: None,
         }
     }
 
@@ -99,6 +102,11 @@ impl SlackIntegration {
             sca.priority,
             person(&sca.owner)
         ))
+    }
+
+    pub fn with_paging(mut self, paging: Option<PagingService>) -> Self {
+        self.paging = paging;
+        self
     }
 
     async fn load(&self, id: SevId) -> Result<crate::app::SevDetail, TaskError> {
@@ -202,6 +210,9 @@ impl SlackIntegration {
                 "the Slack channels of {id} are not set up yet"
             )));
         };
+        if !self.on_paging_entry(&detail, entry, response, steps).await? {
+            return Ok(());
+        }
         let text = messages::entry_post(&detail.sev, entry);
         steps
             .once("response", || async {
@@ -238,6 +249,9 @@ impl SlackIntegration {
                 response_url,
                 trigger_id,
             } => {
+                if self.paging.is_some() && matches!(command::parse(text), Ok(Command::Mayday)) {
+                    return self.mayday_prompt(channel, response_url, steps).await;
+                }
                 let reply = self.run_command(channel, user, text, trigger_id).await?;
                 steps
                     .once("respond", || async {
@@ -247,19 +261,31 @@ impl SlackIntegration {
             }
             Inbound::Event { event, .. } => self.on_event(event, steps).await,
             Inbound::Action {
+                action_id,
+                value,
                 user,
-                action,
-                sca,
+                response_url,
                 selected_user,
                 ..
             } => {
-                let reply = self.on_action(user, action, sca, selected_user.as_deref()).await?;
-                steps
-                    .once("reply", || async {
-                        Ok(self.client.post_message(user, &reply, None, None).await?)
-                    })
-                    .await
-                    .map(drop)
+                if action_id.starts_with("sca_") {
+                    let reply = self
+                        .on_sca_action(user, action_id, value, selected_user.as_deref())
+                        .await?;
+                    steps
+                        .once("reply", || async {
+                            Ok(self.client.post_message(user, &reply, None, None).await?)
+                        })
+                        .await
+                        .map(drop)
+                } else {
+                    let reply = self.on_action(action_id, value, user).await?;
+                    steps
+                        .once("respond", || async {
+                            Ok(self.client.respond(response_url, &reply).await?)
+                        })
+                        .await
+                }
             }
             Inbound::Submission {
                 view_id,
@@ -334,7 +360,7 @@ impl SlackIntegration {
     }
 
     /// A nag's button: done, snooze (the due date moves, and with it the nags), or reassign.
-    async fn on_action(
+    async fn on_sca_action(
         &self,
         user: &str,
         action: &str,
@@ -487,7 +513,8 @@ impl SlackIntegration {
                 let slack = SlackSev::default();
                 messages::announcement(&d.sev, &slack)
             }),
-            Command::Page(_) | Command::Mayday => {
+            Command::Page(team) => return self.page_command(id, &team, user).await,
+            Command::Mayday => {
                 Ok("Paging is not set up here: set SEVTOOL_TEAMS to a team catalog to page teams from Slack.".into())
             }
             Command::Sca { priority, text } => {
@@ -506,6 +533,9 @@ impl SlackIntegration {
 
     async fn on_event(&self, event: &Value, steps: &Steps<'_>) -> Result<(), TaskError> {
         let kind = event["type"].as_str().unwrap_or_default();
+        if kind == "member_joined_channel" {
+            return self.on_member_joined(event).await;
+        }
         if !matches!(kind, "reaction_added" | "reaction_removed") || event["item"]["type"] != "message" {
             return Ok(());
         }
@@ -700,7 +730,12 @@ impl TaskHandler for SlackIntegration {
             Task::TimelineEntryAdded { sev, entry } => self.on_entry(*sev, entry, &steps).await,
             Task::Slack { inbound } => self.on_inbound(inbound, &steps).await,
             Task::Nag { sca, step, .. } => self.on_nag(*sca, *step, &steps).await,
-            Task::ScheduleNags { .. } => Ok(()),
+            // Planned by the nag planner; the pager queue's tasks reach Slack as timeline entries.
+            Task::ScheduleNags { .. }
+            | Task::AutoPage { .. }
+            | Task::Page { .. }
+            | Task::Mayday { .. }
+            | Task::ResolvePages { .. } => Ok(()),
         }
     }
 }

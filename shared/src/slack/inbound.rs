@@ -19,13 +19,20 @@ pub enum Inbound {
         event_id: String,
         event: Value,
     },
-    /// A button or menu in a nag: `action` is `sca_done`, `sca_snooze_1d`, `sca_snooze_1w` or
-    /// `sca_reassign` (with `selected_user`).
+    /// A button or menu pressed in one of our messages (`block_actions`): a nag's (`sca_done`,
+    /// `sca_snooze_1d`, `sca_snooze_1w`, `sca_reassign` with `selected_user`; `value` is the SCA)
+    /// or a mayday's confirmation.
     Action {
+        /// Slack's id of the press (its `trigger_id`), unique per press.
         trigger_id: String,
+        action_id: String,
+        value: String,
         user: String,
-        action: String,
-        sca: String,
+        #[serde(default)]
+        channel: String,
+        #[serde(default)]
+        response_url: String,
+        #[serde(default)]
         selected_user: Option<String>,
     },
     /// The intake modal, submitted.
@@ -46,8 +53,8 @@ impl Inbound {
         match self {
             Inbound::Command { trigger_id, .. } => format!("slack-command:{trigger_id}"),
             Inbound::Event { event_id, .. } => format!("slack-event:{event_id}"),
-            Inbound::Submission { view_id, .. } => format!("slack-view:{view_id}"),
             Inbound::Action { trigger_id, .. } => format!("slack-action:{trigger_id}"),
+            Inbound::Submission { view_id, .. } => format!("slack-view:{view_id}"),
         }
     }
 }

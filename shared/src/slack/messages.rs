@@ -114,6 +114,9 @@ fn kind_label(kind: &EntryKind) -> &'static str {
         EntryKind::StatusChanged { .. } => "*status*",
         EntryKind::FieldChanged { .. } => "changed",
         EntryKind::Sca { .. } => "corrective action",
+        EntryKind::Paged { .. } | EntryKind::PageResolved { .. } | EntryKind::Mayday { .. } => "*paging*",
+        EntryKind::PageFailed { .. } => "*paging failed*",
+        EntryKind::Joined { .. } => "joined",
     }
 }
 

@@ -7,6 +7,7 @@ mod handler;
 mod inbound;
 mod messages;
 mod naming;
+mod paging;
 mod routes;
 mod settings;
 mod signature;

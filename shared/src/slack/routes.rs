@@ -196,28 +196,30 @@ async fn interactions(State(state): State<SlackRoutes>, headers: HeaderMap, body
     }
 }
 
-/// A nag's button or menu: queued like everything else; other block actions need nothing.
+/// A button or menu press (a nag's, a mayday's confirmation): queued like a command, acted on by
+/// the task handler.
 async fn action(state: &SlackRoutes, payload: &Value) -> Response {
-    let Some(act) = payload["actions"].as_array().and_then(|a| a.first()) else {
-        return bad_request("block_actions without actions");
+    let action = &payload["actions"][0];
+    let (Some(action_id), Some(trigger_id), Some(user)) = (
+        action["action_id"].as_str(),
+        payload["trigger_id"].as_str(),
+        payload["user"]["id"].as_str(),
+    ) else {
+        return bad_request("block_actions without actions[0].action_id, trigger_id or user.id");
     };
-    let name = act["action_id"].as_str().unwrap_or_default();
-    if !name.starts_with("sca_") {
-        return StatusCode::OK.into_response();
-    }
-    let sca = act["value"]
+    // A nag's people picker has no value of its own: its block carries the SCA's id.
+    let value = action["value"]
         .as_str()
-        .or_else(|| act["block_id"].as_str())
+        .or_else(|| action["block_id"].as_str())
         .unwrap_or_default();
-    let (Some(trigger), Some(user)) = (payload["trigger_id"].as_str(), payload["user"]["id"].as_str()) else {
-        return bad_request("block_actions without trigger_id or user.id");
-    };
     let inbound = Inbound::Action {
-        trigger_id: trigger.to_owned(),
+        trigger_id: trigger_id.to_owned(),
+        action_id: action_id.to_owned(),
+        value: value.to_owned(),
         user: user.to_owned(),
-        action: name.to_owned(),
-        sca: sca.to_owned(),
-        selected_user: act["selected_user"].as_str().map(str::to_owned),
+        channel: payload["channel"]["id"].as_str().unwrap_or_default().to_owned(),
+        response_url: payload["response_url"].as_str().unwrap_or_default().to_owned(),
+        selected_user: action["selected_user"].as_str().map(str::to_owned),
     };
     match enqueue(state, inbound).await {
         Ok(()) => StatusCode::OK.into_response(),

@@ -10,6 +10,9 @@ pub struct SlackSev {
     pub announce: Option<String>,
     /// The SEV's message in the announcement channel (`#sevs`), edited in place and replied to.
     pub announcement_ts: Option<String>,
+    /// The mayday roll-call in the response channel, edited as people are paged and join.
+    #[serde(default)]
+    pub roll_call_ts: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

@@ -11,6 +11,7 @@
 //! | task failed for good       | `SEV#<n>`                 | `FAILED#<task key>`   |                             |                                    |
 //! | step a task completed (TTL)| `STEP#<task key>`         | `<step name>`         |                             |                                    |
 //! | Slack state of a SEV       | `SEV#<n>`                 | `SLACK`               |                             |                                    |
+//! | page of a SEV to a team    | `SEV#<n>`                 | `PAGE#<team>`         |                             |                                    |
 //! | Slack channel -> SEV       | `CHANNEL#<channel id>`    | `CHANNEL`             |                             |                                    |
 //! | Slack reaction that acted  | `REACTION#<ch>#<ts>#<emoji>#<user>` | `REACTION`  |                             |                                    |
 //! | alert group -> open SEV    | `ALERTGROUP#<source>#<k>` | `ALERTGROUP`          |                             |                                    |
@@ -34,6 +35,7 @@ pub const TIMELINE_PREFIX: &str = "TL#";
 pub const FAILED_PREFIX: &str = "FAILED#";
 pub const ACTIVE: &str = "ACTIVE";
 pub const OUTBOX: &str = "OUTBOX";
+pub const PAGE_PREFIX: &str = "PAGE#";
 
 pub fn sortable_time(t: DateTime<Utc>) -> String {
     t.format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string()
@@ -133,6 +135,11 @@ pub fn failed_task(id: Option<SevId>, task_key: &str) -> Key {
 
 pub fn step(task_key: &str, step: &str) -> Key {
     Key::new(format!("STEP#{task_key}"), step)
+}
+
+/// Pages sit on their SEV's partition: one query reads them all for its page.
+pub fn page(id: SevId, team: &str) -> Key {
+    Key::new(sev_pk(id), format!("{PAGE_PREFIX}{team}"))
 }
 
 pub fn slack_sev(id: SevId) -> Key {

@@ -2,6 +2,8 @@
 
 #![allow(dead_code)] // each test binary uses its own subset of these fixtures
 
+pub mod prism;
+
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
 

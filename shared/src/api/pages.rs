@@ -1,0 +1,82 @@
+//! Paging routes: page one team, or every team (mayday), for a SEV.
+
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::post;
+use serde::Deserialize;
+use serde_json::json;
+
+use super::extract::ApiJson;
+use super::extract::actor;
+use super::sevs::sev_id;
+use super::{ApiError, ApiState};
+use crate::app::{PagingError, PagingService};
+
+pub fn routes() -> axum::Router<ApiState> {
+    axum::Router::new()
+        .route("/api/sevs/{id}/pages", post(page))
+        .route("/api/sevs/{id}/mayday", post(mayday))
+}
+
+fn paging(state: &ApiState) -> Result<&PagingService, ApiError> {
+    state.paging.as_ref().ok_or_else(|| {
+        ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "paging is off here: set SEVTOOL_TEAMS to a team catalog and restart",
+        )
+    })
+}
+
+impl From<PagingError> for ApiError {
+    fn from(e: PagingError) -> Self {
+        match e {
+            PagingError::App(app) => app.into(),
+            PagingError::UnknownTeam { .. } | PagingError::NotConfirmed => ApiError::bad_request(e.to_string()),
+            PagingError::Inactive(..) => ApiError::new(StatusCode::CONFLICT, e.to_string()),
+        }
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PageBody {
+    team: String,
+    #[serde(default)]
+    author: Option<String>,
+}
+
+/// `202`: the page is recorded and queued; its outcome shows on the SEV.
+async fn page(
+    State(state): State<ApiState>,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<PageBody>,
+) -> Result<Response, ApiError> {
+    let service = paging(&state)?;
+    let id = sev_id(&id)?;
+    let name = service.team(&body.team)?.name.clone();
+    let p = service.page(id, &name, &actor(body.author)?).await?;
+    let status = if p.new { StatusCode::ACCEPTED } else { StatusCode::OK };
+    Ok((status, Json(json!(p.page))).into_response())
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct MaydayBody {
+    #[serde(default)]
+    confirm: bool,
+    #[serde(default)]
+    author: Option<String>,
+}
+
+async fn mayday(
+    State(state): State<ApiState>,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<MaydayBody>,
+) -> Result<Response, ApiError> {
+    let service = paging(&state)?;
+    let id = sev_id(&id)?;
+    let teams = service.mayday(id, body.confirm, &actor(body.author)?).await?;
+    Ok((StatusCode::ACCEPTED, Json(json!({ "sev": id, "teams": teams }))).into_response())
+}

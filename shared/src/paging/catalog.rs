@@ -1,0 +1,387 @@
+//! The team catalog: who can be paged and how, read from the TOML file at `SEVTOOL_TEAMS`
+//! (format in `config/teams.example.toml`). It is checked as a whole when loaded, so a mistake
+//! shows at start-up rather than in the middle of an incident.
+
+use std::collections::HashMap;
+use std::path::Path;
+
+use serde::Deserialize;
+
+#[derive(Debug, thiserror::Error)]
+pub enum CatalogError {
+    #[error("cannot read the team catalog {path}: {source}")]
+    Read { path: String, source: std::io::Error },
+    #[error("the team catalog is not valid TOML for sevtool: {0}")]
+    Parse(String),
+    #[error("the team catalog is invalid: {0}")]
+    Invalid(String),
+}
+
+/// Which special rotation a team is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Rotation {
+    /// The coordinator (ATC) rotation, paged for every SEV at or above the auto-page level.
+    Coordinator,
+    /// Senior people who lead SEV0 and SEV1 calls.
+    CallLeader,
+}
+
+pub use crate::config::Secret;
+
+/// How a team is paged.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PagerTarget {
+    PagerDuty {
+        /// The Events API v2 integration key of the team's service.
+        routing_key: Secret,
+        /// Where to look up who is on call (one of the two, schedule first).
+        schedule: Option<String>,
+        escalation_policy: Option<String>,
+    },
+    Opsgenie {
+        /// The responder team the alert is routed to.
+        team: String,
+        /// The schedule whose on-call is looked up (by name).
+        schedule: Option<String>,
+        /// The environment variable holding the Opsgenie API key; the key is never in the file.
+        api_key_env: String,
+    },
+}
+
+impl PagerTarget {
+    pub fn kind(&self) -> &'static str {
+        match self {
+            PagerTarget::PagerDuty { .. } => "pagerduty",
+            PagerTarget::Opsgenie { .. } => "opsgenie",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Team {
+    pub name: String,
+    pub aliases: Vec<String>,
+    /// `@handle` or user group people mention in Slack.
+    pub slack: Option<String>,
+    pub product_tracks: Vec<String>,
+    pub services: Vec<String>,
+    pub rotation: Option<Rotation>,
+    pub pager: PagerTarget,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawCatalog {
+    #[serde(default, rename = "team")]
+    teams: Vec<RawTeam>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawTeam {
+    name: String,
+    #[serde(default)]
+    aliases: Vec<String>,
+    #[serde(default)]
+    slack: Option<String>,
+    #[serde(default)]
+    product_tracks: Vec<String>,
+    #[serde(default)]
+    services: Vec<String>,
+    #[serde(default)]
+    rotation: Option<Rotation>,
+    #[serde(default)]
+    pagerduty: Option<RawPagerDuty>,
+    #[serde(default)]
+    opsgenie: Option<RawOpsgenie>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawPagerDuty {
+    routing_key: Secret,
+    #[serde(default)]
+    schedule: Option<String>,
+    #[serde(default)]
+    escalation_policy: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawOpsgenie {
+    team: String,
+    #[serde(default)]
+    schedule: Option<String>,
+    api_key_env: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct Catalog {
+    teams: Vec<Team>,
+    /// Normalised name or alias -> index in `teams`.
+    index: HashMap<String, usize>,
+}
+
+/// How names are compared: case, surrounding space and a leading `@` or `#` do not matter.
+fn normalise(s: &str) -> String {
+    s.trim().trim_start_matches(['@', '#']).to_lowercase()
+}
+
+fn valid_name(s: &str) -> bool {
+    !s.is_empty()
+        && s.len() <= 64
+        && s.chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_')
+}
+
+/// Levenshtein distance, for suggesting the team someone probably meant.
+fn distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut cur = vec![i + 1; b.len() + 1];
+        for (j, cb) in b.iter().enumerate() {
+            let cost = usize::from(ca != *cb);
+            cur[j + 1] = (prev[j] + cost).min(prev[j + 1] + 1).min(cur[j] + 1);
+        }
+        prev = cur;
+    }
+    prev[b.len()]
+}
+
+impl Catalog {
+    pub fn load(path: &Path) -> Result<Catalog, CatalogError> {
+        let text = std::fs::read_to_string(path).map_err(|source| CatalogError::Read {
+            path: path.display().to_string(),
+            source,
+        })?;
+        Catalog::parse(&text)
+    }
+
+    pub fn parse(text: &str) -> Result<Catalog, CatalogError> {
+        let raw: RawCatalog = toml::from_str(text).map_err(|e| CatalogError::Parse(e.to_string()))?;
+        let invalid = |m: String| Err(CatalogError::Invalid(m));
+        if raw.teams.is_empty() {
+            return invalid("it has no teams; add at least one [[team]]".into());
+        }
+        let mut teams = Vec::new();
+        let mut index: HashMap<String, usize> = HashMap::new();
+        for (i, t) in raw.teams.into_iter().enumerate() {
+            let name = t.name.trim().to_owned();
+            if !valid_name(&name) {
+                return invalid(format!(
+                    "team {}: name `{name}` must be 1-64 lower-case letters, digits, `-` or `_`",
+                    i + 1
+                ));
+            }
+            let pager = match (t.pagerduty, t.opsgenie) {
+                (Some(pd), None) => {
+                    if pd.routing_key.expose().trim().is_empty() {
+                        return invalid(format!("team {name}: pagerduty.routing_key is empty"));
+                    }
+                    if pd.schedule.is_none() && pd.escalation_policy.is_none() {
+                        return invalid(format!(
+                            "team {name}: pagerduty needs `schedule` or `escalation_policy` to look up who is on call"
+                        ));
+                    }
+                    PagerTarget::PagerDuty {
+                        routing_key: pd.routing_key,
+                        schedule: pd.schedule,
+                        escalation_policy: pd.escalation_policy,
+                    }
+                }
+                (None, Some(og)) => {
+                    if og.api_key_env.trim().is_empty() || og.api_key_env.contains(char::is_whitespace) {
+                        return invalid(format!(
+                            "team {name}: opsgenie.api_key_env must name an environment variable (the key itself never goes in this file)"
+                        ));
+                    }
+                    PagerTarget::Opsgenie {
+                        team: og.team,
+                        schedule: og.schedule,
+                        api_key_env: og.api_key_env,
+                    }
+                }
+                (Some(_), Some(_)) => {
+                    return invalid(format!(
+                        "team {name}: has both [team.pagerduty] and [team.opsgenie]; keep one"
+                    ));
+                }
+                (None, None) => {
+                    return invalid(format!(
+                        "team {name}: has no pager; add [team.pagerduty] (routing_key, schedule) or [team.opsgenie]"
+                    ));
+                }
+            };
+            for key in std::iter::once(&name).chain(t.aliases.iter()) {
+                let k = normalise(key);
+                if k.is_empty() {
+                    return invalid(format!("team {name}: has an empty alias"));
+                }
+                if let Some(&other) = index.get(&k) {
+                    let other: &Team = &teams[other];
+                    return invalid(format!(
+                        "`{k}` names both team {} and team {name}; names and aliases must be unique",
+                        other.name
+                    ));
+                }
+                index.insert(k, teams.len());
+            }
+            teams.push(Team {
+                name,
+                aliases: t.aliases,
+                slack: t.slack,
+                product_tracks: t.product_tracks,
+                services: t.services,
+                rotation: t.rotation,
+                pager,
+            });
+        }
+        for rotation in [Rotation::Coordinator, Rotation::CallLeader] {
+            let marked: Vec<&str> = teams
+                .iter()
+                .filter(|t| t.rotation == Some(rotation))
+                .map(|t| t.name.as_str())
+                .collect();
+            if marked.len() > 1 {
+                return invalid(format!(
+                    "{} teams are marked rotation = \"{}\" ({}); mark one",
+                    marked.len(),
+                    match rotation {
+                        Rotation::Coordinator => "coordinator",
+                        Rotation::CallLeader => "call-leader",
+                    },
+                    marked.join(", ")
+                ));
+            }
+        }
+        if !teams.iter().any(|t| t.rotation == Some(Rotation::Coordinator)) {
+            return invalid(
+                "no team is marked rotation = \"coordinator\"; mark the coordinator (ATC) rotation, which SEVs page automatically"
+                    .into(),
+            );
+        }
+        Ok(Catalog { teams, index })
+    }
+
+    pub fn teams(&self) -> &[Team] {
+        &self.teams
+    }
+
+    /// A team by name or alias.
+    pub fn find(&self, name: &str) -> Option<&Team> {
+        self.index.get(&normalise(name)).map(|&i| &self.teams[i])
+    }
+
+    pub fn rotation(&self, rotation: Rotation) -> Option<&Team> {
+        self.teams.iter().find(|t| t.rotation == Some(rotation))
+    }
+
+    /// Up to five team names closest to `name`, best first, for "did you mean".
+    pub fn suggest(&self, name: &str) -> Vec<String> {
+        let wanted = normalise(name);
+        let mut scored: Vec<(usize, &str)> = self
+            .index
+            .iter()
+            .filter_map(|(key, &i)| {
+                let d = distance(&wanted, key);
+                let close = d <= (key.chars().count() / 3).max(2)
+                    || (wanted.len() >= 3 && (key.starts_with(&wanted) || key.contains(&wanted)));
+                close.then_some((d, self.teams[i].name.as_str()))
+            })
+            .collect();
+        scored.sort();
+        let mut names: Vec<String> = Vec::new();
+        for (_, n) in scored {
+            if !names.iter().any(|x| x == n) {
+                names.push(n.to_owned());
+            }
+        }
+        names.truncate(5);
+        names
+    }
+
+    /// Every environment variable the catalog names for Opsgenie keys.
+    pub fn key_envs(&self) -> Vec<&str> {
+        let mut envs: Vec<&str> = self
+            .teams
+            .iter()
+            .filter_map(|t| match &t.pager {
+                PagerTarget::Opsgenie { api_key_env, .. } => Some(api_key_env.as_str()),
+                PagerTarget::PagerDuty { .. } => None,
+            })
+            .collect();
+        envs.sort_unstable();
+        envs.dedup();
+        envs
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const PD: &str = "[team.pagerduty]\nrouting_key = \"R0123456789abcdef0123456789abcdef\"\nschedule = \"PSCHED1\"\n";
+
+    fn team(name: &str, extra: &str) -> String {
+        format!("[[team]]\nname = \"{name}\"\n{extra}\n{PD}\n")
+    }
+
+    #[test]
+    fn the_shipped_example_is_valid() {
+        let text = include_str!("../../../config/teams.example.toml");
+        let c = Catalog::parse(text).unwrap();
+        assert!(c.rotation(Rotation::Coordinator).is_some());
+        assert!(c.teams().iter().any(|t| t.pager.kind() == "opsgenie"));
+    }
+
+    #[test]
+    fn finds_teams_by_name_or_alias_whatever_the_spelling() {
+        let text = team("atc", "rotation = \"coordinator\"") + &team("payments", "aliases = [\"pay\", \"Billing\"]");
+        let c = Catalog::parse(&text).unwrap();
+        assert_eq!(c.find("payments").unwrap().name, "payments");
+        assert_eq!(c.find(" @PAY ").unwrap().name, "payments");
+        assert_eq!(c.find("billing").unwrap().name, "payments");
+        assert!(c.find("search").is_none());
+        assert_eq!(c.suggest("paymnts"), ["payments"]);
+        assert_eq!(c.suggest("bill"), ["payments"]);
+        assert!(c.suggest("zzzzzzzz").is_empty());
+    }
+
+    #[test]
+    fn rejects_mistakes_with_a_clear_reason() {
+        let coord = team("atc", "rotation = \"coordinator\"");
+        for (text, hint) in [
+            (coord.clone() + &team("a", "colour = \"red\""), "unknown field"),
+            (coord.clone() + &team("atc", ""), "names both team atc and team atc"),
+            (coord.clone() + &team("b", "aliases = [\"ATC\"]"), "`atc` names both"),
+            (
+                coord.clone() + &team("c", "rotation = \"coordinator\""),
+                "2 teams are marked",
+            ),
+            (team("d", ""), "no team is marked"),
+            (coord.clone() + "[[team]]\nname = \"e\"\n", "has no pager"),
+            (coord.clone() + "[[team]]\nname = \"Bad Name\"\n" + PD, "lower-case"),
+            (
+                coord.clone() + "[[team]]\nname = \"f\"\n[team.pagerduty]\nrouting_key = \"k\"\n",
+                "schedule",
+            ),
+            (
+                coord.clone() + "[[team]]\nname = \"g\"\n[team.opsgenie]\nteam = \"g\"\napi_key_env = \"\"\n",
+                "environment variable",
+            ),
+            (coord.clone() + &team("h", "rotation = \"boss\""), "unknown variant"),
+            (String::new(), "no teams"),
+        ] {
+            let err = Catalog::parse(&text).unwrap_err().to_string();
+            assert!(err.contains(hint), "expected `{hint}` in: {err}");
+        }
+    }
+
+    #[test]
+    fn secrets_never_show_in_debug_output() {
+        let c = Catalog::parse(&team("atc", "rotation = \"coordinator\"")).unwrap();
+        assert!(!format!("{c:?}").contains("R0123456789abcdef"));
+    }
+}

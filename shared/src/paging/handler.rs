@@ -1,0 +1,167 @@
+//! The pager queue's task handler: pages one team per task, looks up who is on call, resolves
+//! pages when their SEV is resolved, and fans a mayday out into one task per team. Each pager
+//! call is a memoized step, and every page carries its dedup key, so retries never page twice.
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use chrono::Duration;
+
+use super::pager::{OnCall, PageRequest, Pager};
+use crate::app::{AppError, PagingError, PagingService, SEVTOOL, SevService};
+use crate::domain::{PageState, SevId};
+use crate::queue::{Steps, Task, TaskEnvelope, TaskError, TaskHandler};
+use crate::store::SevRepo;
+
+/// A page still failing this long after it was asked for is recorded as failed, so that people
+/// see it and page by phone, rather than it waiting silently in the queue's retries.
+const GIVE_UP_AFTER: Duration = Duration::minutes(3);
+
+#[derive(Clone)]
+pub struct PagingIntegration {
+    paging: PagingService,
+    sevs: SevService,
+    repo: SevRepo,
+    pager: Arc<dyn Pager>,
+}
+
+fn app(e: AppError) -> TaskError {
+    match e {
+        AppError::NotFound(_) => TaskError::Permanent(e.to_string()),
+        other => TaskError::Retryable(other.to_string()),
+    }
+}
+
+fn paging_error(e: PagingError) -> TaskError {
+    match e {
+        PagingError::App(e) => app(e),
+        other => TaskError::Permanent(other.to_string()),
+    }
+}
+
+impl PagingIntegration {
+    pub fn new(paging: PagingService, sevs: SevService, repo: SevRepo, pager: Arc<dyn Pager>) -> Self {
+        PagingIntegration {
+            paging,
+            sevs,
+            repo,
+            pager,
+        }
+    }
+
+    async fn page(&self, task: &TaskEnvelope, id: SevId, team_name: &str) -> Result<(), TaskError> {
+        let Some(page) = self.paging.page_of(id, team_name).await.map_err(app)? else {
+            return Err(TaskError::Permanent(format!("{id} has no page to {team_name}")));
+        };
+        if page.state != PageState::Queued {
+            return Ok(());
+        }
+        let Some(team) = self.paging.catalog().find(team_name).cloned() else {
+            self.paging
+                .record_failed(id, team_name, "the team is no longer in the catalog")
+                .await
+                .map_err(app)?;
+            return Ok(());
+        };
+        let sev = self.sevs.get(id).await.map_err(app)?.sev;
+        let request = PageRequest {
+            sev: id,
+            level: sev.level,
+            team: team.name.clone(),
+            summary: sev.title.clone(),
+            dedup_key: page.dedup_key.clone(),
+        };
+        let steps = Steps::new(&self.repo, &task.key);
+        let triggered = steps
+            .once("trigger", || async {
+                self.pager.trigger(&team.pager, &request).await.map_err(TaskError::from)
+            })
+            .await;
+        let give_up = chrono::Utc::now() - task.created_at > GIVE_UP_AFTER;
+        match triggered {
+            Ok(()) => {}
+            Err(TaskError::Retryable(reason)) if !give_up => {
+                tracing::warn!(sev = %id, team = %team.name, %reason, "page failed; will retry");
+                self.paging
+                    .record_retrying(id, &team.name, &reason)
+                    .await
+                    .map_err(app)?;
+                return Err(TaskError::Retryable(reason));
+            }
+            Err(TaskError::Retryable(reason) | TaskError::Permanent(reason)) => {
+                tracing::error!(sev = %id, team = %team.name, %reason, "page failed for good");
+                self.paging.record_failed(id, &team.name, &reason).await.map_err(app)?;
+                return Ok(());
+            }
+        }
+        let on_call: Vec<OnCall> = match steps
+            .once("on-call", || async {
+                self.pager.on_call(&team.pager).await.map_err(TaskError::from)
+            })
+            .await
+        {
+            Ok(people) => people,
+            Err(TaskError::Retryable(reason)) if !give_up => return Err(TaskError::Retryable(reason)),
+            // The page went out; not knowing who holds it must not hide that it did.
+            Err(TaskError::Retryable(reason) | TaskError::Permanent(reason)) => {
+                tracing::warn!(sev = %id, team = %team.name, %reason, "who is on call is unknown");
+                Vec::new()
+            }
+        };
+        self.paging.record_paged(id, &team.name, &on_call).await.map_err(app)?;
+        tracing::info!(sev = %id, team = %team.name, people = on_call.len(), "paged");
+        Ok(())
+    }
+
+    async fn resolve_pages(&self, task: &TaskEnvelope, id: SevId) -> Result<(), TaskError> {
+        let steps = Steps::new(&self.repo, &task.key);
+        for page in self.paging.pages(id).await.map_err(app)? {
+            match page.state {
+                PageState::Paged | PageState::Acknowledged => {
+                    if let Some(team) = self.paging.catalog().find(&page.team).cloned() {
+                        steps
+                            .once(&format!("resolve:{}", page.team), || async {
+                                self.pager
+                                    .resolve(&team.pager, &page.dedup_key)
+                                    .await
+                                    .map_err(TaskError::from)
+                            })
+                            .await?;
+                    }
+                }
+                // Not sent yet: marking it resolved stops its task from paging anyone.
+                PageState::Queued => {}
+                PageState::Failed | PageState::Resolved => continue,
+            }
+            self.paging.record_resolved(id, &page.team).await.map_err(app)?;
+        }
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl TaskHandler for PagingIntegration {
+    async fn handle(&self, task: &TaskEnvelope) -> Result<(), TaskError> {
+        match &task.task {
+            Task::AutoPage { sev } => {
+                let teams = self.paging.auto_page(*sev).await.map_err(paging_error)?;
+                if !teams.is_empty() {
+                    tracing::info!(sev = %sev, teams = teams.len(), "auto-paged");
+                }
+                Ok(())
+            }
+            Task::Page { sev, team } => self.page(task, *sev, team).await,
+            Task::Mayday { sev } => {
+                let created = self.paging.fan_out(*sev, SEVTOOL).await.map_err(paging_error)?;
+                tracing::info!(sev = %sev, pages = created, "mayday fanned out");
+                Ok(())
+            }
+            Task::ResolvePages { sev, .. } => self.resolve_pages(task, *sev).await,
+            Task::SevFiled { .. }
+            | Task::TimelineEntryAdded { .. }
+            | Task::Slack { .. }
+            | Task::ScheduleNags { .. }
+            | Task::Nag { .. } => Ok(()),
+        }
+    }
+}

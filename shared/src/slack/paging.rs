@@ -1,0 +1,261 @@
+//! Paging from Slack: `/sev page <team>`, `/sev mayday` with its confirm button, the on-call
+//! people invited into the response channel, and the mayday roll-call of who was paged and
+//! who has joined.
+
+use std::collections::HashMap;
+
+use serde_json::{Value, json};
+
+use super::handler::{Outcome, SlackIntegration, outcome, storage};
+use super::messages::escape;
+use super::state::ChannelRole;
+use crate::app::{PagingError, SEVTOOL, SevDetail};
+use crate::domain::{Entry, EntryKind, PageReason, PageState, SevId};
+use crate::queue::{Steps, TaskError};
+
+pub(super) const MAYDAY_CONFIRM: &str = "mayday_confirm";
+const NOT_SET_UP: &str = "Paging is not set up here: set SEVTOOL_TEAMS to a team catalog to page teams from Slack.";
+/// Names listed in the roll-call before "and N more", to stay far below Slack's message limit.
+const ROLL_CALL_NAMES: usize = 60;
+
+fn paging_reply(e: PagingError) -> Result<String, TaskError> {
+    match e {
+        PagingError::App(app) => match outcome(Err(app))? {
+            Outcome::Done(m) | Outcome::Refused(m) => Ok(m),
+        },
+        other => Ok(other.to_string()),
+    }
+}
+
+fn list(names: &[String]) -> String {
+    let shown: Vec<String> = names.iter().take(ROLL_CALL_NAMES).map(|n| escape(n)).collect();
+    match names.len().saturating_sub(ROLL_CALL_NAMES) {
+        0 => shown.join(", "),
+        more => format!("{} and {more} more", shown.join(", ")),
+    }
+}
+
+/// The roll-call: every team paged and how it went, who joined and who is still missing.
+pub(super) fn roll_call(detail: &SevDetail) -> String {
+    let pages = &detail.pages;
+    let count = |s: PageState| pages.iter().filter(|p| p.state == s).count();
+    let failed: Vec<String> = pages
+        .iter()
+        .filter(|p| p.state == PageState::Failed)
+        .map(|p| p.team.clone())
+        .collect();
+    let m = &detail.muster;
+    let mut text = format!(
+        ":rotating_light: *Mayday roll-call for {}*\n{} teams: {} paged, {} waiting, {} failed",
+        detail.sev.id,
+        pages.len(),
+        count(PageState::Paged) + count(PageState::Acknowledged) + count(PageState::Resolved),
+        count(PageState::Queued),
+        failed.len()
+    );
+    if !failed.is_empty() {
+        text.push_str(&format!("\n*Paging failed* (call them): {}", list(&failed)));
+    }
+    text.push_str(&format!("\n*Joined* ({}): {}", m.joined.len(), list(&m.joined)));
+    text.push_str(&format!(
+        "\n*Still missing* ({}): {}",
+        m.missing.len(),
+        list(&m.missing)
+    ));
+    if let Some(minutes) = m.time_to_muster_minutes {
+        text.push_str(&format!(
+            "\nEveryone paged joined {minutes:.0} min after the SEV was declared."
+        ));
+    }
+    text
+}
+
+impl SlackIntegration {
+    pub(super) async fn page_command(&self, id: SevId, team: &str, user: &str) -> Result<String, TaskError> {
+        let Some(paging) = &self.paging else {
+            return Ok(NOT_SET_UP.into());
+        };
+        match paging.page(id, team, user).await {
+            Ok(p) if p.new => Ok(format!("Paging {} for {id}…", p.page.team)),
+            Ok(p) => Ok(format!("{} was already paged for {id} ({:?}).", p.page.team, p.page.state).to_lowercase()),
+            Err(e) => paging_reply(e),
+        }
+    }
+
+    /// `/sev mayday`: only a button press (and its confirm dialog) pages everyone.
+    pub(super) async fn mayday_prompt(
+        &self,
+        channel: &str,
+        response_url: &str,
+        steps: &Steps<'_>,
+    ) -> Result<(), TaskError> {
+        let text = match (&self.paging, self.state.channel(channel).await.map_err(storage)?) {
+            (None, _) => NOT_SET_UP.to_owned(),
+            (Some(_), None) => "This is not a SEV channel. Use `/sev mayday` in a SEV's response channel.".to_owned(),
+            (Some(paging), Some((id, _))) => {
+                let teams = paging.catalog().teams().len();
+                let text = format!("Mayday pages the on-call of every team ({teams}) for {id}. Are you sure?");
+                let blocks = json!([
+                    { "type": "section", "text": { "type": "mrkdwn", "text": text } },
+                    { "type": "actions", "elements": [{
+                        "type": "button",
+                        "action_id": MAYDAY_CONFIRM,
+                        "style": "danger",
+                        "value": id.to_string(),
+                        "text": { "type": "plain_text", "text": format!("Page all {teams} teams") },
+                        "confirm": {
+                            "title": { "type": "plain_text", "text": "Mayday?" },
+                            "text": { "type": "plain_text", "text": format!("Every team's on-call will be paged for {id}.") },
+                            "confirm": { "type": "plain_text", "text": "Page everyone" },
+                            "deny": { "type": "plain_text", "text": "Cancel" },
+                            "style": "danger"
+                        }
+                    }]}
+                ]);
+                return steps
+                    .once("respond", || async {
+                        Ok(self
+                            .client
+                            .respond_with(response_url, &text, Some(blocks.clone()))
+                            .await?)
+                    })
+                    .await;
+            }
+        };
+        steps
+            .once("respond", || async {
+                Ok(self.client.respond(response_url, &text).await?)
+            })
+            .await
+    }
+
+    pub(super) async fn on_action(&self, action_id: &str, value: &str, user: &str) -> Result<String, TaskError> {
+        if action_id != MAYDAY_CONFIRM {
+            return Ok("That button is not sevtool's.".into());
+        }
+        let Some(paging) = &self.paging else {
+            return Ok(NOT_SET_UP.into());
+        };
+        let Ok(id) = value.parse::<SevId>() else {
+            return Ok("That button names no SEV.".into());
+        };
+        match paging.mayday(id, true, user).await {
+            Ok(teams) => Ok(format!("Mayday declared for {id}: paging all {teams} teams.")),
+            Err(e) => paging_reply(e),
+        }
+    }
+
+    /// Acts on the paging entries of a SEV's timeline; returns whether the entry should also be
+    /// cross-posted as usual (mayday pages and joins show in the roll-call instead).
+    pub(super) async fn on_paging_entry(
+        &self,
+        detail: &SevDetail,
+        entry: &Entry,
+        response: &str,
+        steps: &Steps<'_>,
+    ) -> Result<bool, TaskError> {
+        let id = detail.sev.id;
+        match &entry.kind {
+            EntryKind::Paged {
+                team,
+                reason,
+                on_call,
+                coordinator,
+            } => {
+                let mut users: HashMap<String, String> = HashMap::new();
+                for email in on_call {
+                    let found: Option<String> = steps
+                        .once(&format!("lookup:{email}"), || async {
+                            Ok(self.client.lookup_by_email(email).await?)
+                        })
+                        .await?;
+                    if let Some(u) = found {
+                        users.insert(email.clone(), u);
+                    }
+                }
+                let ids: Vec<String> = on_call.iter().filter_map(|e| users.get(e).cloned()).collect();
+                steps
+                    .once("invite-on-call", || async {
+                        Ok(self.client.invite(response, &ids).await?)
+                    })
+                    .await?;
+                if let Some(paging) = &self.paging {
+                    paging
+                        .record_slack_users(id, team, &users)
+                        .await
+                        .map_err(|e| TaskError::Retryable(e.to_string()))?;
+                }
+                if *coordinator && let Some(first) = ids.first() {
+                    self.sevs
+                        .claim_coordinator(id, first, SEVTOOL.to_owned())
+                        .await
+                        .map_err(|e| TaskError::Retryable(e.to_string()))?;
+                }
+                self.refresh_roll_call(id).await?;
+                Ok(*reason != PageReason::Mayday)
+            }
+            EntryKind::PageFailed { .. } => {
+                self.refresh_roll_call(id).await?;
+                Ok(true)
+            }
+            EntryKind::Joined { .. } => {
+                self.refresh_roll_call(id).await?;
+                Ok(false)
+            }
+            EntryKind::Mayday { .. } => {
+                let text = roll_call(detail);
+                let ts: String = steps
+                    .once("roll-call", || async {
+                        Ok(self.client.post_message(response, &text, None, None).await?)
+                    })
+                    .await?;
+                let mut slack = self.state.sev(id).await.map_err(storage)?;
+                slack.roll_call_ts = Some(ts);
+                self.state.save(id, &slack).await.map_err(storage)?;
+                Ok(false)
+            }
+            _ => Ok(true),
+        }
+    }
+
+    /// Edits the roll-call in place to the SEV's current pages, if a mayday posted one.
+    async fn refresh_roll_call(&self, id: SevId) -> Result<(), TaskError> {
+        let slack = self.state.sev(id).await.map_err(storage)?;
+        let (Some(channel), Some(ts)) = (slack.response.as_deref(), slack.roll_call_ts.as_deref()) else {
+            return Ok(());
+        };
+        let detail = self
+            .sevs
+            .get(id)
+            .await
+            .map_err(|e| TaskError::Retryable(e.to_string()))?;
+        let text = roll_call(&detail);
+        Ok(self.client.update_message(channel, ts, &text, None).await?)
+    }
+
+    /// Someone joined a response channel: if they were paged, they have mustered.
+    pub(super) async fn on_member_joined(&self, event: &Value) -> Result<(), TaskError> {
+        let (Some(paging), Some(channel), Some(user)) =
+            (&self.paging, event["channel"].as_str(), event["user"].as_str())
+        else {
+            return Ok(());
+        };
+        let Some((id, ChannelRole::Response)) = self.state.channel(channel).await.map_err(storage)? else {
+            return Ok(());
+        };
+        let at = event["event_ts"]
+            .as_str()
+            .and_then(|ts| ts.split('.').next())
+            .and_then(|s| s.parse::<i64>().ok())
+            .and_then(|s| chrono::DateTime::from_timestamp(s, 0))
+            .unwrap_or_else(chrono::Utc::now);
+        if paging
+            .record_join(id, user, at)
+            .await
+            .map_err(|e| TaskError::Retryable(e.to_string()))?
+        {
+            tracing::info!(sev = %id, "a paged person joined the response channel");
+        }
+        Ok(())
+    }
+}

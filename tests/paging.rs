@@ -1,0 +1,456 @@
+//! Paging, end to end: the real `sevtool` with a team catalog, paging a fake PagerDuty.
+
+use std::fmt::Write as _;
+use std::time::{Duration, Instant};
+
+use blackbox::Sevtool;
+use blackbox::fake_pager::{API_TOKEN, FakePager};
+use serde_json::{Value, json};
+
+struct Setup {
+    app: Sevtool,
+    pager: FakePager,
+    _dir: tempfile::TempDir,
+}
+
+fn routing_key(team: &str) -> String {
+    format!("rk-{team}")
+}
+
+fn team(name: &str, extra: &str) -> String {
+    format!(
+        "[[team]]\nname = \"{name}\"\n{extra}\n[team.pagerduty]\nrouting_key = \"{}\"\nschedule = \"{}\"\n\n",
+        routing_key(name),
+        name.to_uppercase()
+    )
+}
+
+/// A catalog of `atc` (the coordinator rotation), `payments` (alias `pay`) and `others` more teams.
+fn catalog(others: usize) -> String {
+    let mut text = team("atc", "rotation = \"coordinator\"") + &team("payments", "aliases = [\"pay\", \"billing\"]");
+    for i in 0..others {
+        let _ = write!(text, "{}", team(&format!("team-{i:03}"), ""));
+    }
+    text
+}
+
+async fn setup(catalog: &str, env: &[(&str, &str)]) -> Setup {
+    let pager = FakePager::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let teams = dir.path().join("teams.toml");
+    std::fs::write(&teams, catalog).unwrap();
+    let data = dir.path().join("data");
+    let teams = teams.display().to_string();
+    let mut all = vec![
+        ("SEVTOOL_TEAMS", teams.as_str()),
+        ("PAGERDUTY_EVENTS_URL", pager.base.as_str()),
+        ("PAGERDUTY_API_URL", pager.base.as_str()),
+        ("PAGERDUTY_API_TOKEN", API_TOKEN),
+    ];
+    all.extend_from_slice(env);
+    let app = Sevtool::start(&data, &all).await;
+    Setup { app, pager, _dir: dir }
+}
+
+async fn file(app: &Sevtool, level: &str) -> String {
+    let r = app
+        .post_json("/api/sevs", json!({"title": "Checkout returns 5xx", "level": level}))
+        .await;
+    assert_eq!(r.status(), 201);
+    let sev: Value = r.json().await.unwrap();
+    sev["id"].as_str().unwrap().to_owned()
+}
+
+/// Polls the SEV until `check` holds of it; fails after a generous deadline.
+async fn wait_for(app: &Sevtool, id: &str, what: &str, secs: u64, check: impl Fn(&Value) -> bool) -> Value {
+    let deadline = Instant::now() + Duration::from_secs(secs);
+    loop {
+        let (status, sev) = app.get_json(&format!("/api/sevs/{id}")).await;
+        assert_eq!(status, 200);
+        if check(&sev) {
+            return sev;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "timed out waiting for {what}; the SEV: {sev:#}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+fn page<'a>(sev: &'a Value, team: &str) -> Option<&'a Value> {
+    sev["pages"].as_array()?.iter().find(|p| p["team"] == team)
+}
+
+fn state_of(sev: &Value, team: &str) -> String {
+    page(sev, team).map_or_else(String::new, |p| p["state"].as_str().unwrap_or_default().to_owned())
+}
+
+#[tokio::test]
+async fn a_page_retried_three_times_reaches_the_pager_once_with_one_dedup_key() {
+    let s = setup(&catalog(0), &[("SEVTOOL_AUTOPAGE_LEVEL", "off")]).await;
+    s.pager.fail(&routing_key("payments"), vec![500, 503, 429]);
+    let id = file(&s.app, "SEV1").await;
+
+    let r = s
+        .app
+        .post_json(&format!("/api/sevs/{id}/pages"), json!({"team": "Pay"}))
+        .await;
+    assert_eq!(r.status(), 202, "an alias finds the team");
+    let queued: Value = r.json().await.unwrap();
+    assert_eq!(
+        (queued["team"].as_str(), queued["state"].as_str()),
+        (Some("payments"), Some("queued"))
+    );
+
+    let sev = wait_for(&s.app, &id, "the page to go out", 90, |v| {
+        state_of(v, "payments") == "paged"
+    })
+    .await;
+    let events: Vec<_> = s
+        .pager
+        .events()
+        .into_iter()
+        .filter(|e| e.routing_key == routing_key("payments"))
+        .collect();
+    assert_eq!(
+        events.iter().map(|e| e.status).collect::<Vec<_>>(),
+        [500, 503, 429, 202],
+        "three failures, then the page"
+    );
+    let key = &events[0].dedup_key;
+    assert!(events.iter().all(|e| &e.dedup_key == key), "one dedup key: {events:?}");
+    assert_eq!(s.pager.pages().len(), 1, "paged exactly once");
+    let p = page(&sev, "payments").unwrap();
+    assert_eq!(p["dedup_key"], key.as_str());
+    assert_eq!(p["on_call"][0]["email"], "payments@example.com");
+    assert!(
+        sev["timeline"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["kind"] == "paged" && e["team"] == "payments"),
+        "the outcome is on the timeline"
+    );
+
+    let again = s
+        .app
+        .post_json(&format!("/api/sevs/{id}/pages"), json!({"team": "payments"}))
+        .await;
+    assert_eq!(again.status(), 200, "paging a team again returns its page");
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(s.pager.pages().len(), 1, "and does not page twice");
+}
+
+#[tokio::test]
+async fn unknown_teams_get_close_matches_and_mayday_needs_confirming() {
+    let s = setup(&catalog(0), &[("SEVTOOL_AUTOPAGE_LEVEL", "off")]).await;
+    let id = file(&s.app, "SEV2").await;
+    let r = s
+        .app
+        .post_json(&format!("/api/sevs/{id}/pages"), json!({"team": "paymnts"}))
+        .await;
+    assert_eq!(r.status(), 400);
+    let body: Value = r.json().await.unwrap();
+    assert!(
+        body["error"].as_str().unwrap().contains("did you mean payments"),
+        "{body}"
+    );
+    let r = s.app.post_json(&format!("/api/sevs/{id}/mayday"), json!({})).await;
+    assert_eq!(r.status(), 400);
+    let r = s.app.post_json("/api/sevs/SEV-99/pages", json!({"team": "atc"})).await;
+    assert_eq!(r.status(), 404);
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert!(s.pager.events().is_empty(), "nothing was paged");
+}
+
+#[tokio::test]
+async fn filing_pages_the_coordinator_and_resolving_resolves_the_page() {
+    let s = setup(&catalog(0), &[]).await;
+    let low = file(&s.app, "SEV3").await;
+    let id = file(&s.app, "SEV1").await;
+    let sev = wait_for(&s.app, &id, "the coordinator page", 60, |v| {
+        state_of(v, "atc") == "paged"
+    })
+    .await;
+    assert_eq!(page(&sev, "atc").unwrap()["reason"], "auto");
+    assert_eq!(sev["muster"]["missing"], json!(["atc@example.com"]));
+    let r = s
+        .app
+        .post_json(&format!("/api/sevs/{id}/status"), json!({"status": "resolved"}))
+        .await;
+    assert_eq!(r.status(), 200);
+    wait_for(&s.app, &id, "the page to be resolved", 60, |v| {
+        state_of(v, "atc") == "resolved"
+    })
+    .await;
+    let resolves: Vec<_> = s.pager.events().into_iter().filter(|e| e.action == "resolve").collect();
+    assert_eq!(resolves.len(), 1);
+    assert_eq!(
+        resolves[0].dedup_key,
+        page(&sev, "atc").unwrap()["dedup_key"].as_str().unwrap()
+    );
+    let (_, low) = s.app.get_json(&format!("/api/sevs/{low}")).await;
+    assert_eq!(low["pages"], json!([]), "a SEV3 pages nobody by default");
+}
+
+#[tokio::test]
+async fn a_pager_outage_never_blocks_filing_a_sev() {
+    let s = setup(&catalog(0), &[]).await;
+    s.pager.down(Some(503));
+    for _ in 0..3 {
+        let started = Instant::now();
+        let id = file(&s.app, "SEV0").await;
+        assert!(started.elapsed() < Duration::from_secs(5), "filing waited on the pager");
+        let r = s
+            .app
+            .post_json(&format!("/api/sevs/{id}/updates"), json!({"text": "still on it"}))
+            .await;
+        assert_eq!(r.status(), 201);
+    }
+    let sev = wait_for(&s.app, "SEV-1", "the failed attempt to show", 60, |v| {
+        page(v, "atc").is_some_and(|p| p["error"].as_str().is_some_and(|e| e.contains("503")))
+    })
+    .await;
+    assert_eq!(state_of(&sev, "atc"), "queued", "still being retried");
+    s.pager.down(None);
+    wait_for(&s.app, "SEV-1", "the page once the pager is back", 90, |v| {
+        state_of(v, "atc") == "paged"
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_mayday_over_200_teams_pages_each_team_exactly_once() {
+    let s = setup(&catalog(198), &[("SEVTOOL_AUTOPAGE_LEVEL", "off")]).await;
+    s.pager.latency(Duration::from_millis(50));
+    for i in (0..198).step_by(10) {
+        s.pager.fail(&routing_key(&format!("team-{i:03}")), vec![500, 502]);
+    }
+    for i in (5..198).step_by(25) {
+        s.pager
+            .slow(&routing_key(&format!("team-{i:03}")), Duration::from_secs(2));
+    }
+    let id = file(&s.app, "SEV0").await;
+    let started = Instant::now();
+    let r = s
+        .app
+        .post_json(&format!("/api/sevs/{id}/mayday"), json!({"confirm": true}))
+        .await;
+    assert_eq!(r.status(), 202);
+    assert_eq!(r.json::<Value>().await.unwrap()["teams"], 200);
+    let sev = wait_for(&s.app, &id, "every team paged", 240, |v| {
+        v["pages"]
+            .as_array()
+            .is_some_and(|p| p.len() == 200 && p.iter().all(|p| p["state"] == "paged"))
+    })
+    .await;
+    eprintln!(
+        "mayday fan-out: 200 teams paged in {:.1} s (pager latency 50 ms, 20 teams failing twice, 8 answering in 2 s)",
+        started.elapsed().as_secs_f64()
+    );
+    let pages = s.pager.pages();
+    assert_eq!(pages.len(), 200, "exactly 200 pages");
+    let mut keys: Vec<&str> = pages.iter().map(|e| e.dedup_key.as_str()).collect();
+    keys.sort_unstable();
+    keys.dedup();
+    assert_eq!(keys.len(), 200, "each team paged once");
+    let paged_entries = sev["timeline"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["kind"] == "paged")
+        .count();
+    assert_eq!(paged_entries, 200);
+    assert_eq!(sev["muster"]["paged"].as_array().unwrap().len(), 200);
+
+    let r = s
+        .app
+        .post_json(&format!("/api/sevs/{id}/mayday"), json!({"confirm": true}))
+        .await;
+    assert_eq!(r.status(), 202);
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert_eq!(s.pager.pages().len(), 200, "a second mayday pages nobody twice");
+}
+
+mod slack {
+    //! Paging from Slack: `/sev page`, the mayday confirm button, on-call invited into the
+    //! response channel and made coordinator, and joins recorded as the muster.
+
+    use super::*;
+    use blackbox::fake_slack::{BOT_TOKEN, FakeSlack};
+    use sev::slack::SigningSecret;
+
+    const SECRET: &str = "test-signing-secret";
+
+    async fn signed(app: &Sevtool, path: &str, content_type: &str, body: String) -> u16 {
+        let ts = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs()
+            .to_string();
+        let sig = SigningSecret::new(SECRET).sign(&ts, body.as_bytes());
+        app.http
+            .post(app.url(path))
+            .header("content-type", content_type)
+            .header("x-slack-request-timestamp", ts)
+            .header("x-slack-signature", sig)
+            .body(body)
+            .send()
+            .await
+            .unwrap()
+            .status()
+            .as_u16()
+    }
+
+    async fn command(app: &Sevtool, slack: &FakeSlack, text: &str, channel: &str, trigger: &str) {
+        let form = serde_urlencoded::to_string([
+            ("command", "/sev"),
+            ("text", text),
+            ("channel_id", channel),
+            ("user_id", "U0REPORTER"),
+            ("trigger_id", trigger),
+            ("response_url", &slack.response_url(trigger)),
+        ])
+        .unwrap();
+        assert_eq!(
+            signed(app, "/slack/commands", "application/x-www-form-urlencoded", form).await,
+            200
+        );
+    }
+
+    async fn joined(app: &Sevtool, channel: &str, user: &str, n: u32) {
+        let body = json!({
+            "type": "event_callback", "event_id": format!("EvJoin{n}"), "team_id": "T1",
+            "event": { "type": "member_joined_channel", "user": user, "channel": channel, "event_ts": "1700000000.000100" },
+        });
+        assert_eq!(
+            signed(app, "/slack/events", "application/json", body.to_string()).await,
+            200
+        );
+    }
+
+    fn responded(slack: &FakeSlack, trigger: &str) -> Vec<Value> {
+        slack
+            .calls(&format!("respond/{trigger}"))
+            .into_iter()
+            .map(|c| c.args)
+            .collect()
+    }
+
+    #[tokio::test]
+    async fn slack_pages_teams_invites_the_on_call_and_records_the_muster() {
+        let fake_slack = FakeSlack::start().await;
+        let api = fake_slack.api_url();
+        let catalog = catalog(0) + &team("search", "");
+        let s = setup(
+            &catalog,
+            &[
+                ("SLACK_BOT_TOKEN", BOT_TOKEN),
+                ("SLACK_SIGNING_SECRET", SECRET),
+                ("SLACK_API_URL", api.as_str()),
+                ("SLACK_ANNOUNCE_CHANNEL", "C0SEVS"),
+            ],
+        )
+        .await;
+        let id = file(&s.app, "SEV1").await;
+        fake_slack
+            .wait_for("the response channel", 30, |f| !f.ok_calls("pins.add").is_empty())
+            .await;
+        let channel = fake_slack.ok_calls("pins.add")[0].args["channel"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+
+        let invited = |f: &FakeSlack, user: &str| {
+            f.ok_calls("conversations.invite")
+                .iter()
+                .any(|c| c.args["channel"] == channel.as_str() && c.args["users"].as_str().unwrap_or("").contains(user))
+        };
+        fake_slack
+            .wait_for("the coordinator's on-call invited", 60, |f| invited(f, "UATC"))
+            .await;
+        let sev = wait_for(&s.app, &id, "the on-call made coordinator", 30, |v| {
+            v["coordinator"] == "UATC"
+        })
+        .await;
+        assert_eq!(page(&sev, "atc").unwrap()["on_call"][0]["slack_user"], "UATC");
+
+        command(&s.app, &fake_slack, "page Pay", &channel, "trig-page").await;
+        fake_slack
+            .wait_for("payments invited", 60, |f| invited(f, "UPAYMENTS"))
+            .await;
+        let replies = responded(&fake_slack, "trig-page");
+        assert!(
+            replies[0]["text"].as_str().unwrap().contains("Paging payments"),
+            "{replies:?}"
+        );
+
+        command(&s.app, &fake_slack, "page nosuchteam", &channel, "trig-unknown").await;
+        fake_slack
+            .wait_for("the unknown-team reply", 30, |f| {
+                !responded(f, "trig-unknown").is_empty()
+            })
+            .await;
+        let reply = responded(&fake_slack, "trig-unknown")[0]["text"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        assert!(reply.contains("no team `nosuchteam`"), "{reply}");
+
+        command(&s.app, &fake_slack, "mayday", &channel, "trig-mayday").await;
+        fake_slack
+            .wait_for("the mayday confirm button", 30, |f| {
+                !responded(f, "trig-mayday").is_empty()
+            })
+            .await;
+        let prompt = &responded(&fake_slack, "trig-mayday")[0];
+        let button = &prompt["blocks"][1]["elements"][0];
+        assert_eq!(button["action_id"], "mayday_confirm");
+        let (_, before) = s.app.get_json(&format!("/api/sevs/{id}")).await;
+        assert_eq!(
+            before["pages"].as_array().unwrap().len(),
+            2,
+            "the prompt alone pages nobody"
+        );
+
+        let payload = json!({
+            "type": "block_actions", "trigger_id": "trig-confirm",
+            "user": { "id": "U0REPORTER" }, "channel": { "id": channel },
+            "response_url": fake_slack.response_url("trig-confirm"),
+            "actions": [{ "action_id": "mayday_confirm", "value": button["value"] }],
+        });
+        let form = serde_urlencoded::to_string([("payload", payload.to_string())]).unwrap();
+        assert_eq!(
+            signed(&s.app, "/slack/interactions", "application/x-www-form-urlencoded", form).await,
+            200
+        );
+        wait_for(&s.app, &id, "search paged by the mayday", 60, |v| {
+            state_of(v, "search") == "paged"
+        })
+        .await;
+        fake_slack
+            .wait_for("the roll-call", 30, |f| {
+                f.ok_calls("chat.postMessage")
+                    .iter()
+                    .any(|c| c.args["text"].as_str().unwrap_or("").contains("Mayday roll-call"))
+            })
+            .await;
+
+        for (n, user) in ["UATC", "UPAYMENTS", "USEARCH"].into_iter().enumerate() {
+            joined(&s.app, &channel, user, n as u32).await;
+        }
+        let sev = wait_for(&s.app, &id, "everyone mustered", 60, |v| {
+            v["muster"]["missing"] == json!([]) && v["muster"]["time_to_muster_minutes"].is_number()
+        })
+        .await;
+        assert_eq!(sev["muster"]["joined"].as_array().unwrap().len(), 3);
+        fake_slack
+            .wait_for("the roll-call updated", 30, |f| {
+                f.ok_calls("chat.update")
+                    .iter()
+                    .any(|c| c.args["text"].as_str().unwrap_or("").contains("*Still missing* (0)"))
+            })
+            .await;
+    }
+}
