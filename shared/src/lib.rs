@@ -9,6 +9,7 @@ pub mod clock;
 pub mod config;
 pub mod domain;
 pub mod queue;
+pub mod reports;
 pub mod slack;
 pub mod store;
 pub mod telemetry;

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::alerts::Rules;
-use crate::app::{AlertService, Integrations, ScaService, SevService};
+use crate::app::{AlertService, Integrations, ReportService, ScaService, SevService};
 use crate::clock::SystemClock;
 use crate::config::Config;
 use crate::queue::{EmbeddedQueue, Queue, QueueError, Relay, SqsQueue};
@@ -38,6 +38,7 @@ pub struct Services {
     pub sevs: SevService,
     pub scas: ScaService,
     pub alerts: AlertService,
+    pub reports: ReportService,
     /// Where tasks go: entry points that only acknowledge (Slack) enqueue here directly.
     pub queue: Arc<dyn Queue>,
 }
@@ -52,7 +53,9 @@ fn services(config: &Config, repo: SevRepo, queue: Arc<dyn Queue>, rules: Rules)
         config.sca_policy.clone(),
     );
     let alerts = AlertService::new(sevs.clone(), repo.clone(), Arc::new(rules), Arc::new(SystemClock));
+    let reports = ReportService::new(repo.clone(), Arc::new(SystemClock));
     Services {
+        reports,
         repo,
         relay,
         sevs,

@@ -48,6 +48,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let app = router(ApiState {
         sevs: services.sevs,
         scas: services.scas,
+        reports: services.reports,
         alerts,
     })
     .merge(slack);

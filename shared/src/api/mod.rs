@@ -3,6 +3,7 @@
 mod alerts;
 mod error;
 mod extract;
+mod reports;
 mod scas;
 mod sevs;
 
@@ -13,12 +14,13 @@ pub use alerts::{AlertWebhooks, MAX_ALERT_BODY_BYTES};
 pub use error::ApiError;
 pub use extract::MAX_BODY_BYTES;
 
-use crate::app::{ScaService, SevService};
+use crate::app::{ReportService, ScaService, SevService};
 
 #[derive(Clone)]
 pub struct ApiState {
     pub sevs: SevService,
     pub scas: ScaService,
+    pub reports: ReportService,
     pub alerts: AlertWebhooks,
 }
 
@@ -27,6 +29,7 @@ pub fn router(state: ApiState) -> Router {
         .route("/healthz", get(|| async { "ok" }))
         .merge(sevs::routes())
         .merge(scas::routes())
+        .merge(reports::routes())
         .merge(alerts::routes())
         .fallback(|| async { ApiError::not_found("no such route; the API lives under /api/sevs") })
         .method_not_allowed_fallback(|| async { ApiError::method_not_allowed() })

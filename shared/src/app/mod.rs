@@ -3,11 +3,13 @@
 mod alerts;
 mod error;
 mod integrations;
+mod reports;
 mod scas;
 mod sevs;
 
 pub use alerts::{AlertAction, AlertOutcome, AlertService};
 pub use error::AppError;
 pub use integrations::Integrations;
+pub use reports::{ReportService, ScaReport};
 pub use scas::{NewSca, ScaService};
 pub use sevs::{FileRequest, ListFilter, SevDetail, SevService};

@@ -1,0 +1,83 @@
+//! Reports over HTTP against the real `sevtool` binary.
+
+use blackbox::Sevtool;
+use serde_json::{Value, json};
+
+async fn file(app: &Sevtool, body: Value) -> Value {
+    let r = app.post_json("/api/sevs", body).await;
+    assert_eq!(r.status(), 201);
+    r.json().await.unwrap()
+}
+
+#[tokio::test]
+async fn monthly_report_has_every_month_and_leaves_out_private_sevs_and_drills() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = Sevtool::start(dir.path(), &[]).await;
+    let july = |day: u32| format!("2026-07-{day:02}T09:00:00Z");
+    file(&app, json!({"title": "a", "level": "SEV1", "product_track": "payments", "started_at": july(1), "detected_at": july(1)})).await;
+    file(
+        &app,
+        json!({"title": "b", "level": "SEV2", "product_track": "payments", "started_at": july(2),
+                      "detected_at": "2026-07-02T09:30:00Z", "tags": ["system/payments/ledger"]}),
+    )
+    .await;
+    file(
+        &app,
+        json!({"title": "c", "level": "SEV1", "product_track": "search", "started_at": july(3), "private": true}),
+    )
+    .await;
+    file(
+        &app,
+        json!({"title": "d", "level": "SEV1", "product_track": "search", "started_at": july(4), "drill": true}),
+    )
+    .await;
+
+    let (status, body) = app.get_json("/api/reports/monthly?since=2026-06&until=2026-08").await;
+    assert_eq!(status, 200, "{body}");
+    let months = body["months"].as_array().unwrap();
+    assert_eq!(months.len(), 3);
+    assert_eq!(months[0]["month"], "2026-06");
+    assert_eq!(months[0]["total"], 0);
+    let jul = &months[1];
+    assert_eq!(jul["total"], 2, "{jul}");
+    assert_eq!(jul["by_level"], json!({"SEV0": 0, "SEV1": 1, "SEV2": 1, "SEV3": 0}));
+    assert_eq!(jul["by_product_track"], json!({"payments": 2}));
+    assert_eq!(jul["mttd_minutes"], 15.0);
+    assert_eq!(jul["mttr_minutes"], Value::Null);
+    assert_eq!(jul["drills"], 1);
+
+    let (status, top) = app
+        .get_json("/api/reports/top?dimension=product_track&since=2026-07&until=2026-07")
+        .await;
+    assert_eq!(status, 200, "{top}");
+    assert_eq!(top["top"][0], json!({"key": "payments", "count": 2}));
+    let (_, systems) = app
+        .get_json("/api/reports/top?dimension=system&since=2026-07&until=2026-07")
+        .await;
+    assert_eq!(systems["top"][0], json!({"key": "payments", "count": 1}));
+
+    let (status, trend) = app.get_json("/api/reports/trend?level=SEV1&months=3").await;
+    assert_eq!(status, 200, "{trend}");
+    assert_eq!(trend["months"].as_array().unwrap().len(), 3);
+}
+
+#[tokio::test]
+async fn bad_report_queries_are_precise_400s() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = Sevtool::start(dir.path(), &[]).await;
+    for (path, needle) in [
+        ("/api/reports/monthly?since=2026-13", "since"),
+        ("/api/reports/monthly?since=2026-08&until=2026-07", "until"),
+        ("/api/reports/monthly?since=2000-01&until=2026-07", "120 months"),
+        ("/api/reports/monthly?from=2026-01", "from"),
+        ("/api/reports/top?dimension=colour", "dimension"),
+        ("/api/reports/top", "dimension"),
+        ("/api/reports/trend?level=SEV9", "level"),
+        ("/api/reports/trend?months=1", "months"),
+    ] {
+        let (status, body) = app.get_json(path).await;
+        assert_eq!(status, 400, "{path}: {body}");
+        let msg = body["error"].as_str().unwrap_or_default();
+        assert!(msg.contains(needle), "{path}: {msg}");
+    }
+}
