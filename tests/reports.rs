@@ -81,3 +81,49 @@ async fn bad_report_queries_are_precise_400s() {
         assert!(msg.contains(needle), "{path}: {msg}");
     }
 }
+
+#[tokio::test]
+async fn a_sev_report_is_markdown_from_the_template_and_an_override_is_used() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = Sevtool::start(dir.path(), &[]).await;
+    file(
+        &app,
+        json!({"title": "Checkout returns 5xx", "level": "SEV1", "product_track": "payments"}),
+    )
+    .await;
+    app.post_json(
+        "/api/sevs/SEV-1/updates",
+        json!({"text": "Rolled back deploy 4812", "author": "bob"}),
+    )
+    .await;
+    app.post_json(
+        "/api/sevs/SEV-1/scas",
+        json!({"text": "Check pool size in CI", "priority": "must", "owner": "dave"}),
+    )
+    .await;
+    let r = app.http.get(app.url("/api/sevs/SEV-1/report")).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.headers()["content-type"], "text/markdown; charset=utf-8");
+    let md = r.text().await.unwrap();
+    assert!(md.starts_with("# SEV-1: Checkout returns 5xx\n"), "{md}");
+    assert!(md.contains("bob: Rolled back deploy 4812"), "{md}");
+    assert!(md.contains("| must | Check pool size in CI | dave |"), "{md}");
+    let (status, body) = app.get_json("/api/sevs/SEV-9/report").await;
+    assert_eq!((status, body["error"].as_str()), (404, Some("SEV-9 does not exist")));
+
+    let custom = dir.path().join("custom.md");
+    std::fs::write(&custom, "{{id}} is {{level}}").unwrap();
+    let other = tempfile::tempdir().unwrap();
+    let app2 = Sevtool::start(other.path(), &[("SEVTOOL_REPORT_TEMPLATE", custom.to_str().unwrap())]).await;
+    file(&app2, json!({"title": "x", "level": "SEV3"})).await;
+    let md = app2
+        .http
+        .get(app2.url("/api/sevs/1/report"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(md, "SEV-1 is SEV3");
+}

@@ -82,6 +82,8 @@ pub struct Config {
     pub alert_webhook_token: Option<Secret>,
     /// `SEVTOOL_ALERT_RULES`: the alert routing rules file; unset, the built-in defaults apply.
     pub alert_rules: Option<PathBuf>,
+    /// `SEVTOOL_REPORT_TEMPLATE`: a SEV report template file; unset, the shipped one.
+    pub report_template: Option<PathBuf>,
 }
 
 /// Parses `must_worst=14,must=30,should=60,could=none` over the defaults.
@@ -189,6 +191,7 @@ impl Config {
             // Taken as given (not trimmed): a token is compared byte for byte.
             alert_webhook_token: get("ALERT_WEBHOOK_TOKEN").filter(|v| !v.trim().is_empty()).map(Secret),
             alert_rules: set("SEVTOOL_ALERT_RULES").map(PathBuf::from),
+            report_template: set("SEVTOOL_REPORT_TEMPLATE").map(PathBuf::from),
         })
     }
 }

@@ -9,6 +9,7 @@ use crate::app::{AlertService, Integrations, ReportService, ScaService, SevServi
 use crate::clock::SystemClock;
 use crate::config::Config;
 use crate::queue::{EmbeddedQueue, Queue, QueueError, Relay, SqsQueue};
+use crate::reports::Template;
 use crate::slack::{SlackClient, SlackIntegration, SlackRoutes};
 use crate::store::{DynamoStore, SevRepo, SqliteStore, StoreError};
 
@@ -29,6 +30,8 @@ pub enum WiringError {
     Missing(&'static str),
     #[error("SEVTOOL_ALERT_RULES={path}: {reason}")]
     AlertRules { path: String, reason: String },
+    #[error("SEVTOOL_REPORT_TEMPLATE={path}: {reason}")]
+    ReportTemplate { path: String, reason: String },
 }
 
 #[derive(Clone)]
@@ -43,7 +46,7 @@ pub struct Services {
     pub queue: Arc<dyn Queue>,
 }
 
-fn services(config: &Config, repo: SevRepo, queue: Arc<dyn Queue>, rules: Rules) -> Services {
+fn services(config: &Config, repo: SevRepo, queue: Arc<dyn Queue>, rules: Rules, template: Template) -> Services {
     let relay = Relay::new(repo.clone(), queue.clone());
     let sevs = SevService::new(repo.clone(), relay.clone(), Arc::new(SystemClock));
     let scas = ScaService::new(
@@ -53,7 +56,7 @@ fn services(config: &Config, repo: SevRepo, queue: Arc<dyn Queue>, rules: Rules)
         config.sca_policy.clone(),
     );
     let alerts = AlertService::new(sevs.clone(), repo.clone(), Arc::new(rules), Arc::new(SystemClock));
-    let reports = ReportService::new(repo.clone(), Arc::new(SystemClock));
+    let reports = ReportService::new(repo.clone(), Arc::new(SystemClock), Arc::new(template));
     Services {
         reports,
         repo,
@@ -108,6 +111,20 @@ pub fn alert_rules(config: &Config) -> Result<Rules, WiringError> {
     Ok(rules)
 }
 
+/// The SEV report template: the file `SEVTOOL_REPORT_TEMPLATE` names, else the shipped one. A
+/// file that cannot be read, or names an unknown placeholder, stops the start.
+pub fn report_template(config: &Config) -> Result<Template, WiringError> {
+    let Some(path) = &config.report_template else {
+        return Ok(Template::shipped());
+    };
+    let failed = |reason: String| WiringError::ReportTemplate {
+        path: path.display().to_string(),
+        reason,
+    };
+    let text = std::fs::read_to_string(path).map_err(|e| failed(e.to_string()))?;
+    Template::parse(&text).map_err(failed)
+}
+
 /// The local product: SQLite under the data directory, with the queue in the same file.
 pub async fn embedded(config: &Config) -> Result<(Services, EmbeddedQueue), WiringError> {
     std::fs::create_dir_all(&config.data_dir).map_err(|source| WiringError::DataDir {
@@ -118,7 +135,13 @@ pub async fn embedded(config: &Config) -> Result<(Services, EmbeddedQueue), Wiri
     let queue = EmbeddedQueue::open(store.clone(), EMBEDDED_VISIBILITY, MAX_RECEIVES, Arc::new(SystemClock)).await?;
     let repo = SevRepo::new(Arc::new(store));
     Ok((
-        services(config, repo, Arc::new(queue.clone()), alert_rules(config)?),
+        services(
+            config,
+            repo,
+            Arc::new(queue.clone()),
+            alert_rules(config)?,
+            report_template(config)?,
+        ),
         queue,
     ))
 }
@@ -137,5 +160,6 @@ pub async fn aws(config: &Config) -> Result<Services, WiringError> {
         SevRepo::new(Arc::new(store)),
         Arc::new(queue),
         alert_rules(config)?,
+        report_template(config)?,
     ))
 }

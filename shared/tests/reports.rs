@@ -263,7 +263,7 @@ async fn the_service_reads_the_month_index_and_reports_what_was_filed() {
     let clock = Arc::new(ManualClock::new(Utc::now()));
     let relay = Relay::new(repo.clone(), Arc::new(common::RecordingQueue::default()));
     let sevs = SevService::new(repo.clone(), relay, clock.clone());
-    let reports = ReportService::new(repo, clock.clone());
+    let reports = ReportService::new(repo, clock.clone(), Arc::new(sev::reports::Template::shipped()));
     let (_, truth) = generate(300, 5);
     let base: DateTime<Utc> = Utc.with_ymd_and_hms(2025, 1, 1, 0, 0, 0).unwrap();
     let mut expected: BTreeMap<Month, (usize, Vec<i64>)> = BTreeMap::new();

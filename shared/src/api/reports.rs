@@ -4,14 +4,16 @@
 //! left out of every number. Sign-in (the web work) will pass the signed-in viewer instead.
 
 use axum::Json;
-use axum::extract::State;
+use axum::extract::{Path, State};
+use axum::http::header;
+use axum::response::IntoResponse;
 use axum::routing::get;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::extract::ApiQuery;
 use super::{ApiError, ApiState};
-use crate::domain::Level;
+use crate::domain::{Level, SevId};
 use crate::reports::{Dimension, MAX_MONTHS, Month, MonthRange, Viewer};
 
 /// Months a report covers when the query names none: the last year, this month included.
@@ -24,6 +26,7 @@ pub fn routes() -> axum::Router<ApiState> {
         .route("/api/reports/top", get(top))
         .route("/api/reports/trend", get(trend))
         .route("/api/reports/scas", get(scas))
+        .route("/api/sevs/{id}/report", get(sev_report))
 }
 
 /// Who is asking. One place to change when sign-in arrives.
@@ -120,4 +123,12 @@ async fn trend(State(state): State<ApiState>, ApiQuery(p): ApiQuery<TrendParams>
 async fn scas(State(state): State<ApiState>, ApiQuery(p): ApiQuery<RangeParams>) -> Result<Json<Value>, ApiError> {
     let range = range(&state, p.since.as_deref(), p.until.as_deref())?;
     Ok(Json(json!(state.reports.scas(range, viewer()).await?)))
+}
+
+/// The SEV's report as Markdown. It follows `GET /api/sevs/{id}`, which shows any SEV to any
+/// caller today; both will check the viewer once sign-in exists.
+async fn sev_report(State(state): State<ApiState>, Path(id): Path<String>) -> Result<impl IntoResponse, ApiError> {
+    let id: SevId = id.parse()?;
+    let markdown = state.reports.sev_report(id).await?;
+    Ok(([(header::CONTENT_TYPE, "text/markdown; charset=utf-8")], markdown))
 }

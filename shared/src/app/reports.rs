@@ -7,8 +7,10 @@ use serde::Serialize;
 
 use super::AppError;
 use crate::clock::Clock;
-use crate::domain::{Level, Sev};
-use crate::reports::{self, Dimension, Month, MonthRange, MonthRow, ScaSummary, TopAnswer, Trend, Viewer, counted};
+use crate::domain::{Level, Sev, SevId};
+use crate::reports::{
+    self, Dimension, Month, MonthRange, MonthRow, ScaSummary, Template, TopAnswer, Trend, Viewer, counted,
+};
 use crate::store::SevRepo;
 
 #[derive(Debug, Clone, Serialize)]
@@ -25,11 +27,26 @@ pub struct ScaReport {
 pub struct ReportService {
     repo: SevRepo,
     clock: Arc<dyn Clock>,
+    template: Arc<Template>,
 }
 
 impl ReportService {
-    pub fn new(repo: SevRepo, clock: Arc<dyn Clock>) -> Self {
-        ReportService { repo, clock }
+    pub fn new(repo: SevRepo, clock: Arc<dyn Clock>, template: Arc<Template>) -> Self {
+        ReportService { repo, clock, template }
+    }
+
+    /// The SEV's report in Markdown: the template filled in with its record, timeline and SCAs.
+    pub async fn sev_report(&self, id: SevId) -> Result<String, AppError> {
+        let sev = self.repo.load(id).await?.sev;
+        let timeline = self.repo.timeline(id).await?;
+        let scas = self.repo.scas_of(id).await?;
+        Ok(reports::sev_report(
+            &self.template,
+            &sev,
+            &timeline,
+            &scas,
+            self.clock.now(),
+        ))
     }
 
     pub fn now(&self) -> chrono::DateTime<chrono::Utc> {

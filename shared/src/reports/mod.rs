@@ -4,19 +4,23 @@
 //! Two rules hold for every trend number: drills are left out (and counted on their own), and a
 //! private SEV counts only for a [`Viewer`] allowed to see private SEVs.
 
+mod document;
 mod month;
 mod monthly;
 mod scas;
 mod stats;
+mod template;
 #[cfg(test)]
 mod testing;
 mod top;
 mod trend;
 
+pub use document::{human, sev_report};
 pub use month::{MAX_MONTHS, Month, MonthRange};
 pub use monthly::{LevelTimes, MonthRow, monthly};
 pub use scas::{ScaSummary, sca_summary};
 pub use stats::TimeStats;
+pub use template::{PLACEHOLDERS, Template};
 pub use top::{Dimension, Ranked, TopAnswer, top};
 pub use trend::{Trend, Verdict, trend};
 
