@@ -127,3 +127,23 @@ async fn a_sev_report_is_markdown_from_the_template_and_an_override_is_used() {
         .unwrap();
     assert_eq!(md, "SEV-1 is SEV3");
 }
+
+#[tokio::test]
+async fn the_reports_page_draws_charts_and_escapes_what_people_wrote() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = Sevtool::start(dir.path(), &[]).await;
+    file(
+        &app,
+        json!({"title": "x", "level": "SEV1", "product_track": "<script>alert(1)</script>"}),
+    )
+    .await;
+    let r = app.http.get(app.url("/reports")).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    assert!(r.headers()["content-type"].to_str().unwrap().starts_with("text/html"));
+    let html = r.text().await.unwrap();
+    assert!(!html.contains("<script>"), "{html}");
+    assert!(html.contains("&lt;script&gt;alert(1)&lt;/script&gt;: 1"), "{html}");
+    assert_eq!(html.matches("<svg").count(), 2);
+    let r = app.http.get(app.url("/reports?since=nope")).send().await.unwrap();
+    assert_eq!(r.status(), 400);
+}

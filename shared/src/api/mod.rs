@@ -4,6 +4,7 @@ mod alerts;
 mod error;
 mod extract;
 mod reports;
+mod reports_page;
 mod scas;
 mod sevs;
 
@@ -30,6 +31,7 @@ pub fn router(state: ApiState) -> Router {
         .merge(sevs::routes())
         .merge(scas::routes())
         .merge(reports::routes())
+        .merge(reports_page::routes())
         .merge(alerts::routes())
         .fallback(|| async { ApiError::not_found("no such route; the API lives under /api/sevs") })
         .method_not_allowed_fallback(|| async { ApiError::method_not_allowed() })

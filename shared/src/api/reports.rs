@@ -30,7 +30,7 @@ pub fn routes() -> axum::Router<ApiState> {
 }
 
 /// Who is asking. One place to change when sign-in arrives.
-fn viewer() -> Viewer {
+pub(super) fn viewer() -> Viewer {
     Viewer::ANONYMOUS
 }
 

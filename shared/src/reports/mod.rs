@@ -4,6 +4,7 @@
 //! Two rules hold for every trend number: drills are left out (and counted on their own), and a
 //! private SEV counts only for a [`Viewer`] allowed to see private SEVs.
 
+mod charts;
 mod document;
 mod month;
 mod monthly;
@@ -15,6 +16,7 @@ mod testing;
 mod top;
 mod trend;
 
+pub use charts::{counts_by_level, response_times};
 pub use document::{human, sev_report};
 pub use month::{MAX_MONTHS, Month, MonthRange};
 pub use monthly::{LevelTimes, MonthRow, monthly};
