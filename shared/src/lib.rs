@@ -13,4 +13,5 @@ pub mod reports;
 pub mod slack;
 pub mod store;
 pub mod telemetry;
+pub mod transfer;
 pub mod wiring;

@@ -2,6 +2,7 @@
 
 mod alerts;
 mod error;
+mod export;
 mod extract;
 mod reports;
 mod reports_page;
@@ -31,6 +32,7 @@ pub fn router(state: ApiState) -> Router {
         .merge(sevs::routes())
         .merge(scas::routes())
         .merge(reports::routes())
+        .merge(export::routes())
         .merge(reports_page::routes())
         .merge(alerts::routes())
         .fallback(|| async { ApiError::not_found("no such route; the API lives under /api/sevs") })

@@ -6,6 +6,7 @@ mod integrations;
 mod reports;
 mod scas;
 mod sevs;
+mod transfer;
 
 pub use alerts::{AlertAction, AlertOutcome, AlertService};
 pub use error::AppError;

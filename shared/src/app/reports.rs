@@ -25,8 +25,8 @@ pub struct ScaReport {
 
 #[derive(Clone)]
 pub struct ReportService {
-    repo: SevRepo,
-    clock: Arc<dyn Clock>,
+    pub(super) repo: SevRepo,
+    pub(super) clock: Arc<dyn Clock>,
     template: Arc<Template>,
 }
 

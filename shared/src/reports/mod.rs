@@ -12,7 +12,7 @@ mod scas;
 mod stats;
 mod template;
 #[cfg(test)]
-mod testing;
+pub(crate) mod testing;
 mod top;
 mod trend;
 
