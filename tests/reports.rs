@@ -147,3 +147,27 @@ async fn the_reports_page_draws_charts_and_escapes_what_people_wrote() {
     let r = app.http.get(app.url("/reports?since=nope")).send().await.unwrap();
     assert_eq!(r.status(), 400);
 }
+
+#[tokio::test]
+async fn the_weekly_digest_lists_the_weeks_sevs_by_level() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = Sevtool::start(dir.path(), &[]).await;
+    file(
+        &app,
+        json!({"title": "a", "level": "SEV1", "started_at": "2026-07-14T09:00:00Z"}),
+    )
+    .await;
+    file(
+        &app,
+        json!({"title": "b", "level": "SEV1", "started_at": "2026-07-21T09:00:00Z"}),
+    )
+    .await;
+    let (status, d) = app.get_json("/api/reports/weekly?week=2026-W29").await;
+    assert_eq!(status, 200, "{d}");
+    assert_eq!(d["week"], "2026-W29");
+    let sev1 = d["by_level"]["SEV1"].as_array().unwrap();
+    assert_eq!(sev1.len(), 1);
+    assert_eq!(sev1[0]["id"], "SEV-1");
+    let (status, err) = app.get_json("/api/reports/weekly?week=2026-29").await;
+    assert_eq!(status, 400, "{err}");
+}

@@ -26,6 +26,7 @@ pub fn routes() -> axum::Router<ApiState> {
         .route("/api/reports/top", get(top))
         .route("/api/reports/trend", get(trend))
         .route("/api/reports/scas", get(scas))
+        .route("/api/reports/weekly", get(weekly))
         .route("/api/sevs/{id}/report", get(sev_report))
 }
 
@@ -131,4 +132,19 @@ async fn sev_report(State(state): State<ApiState>, Path(id): Path<String>) -> Re
     let id: SevId = id.parse()?;
     let markdown = state.reports.sev_report(id).await?;
     Ok(([(header::CONTENT_TYPE, "text/markdown; charset=utf-8")], markdown))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct WeekParams {
+    week: Option<String>,
+}
+
+/// `week` defaults to the last complete week, the one a Monday review looks back on.
+async fn weekly(State(state): State<ApiState>, ApiQuery(p): ApiQuery<WeekParams>) -> Result<Json<Value>, ApiError> {
+    let week = match p.week.as_deref() {
+        Some(w) => w.parse()?,
+        None => crate::reports::IsoWeek::of(state.reports.now()).prev(),
+    };
+    Ok(Json(json!(state.reports.weekly(week, viewer()).await?)))
 }

@@ -85,6 +85,19 @@ impl ReportService {
         Ok(reports::trend(&sevs, level, range, viewer))
     }
 
+    /// The weekly review digest of `week`.
+    pub async fn weekly(&self, week: reports::IsoWeek, viewer: Viewer) -> Result<reports::Weekly, AppError> {
+        let (from, until) = week.bounds();
+        let sevs = self.repo.started_between(from, until).await?;
+        let mut overdue = Vec::new();
+        for sca in self.repo.overdue_scas(self.clock.now()).await? {
+            // Whether its SEV is private decides who may read the SCA.
+            let private = self.repo.load(sca.sev).await?.sev.private;
+            overdue.push((sca, private));
+        }
+        Ok(reports::weekly(week, &sevs, &overdue, viewer))
+    }
+
     /// Completion and overdue counts of the SCAs of SEVs started in the range. SCAs live with their
     /// SEV, so this reads one partition per counted SEV.
     pub async fn scas(&self, range: MonthRange, viewer: Viewer) -> Result<ScaReport, AppError> {

@@ -15,6 +15,7 @@ mod template;
 pub(crate) mod testing;
 mod top;
 mod trend;
+mod weekly;
 
 pub use charts::{counts_by_level, response_times};
 pub use document::{human, sev_report};
@@ -25,6 +26,7 @@ pub use stats::TimeStats;
 pub use template::{PLACEHOLDERS, Template};
 pub use top::{Dimension, Ranked, TopAnswer, top};
 pub use trend::{Trend, Verdict, trend};
+pub use weekly::{IsoWeek, OverdueSca, SevLine, Weekly, weekly};
 
 use crate::domain::Sev;
 
