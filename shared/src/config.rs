@@ -117,6 +117,8 @@ pub struct Config {
     /// `SEVTOOL_ALERT_RULES`: the alert routing rules file; unset, the built-in defaults apply.
     pub alert_rules: Option<PathBuf>,
     pub paging: Option<PagingSettings>,
+    /// `SEVTOOL_REPORT_TEMPLATE`: a SEV report template file; unset, the shipped one.
+    pub report_template: Option<PathBuf>,
 }
 
 /// Parses `must_worst=14,must=30,should=60,could=none` over the defaults.
@@ -259,6 +261,7 @@ impl Config {
             alert_webhook_token: get("ALERT_WEBHOOK_TOKEN").filter(|v| !v.trim().is_empty()).map(Secret),
             alert_rules: set("SEVTOOL_ALERT_RULES").map(PathBuf::from),
             paging,
+            report_template: set("SEVTOOL_REPORT_TEMPLATE").map(PathBuf::from),
         })
     }
 }

@@ -6,12 +6,13 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::alerts::Rules;
-use crate::app::{AlertService, Integrations, NagPlanner, PagingService, ScaService, SevService};
+use crate::app::{AlertService, Integrations, NagPlanner, PagingService, ReportService, ScaService, SevService};
 use crate::clock::SystemClock;
 use crate::config::{Config, ConfigError, PagingSettings};
 use crate::domain::NagPolicy;
 use crate::paging::{Catalog, CatalogError, Opsgenie, PagerDuty, PagerRouter, PagingIntegration, Secret};
 use crate::queue::{EmbeddedQueue, Queue, QueueError, QueueName, Relay, RoutedQueue, SqsQueue};
+use crate::reports::Template;
 use crate::schedule::{EmbeddedScheduler, EventBridgeScheduler, Scheduler};
 use crate::secrets::{SECRETS_ARN_VAR, Secrets, SecretsError};
 use crate::slack::{SlackClient, SlackIntegration, SlackRoutes};
@@ -34,6 +35,8 @@ pub enum WiringError {
     Missing(&'static str),
     #[error("SEVTOOL_ALERT_RULES={path}: {reason}")]
     AlertRules { path: String, reason: String },
+    #[error("SEVTOOL_REPORT_TEMPLATE={path}: {reason}")]
+    ReportTemplate { path: String, reason: String },
     #[error("SEVTOOL_TEAMS: {0}")]
     Catalog(#[from] CatalogError),
     #[error(transparent)]
@@ -49,6 +52,7 @@ pub struct Services {
     pub sevs: SevService,
     pub scas: ScaService,
     pub alerts: AlertService,
+    pub reports: ReportService,
     /// Where tasks go: entry points that only acknowledge (Slack) enqueue here directly.
     pub queue: Arc<dyn Queue>,
     /// Where SCA nags are scheduled.
@@ -99,12 +103,14 @@ fn services(
     queue: Arc<dyn Queue>,
     scheduler: Arc<dyn Scheduler>,
     rules: Rules,
+    template: Template,
 ) -> Result<Services, WiringError> {
     let relay = Relay::new(repo.clone(), queue.clone());
     let clock = Arc::new(SystemClock);
     let sevs = SevService::new(repo.clone(), relay.clone(), clock.clone());
     let scas = ScaService::new(repo.clone(), relay.clone(), clock.clone(), config.sca_policy.clone());
     let alerts = AlertService::new(sevs.clone(), repo.clone(), Arc::new(rules), clock.clone());
+    let reports = ReportService::new(repo.clone(), clock.clone(), Arc::new(template));
     let (paging, pager) = match &config.paging {
         Some(settings) => {
             let catalog = Arc::new(Catalog::load(&settings.teams)?);
@@ -116,6 +122,7 @@ fn services(
         None => (None, None),
     };
     Ok(Services {
+        reports,
         repo,
         relay,
         sevs,
@@ -219,6 +226,20 @@ pub async fn aws_config_from(
     Ok(Config::from_lookup(secrets.behind(env))?)
 }
 
+/// The SEV report template: the file `SEVTOOL_REPORT_TEMPLATE` names, else the shipped one. A
+/// file that cannot be read, or names an unknown placeholder, stops the start.
+pub fn report_template(config: &Config) -> Result<Template, WiringError> {
+    let Some(path) = &config.report_template else {
+        return Ok(Template::shipped());
+    };
+    let failed = |reason: String| WiringError::ReportTemplate {
+        path: path.display().to_string(),
+        reason,
+    };
+    let text = std::fs::read_to_string(path).map_err(|e| failed(e.to_string()))?;
+    Template::parse(&text).map_err(failed)
+}
+
 /// The local product: SQLite under the data directory, with the queues and the nag schedules in
 /// the same file.
 pub async fn embedded(config: &Config) -> Result<(Services, LocalQueues, EmbeddedScheduler), WiringError> {
@@ -244,12 +265,14 @@ pub async fn embedded(config: &Config) -> Result<(Services, LocalQueues, Embedde
     let store: Arc<dyn Store> = Arc::new(sqlite);
     let scheduler = EmbeddedScheduler::new(store.clone());
     let rules = alert_rules(config)?;
+    let template = report_template(config)?;
     let all = services(
         config,
         SevRepo::new(store),
         Arc::new(routed),
         Arc::new(scheduler.clone()),
         rules,
+        template,
     )?;
     Ok((all, queues, scheduler))
 }
@@ -287,11 +310,13 @@ pub async fn aws(config: &Config) -> Result<Services, WiringError> {
     );
     let store = DynamoStore::new(aws_sdk_dynamodb::Client::new(&sdk), config.table.clone());
     let rules = alert_rules(config)?;
+    let template = report_template(config)?;
     services(
         config,
         SevRepo::new(Arc::new(store)),
         Arc::new(RoutedQueue::new(tasks, pager)),
         Arc::new(scheduler),
         rules,
+        template,
     )
 }

@@ -622,6 +622,32 @@ async fn pages_are_created_once_and_updated_optimistically(b: Backend) {
     );
 }
 
+async fn imports_store_each_row_once(b: Backend) {
+    let repo = SevRepo::new(b.store.clone());
+    let (svc, _, _) = service(&b);
+    svc.file(file_req("live one", None)).await.unwrap();
+    let at = Utc.with_ymd_and_hms(2024, 3, 5, 10, 0, 0).unwrap();
+    let mut old = svc.list(&ListFilter::default()).await.unwrap().remove(0);
+    old.started_at = at;
+    old.detected_at = at;
+    old.declared_at = at;
+    old.id = SevId(900);
+    let stored = repo.import(&old, "SEV-900@2024-03-05", &[]).await.unwrap();
+    assert_eq!(stored, (SevId(2), true), "imported SEVs take the next number here");
+    let again = repo.import(&old, "SEV-900@2024-03-05", &[]).await.unwrap();
+    assert_eq!(again, (SevId(2), false), "the same key stores nothing twice");
+    let mut expected = old.clone();
+    expected.id = SevId(2);
+    assert_eq!(repo.load(SevId(2)).await.unwrap().sev, expected);
+    let march = repo
+        .started_between(at - Duration::days(1), at + Duration::days(1))
+        .await
+        .unwrap();
+    assert_eq!(march, [expected], "imported SEVs are in the month index");
+    let (third, new) = repo.import(&old, "another key", &[]).await.unwrap();
+    assert_eq!((third, new), (SevId(3), true));
+}
+
 macro_rules! contract {
     ($($name:ident),* $(,)?) => {
         mod embedded {
@@ -662,4 +688,5 @@ contract!(
     record_only_groups_expire_and_linked_ones_do_not,
     linking_writes_the_group_and_the_sev_origin_together,
     pages_are_created_once_and_updated_optimistically,
+    imports_store_each_row_once,
 );

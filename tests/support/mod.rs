@@ -12,7 +12,7 @@ use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, Command};
 
 /// `make test` builds the binary first; it sits beside the directory of the test executables.
-fn sevtool_binary() -> PathBuf {
+pub fn sevtool_binary() -> PathBuf {
     let exe = std::env::current_exe().expect("test executable path");
     let bin = exe
         .parent()

@@ -10,6 +10,7 @@ async fn main() -> Result<(), lambda_http::Error> {
     lambda_http::run(router(ApiState {
         sevs: services.sevs,
         scas: services.scas,
+        reports: services.reports,
         alerts: AlertWebhooks {
             service: services.alerts,
             token: config.alert_webhook_token.clone(),

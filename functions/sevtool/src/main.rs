@@ -2,6 +2,7 @@
 //! pieces (the outbox relay and the task consumer), all on the embedded store.
 
 mod background;
+mod cli;
 
 use std::net::SocketAddr;
 
@@ -17,6 +18,18 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     sev::telemetry::init_local();
     let config = Config::from_env()?;
     let (services, queues, scheduler) = sev::wiring::embedded(&config).await?;
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    match args.first().map(String::as_str) {
+        None => {}
+        Some("export") => return cli::export(&services.reports, &args[1..]).await,
+        Some("import") => {
+            if !cli::import(&services.reports, &args[1..]).await? {
+                std::process::exit(1);
+            }
+            return Ok(());
+        }
+        Some(_) => return Err(cli::USAGE.into()),
+    }
     let integrations = sev::wiring::integrations(&config, &services);
     let pager_integrations = sev::wiring::pager_integrations(&services);
     for line in config.integrations.describe() {
@@ -63,6 +76,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let app = router(ApiState {
         sevs: services.sevs,
         scas: services.scas,
+        reports: services.reports,
         alerts,
         paging: services.paging,
     })

@@ -5,13 +5,16 @@ mod error;
 mod integrations;
 mod nags;
 mod paging;
+mod reports;
 mod scas;
 mod sevs;
+mod transfer;
 
 pub use alerts::{AlertAction, AlertOutcome, AlertService};
 pub use error::AppError;
 pub use integrations::Integrations;
 pub use nags::{NagPlanner, schedule_name};
 pub use paging::{Paging, PagingError, PagingService, SEVTOOL};
+pub use reports::{ReportService, ScaReport};
 pub use scas::{NewSca, ScaService};
 pub use sevs::{FileRequest, ListFilter, SevDetail, SevService};

@@ -18,6 +18,7 @@
 //! | alert origin of a SEV      | `SEV#<n>`                 | `ALERT`               |                             |                                    |
 //! | SCA of a SEV               | `SEV#<n>`                 | `SCA#<id>`            | `OWNER#<owner>` / `<due>#<id>` while open | `SCADUE` / `<due>#<id>` while open with a due date |
 //! | SCA id -> its SEV          | `SCA#<id>`                | `SCA`                 |                             |                                    |
+//! | imported row -> its SEV   | `IMPORT#<key>`            | `IMPORT`              |                             |                                    |
 //! | SCA number counter         | `COUNTER`                 | `SCA`                 |                             |                                    |
 //!
 //! An alert group's `<k>` is `alerts::group_id`, a hash of the source's group key, so any key fits.
@@ -105,6 +106,11 @@ pub fn sca_by_owner(owner: &str, due: Option<DateTime<Utc>>, id: ScaId) -> Key {
 
 pub fn sca_by_due(due: DateTime<Utc>, id: ScaId) -> Key {
     Key::new(SCA_DUE, format!("{}#{:012}", sortable_time(due), id.0))
+}
+
+/// An imported row, by its import key: kept for good so re-running an import stores nothing twice.
+pub fn import(key: &str) -> Key {
+    Key::new(format!("IMPORT#{key}"), "IMPORT")
 }
 
 pub fn idempotency(scope: &str, key: &str) -> Key {

@@ -58,6 +58,11 @@ struct Idempotency {
 }
 
 #[derive(Serialize, Deserialize)]
+struct Imported {
+    sev: SevId,
+}
+
+#[derive(Serialize, Deserialize)]
 struct TaskState {
     done: bool,
 }
@@ -185,6 +190,37 @@ impl SevRepo {
             match built {
                 Some(sev) => return Ok(Created { sev, new: true }),
                 // Another creation took the number or the key first: the next round sees it.
+                None => backoff(attempt).await,
+            }
+        }
+        Err(RepoError::Conflict)
+    }
+
+    /// Stores a SEV read from an export under the next number, once per `key`: the SEV, its
+    /// timeline entries and the key are one transaction. Returns the SEV's number here and whether
+    /// this call stored it. No tasks: history is not announced.
+    pub async fn import(&self, sev: &Sev, key: &str, entries: &[Entry]) -> Result<(SevId, bool), RepoError> {
+        for attempt in 0..CREATE_ATTEMPTS {
+            if let Some(done) = self.record::<Imported>(&keys::import(key)).await? {
+                return Ok((done.sev, false));
+            }
+            let built = self
+                .numbered(keys::counter(), |n| {
+                    let mut sev = sev.clone();
+                    sev.id = SevId(n);
+                    let mut writes = vec![
+                        Write::Put(sev_item(&sev, 1), Condition::NotExists),
+                        Write::Put(
+                            Item::new(keys::import(key), to_json(&Imported { sev: sev.id })),
+                            Condition::NotExists,
+                        ),
+                    ];
+                    writes.extend(entry_writes(sev.id, entries));
+                    (writes, sev.id)
+                })
+                .await?;
+            match built {
+                Some(id) => return Ok((id, true)),
                 None => backoff(attempt).await,
             }
         }

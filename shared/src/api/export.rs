@@ -1,0 +1,57 @@
+//! `GET /api/export?format=csv|jsonl`: SEVs for the data lake, columns as in `transfer::COLUMNS`.
+
+use axum::extract::State;
+use axum::http::header;
+use axum::response::IntoResponse;
+use axum::routing::get;
+use serde::Deserialize;
+
+use super::extract::ApiQuery;
+use super::{ApiError, ApiState};
+use crate::reports::{MAX_MONTHS, Month};
+use crate::transfer::{self, Format};
+
+pub fn routes() -> axum::Router<ApiState> {
+    axum::Router::new().route("/api/export", get(export))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Params {
+    format: Option<String>,
+    since: Option<String>,
+    until: Option<String>,
+}
+
+async fn export(State(state): State<ApiState>, ApiQuery(p): ApiQuery<Params>) -> Result<impl IntoResponse, ApiError> {
+    let format: Format = p
+        .format
+        .as_deref()
+        .ok_or_else(|| ApiError::bad_request("format: is required; use csv or jsonl"))?
+        .parse()?;
+    // Without `since`, the longest range a report allows, ending with `until`.
+    let since = match p.since {
+        Some(s) => Some(s),
+        None => {
+            let until = match p.until.as_deref() {
+                Some(u) => u.parse::<Month>()?,
+                None => Month::of(state.reports.now()),
+            };
+            Some(until.last(MAX_MONTHS).first.to_string())
+        }
+    };
+    let range = super::reports::range(&state, since.as_deref(), p.until.as_deref())?;
+    let sevs = state.reports.export(range, super::reports::viewer()).await?;
+    let mut body = Vec::new();
+    transfer::write(&sevs, format, &mut body).map_err(|e| {
+        ApiError::new(
+            axum::http::StatusCode::INTERNAL_SERVER_ERROR,
+            format!("export failed: {e}"),
+        )
+    })?;
+    let content_type = match format {
+        Format::Csv => "text/csv; charset=utf-8",
+        Format::Jsonl => "application/x-ndjson",
+    };
+    Ok(([(header::CONTENT_TYPE, content_type)], body))
+}

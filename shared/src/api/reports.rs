@@ -1,0 +1,150 @@
+//! `/api/reports/...`: trend numbers as JSON.
+//!
+//! There is no sign-in yet, so every caller here is [`Viewer::ANONYMOUS`] and private SEVs are
+//! left out of every number. Sign-in (the web work) will pass the signed-in viewer instead.
+
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::header;
+use axum::response::IntoResponse;
+use axum::routing::get;
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use super::extract::ApiQuery;
+use super::{ApiError, ApiState};
+use crate::domain::{Level, SevId};
+use crate::reports::{Dimension, MAX_MONTHS, Month, MonthRange, Viewer};
+
+/// Months a report covers when the query names none: the last year, this month included.
+const DEFAULT_MONTHS: usize = 12;
+const DEFAULT_TOP: usize = 10;
+
+pub fn routes() -> axum::Router<ApiState> {
+    axum::Router::new()
+        .route("/api/reports/monthly", get(monthly))
+        .route("/api/reports/top", get(top))
+        .route("/api/reports/trend", get(trend))
+        .route("/api/reports/scas", get(scas))
+        .route("/api/reports/weekly", get(weekly))
+        .route("/api/sevs/{id}/report", get(sev_report))
+}
+
+/// Who is asking. One place to change when sign-in arrives.
+pub(super) fn viewer() -> Viewer {
+    Viewer::ANONYMOUS
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RangeParams {
+    since: Option<String>,
+    until: Option<String>,
+}
+
+fn month(field: &'static str, raw: &str) -> Result<Month, ApiError> {
+    raw.parse::<Month>().map_err(|_| {
+        ApiError::bad_request(format!(
+            "{field}: `{}` is not a month; write months like 2026-07",
+            raw.trim()
+        ))
+    })
+}
+
+/// `since..=until`; `until` defaults to this month and `since` to a year before it.
+pub(super) fn range(state: &ApiState, since: Option<&str>, until: Option<&str>) -> Result<MonthRange, ApiError> {
+    let until = match until {
+        Some(u) => month("until", u)?,
+        None => Month::of(state.reports.now()),
+    };
+    let since = match since {
+        Some(s) => month("since", s)?,
+        None => until.last(DEFAULT_MONTHS).first,
+    };
+    Ok(MonthRange::new(since, until)?)
+}
+
+async fn monthly(State(state): State<ApiState>, ApiQuery(p): ApiQuery<RangeParams>) -> Result<Json<Value>, ApiError> {
+    let range = range(&state, p.since.as_deref(), p.until.as_deref())?;
+    let months = state.reports.monthly(range, viewer()).await?;
+    Ok(Json(json!({ "months": months })))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TopParams {
+    dimension: Option<String>,
+    since: Option<String>,
+    until: Option<String>,
+    limit: Option<String>,
+}
+
+async fn top(State(state): State<ApiState>, ApiQuery(p): ApiQuery<TopParams>) -> Result<Json<Value>, ApiError> {
+    let dimension: Dimension = p
+        .dimension
+        .as_deref()
+        .ok_or_else(|| ApiError::bad_request("dimension: is required; use product_track, tag, system or team"))?
+        .parse()?;
+    let limit = match p.limit.as_deref() {
+        None => DEFAULT_TOP,
+        Some(raw) => raw
+            .trim()
+            .parse::<usize>()
+            .ok()
+            .filter(|n| (1..=1000).contains(n))
+            .ok_or_else(|| ApiError::bad_request(format!("limit: `{raw}` is not a number from 1 to 1000")))?,
+    };
+    let range = range(&state, p.since.as_deref(), p.until.as_deref())?;
+    let answer = state.reports.top(dimension, range, viewer(), limit).await?;
+    Ok(Json(json!(answer)))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TrendParams {
+    level: Option<String>,
+    months: Option<String>,
+}
+
+async fn trend(State(state): State<ApiState>, ApiQuery(p): ApiQuery<TrendParams>) -> Result<Json<Value>, ApiError> {
+    let level: Level = p.level.as_deref().unwrap_or("SEV1").parse()?;
+    let months = match p.months.as_deref() {
+        None => 3,
+        Some(raw) => raw
+            .trim()
+            .parse::<usize>()
+            .ok()
+            .filter(|n| (2..=MAX_MONTHS).contains(n))
+            .ok_or_else(|| ApiError::bad_request(format!("months: `{raw}` is not a number from 2 to {MAX_MONTHS}")))?,
+    };
+    let trend = state.reports.trend(level, months, viewer()).await?;
+    Ok(Json(json!(trend)))
+}
+
+async fn scas(State(state): State<ApiState>, ApiQuery(p): ApiQuery<RangeParams>) -> Result<Json<Value>, ApiError> {
+    let range = range(&state, p.since.as_deref(), p.until.as_deref())?;
+    Ok(Json(json!(state.reports.scas(range, viewer()).await?)))
+}
+
+/// The SEV's report as Markdown. It follows `GET /api/sevs/{id}`, which shows any SEV to any
+/// caller today; both will check the viewer once sign-in exists.
+async fn sev_report(State(state): State<ApiState>, Path(id): Path<String>) -> Result<impl IntoResponse, ApiError> {
+    let id: SevId = id.parse()?;
+    let markdown = state.reports.sev_report(id).await?;
+    Ok(([(header::CONTENT_TYPE, "text/markdown; charset=utf-8")], markdown))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct WeekParams {
+    week: Option<String>,
+}
+
+/// `week` defaults to the last complete week, the one a Monday review looks back on.
+async fn weekly(State(state): State<ApiState>, ApiQuery(p): ApiQuery<WeekParams>) -> Result<Json<Value>, ApiError> {
+    let week = match p.week.as_deref() {
+        Some(w) => w.parse()?,
+        None => crate::reports::IsoWeek::of(state.reports.now()).prev(),
+    };
+    Ok(Json(json!(state.reports.weekly(week, viewer()).await?)))
+}

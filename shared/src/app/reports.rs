@@ -1,0 +1,118 @@
+//! The reports service: reads SEVs through the month index (never a table scan) and hands them to
+//! the pure computations in `reports`.
+
+use std::sync::Arc;
+
+use serde::Serialize;
+
+use super::AppError;
+use crate::clock::Clock;
+use crate::domain::{Level, Sev, SevId};
+use crate::reports::{
+    self, Dimension, Month, MonthRange, MonthRow, ScaSummary, Template, TopAnswer, Trend, Viewer, counted,
+};
+use crate::store::SevRepo;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ScaReport {
+    pub since: Month,
+    pub until: Month,
+    /// Counted SEVs in the range whose SCAs these are.
+    pub sevs: usize,
+    #[serde(flatten)]
+    pub summary: ScaSummary,
+}
+
+#[derive(Clone)]
+pub struct ReportService {
+    pub(super) repo: SevRepo,
+    pub(super) clock: Arc<dyn Clock>,
+    template: Arc<Template>,
+}
+
+impl ReportService {
+    pub fn new(repo: SevRepo, clock: Arc<dyn Clock>, template: Arc<Template>) -> Self {
+        ReportService { repo, clock, template }
+    }
+
+    /// The SEV's report in Markdown: the template filled in with its record, timeline and SCAs.
+    pub async fn sev_report(&self, id: SevId) -> Result<String, AppError> {
+        let sev = self.repo.load(id).await?.sev;
+        let timeline = self.repo.timeline(id).await?;
+        let scas = self.repo.scas_of(id).await?;
+        Ok(reports::sev_report(
+            &self.template,
+            &sev,
+            &timeline,
+            &scas,
+            self.clock.now(),
+        ))
+    }
+
+    pub fn now(&self) -> chrono::DateTime<chrono::Utc> {
+        self.clock.now()
+    }
+
+    /// SEVs that started in the range, read month by month from the month index.
+    pub async fn started_in(&self, range: MonthRange) -> Result<Vec<Sev>, AppError> {
+        let (from, until) = range.bounds();
+        Ok(self.repo.started_between(from, until).await?)
+    }
+
+    pub async fn monthly(&self, range: MonthRange, viewer: Viewer) -> Result<Vec<MonthRow>, AppError> {
+        let sevs = self.started_in(range).await?;
+        Ok(reports::monthly(&sevs, range, viewer))
+    }
+
+    pub async fn top(
+        &self,
+        dimension: Dimension,
+        range: MonthRange,
+        viewer: Viewer,
+        limit: usize,
+    ) -> Result<TopAnswer, AppError> {
+        let sevs = self.started_in(range).await?;
+        Ok(reports::top(&sevs, dimension, range, viewer, limit))
+    }
+
+    /// The trend of `level` over the last `months` complete months: the current month is left out
+    /// because a month that is not over would always look like a decline.
+    pub async fn trend(&self, level: Level, months: usize, viewer: Viewer) -> Result<Trend, AppError> {
+        let last = Month::of(self.clock.now()).prev();
+        let range = last.last(months);
+        let range = MonthRange::new(range.first, range.last)?;
+        let sevs = self.started_in(range).await?;
+        Ok(reports::trend(&sevs, level, range, viewer))
+    }
+
+    /// The weekly review digest of `week`.
+    pub async fn weekly(&self, week: reports::IsoWeek, viewer: Viewer) -> Result<reports::Weekly, AppError> {
+        let (from, until) = week.bounds();
+        let sevs = self.repo.started_between(from, until).await?;
+        let mut overdue = Vec::new();
+        for sca in self.repo.overdue_scas(self.clock.now()).await? {
+            // Whether its SEV is private decides who may read the SCA.
+            let private = self.repo.load(sca.sev).await?.sev.private;
+            overdue.push((sca, private));
+        }
+        Ok(reports::weekly(week, &sevs, &overdue, viewer))
+    }
+
+    /// Completion and overdue counts of the SCAs of SEVs started in the range. SCAs live with their
+    /// SEV, so this reads one partition per counted SEV.
+    pub async fn scas(&self, range: MonthRange, viewer: Viewer) -> Result<ScaReport, AppError> {
+        let sevs = self.started_in(range).await?;
+        let mut scas = Vec::new();
+        let mut counted_sevs = 0;
+        for sev in sevs.iter().filter(|s| counted(s, viewer)) {
+            counted_sevs += 1;
+            scas.extend(self.repo.scas_of(sev.id).await?);
+        }
+        Ok(ScaReport {
+            since: range.first,
+            until: range.last,
+            sevs: counted_sevs,
+            summary: reports::sca_summary(&scas, self.clock.now()),
+        })
+    }
+}

@@ -1,0 +1,54 @@
+//! Reports over SEVs and SCAs: pure functions over domain values, no I/O. The application service
+//! (`app::ReportService`) reads the values through the month index and hands them here.
+//!
+//! Two rules hold for every trend number: drills are left out (and counted on their own), and a
+//! private SEV counts only for a [`Viewer`] allowed to see private SEVs.
+
+mod charts;
+mod document;
+mod month;
+mod monthly;
+mod scas;
+mod stats;
+mod template;
+#[cfg(test)]
+pub(crate) mod testing;
+mod top;
+mod trend;
+mod weekly;
+
+pub use charts::{counts_by_level, response_times};
+pub use document::{human, sev_report};
+pub use month::{MAX_MONTHS, Month, MonthRange};
+pub use monthly::{LevelTimes, MonthRow, monthly};
+pub use scas::{ScaSummary, sca_summary};
+pub use stats::TimeStats;
+pub use template::{PLACEHOLDERS, Template};
+pub use top::{Dimension, Ranked, TopAnswer, top};
+pub use trend::{Trend, Verdict, trend};
+pub use weekly::{IsoWeek, OverdueSca, SevLine, Weekly, weekly};
+
+use crate::domain::Sev;
+
+/// Who is asking, for what they may see. There is no sign-in yet, so every API caller is
+/// [`Viewer::ANONYMOUS`]: private SEVs (security, customer data) are left out of their numbers
+/// entirely. The local operator (the `sevtool` CLI, which holds the database file anyway) is
+/// [`Viewer::OPERATOR`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Viewer {
+    pub sees_private: bool,
+}
+
+impl Viewer {
+    pub const ANONYMOUS: Viewer = Viewer { sees_private: false };
+    pub const OPERATOR: Viewer = Viewer { sees_private: true };
+
+    pub fn may_see(self, sev: &Sev) -> bool {
+        !sev.private || self.sees_private
+    }
+}
+
+/// The SEVs a trend counts: visible to the viewer and not drills.
+pub fn counted(sev: &Sev, viewer: Viewer) -> bool {
+    viewer.may_see(sev) && !sev.drill
+}

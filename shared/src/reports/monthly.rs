@@ -1,0 +1,140 @@
+//! Counts and response times per month, by the month each SEV started.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use super::{Month, MonthRange, TimeStats, Viewer, counted};
+use crate::domain::{Level, Sev};
+
+/// Time to detect and to resolve of one level's SEVs in one month.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct LevelTimes {
+    pub detect: TimeStats,
+    pub resolve: TimeStats,
+}
+
+/// One month of `GET /api/reports/monthly`. The first six fields are the public contract; the
+/// rest add to it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct MonthRow {
+    pub month: Month,
+    /// SEVs that started this month, drills and (for most viewers) private SEVs left out.
+    pub total: usize,
+    /// Every level, zeros included.
+    pub by_level: BTreeMap<Level, usize>,
+    /// SEVs without a product track are under `"unassigned"`.
+    pub by_product_track: BTreeMap<String, usize>,
+    /// Mean time to detect, over every counted SEV of the month.
+    pub mttd_minutes: Option<f64>,
+    /// Mean time to resolve, over the counted SEVs of the month that are resolved.
+    pub mttr_minutes: Option<f64>,
+    pub mttd_median_minutes: Option<f64>,
+    pub mttr_median_minutes: Option<f64>,
+    /// Resolved SEVs the time to resolve is over (the rest are still going).
+    pub resolved: usize,
+    pub times_by_level: BTreeMap<Level, LevelTimes>,
+    /// Drills started this month (visible to the viewer), counted nowhere else.
+    pub drills: usize,
+}
+
+pub const UNASSIGNED: &str = "unassigned";
+
+/// One row per month of `range`, months without SEVs included as zeros. SEVs outside the range
+/// are ignored, so a caller may pass a superset.
+pub fn monthly(sevs: &[Sev], range: MonthRange, viewer: Viewer) -> Vec<MonthRow> {
+    let mut buckets: BTreeMap<Month, Vec<&Sev>> = range.iter().map(|m| (m, Vec::new())).collect();
+    let mut drills: BTreeMap<Month, usize> = BTreeMap::new();
+    for sev in sevs.iter().filter(|s| viewer.may_see(s)) {
+        let month = Month::of(sev.started_at);
+        if !range.contains(month) {
+            continue;
+        }
+        if sev.drill {
+            *drills.entry(month).or_default() += 1;
+        } else if let Some(bucket) = buckets.get_mut(&month) {
+            bucket.push(sev);
+        }
+    }
+    buckets
+        .into_iter()
+        .map(|(month, sevs)| row(month, &sevs, drills.get(&month).copied().unwrap_or(0), viewer))
+        .collect()
+}
+
+fn row(month: Month, sevs: &[&Sev], drills: usize, viewer: Viewer) -> MonthRow {
+    debug_assert!(sevs.iter().all(|s| counted(s, viewer)));
+    let mut by_level: BTreeMap<Level, usize> = Level::ALL.iter().map(|l| (*l, 0)).collect();
+    let mut by_product_track = BTreeMap::new();
+    for sev in sevs {
+        *by_level.entry(sev.level).or_default() += 1;
+        let track = sev.product_track.clone().unwrap_or_else(|| UNASSIGNED.to_owned());
+        *by_product_track.entry(track).or_default() += 1;
+    }
+    let detect = TimeStats::of(sevs.iter().map(|s| s.time_to_detect()));
+    let resolve = TimeStats::of(sevs.iter().filter_map(|s| s.time_to_resolve()));
+    let times_by_level = Level::ALL
+        .iter()
+        .map(|level| {
+            let of_level = || sevs.iter().filter(|s| s.level == *level);
+            let times = LevelTimes {
+                detect: TimeStats::of(of_level().map(|s| s.time_to_detect())),
+                resolve: TimeStats::of(of_level().filter_map(|s| s.time_to_resolve())),
+            };
+            (*level, times)
+        })
+        .collect();
+    MonthRow {
+        month,
+        total: sevs.len(),
+        by_level,
+        by_product_track,
+        mttd_minutes: detect.mean_minutes,
+        mttr_minutes: resolve.mean_minutes,
+        mttd_median_minutes: detect.median_minutes,
+        mttr_median_minutes: resolve.median_minutes,
+        resolved: resolve.count,
+        times_by_level,
+        drills,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::reports::testing::sev;
+
+    fn range(a: &str, b: &str) -> MonthRange {
+        MonthRange::new(a.parse().unwrap(), b.parse().unwrap()).unwrap()
+    }
+
+    #[test]
+    fn every_month_is_present_with_zeros() {
+        let rows = monthly(&[], range("2026-06", "2026-08"), Viewer::ANONYMOUS);
+        assert_eq!(rows.len(), 3);
+        assert!(rows.iter().all(|r| r.total == 0 && r.mttd_minutes.is_none()));
+        assert_eq!(rows[0].by_level.len(), 4);
+        let json = serde_json::to_value(&rows[1]).unwrap();
+        assert_eq!(json["month"], "2026-07");
+        assert_eq!(json["by_level"]["SEV0"], 0);
+    }
+
+    #[test]
+    fn drills_and_private_sevs_are_kept_out_of_the_counts() {
+        let mut drill = sev(1, "2026-07-02T10:00:00Z", 5, Some(60), Level::Sev1);
+        drill.drill = true;
+        let mut private = sev(2, "2026-07-03T10:00:00Z", 5, Some(60), Level::Sev1);
+        private.private = true;
+        let public = sev(3, "2026-07-04T10:00:00Z", 10, None, Level::Sev2);
+        let all = [drill, private, public];
+        let anon = &monthly(&all, range("2026-07", "2026-07"), Viewer::ANONYMOUS)[0];
+        assert_eq!((anon.total, anon.drills, anon.resolved), (1, 1, 0));
+        assert_eq!(anon.mttd_minutes, Some(10.0));
+        assert_eq!(anon.mttr_minutes, None, "the only counted SEV is unresolved");
+        let op = &monthly(&all, range("2026-07", "2026-07"), Viewer::OPERATOR)[0];
+        assert_eq!((op.total, op.by_level[&Level::Sev1]), (2, 1));
+        assert_eq!(op.mttd_minutes, Some(7.5));
+        assert_eq!(op.mttr_minutes, Some(60.0));
+        assert_eq!(op.by_product_track[UNASSIGNED], 2);
+    }
+}

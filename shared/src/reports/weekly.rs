@@ -1,0 +1,177 @@
+//! The weekly SEV review digest: the week's SEVs by level, the reports still owed, overdue SCAs.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::str::FromStr;
+
+use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc, Weekday};
+use serde::{Serialize, Serializer};
+
+use super::Viewer;
+use crate::domain::{DomainError, Level, Sca, ScaId, Sev, SevId, Status};
+
+/// An ISO week, `2026-W47`: Monday 00:00 UTC to the next Monday.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct IsoWeek {
+    monday: NaiveDate,
+}
+
+impl IsoWeek {
+    pub fn of(t: DateTime<Utc>) -> IsoWeek {
+        let w = t.date_naive().iso_week();
+        IsoWeek::new(w.year(), w.week()).unwrap_or_else(|| unreachable!("a date's own ISO week exists"))
+    }
+
+    pub fn new(year: i32, week: u32) -> Option<IsoWeek> {
+        NaiveDate::from_isoywd_opt(year, week, Weekday::Mon).map(|monday| IsoWeek { monday })
+    }
+
+    pub fn prev(self) -> IsoWeek {
+        IsoWeek {
+            monday: self.monday - Duration::days(7),
+        }
+    }
+
+    pub fn bounds(self) -> (DateTime<Utc>, DateTime<Utc>) {
+        let start = self
+            .monday
+            .and_hms_opt(0, 0, 0)
+            .map(|t| t.and_utc())
+            .unwrap_or_else(|| unreachable!("midnight exists"));
+        (start, start + Duration::days(7))
+    }
+}
+
+impl fmt::Display for IsoWeek {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let w = self.monday.iso_week();
+        write!(f, "{}-W{:02}", w.year(), w.week())
+    }
+}
+
+impl FromStr for IsoWeek {
+    type Err = DomainError;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let t = s.trim();
+        let bad = || DomainError::invalid("week", format!("`{t}` is not an ISO week; write weeks like 2026-W07"));
+        let (y, w) = t.split_once("-W").ok_or_else(bad)?;
+        if y.len() != 4 || w.len() != 2 {
+            return Err(bad());
+        }
+        let (year, week) = (y.parse().map_err(|_| bad())?, w.parse().map_err(|_| bad())?);
+        IsoWeek::new(year, week).ok_or_else(bad)
+    }
+}
+
+impl Serialize for IsoWeek {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SevLine {
+    pub id: SevId,
+    pub title: String,
+    pub level: Level,
+    pub status: Status,
+    pub report_owner: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct OverdueSca {
+    pub id: ScaId,
+    pub sev: SevId,
+    pub text: String,
+    pub owner: String,
+    pub due: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Weekly {
+    pub week: IsoWeek,
+    /// SEVs started this week, worst level first; drills apart.
+    pub by_level: BTreeMap<Level, Vec<SevLine>>,
+    pub drills: Vec<SevLine>,
+    /// Resolved or closed SEVs of the week with nobody owning their report yet.
+    pub reports_without_owner: Vec<SevId>,
+    /// Every overdue SCA the viewer may see, whenever its SEV was.
+    pub overdue_scas: Vec<OverdueSca>,
+}
+
+/// `sevs`: those started in the week; `overdue`: open SCAs past due, with their SEV's privacy.
+pub fn weekly(week: IsoWeek, sevs: &[Sev], overdue: &[(Sca, bool)], viewer: Viewer) -> Weekly {
+    let line = |s: &Sev| SevLine {
+        id: s.id,
+        title: s.title.clone(),
+        level: s.level,
+        status: s.status,
+        report_owner: s.report_owner.clone(),
+    };
+    let mut by_level: BTreeMap<Level, Vec<SevLine>> = Level::ALL.iter().map(|l| (*l, Vec::new())).collect();
+    let mut drills = Vec::new();
+    let mut reports_without_owner = Vec::new();
+    for s in sevs.iter().filter(|s| viewer.may_see(s)) {
+        if s.drill {
+            drills.push(line(s));
+            continue;
+        }
+        by_level.entry(s.level).or_default().push(line(s));
+        if !s.status.is_active() && s.report_owner.is_none() {
+            reports_without_owner.push(s.id);
+        }
+    }
+    let overdue_scas = overdue
+        .iter()
+        .filter(|(_, private)| !private || viewer.sees_private)
+        .map(|(s, _)| OverdueSca {
+            id: s.id,
+            sev: s.sev,
+            text: s.text.clone(),
+            owner: s.owner.clone(),
+            due: s.due,
+        })
+        .collect();
+    Weekly {
+        week,
+        by_level,
+        drills,
+        reports_without_owner,
+        overdue_scas,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::reports::testing::sev;
+
+    #[test]
+    fn iso_weeks_parse_print_and_start_on_monday() {
+        let w: IsoWeek = "2026-W01".parse().unwrap();
+        assert_eq!(w.to_string(), "2026-W01");
+        assert_eq!(w.bounds().0.to_rfc3339(), "2025-12-29T00:00:00+00:00");
+        assert_eq!(w.prev().to_string(), "2025-W52");
+        for bad in ["2026-W54", "2026W01", "2026-W1", ""] {
+            assert!(bad.parse::<IsoWeek>().is_err(), "{bad}");
+        }
+        assert_eq!(IsoWeek::of(w.bounds().1 - Duration::seconds(1)), w);
+    }
+
+    #[test]
+    fn the_digest_groups_by_level_and_hides_private_sevs() {
+        let mut resolved = sev(1, "2026-07-14T09:00:00Z", 1, Some(60), Level::Sev1);
+        resolved.report_owner = None;
+        let mut private = sev(2, "2026-07-14T09:00:00Z", 1, None, Level::Sev0);
+        private.private = true;
+        let mut drill = sev(3, "2026-07-15T09:00:00Z", 1, None, Level::Sev2);
+        drill.drill = true;
+        let week = IsoWeek::of(resolved.started_at);
+        let d = weekly(week, &[resolved, private, drill], &[], Viewer::ANONYMOUS);
+        assert_eq!(d.by_level[&Level::Sev1].len(), 1);
+        assert!(d.by_level[&Level::Sev0].is_empty());
+        assert_eq!(d.drills.len(), 1);
+        assert_eq!(d.reports_without_owner, [SevId(1)]);
+    }
+}

@@ -1,0 +1,312 @@
+//! The trend reports over a generated history, checked against numbers this file computes on its
+//! own from what it generated (not from the SEVs' derived durations, nor the report code).
+
+mod common;
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+
+use chrono::{DateTime, Duration, TimeZone, Utc};
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+use sev::app::{FileRequest, ReportService, SevService};
+use sev::clock::ManualClock;
+use sev::domain::{Level, NewSev, Sev, SevId, Status, Tag};
+use sev::queue::Relay;
+use sev::reports::{self, Dimension, Month, MonthRange, Verdict, Viewer};
+use sev::store::SevRepo;
+
+const TRACKS: [&str; 5] = ["payments", "search", "identity", "growth", "platform"];
+const SYSTEMS: [&str; 6] = [
+    "payments/ledger",
+    "payments/api",
+    "search/index",
+    "identity",
+    "queue",
+    "db/primary",
+];
+
+/// What the generator chose for one SEV, kept beside it so expectations never read the SEV back.
+#[derive(Clone)]
+struct Truth {
+    month: Month,
+    level: Level,
+    track: Option<&'static str>,
+    system: Option<&'static str>,
+    detect_min: i64,
+    resolve_min: Option<i64>,
+    private: bool,
+    drill: bool,
+}
+
+fn generate(n: usize, seed: u64) -> (Vec<Sev>, Vec<Truth>) {
+    let mut rng = StdRng::seed_from_u64(seed);
+    let base = Utc.with_ymd_and_hms(2025, 1, 1, 0, 0, 0).unwrap();
+    let mut sevs = Vec::with_capacity(n);
+    let mut truth = Vec::with_capacity(n);
+    for i in 0..n {
+        // 24 months of history, anywhere in them.
+        let started = base + Duration::minutes(rng.random_range(0..(730 * 24 * 60)));
+        let level = Level::ALL[rng.random_range(0..4)];
+        let track = rng.random_bool(0.85).then(|| TRACKS[rng.random_range(0..TRACKS.len())]);
+        let system = rng
+            .random_bool(0.7)
+            .then(|| SYSTEMS[rng.random_range(0..SYSTEMS.len())]);
+        let detect_min = rng.random_range(0..240);
+        let resolve_min = rng.random_bool(0.9).then(|| detect_min + rng.random_range(1..3000));
+        let private = rng.random_bool(0.05);
+        let drill = rng.random_bool(0.03);
+        let mut tags: std::collections::BTreeSet<Tag> = Default::default();
+        if let Some(s) = system {
+            tags.insert(format!("system/{s}").parse().unwrap());
+        }
+        tags.insert("root-cause/deploy".parse().unwrap());
+        let detected = started + Duration::minutes(detect_min);
+        sevs.push(Sev {
+            id: SevId(i as u64 + 1),
+            title: format!("generated {i}"),
+            description: None,
+            level,
+            status: if resolve_min.is_some() {
+                Status::Resolved
+            } else {
+                Status::Open
+            },
+            reporter: "gen".into(),
+            coordinator: None,
+            report_owner: None,
+            product_track: track.map(str::to_owned),
+            tags,
+            private,
+            drill,
+            started_at: started,
+            detected_at: detected,
+            declared_at: detected,
+            mitigated_at: None,
+            resolved_at: resolve_min.map(|m| started + Duration::minutes(m)),
+            closed_at: None,
+            resolution: None,
+        });
+        truth.push(Truth {
+            month: Month::of(started),
+            level,
+            track,
+            system,
+            detect_min,
+            resolve_min,
+            private,
+            drill,
+        });
+    }
+    (sevs, truth)
+}
+
+fn m(s: &str) -> Month {
+    s.parse().unwrap()
+}
+
+fn close(a: Option<f64>, b: Option<f64>) -> bool {
+    match (a, b) {
+        (None, None) => true,
+        (Some(x), Some(y)) => (x - y).abs() < 1e-9,
+        _ => false,
+    }
+}
+
+fn mean(v: &[i64]) -> Option<f64> {
+    (!v.is_empty()).then(|| v.iter().sum::<i64>() as f64 / v.len() as f64)
+}
+
+fn median(v: &mut [i64]) -> Option<f64> {
+    v.sort_unstable();
+    let n = v.len();
+    match n {
+        0 => None,
+        _ if n % 2 == 1 => Some(v[n / 2] as f64),
+        _ => Some((v[n / 2 - 1] + v[n / 2]) as f64 / 2.0),
+    }
+}
+
+#[test]
+fn monthly_numbers_over_ten_thousand_sevs_match_an_independent_count() {
+    let (sevs, truth) = generate(12_000, 7);
+    // A range reaching past both ends of the history: the empty months must be there as zeros.
+    let range = MonthRange::new(m("2024-11"), m("2027-02")).unwrap();
+    for viewer in [Viewer::ANONYMOUS, Viewer::OPERATOR] {
+        let started = std::time::Instant::now();
+        let rows = reports::monthly(&sevs, range, viewer);
+        eprintln!("monthly over {} SEVs: {:?}", sevs.len(), started.elapsed());
+        assert_eq!(rows.len(), 28);
+        let mut all_total = 0;
+        for row in &rows {
+            let of_month: Vec<&Truth> = truth
+                .iter()
+                .filter(|t| t.month == row.month && (viewer.sees_private || !t.private))
+                .collect();
+            let real: Vec<&&Truth> = of_month.iter().filter(|t| !t.drill).collect();
+            assert_eq!(row.total, real.len(), "{}", row.month);
+            assert_eq!(row.drills, of_month.len() - real.len(), "{}", row.month);
+            all_total += row.total;
+            for level in Level::ALL {
+                let n = real.iter().filter(|t| t.level == level).count();
+                assert_eq!(row.by_level[&level], n, "{} {level}", row.month);
+                let mut det: Vec<i64> = real.iter().filter(|t| t.level == level).map(|t| t.detect_min).collect();
+                let times = &row.times_by_level[&level];
+                assert!(close(times.detect.mean_minutes, mean(&det)), "{} {level}", row.month);
+                assert!(close(times.detect.median_minutes, median(&mut det)));
+            }
+            let mut tracks: BTreeMap<String, usize> = BTreeMap::new();
+            for t in &real {
+                *tracks.entry(t.track.unwrap_or("unassigned").to_owned()).or_default() += 1;
+            }
+            assert_eq!(row.by_product_track, tracks, "{}", row.month);
+            let mut det: Vec<i64> = real.iter().map(|t| t.detect_min).collect();
+            let mut res: Vec<i64> = real.iter().filter_map(|t| t.resolve_min).collect();
+            assert!(close(row.mttd_minutes, mean(&det)), "{}", row.month);
+            assert!(close(row.mttr_minutes, mean(&res)), "{}", row.month);
+            assert!(close(row.mttd_median_minutes, median(&mut det)));
+            assert!(close(row.mttr_median_minutes, median(&mut res)));
+            assert_eq!(row.resolved, res.len());
+        }
+        let expected_total = truth
+            .iter()
+            .filter(|t| !t.drill && (viewer.sees_private || !t.private))
+            .count();
+        assert_eq!(all_total, expected_total);
+        assert!(rows[0].total == 0 && rows[27].total == 0 && rows[0].by_level.len() == 4);
+    }
+}
+
+#[test]
+fn which_product_track_had_the_most_sevs_in_july_and_which_systems_cause_the_most() {
+    let (sevs, truth) = generate(10_000, 11);
+    let july = MonthRange::new(m("2025-07"), m("2025-07")).unwrap();
+    let answer = reports::top(&sevs, Dimension::ProductTrack, july, Viewer::ANONYMOUS, 5);
+    let mut tracks: HashMap<&str, usize> = HashMap::new();
+    for t in truth
+        .iter()
+        .filter(|t| t.month == m("2025-07") && !t.private && !t.drill)
+    {
+        if let Some(tr) = t.track {
+            *tracks.entry(tr).or_default() += 1;
+        }
+    }
+    let best = tracks.values().max().copied().unwrap();
+    let winners: Vec<&str> = tracks.iter().filter(|(_, n)| **n == best).map(|(k, _)| *k).collect();
+    assert_eq!(answer.top[0].count, best);
+    assert!(winners.contains(&answer.top[0].key.as_str()));
+    assert!(answer.answer.contains(&answer.top[0].key), "{}", answer.answer);
+
+    // Systems, over all time, every level of the hierarchy: `payments` gathers both of its children.
+    let all = MonthRange::new(m("2025-01"), m("2026-12")).unwrap();
+    let answer = reports::top(&sevs, Dimension::System, all, Viewer::ANONYMOUS, 100);
+    let mut systems: HashMap<String, usize> = HashMap::new();
+    for t in truth.iter().filter(|t| !t.private && !t.drill) {
+        if let Some(s) = t.system {
+            let mut path = String::new();
+            for seg in s.split('/') {
+                if !path.is_empty() {
+                    path.push('/');
+                }
+                path.push_str(seg);
+                *systems.entry(path.clone()).or_default() += 1;
+            }
+        }
+    }
+    let got: HashMap<String, usize> = answer.top.iter().map(|r| (r.key.clone(), r.count)).collect();
+    assert_eq!(got, systems);
+    assert_eq!(
+        got["payments"],
+        got["payments/ledger"] + got["payments/api"],
+        "a SEV has one system here, so the parent is the sum of its children"
+    );
+    assert!(answer.top.windows(2).all(|w| w[0].count >= w[1].count));
+}
+
+#[test]
+fn the_sev1_trend_over_three_months_matches_a_closed_form_fit() {
+    let (sevs, truth) = generate(10_000, 3);
+    let range = MonthRange::new(m("2025-08"), m("2025-10")).unwrap();
+    let t = reports::trend(&sevs, Level::Sev1, range, Viewer::ANONYMOUS);
+    let ys: Vec<f64> = range
+        .iter()
+        .map(|month| {
+            truth
+                .iter()
+                .filter(|t| t.month == month && t.level == Level::Sev1 && !t.private && !t.drill)
+                .count() as f64
+        })
+        .collect();
+    assert_eq!(t.months.iter().map(|c| c.count as f64).collect::<Vec<_>>(), ys);
+    let n = ys.len() as f64;
+    let (sx, sy) = (3.0, ys.iter().sum::<f64>());
+    let sxy: f64 = ys.iter().enumerate().map(|(x, y)| x as f64 * y).sum();
+    let sxx = 5.0;
+    let expected = (n * sxy - sx * sy) / (n * sxx - sx * sx);
+    assert!(close(t.slope_per_month, Some(expected)));
+    let verdict_expected = if (ys[2] - ys[0]).abs() < f64::max(1.0, sy / n / 10.0) {
+        Verdict::Flat
+    } else if ys[2] < ys[0] {
+        Verdict::Declining
+    } else {
+        Verdict::Rising
+    };
+    assert_eq!(t.verdict, verdict_expected, "{}", t.answer);
+}
+
+/// The same numbers through the service on the embedded store: SEVs filed and resolved through
+/// `SevService` at chosen times, read back by month from the month index.
+#[tokio::test]
+async fn the_service_reads_the_month_index_and_reports_what_was_filed() {
+    let backend = common::embedded();
+    let repo = SevRepo::new(backend.store.clone());
+    let clock = Arc::new(ManualClock::new(Utc::now()));
+    let relay = Relay::new(repo.clone(), Arc::new(common::RecordingQueue::default()));
+    let sevs = SevService::new(repo.clone(), relay, clock.clone());
+    let reports = ReportService::new(repo, clock.clone(), Arc::new(sev::reports::Template::shipped()));
+    let (_, truth) = generate(300, 5);
+    let base: DateTime<Utc> = Utc.with_ymd_and_hms(2025, 1, 1, 0, 0, 0).unwrap();
+    let mut expected: BTreeMap<Month, (usize, Vec<i64>)> = BTreeMap::new();
+    for (i, t) in truth.iter().enumerate() {
+        // Spread over three months, in the generator's months' order of magnitude.
+        let started = base + Duration::hours(7 * i as i64);
+        let detected = started + Duration::minutes(t.detect_min);
+        clock.set(detected);
+        let (sev, _) = sevs
+            .file(FileRequest {
+                new: NewSev {
+                    title: format!("t{i}"),
+                    level: Some(t.level),
+                    product_track: t.track.map(str::to_owned),
+                    private: t.private,
+                    drill: t.drill,
+                    started_at: Some(started),
+                    detected_at: Some(detected),
+                    ..NewSev::default()
+                },
+                reporter: "U1".into(),
+                idempotency_key: None,
+            })
+            .await
+            .unwrap();
+        if let Some(r) = t.resolve_min {
+            clock.set(started + Duration::minutes(r));
+            sevs.set_status(sev.id, Status::Resolved, None, "U1".into())
+                .await
+                .unwrap();
+        }
+        if !t.private && !t.drill {
+            let e = expected.entry(Month::of(started)).or_default();
+            e.0 += 1;
+            e.1.extend(t.resolve_min);
+        }
+    }
+    let range = MonthRange::new(m("2024-12"), m("2025-04")).unwrap();
+    let rows = reports.monthly(range, Viewer::ANONYMOUS).await.unwrap();
+    assert_eq!(rows.len(), 5);
+    for row in rows {
+        let (n, res) = expected.get(&row.month).cloned().unwrap_or_default();
+        assert_eq!(row.total, n, "{}", row.month);
+        assert!(close(row.mttr_minutes, mean(&res)), "{}", row.month);
+    }
+}
