@@ -3,39 +3,17 @@
 //! concurrently (one slow pager must not hold up the other teams); failed ones are reported one
 //! by one so that only they are delivered again.
 
-use aws_lambda_events::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent};
+use aws_lambda_events::sqs::{SqsBatchResponse, SqsEvent};
 use lambda_runtime::{LambdaEvent, service_fn};
 use sev::app::Integrations;
-use sev::queue::{Message, process_batch_concurrently};
+use sev::queue::{batch_response, messages, process_batch_concurrently};
 use sev::store::SevRepo;
 
 /// The event source's batch size: every task of a batch is in flight at once.
 const CONCURRENCY: usize = 10;
 
 async fn handle(repo: &SevRepo, integrations: &Integrations, event: LambdaEvent<SqsEvent>) -> SqsBatchResponse {
-    let messages = event
-        .payload
-        .records
-        .into_iter()
-        .filter_map(|r| {
-            let id = r.message_id?;
-            Some(Message {
-                id,
-                body: r.body.unwrap_or_default(),
-            })
-        })
-        .collect();
-    let failed = process_batch_concurrently(integrations, repo, messages, CONCURRENCY).await;
-    let mut response = SqsBatchResponse::default();
-    response.batch_item_failures = failed
-        .into_iter()
-        .map(|item_identifier| {
-            let mut f = BatchItemFailure::default();
-            f.item_identifier = item_identifier;
-            f
-        })
-        .collect();
-    response
+    batch_response(process_batch_concurrently(integrations, repo, messages(event.payload), CONCURRENCY).await)
 }
 
 #[tokio::main]

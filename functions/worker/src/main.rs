@@ -3,11 +3,11 @@
 //! EventBridge Scheduler schedule every minute with `{"sweep": "outbox"}`, which relays whatever a
 //! crash between commit and send left in the outbox.
 
-use aws_lambda_events::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent};
+use aws_lambda_events::sqs::{SqsBatchResponse, SqsEvent};
 use lambda_runtime::{LambdaEvent, service_fn};
 use serde_json::Value;
 use sev::app::Integrations;
-use sev::queue::{Message, Relay, process_batch};
+use sev::queue::{Relay, batch_response, messages, process_batch};
 use sev::store::SevRepo;
 
 /// What the worker was invoked with, told apart by shape.
@@ -91,29 +91,7 @@ impl Worker {
     }
 
     async fn handle_tasks(&self, event: SqsEvent) -> SqsBatchResponse {
-        let messages = event
-            .records
-            .into_iter()
-            .filter_map(|r| {
-                // Without an id the record could not be reported as failed; SQS always sends one.
-                let id = r.message_id?;
-                Some(Message {
-                    id,
-                    body: r.body.unwrap_or_default(),
-                })
-            })
-            .collect();
-        let failed = process_batch(&self.integrations, &self.repo, messages).await;
-        let mut response = SqsBatchResponse::default();
-        response.batch_item_failures = failed
-            .into_iter()
-            .map(|item_identifier| {
-                let mut f = BatchItemFailure::default();
-                f.item_identifier = item_identifier;
-                f
-            })
-            .collect();
-        response
+        batch_response(process_batch(&self.integrations, &self.repo, messages(event)).await)
     }
 }
 

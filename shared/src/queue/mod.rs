@@ -8,6 +8,7 @@ mod embedded;
 mod relay;
 mod routed;
 mod sqs;
+mod sqs_event;
 mod steps;
 mod task;
 
@@ -18,6 +19,7 @@ pub use embedded::EmbeddedQueue;
 pub use relay::{Relay, RelayError};
 pub use routed::RoutedQueue;
 pub use sqs::SqsQueue;
+pub use sqs_event::{batch_response, messages};
 pub use steps::Steps;
 pub use task::{QueueName, Task, TaskEnvelope};
 
