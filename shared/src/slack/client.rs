@@ -67,6 +67,14 @@ impl From<SlackError> for TaskError {
     }
 }
 
+/// A failure to reach Slack; the URL is left out, since a response URL is itself a credential.
+fn transport(method: &str, e: reqwest::Error) -> SlackError {
+    SlackError::Transport {
+        method: method.to_owned(),
+        reason: e.without_url().to_string(),
+    }
+}
+
 /// A bot token. Its `Debug` hides the value so it can never be logged by accident.
 #[derive(Clone)]
 pub struct BotToken(String);
@@ -141,10 +149,6 @@ impl SlackClient {
     }
 
     async fn call_once(&self, method: &str, args: &Value) -> Result<Value, SlackError> {
-        let transport = |e: reqwest::Error| SlackError::Transport {
-            method: method.to_owned(),
-            reason: e.to_string(),
-        };
         let response = self
             .http
             .post(format!("{}{method}", self.base))
@@ -152,7 +156,7 @@ impl SlackClient {
             .json(args)
             .send()
             .await
-            .map_err(|e| transport(e.without_url()))?;
+            .map_err(|e| transport(method, e))?;
         let status = response.status();
         if status.as_u16() == 429 {
             let retry_after = response
@@ -172,7 +176,7 @@ impl SlackClient {
                 status: status.as_u16(),
             });
         }
-        let body: Value = response.json().await.map_err(|e| transport(e.without_url()))?;
+        let body: Value = response.json().await.map_err(|e| transport(method, e))?;
         if body["ok"].as_bool() == Some(true) {
             Ok(body)
         } else {
@@ -303,10 +307,7 @@ impl SlackClient {
             .body(serde_urlencoded::to_string([("email", email)]).unwrap_or_default())
             .send()
             .await
-            .map_err(|e| SlackError::Transport {
-                method: method.into(),
-                reason: e.without_url().to_string(),
-            })?;
+            .map_err(|e| transport(method, e))?;
         let status = response.status().as_u16();
         if status == 429 {
             return Err(SlackError::RateLimited {
@@ -320,10 +321,7 @@ impl SlackClient {
                 status,
             });
         }
-        let body: Value = response.json().await.map_err(|e| SlackError::Transport {
-            method: method.into(),
-            reason: e.without_url().to_string(),
-        })?;
+        let body: Value = response.json().await.map_err(|e| transport(method, e))?;
         match (body["ok"].as_bool(), body["error"].as_str()) {
             (Some(true), _) => Ok(body["user"]["id"].as_str().map(str::to_owned)),
             (_, Some("users_not_found")) => Ok(None),
@@ -352,10 +350,7 @@ impl SlackClient {
             .json(&body)
             .send()
             .await
-            .map_err(|e| SlackError::Transport {
-                method: method.into(),
-                reason: e.without_url().to_string(),
-            })?;
+            .map_err(|e| transport(method, e))?;
         if response.status().is_success() {
             Ok(())
         } else {
