@@ -103,8 +103,12 @@ async fn a_page_retried_three_times_reaches_the_pager_once_with_one_dedup_key() 
         (Some("payments"), Some("queued"))
     );
 
+    // The page record and its timeline entry are separate items: wait for both.
     let sev = wait_for(&s.app, &id, "the page to go out", 90, |v| {
         state_of(v, "payments") == "paged"
+            && v["timeline"]
+                .as_array()
+                .is_some_and(|t| t.iter().any(|e| e["kind"] == "paged"))
     })
     .await;
     let events: Vec<_> = s
