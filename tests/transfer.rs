@@ -43,7 +43,7 @@ async fn export_then_import_into_a_fresh_store_gives_the_same_sevs_once() {
         json!({"status": "resolved", "reason": "rolled back"}),
     )
     .await;
-    // The API export is anonymous: the private SEV is left out.
+    // The open local server's caller is the operator: the private SEV is exported too.
     let r = app.http.get(app.url("/api/export?format=csv")).send().await.unwrap();
     assert_eq!(r.status(), 200);
     assert_eq!(r.headers()["content-type"], "text/csv; charset=utf-8");
@@ -58,7 +58,7 @@ async fn export_then_import_into_a_fresh_store_gives_the_same_sevs_once() {
         (400, Some(true))
     );
     let r = app.http.get(app.url("/api/export?format=jsonl")).send().await.unwrap();
-    assert_eq!(jsonl(&r.bytes().await.unwrap()).len(), 2);
+    assert_eq!(jsonl(&r.bytes().await.unwrap()).len(), 3);
     app.kill_hard().await;
 
     let exported = cli(a.path(), &["export", "--format", "csv"]);

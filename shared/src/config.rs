@@ -1,6 +1,7 @@
 //! Configuration from the environment. Every variable is documented in the README; the defaults
 //! make `make run` work with nothing set.
 
+use std::collections::BTreeSet;
 use std::net::IpAddr;
 use std::path::PathBuf;
 
@@ -68,6 +69,21 @@ impl<'de> serde::Deserialize<'de> for Secret {
     }
 }
 
+/// Sign in with Slack (`SLACK_CLIENT_ID`, `SLACK_CLIENT_SECRET`): the auth module's settings.
+#[derive(Debug, Clone)]
+pub struct SlackSignInSettings {
+    pub client_id: String,
+    pub client_secret: Secret,
+    /// `SLACK_TEAM_ID`: only members of this workspace may sign in.
+    pub team_id: Option<String>,
+    /// `SLACK_AUTHORIZE_URL`.
+    pub authorize_url: String,
+    /// `SLACK_API_URL`: where `openid.connect.token` lives.
+    pub api_url: String,
+    /// `SEVTOOL_PUBLIC_URL` + `/auth/slack/callback`, as registered in the Slack app.
+    pub redirect_uri: String,
+}
+
 /// Paging settings, present when `SEVTOOL_TEAMS` names a team catalog.
 #[derive(Debug, Clone)]
 pub struct PagingSettings {
@@ -119,6 +135,16 @@ pub struct Config {
     pub paging: Option<PagingSettings>,
     /// `SEVTOOL_REPORT_TEMPLATE`: a SEV report template file; unset, the shipped one.
     pub report_template: Option<PathBuf>,
+    /// `SEVTOOL_ACCESS_TOKEN`: the shared token for scripts (bearer) and the `/signin` form.
+    pub access_token: Option<Secret>,
+    /// `SEVTOOL_SESSION_KEY`: signs session cookies; unset, a random key per process.
+    pub session_key: Option<Secret>,
+    /// `SEVTOOL_PUBLIC_URL`: where people reach the web UI, as `https://sev.example.com`.
+    pub public_url: Option<String>,
+    /// Present when `SLACK_CLIENT_ID` and `SLACK_CLIENT_SECRET` are set: Sign in with Slack.
+    pub slack_sign_in: Option<SlackSignInSettings>,
+    /// `SEVTOOL_SECURITY_GROUP`: who sees every private SEV (Slack user ids or signed-in names).
+    pub security_group: BTreeSet<String>,
 }
 
 /// Parses `must_worst=14,must=30,should=60,could=none` over the defaults.
@@ -164,7 +190,7 @@ impl Config {
             Ok(set(name).unwrap_or_else(|| default.to_owned()))
         };
         let host_raw = parsed("SEVTOOL_HOST", "127.0.0.1")?;
-        let host = host_raw.parse().map_err(|e: std::net::AddrParseError| ConfigError {
+        let host: IpAddr = host_raw.parse().map_err(|e: std::net::AddrParseError| ConfigError {
             name: "SEVTOOL_HOST",
             value: host_raw.clone(),
             reason: e.to_string(),
@@ -239,7 +265,80 @@ impl Config {
             }
             None => None,
         };
+        let public_url = set("SEVTOOL_PUBLIC_URL").map(|u| u.trim().trim_end_matches('/').to_owned());
+        if let Some(url) = &public_url
+            && !(url.starts_with("https://") || url.starts_with("http://"))
+        {
+            return Err(ConfigError {
+                name: "SEVTOOL_PUBLIC_URL",
+                value: url.clone(),
+                reason: "must start with https:// (or http:// on a laptop)".into(),
+            });
+        }
+        let slack_sign_in = match (
+            set("SLACK_CLIENT_ID"),
+            get("SLACK_CLIENT_SECRET").filter(|v| !v.trim().is_empty()),
+        ) {
+            (None, None) => None,
+            (Some(client_id), Some(secret)) => {
+                let Some(public) = &public_url else {
+                    return Err(ConfigError {
+                        name: "SEVTOOL_PUBLIC_URL",
+                        value: String::new(),
+                        reason: "Sign in with Slack needs it, to tell Slack where to send people back".into(),
+                    });
+                };
+                Some(SlackSignInSettings {
+                    client_id: client_id.trim().to_owned(),
+                    client_secret: Secret(secret),
+                    team_id: set("SLACK_TEAM_ID").map(|t| t.trim().to_owned()),
+                    authorize_url: parsed("SLACK_AUTHORIZE_URL", "https://slack.com/openid/connect/authorize")?,
+                    api_url: parsed("SLACK_API_URL", "https://slack.com/api/")?,
+                    redirect_uri: format!("{public}/auth/slack/callback"),
+                })
+            }
+            (id, _) => {
+                return Err(ConfigError {
+                    name: if id.is_some() {
+                        "SLACK_CLIENT_SECRET"
+                    } else {
+                        "SLACK_CLIENT_ID"
+                    },
+                    value: String::new(),
+                    reason: "Sign in with Slack needs both SLACK_CLIENT_ID and SLACK_CLIENT_SECRET".into(),
+                });
+            }
+        };
+        let access_token = get("SEVTOOL_ACCESS_TOKEN").filter(|v| !v.trim().is_empty()).map(Secret);
+        if access_token.is_none() && slack_sign_in.is_none() && !host.is_loopback() {
+            return Err(ConfigError {
+                name: "SEVTOOL_HOST",
+                value: host_raw,
+                reason: "serving beyond this machine needs sign-in: set SEVTOOL_ACCESS_TOKEN (or Sign in with Slack)"
+                    .into(),
+            });
+        }
+        let session_key = get("SEVTOOL_SESSION_KEY").filter(|v| !v.trim().is_empty()).map(Secret);
+        if session_key.as_ref().is_some_and(|k| k.expose().len() < 32) {
+            return Err(ConfigError {
+                name: "SEVTOOL_SESSION_KEY",
+                value: "(hidden)".into(),
+                reason: "is shorter than 32 characters; use a long random value, e.g. `openssl rand -hex 32`".into(),
+            });
+        }
+        let security_group = set("SEVTOOL_SECURITY_GROUP")
+            .unwrap_or_default()
+            .split(',')
+            .map(str::trim)
+            .filter(|m| !m.is_empty())
+            .map(str::to_owned)
+            .collect();
         Ok(Config {
+            access_token,
+            session_key,
+            public_url,
+            slack_sign_in,
+            security_group,
             host,
             port,
             data_dir: PathBuf::from(parsed("SEVTOOL_DATA_DIR", ".sevtool")?),
@@ -365,6 +464,45 @@ mod tests {
         let off = config(&[("SEVTOOL_TEAMS", "t"), ("SEVTOOL_AUTOPAGE_LEVEL", "off")]).unwrap();
         assert_eq!(off.paging.unwrap().autopage, None);
         assert!(config(&[("SEVTOOL_TEAMS", "t"), ("SEVTOOL_AUTOPAGE_LEVEL", "SEV9")]).is_err());
+    }
+
+    #[test]
+    fn only_loopback_may_be_served_without_sign_in() {
+        let err = config(&[("SEVTOOL_HOST", "0.0.0.0")]).unwrap_err().to_string();
+        assert!(err.contains("SEVTOOL_ACCESS_TOKEN"), "{err}");
+        let c = config(&[("SEVTOOL_HOST", "0.0.0.0"), ("SEVTOOL_ACCESS_TOKEN", "t0ken")]).unwrap();
+        assert_eq!(c.access_token.as_ref().map(Secret::expose), Some("t0ken"));
+        assert!(!format!("{c:?}").contains("t0ken"));
+        assert!(config(&[("SEVTOOL_HOST", "::1")]).is_ok());
+    }
+
+    #[test]
+    fn slack_sign_in_needs_both_credentials_and_the_public_address() {
+        let both = [("SLACK_CLIENT_ID", "1.2"), ("SLACK_CLIENT_SECRET", "cs")];
+        let err = config(&both).unwrap_err().to_string();
+        assert!(err.contains("SEVTOOL_PUBLIC_URL"), "{err}");
+        let c = config(&[both[0], both[1], ("SEVTOOL_PUBLIC_URL", "https://sev.example.com/")]).unwrap();
+        let s = c.slack_sign_in.unwrap();
+        assert_eq!(s.redirect_uri, "https://sev.example.com/auth/slack/callback");
+        assert_eq!(s.authorize_url, "https://slack.com/openid/connect/authorize");
+        assert!(
+            config(&[both[0]])
+                .unwrap_err()
+                .to_string()
+                .contains("SLACK_CLIENT_SECRET")
+        );
+        assert!(config(&[("SEVTOOL_PUBLIC_URL", "sev.example.com")]).is_err());
+    }
+
+    #[test]
+    fn session_keys_are_long_and_the_security_group_is_a_list() {
+        assert!(config(&[("SEVTOOL_SESSION_KEY", "short")]).is_err());
+        let c = config(&[
+            ("SEVTOOL_SESSION_KEY", "0123456789abcdef0123456789abcdef"),
+            ("SEVTOOL_SECURITY_GROUP", "U1, U2,,"),
+        ])
+        .unwrap();
+        assert_eq!(c.security_group, BTreeSet::from(["U1".to_owned(), "U2".to_owned()]));
     }
 
     #[test]

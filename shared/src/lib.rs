@@ -4,6 +4,7 @@
 pub mod alerts;
 pub mod api;
 pub mod app;
+pub mod auth;
 mod aws_error;
 pub mod clock;
 pub mod config;

@@ -38,7 +38,24 @@ struct Inner {
     channels: HashSet<String>,
     messages: HashMap<(String, String), (String, String)>,
     next_id: u64,
+    /// Codes the fake's "Sign in with Slack" will accept, with what each signs in as.
+    grants: HashMap<String, Grant>,
 }
+
+/// A sign-in the fake will complete: the person, their workspace, and the nonce sevtool sent.
+#[derive(Debug, Clone)]
+pub struct Grant {
+    pub user_id: String,
+    pub name: String,
+    pub team_id: String,
+    pub nonce: String,
+    /// What sevtool must send back as `redirect_uri`: the one it sent to the authorize page.
+    pub redirect_uri: String,
+}
+
+/// The Slack app sevtool signs people in with, as the fake knows it.
+pub const CLIENT_ID: &str = "1111.2222";
+pub const CLIENT_SECRET: &str = "fake-client-secret";
 
 #[derive(Clone, Default)]
 pub struct FakeSlack {
@@ -108,6 +125,34 @@ impl FakeSlack {
             .extend(answers);
     }
 
+    /// Lets `openid.connect.token` trade `code` (once) for an ID token for `grant`.
+    pub fn grant(&self, code: &str, grant: Grant) {
+        self.inner.lock().unwrap().grants.insert(code.to_owned(), grant);
+    }
+
+    /// `openid.connect.token`: checks the app's credentials and the code, as Slack does, and
+    /// answers with an ID token (its signature is not meaningful: sevtool relies on TLS for it).
+    fn id_token(inner: &mut Inner, args: &Value) -> Result<Value, &'static str> {
+        if args["client_id"] != CLIENT_ID || args["client_secret"] != CLIENT_SECRET {
+            return Err("invalid_client_id");
+        }
+        let code = args["code"].as_str().unwrap_or_default();
+        let grant = inner.grants.remove(code).ok_or("invalid_code")?;
+        if args["redirect_uri"] != grant.redirect_uri.as_str() {
+            return Err("bad_redirect_uri");
+        }
+        let claims = json!({
+            "iss": "https://slack.com", "aud": CLIENT_ID, "sub": grant.user_id,
+            "exp": chrono::Utc::now().timestamp() + 300, "iat": chrono::Utc::now().timestamp(),
+            "nonce": grant.nonce, "https://slack.com/user_id": grant.user_id,
+            "https://slack.com/team_id": grant.team_id, "name": grant.name,
+        });
+        use base64::Engine;
+        let b64 = |v: &Value| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(v.to_string());
+        let token = format!("{}.{}.c2ln", b64(&json!({"alg": "RS256", "typ": "JWT"})), b64(&claims));
+        Ok(json!({ "access_token": "xoxp-fake-user", "token_type": "Bearer", "id_token": token }))
+    }
+
     /// A message that `conversations.replies` will return.
     pub fn add_message(&self, channel: &str, ts: &str, user: &str, text: &str) {
         self.inner
@@ -169,6 +214,12 @@ impl FakeSlack {
                 ),
                 Scripted::Status(code) => (StatusCode::from_u16(code).unwrap().into_response(), false),
                 Scripted::Error(code) => fail(code),
+            };
+        }
+        if method == "openid.connect.token" {
+            return match FakeSlack::id_token(&mut inner, args) {
+                Ok(v) => ok(v),
+                Err(code) => fail(code),
             };
         }
         if !authorised {

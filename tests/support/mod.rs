@@ -33,6 +33,17 @@ pub struct Sevtool {
     pub http: reqwest::Client,
 }
 
+/// `name=value` of the `Set-Cookie` header that sets `name`.
+pub fn set_cookie(r: &reqwest::Response, name: &str) -> Option<String> {
+    r.headers()
+        .get_all(reqwest::header::SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|v| v.starts_with(&format!("{name}=")))
+        .and_then(|v| v.split(';').next())
+        .map(str::to_owned)
+}
+
 impl Sevtool {
     /// Starts `sevtool` on its own data under `data_dir`, with extra environment `env`.
     pub async fn start(data_dir: &Path, env: &[(&str, &str)]) -> Sevtool {
@@ -75,6 +86,48 @@ impl Sevtool {
     pub async fn kill_hard(mut self) {
         self.child.start_kill().expect("SIGKILL sevtool");
         self.child.wait().await.expect("reap sevtool");
+    }
+
+    /// Signs in through the `/signin` form with the shared token, as a browser does, and returns
+    /// the session cookie (`name=value`).
+    pub async fn session(&self, token: &str, name: &str) -> String {
+        let http = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .expect("client");
+        let page = http.get(self.url("/signin")).send().await.expect("GET /signin");
+        assert_eq!(page.status(), 200, "the sign-in page");
+        let csrf_cookie = set_cookie(&page, "sevtool_csrf").expect("the sign-in page sets a CSRF cookie");
+        let csrf = csrf_cookie
+            .split_once('=')
+            .map(|(_, v)| v.to_owned())
+            .unwrap_or_default();
+        let form =
+            serde_urlencoded::to_string([("csrf", csrf.as_str()), ("name", name), ("token", token), ("next", "/")])
+                .expect("form");
+        let r = http
+            .post(self.url("/signin"))
+            .header(reqwest::header::COOKIE, &csrf_cookie)
+            .header(reqwest::header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .body(form)
+            .send()
+            .await
+            .expect("POST /signin");
+        assert_eq!(r.status(), 303, "signing in as {name}");
+        set_cookie(&r, "sevtool_session").expect("a session cookie")
+    }
+
+    /// From now on, this handle's requests carry `cookie`: it acts as whoever signed in.
+    pub fn act_as(&mut self, cookie: &str) {
+        let mut headers = reqwest::header::HeaderMap::new();
+        headers.insert(
+            reqwest::header::COOKIE,
+            reqwest::header::HeaderValue::from_str(cookie).expect("cookie header"),
+        );
+        self.http = reqwest::Client::builder()
+            .default_headers(headers)
+            .build()
+            .expect("client");
     }
 
     pub async fn post_json(&self, path: &str, body: serde_json::Value) -> reqwest::Response {

@@ -16,6 +16,8 @@ async fn main() -> Result<(), lambda_http::Error> {
             token: config.alert_webhook_token.clone(),
         },
         paging: services.paging,
+        // Reachable from the internet: without a way to sign in, refuse rather than run open.
+        auth: sev::auth::Auth::from_config(&config, sev::auth::WhenUnconfigured::Refuse),
     }))
     .await
 }

@@ -79,6 +79,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         reports: services.reports,
         alerts,
         paging: services.paging,
+        auth: sev::auth::Auth::from_config(&config, sev::auth::WhenUnconfigured::Open),
     })
     .merge(slack);
     axum::serve(listener, app)

@@ -33,12 +33,17 @@ pub struct AlertWebhooks {
     pub token: Option<Secret>,
 }
 
+/// The webhooks, which check the alert token themselves.
 pub fn routes() -> axum::Router<ApiState> {
     axum::Router::new()
         .route("/alerts/alertmanager", post(alertmanager))
         .route("/alerts/grafana", post(grafana))
         .route("/alerts/generic", post(generic))
-        .route("/api/sevs/{id}/alerts", get(origin))
+}
+
+/// What people read about a SEV's alerts, behind sign-in.
+pub fn read_routes() -> axum::Router<ApiState> {
+    axum::Router::new().route("/api/sevs/{id}/alerts", get(origin))
 }
 
 fn unauthorized(message: &str) -> ApiError {
@@ -145,8 +150,13 @@ async fn generic(State(state): State<ApiState>, req: Request) -> Response {
     receive(state, req, GenericPayload::into_notification).await
 }
 
-async fn origin(State(state): State<ApiState>, Path(id): Path<String>) -> Result<Json<serde_json::Value>, ApiError> {
+async fn origin(
+    State(state): State<ApiState>,
+    caller: crate::auth::Caller,
+    Path(id): Path<String>,
+) -> Result<Json<serde_json::Value>, ApiError> {
     let id: SevId = id.parse()?;
+    crate::auth::check_visible(&state.sevs, &caller, id).await?;
     let Some((origin, group)) = state.alerts.service.origin(id).await? else {
         return Err(ApiError::not_found(format!("{id} was not opened by an alert")));
     };

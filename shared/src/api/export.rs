@@ -8,6 +8,7 @@ use serde::Deserialize;
 
 use super::extract::ApiQuery;
 use super::{ApiError, ApiState};
+use crate::auth::Caller;
 use crate::reports::{MAX_MONTHS, Month};
 use crate::transfer::{self, Format};
 
@@ -23,7 +24,11 @@ struct Params {
     until: Option<String>,
 }
 
-async fn export(State(state): State<ApiState>, ApiQuery(p): ApiQuery<Params>) -> Result<impl IntoResponse, ApiError> {
+async fn export(
+    State(state): State<ApiState>,
+    caller: Caller,
+    ApiQuery(p): ApiQuery<Params>,
+) -> Result<impl IntoResponse, ApiError> {
     let format: Format = p
         .format
         .as_deref()
@@ -41,7 +46,7 @@ async fn export(State(state): State<ApiState>, ApiQuery(p): ApiQuery<Params>) ->
         }
     };
     let range = super::reports::range(&state, since.as_deref(), p.until.as_deref())?;
-    let sevs = state.reports.export(range, super::reports::viewer()).await?;
+    let sevs = state.reports.export(range, caller.viewer()).await?;
     let mut body = Vec::new();
     transfer::write(&sevs, format, &mut body).map_err(|e| {
         ApiError::new(

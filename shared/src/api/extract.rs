@@ -94,14 +94,14 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for ApiQuery<T> {
     }
 }
 
-/// Who is acting. Until sign-in exists, API callers may name themselves; the default says where
-/// the change came from. `alert:` names alert sources, whose changes never count as a human
-/// taking a SEV over, so people may not use it.
-pub fn actor(given: Option<String>) -> Result<String, ApiError> {
+/// Who is acting, when the caller may name someone (a script, or the open local server); the
+/// default says where the change came from. `alert:` names alert sources, whose changes never
+/// count as a human taking a SEV over, so nobody else may use it.
+pub fn actor(given: Option<String>, default: &str) -> Result<String, ApiError> {
     let name = given
         .map(|a| a.trim().to_owned())
         .filter(|a| !a.is_empty())
-        .unwrap_or_else(|| "api".to_owned());
+        .unwrap_or_else(|| default.to_owned());
     if name.to_ascii_lowercase().starts_with("alert:") {
         return Err(ApiError::bad_request(
             "author: names starting with `alert:` are kept for alert sources",

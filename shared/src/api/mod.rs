@@ -15,9 +15,10 @@ use axum::routing::get;
 
 pub use alerts::{AlertWebhooks, MAX_ALERT_BODY_BYTES};
 pub use error::ApiError;
-pub use extract::MAX_BODY_BYTES;
+pub use extract::{MAX_BODY_BYTES, actor};
 
 use crate::app::{PagingService, ReportService, ScaService, SevService};
+use crate::auth::Auth;
 
 #[derive(Clone)]
 pub struct ApiState {
@@ -27,19 +28,30 @@ pub struct ApiState {
     pub alerts: AlertWebhooks,
     /// Present when a team catalog is configured; paging routes answer 503 without it.
     pub paging: Option<PagingService>,
+    pub auth: Auth,
 }
 
+/// Every route. Alert webhooks and the sign-in pages have their own checks; everything else is
+/// behind sign-in.
 pub fn router(state: ApiState) -> Router {
-    Router::new()
-        .route("/healthz", get(|| async { "ok" }))
+    let signed_in = Router::new()
         .merge(sevs::routes())
         .merge(scas::routes())
         .merge(crate::web::routes())
         .merge(reports::routes())
         .merge(export::routes())
         .merge(reports_page::routes())
-        .merge(alerts::routes())
         .merge(pages::routes())
+        .merge(alerts::read_routes())
+        .route_layer(axum::middleware::from_fn_with_state(
+            state.auth.clone(),
+            crate::auth::require_sign_in,
+        ));
+    Router::new()
+        .route("/healthz", get(|| async { "ok" }))
+        .merge(signed_in)
+        .merge(alerts::routes())
+        .merge(crate::auth::routes())
         .fallback(|| async { ApiError::not_found("no such route; the API lives under /api/sevs") })
         .method_not_allowed_fallback(|| async { ApiError::method_not_allowed() })
         .with_state(state)

@@ -9,10 +9,10 @@ use serde::Deserialize;
 use serde_json::json;
 
 use super::extract::ApiJson;
-use super::extract::actor;
 use super::sevs::sev_id;
 use super::{ApiError, ApiState};
 use crate::app::{PagingError, PagingService};
+use crate::auth::{Caller, check_visible};
 
 pub fn routes() -> axum::Router<ApiState> {
     axum::Router::new()
@@ -50,13 +50,16 @@ struct PageBody {
 /// `202`: the page is recorded and queued; its outcome shows on the SEV.
 async fn page(
     State(state): State<ApiState>,
+    caller: Caller,
     Path(id): Path<String>,
     ApiJson(body): ApiJson<PageBody>,
 ) -> Result<Response, ApiError> {
     let service = paging(&state)?;
     let id = sev_id(&id)?;
+    let author = caller.actor(body.author, "api")?;
     let name = service.team(&body.team)?.name.clone();
-    let p = service.page(id, &name, &actor(body.author)?).await?;
+    check_visible(&state.sevs, &caller, id).await?;
+    let p = service.page(id, &name, &author).await?;
     let status = if p.new { StatusCode::ACCEPTED } else { StatusCode::OK };
     Ok((status, Json(json!(p.page))).into_response())
 }
@@ -72,11 +75,14 @@ struct MaydayBody {
 
 async fn mayday(
     State(state): State<ApiState>,
+    caller: Caller,
     Path(id): Path<String>,
     ApiJson(body): ApiJson<MaydayBody>,
 ) -> Result<Response, ApiError> {
     let service = paging(&state)?;
     let id = sev_id(&id)?;
-    let teams = service.mayday(id, body.confirm, &actor(body.author)?).await?;
+    let author = caller.actor(body.author, "api")?;
+    check_visible(&state.sevs, &caller, id).await?;
+    let teams = service.mayday(id, body.confirm, &author).await?;
     Ok((StatusCode::ACCEPTED, Json(json!({ "sev": id, "teams": teams }))).into_response())
 }

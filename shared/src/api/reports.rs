@@ -1,7 +1,6 @@
 //! `/api/reports/...`: trend numbers as JSON.
 //!
-//! There is no sign-in yet, so every caller here is [`Viewer::ANONYMOUS`] and private SEVs are
-//! left out of every number. Sign-in (the web work) will pass the signed-in viewer instead.
+//! Private SEVs count only for callers who may see them all (see [`Caller::viewer`]).
 
 use axum::Json;
 use axum::extract::{Path, State};
@@ -13,8 +12,9 @@ use serde_json::{Value, json};
 
 use super::extract::ApiQuery;
 use super::{ApiError, ApiState};
+use crate::auth::Caller;
 use crate::domain::{Level, SevId};
-use crate::reports::{Dimension, MAX_MONTHS, Month, MonthRange, Viewer};
+use crate::reports::{Dimension, MAX_MONTHS, Month, MonthRange};
 
 /// Months a report covers when the query names none: the last year, this month included.
 const DEFAULT_MONTHS: usize = 12;
@@ -28,11 +28,6 @@ pub fn routes() -> axum::Router<ApiState> {
         .route("/api/reports/scas", get(scas))
         .route("/api/reports/weekly", get(weekly))
         .route("/api/sevs/{id}/report", get(sev_report))
-}
-
-/// Who is asking. One place to change when sign-in arrives.
-pub(super) fn viewer() -> Viewer {
-    Viewer::ANONYMOUS
 }
 
 #[derive(Deserialize)]
@@ -64,9 +59,13 @@ pub(super) fn range(state: &ApiState, since: Option<&str>, until: Option<&str>) 
     Ok(MonthRange::new(since, until)?)
 }
 
-async fn monthly(State(state): State<ApiState>, ApiQuery(p): ApiQuery<RangeParams>) -> Result<Json<Value>, ApiError> {
+async fn monthly(
+    State(state): State<ApiState>,
+    caller: Caller,
+    ApiQuery(p): ApiQuery<RangeParams>,
+) -> Result<Json<Value>, ApiError> {
     let range = range(&state, p.since.as_deref(), p.until.as_deref())?;
-    let months = state.reports.monthly(range, viewer()).await?;
+    let months = state.reports.monthly(range, caller.viewer()).await?;
     Ok(Json(json!({ "months": months })))
 }
 
@@ -79,7 +78,11 @@ struct TopParams {
     limit: Option<String>,
 }
 
-async fn top(State(state): State<ApiState>, ApiQuery(p): ApiQuery<TopParams>) -> Result<Json<Value>, ApiError> {
+async fn top(
+    State(state): State<ApiState>,
+    caller: Caller,
+    ApiQuery(p): ApiQuery<TopParams>,
+) -> Result<Json<Value>, ApiError> {
     let dimension: Dimension = p
         .dimension
         .as_deref()
@@ -95,7 +98,7 @@ async fn top(State(state): State<ApiState>, ApiQuery(p): ApiQuery<TopParams>) ->
             .ok_or_else(|| ApiError::bad_request(format!("limit: `{raw}` is not a number from 1 to 1000")))?,
     };
     let range = range(&state, p.since.as_deref(), p.until.as_deref())?;
-    let answer = state.reports.top(dimension, range, viewer(), limit).await?;
+    let answer = state.reports.top(dimension, range, caller.viewer(), limit).await?;
     Ok(Json(json!(answer)))
 }
 
@@ -106,7 +109,11 @@ struct TrendParams {
     months: Option<String>,
 }
 
-async fn trend(State(state): State<ApiState>, ApiQuery(p): ApiQuery<TrendParams>) -> Result<Json<Value>, ApiError> {
+async fn trend(
+    State(state): State<ApiState>,
+    caller: Caller,
+    ApiQuery(p): ApiQuery<TrendParams>,
+) -> Result<Json<Value>, ApiError> {
     let level: Level = p.level.as_deref().unwrap_or("SEV1").parse()?;
     let months = match p.months.as_deref() {
         None => 3,
@@ -117,19 +124,27 @@ async fn trend(State(state): State<ApiState>, ApiQuery(p): ApiQuery<TrendParams>
             .filter(|n| (2..=MAX_MONTHS).contains(n))
             .ok_or_else(|| ApiError::bad_request(format!("months: `{raw}` is not a number from 2 to {MAX_MONTHS}")))?,
     };
-    let trend = state.reports.trend(level, months, viewer()).await?;
+    let trend = state.reports.trend(level, months, caller.viewer()).await?;
     Ok(Json(json!(trend)))
 }
 
-async fn scas(State(state): State<ApiState>, ApiQuery(p): ApiQuery<RangeParams>) -> Result<Json<Value>, ApiError> {
+async fn scas(
+    State(state): State<ApiState>,
+    caller: Caller,
+    ApiQuery(p): ApiQuery<RangeParams>,
+) -> Result<Json<Value>, ApiError> {
     let range = range(&state, p.since.as_deref(), p.until.as_deref())?;
-    Ok(Json(json!(state.reports.scas(range, viewer()).await?)))
+    Ok(Json(json!(state.reports.scas(range, caller.viewer()).await?)))
 }
 
-/// The SEV's report as Markdown. It follows `GET /api/sevs/{id}`, which shows any SEV to any
-/// caller today; both will check the viewer once sign-in exists.
-async fn sev_report(State(state): State<ApiState>, Path(id): Path<String>) -> Result<impl IntoResponse, ApiError> {
+/// The SEV's report as Markdown, for whoever may see the SEV.
+async fn sev_report(
+    State(state): State<ApiState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<impl IntoResponse, ApiError> {
     let id: SevId = id.parse()?;
+    crate::auth::check_visible(&state.sevs, &caller, id).await?;
     let markdown = state.reports.sev_report(id).await?;
     Ok(([(header::CONTENT_TYPE, "text/markdown; charset=utf-8")], markdown))
 }
@@ -141,10 +156,14 @@ struct WeekParams {
 }
 
 /// `week` defaults to the last complete week, the one a Monday review looks back on.
-async fn weekly(State(state): State<ApiState>, ApiQuery(p): ApiQuery<WeekParams>) -> Result<Json<Value>, ApiError> {
+async fn weekly(
+    State(state): State<ApiState>,
+    caller: Caller,
+    ApiQuery(p): ApiQuery<WeekParams>,
+) -> Result<Json<Value>, ApiError> {
     let week = match p.week.as_deref() {
         Some(w) => w.parse()?,
         None => crate::reports::IsoWeek::of(state.reports.now()).prev(),
     };
-    Ok(Json(json!(state.reports.weekly(week, viewer()).await?)))
+    Ok(Json(json!(state.reports.weekly(week, caller.viewer()).await?)))
 }

@@ -9,8 +9,9 @@ use axum::routing::get;
 use serde::Deserialize;
 
 use super::extract::ApiQuery;
-use super::reports::{range, viewer};
+use super::reports::range;
 use super::{ApiError, ApiState};
+use crate::auth::Caller;
 use crate::domain::Level;
 use crate::reports::{self, Dimension, MonthRange, MonthRow, TopAnswer};
 
@@ -44,9 +45,13 @@ fn minutes(v: Option<f64>) -> String {
     v.map_or_else(|| "–".to_owned(), |m| format!("{m:.0}"))
 }
 
-async fn page(State(state): State<ApiState>, ApiQuery(p): ApiQuery<Params>) -> Result<Html<String>, ApiError> {
+async fn page(
+    State(state): State<ApiState>,
+    caller: Caller,
+    ApiQuery(p): ApiQuery<Params>,
+) -> Result<Html<String>, ApiError> {
     let range = range(&state, p.since.as_deref(), p.until.as_deref())?;
-    let who = viewer();
+    let who = caller.viewer();
     let sevs = state.reports.started_in(range).await?;
     let rows = reports::monthly(&sevs, range, who);
     let tracks = reports::top(&sevs, Dimension::ProductTrack, range, who, 5);

@@ -7,9 +7,10 @@ use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::extract::{ApiJson, ApiQuery, actor, present};
+use super::extract::{ApiJson, ApiQuery, present};
 use super::{ApiError, ApiState};
 use crate::app::NewSca;
+use crate::auth::{Caller, check_visible, retain_visible};
 use crate::domain::{Priority, ScaId, ScaPatch, ScaSource, ScaStateName, SevId};
 
 pub fn routes() -> axum::Router<ApiState> {
@@ -36,6 +37,7 @@ struct CreateBody {
 
 async fn create(
     State(state): State<ApiState>,
+    caller: Caller,
     Path(id): Path<String>,
     ApiJson(body): ApiJson<CreateBody>,
 ) -> Result<Response, ApiError> {
@@ -48,12 +50,16 @@ async fn create(
         ticket: body.ticket,
         source: ScaSource::Api,
     };
-    let sca = state.scas.create(sev, new, actor(body.author)?).await?;
+    let author = caller.actor(body.author, "api")?;
+    check_visible(&state.sevs, &caller, sev).await?;
+    let sca = state.scas.create(sev, new, author).await?;
     Ok((StatusCode::CREATED, Json(sca)).into_response())
 }
 
-async fn show(State(state): State<ApiState>, Path(id): Path<String>) -> Result<Json<Value>, ApiError> {
-    let sca = state.scas.get(id.parse::<ScaId>()?).await?;
+async fn show(State(state): State<ApiState>, caller: Caller, Path(id): Path<String>) -> Result<Json<Value>, ApiError> {
+    let id = id.parse::<ScaId>()?;
+    let sca = state.scas.get(id).await?;
+    hide_unless_visible(&state, &caller, id, sca.sev).await?;
     Ok(Json(json!(sca)))
 }
 
@@ -78,8 +84,17 @@ struct PatchBody {
     author: Option<String>,
 }
 
+/// An SCA of a private SEV exists only for those who may see the SEV.
+async fn hide_unless_visible(state: &ApiState, caller: &Caller, id: ScaId, sev: SevId) -> Result<(), ApiError> {
+    match check_visible(&state.sevs, caller, sev).await {
+        Err(crate::app::AppError::NotFound(_)) => Err(crate::app::AppError::NoSuchSca(id).into()),
+        other => Ok(other?),
+    }
+}
+
 async fn update(
     State(state): State<ApiState>,
+    caller: Caller,
     Path(id): Path<String>,
     ApiJson(body): ApiJson<PatchBody>,
 ) -> Result<Json<Value>, ApiError> {
@@ -106,7 +121,10 @@ async fn update(
             "nothing to change: send one or more of text, priority, owner, due, ticket, state (open, done, wont_do with a reason)",
         ));
     }
-    let sca = state.scas.update(id, patch, actor(body.author)?).await?;
+    let author = caller.actor(body.author, "api")?;
+    let sev = state.scas.get(id).await?.sev;
+    hide_unless_visible(&state, &caller, id, sev).await?;
+    let sca = state.scas.update(id, patch, author).await?;
     Ok(Json(json!(sca)))
 }
 
@@ -119,7 +137,11 @@ struct ListParams {
 }
 
 /// `?owner=U1`: that person's open SCAs; `?overdue=true`: every overdue SCA (with `owner`, theirs).
-async fn list(State(state): State<ApiState>, ApiQuery(params): ApiQuery<ListParams>) -> Result<Json<Value>, ApiError> {
+async fn list(
+    State(state): State<ApiState>,
+    caller: Caller,
+    ApiQuery(params): ApiQuery<ListParams>,
+) -> Result<Json<Value>, ApiError> {
     let mut scas = match (&params.owner, params.overdue) {
         (Some(owner), _) => state.scas.open_for(owner).await?,
         (None, true) => state.scas.overdue().await?,
@@ -129,5 +151,6 @@ async fn list(State(state): State<ApiState>, ApiQuery(params): ApiQuery<ListPara
         let now = Utc::now();
         scas.retain(|s| s.is_overdue(now));
     }
+    let scas = retain_visible(&state.sevs, &caller, scas, |s| s.sev).await?;
     Ok(Json(json!({ "scas": scas })))
 }

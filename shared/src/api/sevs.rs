@@ -7,9 +7,10 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::extract::{ApiJson, ApiQuery, actor, present};
+use super::extract::{ApiJson, ApiQuery, present};
 use super::{ApiError, ApiState};
 use crate::app::{FileRequest, ListFilter, SevDetail};
+use crate::auth::{Caller, check_visible, retain_visible};
 use crate::domain::{Level, NewSev, Sev, SevId, SevPatch, Status, Tag};
 
 pub fn routes() -> axum::Router<ApiState> {
@@ -98,6 +99,7 @@ fn idempotency_key(headers: &HeaderMap) -> Result<Option<String>, ApiError> {
 
 async fn file(
     State(state): State<ApiState>,
+    caller: Caller,
     headers: HeaderMap,
     ApiJson(body): ApiJson<FileBody>,
 ) -> Result<Response, ApiError> {
@@ -113,7 +115,7 @@ async fn file(
             started_at: body.started_at,
             detected_at: body.detected_at,
         },
-        reporter: actor(body.reporter)?,
+        reporter: caller.actor(body.reporter, "api")?,
         idempotency_key: idempotency_key(&headers)?,
     };
     let (sev, new) = state.sevs.file(req).await?;
@@ -166,7 +168,11 @@ struct ListParams {
     until: Option<String>,
 }
 
-async fn list(State(state): State<ApiState>, ApiQuery(params): ApiQuery<ListParams>) -> Result<Json<Value>, ApiError> {
+async fn list(
+    State(state): State<ApiState>,
+    caller: Caller,
+    ApiQuery(params): ApiQuery<ListParams>,
+) -> Result<Json<Value>, ApiError> {
     let filter = ListFilter {
         statuses: parse_list(params.status.as_deref())?,
         levels: parse_list(params.level.as_deref())?,
@@ -179,11 +185,16 @@ async fn list(State(state): State<ApiState>, ApiQuery(params): ApiQuery<ListPara
         return Err(ApiError::bad_request("since: must be before until"));
     }
     let sevs = state.sevs.list(&filter).await?;
+    let sevs = retain_visible(&state.sevs, &caller, sevs, |s| s.id).await?;
     Ok(Json(json!({ "sevs": sevs.iter().map(sev_json).collect::<Vec<_>>() })))
 }
 
-async fn show(State(state): State<ApiState>, Path(id): Path<String>) -> Result<Json<Value>, ApiError> {
-    let detail = state.sevs.get(sev_id(&id)?).await?;
+async fn show(State(state): State<ApiState>, caller: Caller, Path(id): Path<String>) -> Result<Json<Value>, ApiError> {
+    let id = sev_id(&id)?;
+    let detail = state.sevs.get(id).await?;
+    if !caller.may_see(&detail) {
+        return Err(crate::app::AppError::NotFound(id).into());
+    }
     Ok(Json(detail_json(&detail)))
 }
 
@@ -197,13 +208,14 @@ struct UpdateBody {
 
 async fn post_update(
     State(state): State<ApiState>,
+    caller: Caller,
     Path(id): Path<String>,
     ApiJson(body): ApiJson<UpdateBody>,
 ) -> Result<Response, ApiError> {
-    let sev = state
-        .sevs
-        .post_update(sev_id(&id)?, &body.text, actor(body.author)?)
-        .await?;
+    let id = sev_id(&id)?;
+    let author = caller.actor(body.author, "api")?;
+    check_visible(&state.sevs, &caller, id).await?;
+    let sev = state.sevs.post_update(id, &body.text, author).await?;
     Ok((StatusCode::CREATED, Json(sev_json(&sev))).into_response())
 }
 
@@ -219,13 +231,14 @@ struct StatusBody {
 
 async fn set_status(
     State(state): State<ApiState>,
+    caller: Caller,
     Path(id): Path<String>,
     ApiJson(body): ApiJson<StatusBody>,
 ) -> Result<Json<Value>, ApiError> {
-    let sev = state
-        .sevs
-        .set_status(sev_id(&id)?, body.status, body.reason, actor(body.author)?)
-        .await?;
+    let id = sev_id(&id)?;
+    let author = caller.actor(body.author, "api")?;
+    check_visible(&state.sevs, &caller, id).await?;
+    let sev = state.sevs.set_status(id, body.status, body.reason, author).await?;
     Ok(Json(sev_json(&sev)))
 }
 
@@ -262,11 +275,12 @@ struct PatchBody {
 
 async fn patch(
     State(state): State<ApiState>,
+    caller: Caller,
     Path(id): Path<String>,
     ApiJson(mut body): ApiJson<PatchBody>,
 ) -> Result<Json<Value>, ApiError> {
     let id = sev_id(&id)?;
-    let author = actor(body.author.take())?;
+    let author = caller.actor(body.author.take(), "api")?;
     let patch = SevPatch {
         title: body.title,
         level: body.level,
@@ -286,6 +300,7 @@ async fn patch(
             "nothing to change: send one or more of title, level, description, product_track, coordinator, report_owner, tags, add_tags, remove_tags, private, started_at, detected_at",
         ));
     }
+    check_visible(&state.sevs, &caller, id).await?;
     let sev = state.sevs.patch(id, patch, author).await?;
     Ok(Json(sev_json(&sev)))
 }

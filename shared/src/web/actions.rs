@@ -10,9 +10,10 @@ use serde::Deserialize;
 use serde::de::DeserializeOwned;
 
 use super::pages::{FormValues, app_error, intake_page};
-use super::{WEB_ACTOR, csrf, error_page};
+use super::{csrf, error_page, web_actor};
 use crate::api::{ApiState, MAX_BODY_BYTES};
 use crate::app::{FileRequest, NewSca};
+use crate::auth::{Caller, check_visible};
 use crate::domain::{Level, NewSev, Priority, ScaId, ScaPatch, ScaSource, ScaStateName, SevId, SevPatch, Status};
 
 pub fn routes() -> axum::Router<ApiState> {
@@ -93,7 +94,7 @@ struct FileForm {
     private: Option<String>,
 }
 
-async fn file(State(state): State<ApiState>, headers: HeaderMap, body: Bytes) -> Response {
+async fn file(State(state): State<ApiState>, caller: Caller, headers: HeaderMap, body: Bytes) -> Response {
     let f: FileForm = match form(&headers, &body) {
         Ok(f) => f,
         Err(r) => return r.into_response(),
@@ -106,7 +107,7 @@ async fn file(State(state): State<ApiState>, headers: HeaderMap, body: Bytes) ->
     };
     let level = match f.level.parse::<Level>() {
         Ok(l) => l,
-        Err(e) => return intake_page(StatusCode::BAD_REQUEST, &headers, values, Some(e.to_string())),
+        Err(e) => return intake_page(StatusCode::BAD_REQUEST, &caller, &headers, values, Some(e.to_string())),
     };
     let new = NewSev {
         title: f.title,
@@ -117,13 +118,13 @@ async fn file(State(state): State<ApiState>, headers: HeaderMap, body: Bytes) ->
     };
     let request = FileRequest {
         new,
-        reporter: WEB_ACTOR.into(),
+        reporter: web_actor(&caller),
         idempotency_key: Some(format!("web:{}", f.submission)),
     };
     match state.sevs.file(request).await {
         Ok((sev, _)) => Redirect::to(&format!("/sevs/{}", sev.id)).into_response(),
         Err(crate::app::AppError::Domain(e)) => {
-            intake_page(StatusCode::BAD_REQUEST, &headers, values, Some(e.to_string()))
+            intake_page(StatusCode::BAD_REQUEST, &caller, &headers, values, Some(e.to_string()))
         }
         Err(e) => app_error(e),
     }
@@ -134,12 +135,21 @@ struct UpdateForm {
     text: String,
 }
 
-async fn update(State(state): State<ApiState>, headers: HeaderMap, Path(id): Path<String>, body: Bytes) -> Response {
+async fn update(
+    State(state): State<ApiState>,
+    caller: Caller,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Response {
     let (id, f) = match (sev_id(&id), form::<UpdateForm>(&headers, &body)) {
         (Ok(id), Ok(f)) => (id, f),
         (Err(r), _) | (_, Err(r)) => return r.into_response(),
     };
-    match state.sevs.post_update(id, &f.text, WEB_ACTOR.into()).await {
+    if let Err(e) = check_visible(&state.sevs, &caller, id).await {
+        return app_error(e);
+    }
+    match state.sevs.post_update(id, &f.text, web_actor(&caller)).await {
         Ok(_) => back_to(id),
         Err(e) => app_error(e),
     }
@@ -152,18 +162,27 @@ struct StatusForm {
     reason: Option<String>,
 }
 
-async fn status(State(state): State<ApiState>, headers: HeaderMap, Path(id): Path<String>, body: Bytes) -> Response {
+async fn status(
+    State(state): State<ApiState>,
+    caller: Caller,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Response {
     let (id, f) = match (sev_id(&id), form::<StatusForm>(&headers, &body)) {
         (Ok(id), Ok(f)) => (id, f),
         (Err(r), _) | (_, Err(r)) => return r.into_response(),
     };
+    if let Err(e) = check_visible(&state.sevs, &caller, id).await {
+        return app_error(e);
+    }
     let to = match f.status.parse::<Status>() {
         Ok(s) => s,
         Err(e) => return error_page(StatusCode::BAD_REQUEST, &e.to_string()),
     };
     match state
         .sevs
-        .set_status(id, to, blank_to_none(f.reason), WEB_ACTOR.into())
+        .set_status(id, to, blank_to_none(f.reason), web_actor(&caller))
         .await
     {
         Ok(_) => back_to(id),
@@ -186,11 +205,20 @@ struct FieldsForm {
 }
 
 /// Saves the fields form: blank fields clear, unchanged ones change nothing.
-async fn fields(State(state): State<ApiState>, headers: HeaderMap, Path(id): Path<String>, body: Bytes) -> Response {
+async fn fields(
+    State(state): State<ApiState>,
+    caller: Caller,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Response {
     let (id, f) = match (sev_id(&id), form::<FieldsForm>(&headers, &body)) {
         (Ok(id), Ok(f)) => (id, f),
         (Err(r), _) | (_, Err(r)) => return r.into_response(),
     };
+    if let Err(e) = check_visible(&state.sevs, &caller, id).await {
+        return app_error(e);
+    }
     let level = match f.level.as_deref().map(str::parse::<Level>).transpose() {
         Ok(l) => l,
         Err(e) => return error_page(StatusCode::BAD_REQUEST, &e.to_string()),
@@ -207,7 +235,7 @@ async fn fields(State(state): State<ApiState>, headers: HeaderMap, Path(id): Pat
         add_tags,
         ..SevPatch::default()
     };
-    match state.sevs.patch(id, patch, WEB_ACTOR.into()).await {
+    match state.sevs.patch(id, patch, web_actor(&caller)).await {
         Ok(_) => back_to(id),
         Err(e) => app_error(e),
     }
@@ -221,11 +249,20 @@ struct ScaForm {
     owner: Option<String>,
 }
 
-async fn add_sca(State(state): State<ApiState>, headers: HeaderMap, Path(id): Path<String>, body: Bytes) -> Response {
+async fn add_sca(
+    State(state): State<ApiState>,
+    caller: Caller,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Response {
     let (id, f) = match (sev_id(&id), form::<ScaForm>(&headers, &body)) {
         (Ok(id), Ok(f)) => (id, f),
         (Err(r), _) | (_, Err(r)) => return r.into_response(),
     };
+    if let Err(e) = check_visible(&state.sevs, &caller, id).await {
+        return app_error(e);
+    }
     let priority = match f.priority.parse::<Priority>() {
         Ok(p) => p,
         Err(e) => return error_page(StatusCode::BAD_REQUEST, &e.to_string()),
@@ -238,7 +275,7 @@ async fn add_sca(State(state): State<ApiState>, headers: HeaderMap, Path(id): Pa
         ticket: None,
         source: ScaSource::Web,
     };
-    match state.scas.create(id, new, WEB_ACTOR.into()).await {
+    match state.scas.create(id, new, web_actor(&caller)).await {
         Ok(_) => back_to(id),
         Err(e) => app_error(e),
     }
@@ -247,7 +284,13 @@ async fn add_sca(State(state): State<ApiState>, headers: HeaderMap, Path(id): Pa
 #[derive(Deserialize)]
 struct Empty {}
 
-async fn sca_done(State(state): State<ApiState>, headers: HeaderMap, Path(id): Path<String>, body: Bytes) -> Response {
+async fn sca_done(
+    State(state): State<ApiState>,
+    caller: Caller,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Response {
     if let Err(r) = form::<Empty>(&headers, &body) {
         return r.into_response();
     }
@@ -259,7 +302,14 @@ async fn sca_done(State(state): State<ApiState>, headers: HeaderMap, Path(id): P
         state: Some((ScaStateName::Done, None)),
         ..ScaPatch::default()
     };
-    match state.scas.update(id, patch, WEB_ACTOR.into()).await {
+    let visible = match state.scas.get(id).await {
+        Ok(sca) => check_visible(&state.sevs, &caller, sca.sev).await,
+        Err(e) => Err(e),
+    };
+    if let Err(e) = visible {
+        return app_error(e);
+    }
+    match state.scas.update(id, patch, web_actor(&caller)).await {
         Ok(sca) => back_to(sca.sev),
         Err(e) => app_error(e),
     }

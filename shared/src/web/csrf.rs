@@ -2,21 +2,15 @@
 //! `SameSite=Strict` cookie and in its forms; a form post must carry the same token in both.
 //! Another site can make a browser post a form, but cannot read or set our cookie.
 
-use axum::http::{HeaderMap, HeaderValue, header};
+use axum::http::{HeaderMap, HeaderValue};
 use subtle::ConstantTimeEq;
 
 const COOKIE: &str = "sevtool_csrf";
 
 /// The token from the request's cookie, if it carries a well-formed one.
 pub fn from_cookie(headers: &HeaderMap) -> Option<String> {
-    headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(name, _)| *name == COOKIE)
-        .map(|(_, value)| value.to_owned())
+    crate::auth::cookie(headers, COOKIE)
+        .map(str::to_owned)
         .filter(|t| t.len() == 32 && t.bytes().all(|b| b.is_ascii_hexdigit()))
 }
 
@@ -38,6 +32,7 @@ pub fn valid(headers: &HeaderMap, posted: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use axum::http::header;
 
     fn with_cookie(value: &str) -> HeaderMap {
         let mut h = HeaderMap::new();

@@ -2,7 +2,7 @@
 //! so the tool works fully when Slack is down. Plain forms, no JavaScript needed.
 
 mod actions;
-mod csrf;
+pub(crate) mod csrf;
 mod pages;
 
 use std::sync::OnceLock;
@@ -14,8 +14,13 @@ use serde::Serialize;
 
 use crate::api::ApiState;
 
-/// Who acts from the web until sign-in exists; shown on the timeline.
+/// Who acts from the web when nobody signed in (the open local server); shown on the timeline.
 const WEB_ACTOR: &str = "web";
+
+/// The name a web action is recorded under: the signed-in person, else [`WEB_ACTOR`].
+fn web_actor(caller: &crate::auth::Caller) -> String {
+    caller.actor(None, WEB_ACTOR).unwrap_or_else(|_| WEB_ACTOR.to_owned())
+}
 
 pub fn routes() -> axum::Router<ApiState> {
     pages::routes().merge(actions::routes())
@@ -31,6 +36,7 @@ fn templates() -> &'static Environment<'static> {
             ("list.html", include_str!("templates/list.html")),
             ("new.html", include_str!("templates/new.html")),
             ("sev.html", include_str!("templates/sev.html")),
+            ("signin.html", include_str!("templates/signin.html")),
         ] {
             if let Err(e) = env.add_template(name, source) {
                 unreachable!("shipped template {name} is invalid: {e}");
@@ -41,7 +47,7 @@ fn templates() -> &'static Environment<'static> {
 }
 
 /// Renders `name` with `context`; a template error is a bug, shown as a plain 500.
-fn render(status: StatusCode, name: &str, context: impl Serialize) -> Response {
+pub(crate) fn render(status: StatusCode, name: &str, context: impl Serialize) -> Response {
     match templates().get_template(name).and_then(|t| t.render(context)) {
         Ok(html) => (status, [(header::CACHE_CONTROL, "no-store")], Html(html)).into_response(),
         Err(e) => {
@@ -56,7 +62,7 @@ fn render(status: StatusCode, name: &str, context: impl Serialize) -> Response {
 }
 
 /// A page that says what went wrong, with the status to match.
-fn error_page(status: StatusCode, message: &str) -> Response {
+pub(crate) fn error_page(status: StatusCode, message: &str) -> Response {
     #[derive(Serialize)]
     struct Ctx<'a> {
         error: &'a str,
@@ -70,7 +76,7 @@ mod tests {
 
     #[test]
     fn every_template_parses_and_escapes_what_people_wrote() {
-        for name in ["base.html", "list.html", "new.html", "sev.html"] {
+        for name in ["base.html", "list.html", "new.html", "sev.html", "signin.html"] {
             assert!(templates().get_template(name).is_ok(), "{name}");
         }
         let html = templates()

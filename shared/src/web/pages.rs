@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 use super::{csrf, error_page, render};
 use crate::api::ApiState;
 use crate::app::{AppError, ListFilter};
+use crate::auth::{Caller, retain_visible};
 use crate::domain::{Level, Sca, ScaState, Sev, SevId, Status};
 
 pub fn routes() -> axum::Router<ApiState> {
@@ -73,7 +74,7 @@ struct Row {
     coordinator: Option<String>,
 }
 
-async fn list(State(state): State<ApiState>, Query(params): Query<ListParams>) -> Response {
+async fn list(State(state): State<ApiState>, caller: Caller, Query(params): Query<ListParams>) -> Response {
     let mut filter = ListFilter::default();
     if let Ok(l) = params.level.parse() {
         filter.levels.push(l);
@@ -83,6 +84,10 @@ async fn list(State(state): State<ApiState>, Query(params): Query<ListParams>) -
     }
     let tag = params.tag.parse::<crate::domain::Tag>().ok();
     let sevs = match state.sevs.list(&filter).await {
+        Ok(s) => s,
+        Err(e) => return app_error(e),
+    };
+    let sevs = match retain_visible(&state.sevs, &caller, sevs, |s| s.id).await {
         Ok(s) => s,
         Err(e) => return app_error(e),
     };
@@ -110,7 +115,9 @@ async fn list(State(state): State<ApiState>, Query(params): Query<ListParams>) -
     render(
         StatusCode::OK,
         "list.html",
-        minijinja::context! { sevs => rows, levels => Level::ALL, statuses => Status::ALL, filter => params },
+        minijinja::context! {
+            sevs => rows, levels => Level::ALL, statuses => Status::ALL, filter => params, who => caller.display_name(),
+        },
     )
 }
 
@@ -129,7 +136,13 @@ struct LevelChoice {
 }
 
 /// The intake form; `values` refills it after a refused submit, so nothing typed is lost.
-pub fn intake_page(status: StatusCode, headers: &HeaderMap, values: FormValues, error: Option<String>) -> Response {
+pub fn intake_page(
+    status: StatusCode,
+    caller: &Caller,
+    headers: &HeaderMap,
+    values: FormValues,
+    error: Option<String>,
+) -> Response {
     let (token, cookie) = csrf::token(headers);
     let levels: Vec<LevelChoice> = Level::ALL
         .iter()
@@ -143,14 +156,15 @@ pub fn intake_page(status: StatusCode, headers: &HeaderMap, values: FormValues, 
     let page = render(
         status,
         "new.html",
-        minijinja::context! { csrf => token, submission, levels, form => values, error },
+        minijinja::context! { csrf => token, submission, levels, form => values, error, who => caller.display_name() },
     );
     with_cookie(page, cookie)
 }
 
-async fn new_form(headers: HeaderMap) -> Response {
+async fn new_form(caller: Caller, headers: HeaderMap) -> Response {
     intake_page(
         StatusCode::OK,
+        &caller,
         &headers,
         FormValues {
             level: "SEV2".into(),
@@ -199,7 +213,7 @@ fn moves(sev: &Sev) -> Vec<Status> {
         .collect()
 }
 
-async fn show(State(state): State<ApiState>, headers: HeaderMap, Path(id): Path<String>) -> Response {
+async fn show(State(state): State<ApiState>, caller: Caller, headers: HeaderMap, Path(id): Path<String>) -> Response {
     let id: SevId = match id.parse() {
         Ok(id) => id,
         Err(e) => return error_page(StatusCode::NOT_FOUND, &e.to_string()),
@@ -208,6 +222,9 @@ async fn show(State(state): State<ApiState>, headers: HeaderMap, Path(id): Path<
         Ok(d) => d,
         Err(e) => return app_error(e),
     };
+    if !caller.may_see(&detail) {
+        return app_error(AppError::NotFound(id));
+    }
     let (token, cookie) = csrf::token(&headers);
     let timeline: Vec<EntryRow> = detail
         .timeline
@@ -237,6 +254,7 @@ async fn show(State(state): State<ApiState>, headers: HeaderMap, Path(id): Path<
             timeline,
             failed,
             csrf => token,
+            who => caller.display_name(),
         },
     );
     with_cookie(page, cookie)

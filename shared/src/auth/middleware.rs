@@ -1,0 +1,97 @@
+//! The gate in front of the web UI and the JSON API: it works out the [`Caller`] and puts it in
+//! the request's extensions, or answers in the form the client understands (a redirect to the
+//! sign-in page for a browser, a JSON 401 for a script).
+
+use axum::extract::{Request, State};
+use axum::http::{HeaderValue, Method, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Redirect, Response};
+use chrono::Utc;
+use subtle::ConstantTimeEq;
+
+use super::{Auth, Caller, Mode, SESSION_COOKIE, cookie};
+use crate::api::ApiError;
+
+pub(super) const UNCONFIGURED: &str = "sign-in is not configured: set SLACK_CLIENT_ID and SLACK_CLIENT_SECRET \
+    (Sign in with Slack) or SEVTOOL_ACCESS_TOKEN, then redeploy";
+
+pub async fn require_sign_in(State(auth): State<Auth>, mut req: Request, next: Next) -> Response {
+    match identify(&auth, &req) {
+        Ok(caller) => {
+            req.extensions_mut().insert(caller);
+            next.run(req).await
+        }
+        Err(refusal) => refusal.respond(&req),
+    }
+}
+
+enum Refusal {
+    Unconfigured,
+    BadToken,
+    SignedOut,
+}
+
+fn identify(auth: &Auth, req: &Request) -> Result<Caller, Refusal> {
+    match &auth.0.mode {
+        Mode::Open => return Ok(Caller::Local),
+        Mode::Unconfigured => return Err(Refusal::Unconfigured),
+        Mode::SignIn { .. } => {}
+    }
+    let headers = req.headers();
+    if let Some(given) = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+    {
+        // A wrong token is refused outright, never retried as a cookie: scripts want to know.
+        return match auth.token() {
+            Some(t) if bool::from(t.expose().as_bytes().ct_eq(given.trim().as_bytes())) => Ok(Caller::Service),
+            _ => Err(Refusal::BadToken),
+        };
+    }
+    cookie(headers, SESSION_COOKIE)
+        .and_then(|value| auth.signer().session(value, Utc::now()))
+        .map(|session| auth.person(session))
+        .ok_or(Refusal::SignedOut)
+}
+
+impl Refusal {
+    fn respond(self, req: &Request) -> Response {
+        let path = req.uri().path();
+        let api = path.starts_with("/api/");
+        let (status, message) = match self {
+            Refusal::Unconfigured => (StatusCode::SERVICE_UNAVAILABLE, UNCONFIGURED),
+            Refusal::BadToken => (
+                StatusCode::UNAUTHORIZED,
+                "that bearer token is not valid here; send SEVTOOL_ACCESS_TOKEN's value",
+            ),
+            Refusal::SignedOut if api => (
+                StatusCode::UNAUTHORIZED,
+                "sign in first: send Authorization: Bearer <SEVTOOL_ACCESS_TOKEN>, or a session cookie from /signin",
+            ),
+            Refusal::SignedOut => {
+                if req.method() == Method::GET || req.method() == Method::HEAD {
+                    let next = req.uri().path_and_query().map_or("/", |p| p.as_str());
+                    let query = serde_urlencoded::to_string([("next", next)]).unwrap_or_default();
+                    return Redirect::to(&format!("/signin?{query}")).into_response();
+                }
+                (
+                    StatusCode::UNAUTHORIZED,
+                    "your sign-in has expired, so this was not saved; sign in again on /signin and resend it",
+                )
+            }
+        };
+        let mut response = if api {
+            ApiError::new(status, message).into_response()
+        } else {
+            crate::web::error_page(status, message)
+        };
+        if status == StatusCode::UNAUTHORIZED {
+            response.headers_mut().insert(
+                header::WWW_AUTHENTICATE,
+                HeaderValue::from_static("Bearer realm=\"sevtool\""),
+            );
+        }
+        response
+    }
+}

@@ -1,0 +1,297 @@
+//! Sign-in and private SEVs, against the real `sevtool` binary: the shared token (bearer and the
+//! `/signin` form), Sign in with Slack against the fake Slack, and who sees a private SEV.
+
+use blackbox::fake_slack::{CLIENT_ID, CLIENT_SECRET, FakeSlack, Grant};
+use blackbox::{Sevtool, set_cookie};
+use reqwest::header::{COOKIE, LOCATION};
+use serde_json::{Value, json};
+
+const TOKEN: &str = "local-shared-token";
+
+/// A client that shows redirects instead of following them, as a test of them needs.
+fn browser() -> reqwest::Client {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+}
+
+fn location(r: &reqwest::Response) -> String {
+    r.headers()[LOCATION].to_str().unwrap().to_owned()
+}
+
+/// Signs in through the `/signin` form, after checking a wrong token gets nowhere.
+async fn sign_in_with_token(app: &Sevtool, name: &str) -> String {
+    let wrong = browser()
+        .post(app.url("/signin"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(format!("name={name}&token=guess"))
+        .send()
+        .await
+        .unwrap();
+    assert!(wrong.status().is_client_error());
+    assert!(set_cookie(&wrong, "sevtool_session").is_none());
+    app.session(TOKEN, name).await
+}
+
+async fn get_as(app: &Sevtool, path: &str, cookie: &str) -> (u16, Value) {
+    let r = browser()
+        .get(app.url(path))
+        .header(COOKIE, cookie)
+        .send()
+        .await
+        .unwrap();
+    let status = r.status().as_u16();
+    (status, r.json().await.unwrap_or(Value::Null))
+}
+
+#[tokio::test]
+async fn the_shared_token_guards_the_api_and_the_web_and_names_people() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = Sevtool::start(dir.path(), &[("SEVTOOL_ACCESS_TOKEN", TOKEN)]).await;
+    let http = browser();
+
+    let anonymous = http.get(app.url("/api/sevs")).send().await.unwrap();
+    assert_eq!(anonymous.status(), 401);
+    assert!(anonymous.headers().contains_key("www-authenticate"));
+    let body: Value = anonymous.json().await.unwrap();
+    assert!(body["error"].as_str().unwrap().contains("Bearer"), "{body}");
+    let wrong = http.get(app.url("/api/sevs")).bearer_auth("nope").send().await.unwrap();
+    assert_eq!(wrong.status(), 401);
+    let right = http.get(app.url("/api/sevs")).bearer_auth(TOKEN).send().await.unwrap();
+    assert_eq!(right.status(), 200);
+
+    let page = http.get(app.url("/sevs/new")).send().await.unwrap();
+    assert_eq!(page.status(), 303, "a browser is sent to sign in");
+    assert_eq!(location(&page), "/signin?next=%2Fsevs%2Fnew");
+    assert_eq!(http.get(app.url("/healthz")).send().await.unwrap().status(), 200);
+
+    let session = sign_in_with_token(&app, "Ada Lovelace").await;
+    let page = http
+        .get(app.url("/sevs/new"))
+        .header(COOKIE, &session)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status(), 200);
+    assert!(
+        page.text().await.unwrap().contains("Ada Lovelace"),
+        "the header names who signed in"
+    );
+    let r = http
+        .post(app.url("/signin"))
+        .header("content-type", "application/x-www-form-urlencoded");
+    let no_csrf = r.body(format!("name=Mallory&token={TOKEN}")).send().await.unwrap();
+    assert_eq!(no_csrf.status(), 403, "the sign-in form needs its CSRF token");
+
+    // A signed-in person acts as themselves over the API, whatever `author` says.
+    let filed = http
+        .post(app.url("/api/sevs"))
+        .header(COOKIE, &session)
+        .json(&json!({"title": "checkout errors", "level": "SEV2", "reporter": "someone-else"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(filed.status(), 201);
+    let sev: Value = filed.json().await.unwrap();
+    assert_eq!(sev["reporter"], "Ada Lovelace");
+
+    // A tampered cookie is no cookie.
+    let (name, value) = session.split_once('=').unwrap();
+    let forged = format!("{name}=x{value}");
+    let r = http
+        .get(app.url("/api/sevs"))
+        .header(COOKIE, forged)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 401);
+
+    let out = http
+        .post(app.url("/signout"))
+        .header(COOKIE, &session)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(out.status(), 303);
+    assert_eq!(set_cookie(&out, "sevtool_session").as_deref(), Some("sevtool_session="));
+}
+
+#[tokio::test]
+async fn private_sevs_exist_only_for_members_and_the_security_group() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = Sevtool::start(
+        dir.path(),
+        &[
+            ("SEVTOOL_ACCESS_TOKEN", TOKEN),
+            ("SEVTOOL_SECURITY_GROUP", "Sam Security"),
+        ],
+    )
+    .await;
+    let http = browser();
+    let file = |body: Value| http.post(app.url("/api/sevs")).bearer_auth(TOKEN).json(&body).send();
+    let private: Value = file(
+        json!({"title": "customer data exposed", "level": "SEV1", "private": true,
+                                     "reporter": "Carol", "started_at": "2026-07-03T09:00:00Z"}),
+    )
+    .await
+    .unwrap()
+    .json()
+    .await
+    .unwrap();
+    let id = private["id"].as_str().unwrap().to_owned();
+    file(json!({"title": "slow search", "level": "SEV3", "started_at": "2026-07-04T09:00:00Z"}))
+        .await
+        .unwrap();
+
+    let carol = sign_in_with_token(&app, "Carol").await;
+    let dave = sign_in_with_token(&app, "Dave").await;
+    let sam = sign_in_with_token(&app, "Sam Security").await;
+
+    let (status, _) = get_as(&app, &format!("/api/sevs/{id}"), &dave).await;
+    assert_eq!(status, 404, "to a stranger a private SEV does not exist");
+    let (_, list) = get_as(&app, "/api/sevs", &dave).await;
+    assert_eq!(list["sevs"].as_array().unwrap().len(), 1);
+    let update = http
+        .post(app.url(&format!("/api/sevs/{id}/updates")))
+        .header(COOKIE, &dave)
+        .json(&json!({"text": "peeking"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(update.status(), 404, "nor can a stranger act on it");
+    let page = http
+        .get(app.url(&format!("/sevs/{id}")))
+        .header(COOKIE, &dave)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status(), 404);
+
+    for (who, cookie) in [("reporter", &carol), ("security group", &sam)] {
+        let (status, body) = get_as(&app, &format!("/api/sevs/{id}"), cookie).await;
+        assert_eq!(status, 200, "{who}: {body}");
+        let (_, list) = get_as(&app, "/api/sevs", cookie).await;
+        assert_eq!(list["sevs"].as_array().unwrap().len(), 2, "{who}");
+    }
+
+    // Reports count it only for those who see every private SEV.
+    let monthly = "/api/reports/monthly?since=2026-07&until=2026-07";
+    let (_, for_dave) = get_as(&app, monthly, &dave).await;
+    let (_, for_sam) = get_as(&app, monthly, &sam).await;
+    assert_eq!(
+        (
+            for_dave["months"][0]["total"].as_u64(),
+            for_sam["months"][0]["total"].as_u64()
+        ),
+        (Some(1), Some(2))
+    );
+}
+
+#[tokio::test]
+async fn sign_in_with_slack_records_web_actions_under_the_slack_user() {
+    let slack = FakeSlack::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let public = "http://sev.example.test";
+    let authorize = format!("{}/openid/connect/authorize", slack.base);
+    let api = slack.api_url();
+    let app = Sevtool::start(
+        dir.path(),
+        &[
+            ("SLACK_CLIENT_ID", CLIENT_ID),
+            ("SLACK_CLIENT_SECRET", CLIENT_SECRET),
+            ("SLACK_TEAM_ID", "T1"),
+            ("SLACK_AUTHORIZE_URL", &authorize),
+            ("SLACK_API_URL", &api),
+            ("SEVTOOL_PUBLIC_URL", public),
+        ],
+    )
+    .await;
+    let http = browser();
+    let redirect_uri = format!("{public}/auth/slack/callback");
+
+    // Leaves for Slack with state and nonce; comes back with a code.
+    let start = |next: &'static str| {
+        let http = http.clone();
+        let url = app.url(&format!("/auth/slack?next={next}"));
+        async move {
+            let r = http.get(url).send().await.unwrap();
+            assert_eq!(r.status(), 303);
+            let to = reqwest::Url::parse(&location(&r)).unwrap();
+            let q: std::collections::HashMap<String, String> = to.query_pairs().into_owned().collect();
+            (to, q, set_cookie(&r, "sevtool_signin").expect("sign-in cookie"))
+        }
+    };
+    let (to, q, pending) = start("/sevs/new").await;
+    assert!(to.as_str().starts_with(&authorize));
+    assert_eq!(q["client_id"], CLIENT_ID);
+    assert_eq!(q["redirect_uri"], redirect_uri);
+    assert_eq!(q["scope"], "openid profile");
+
+    let callback = |code: &str, state: &str, cookie: &str| {
+        http.get(app.url(&format!("/auth/slack/callback?code={code}&state={state}")))
+            .header(COOKIE, cookie.to_owned())
+            .send()
+    };
+    let forged = callback("c1", "not-the-state", &pending).await.unwrap();
+    assert_eq!(forged.status(), 400, "a callback must carry the state it was sent with");
+
+    slack.grant(
+        "c1",
+        Grant {
+            user_id: "U0ADA".into(),
+            name: "Ada".into(),
+            team_id: "T1".into(),
+            nonce: q["nonce"].clone(),
+            redirect_uri: redirect_uri.clone(),
+        },
+    );
+    let done = callback("c1", &q["state"], &pending).await.unwrap();
+    assert_eq!(done.status(), 303);
+    assert_eq!(location(&done), "/sevs/new");
+    let session = set_cookie(&done, "sevtool_session").expect("session");
+
+    let filed: Value = http
+        .post(app.url("/api/sevs"))
+        .header(COOKIE, &session)
+        .json(&json!({"title": "queue backlog", "level": "SEV3"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(filed["reporter"], "U0ADA", "the same name Slack actions carry");
+
+    // Another workspace's member is turned away.
+    let (_, q2, pending2) = start("/").await;
+    slack.grant(
+        "c2",
+        Grant {
+            user_id: "U0EVE".into(),
+            name: "Eve".into(),
+            team_id: "T-OTHER".into(),
+            nonce: q2["nonce"].clone(),
+            redirect_uri,
+        },
+    );
+    let refused = callback("c2", &q2["state"], &pending2).await.unwrap();
+    assert_eq!(refused.status(), 403);
+    assert!(set_cookie(&refused, "sevtool_session").is_none());
+}
+
+#[tokio::test]
+async fn serving_beyond_loopback_without_sign_in_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = tokio::process::Command::new(blackbox::sevtool_binary())
+        .env_clear()
+        .env("PORT", "0")
+        .env("SEVTOOL_HOST", "0.0.0.0")
+        .env("SEVTOOL_DATA_DIR", dir.path())
+        .output()
+        .await
+        .unwrap();
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("SEVTOOL_ACCESS_TOKEN"), "{stderr}");
+}
