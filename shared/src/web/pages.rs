@@ -47,6 +47,10 @@ fn age(since: DateTime<Utc>, now: DateTime<Utc>) -> String {
     }
 }
 
+fn when(t: DateTime<Utc>) -> String {
+    t.format("%Y-%m-%d %H:%M UTC").to_string()
+}
+
 fn minutes(d: Option<Duration>) -> Option<String> {
     d.map(|d| format!("{}h {:02}m", d.num_hours(), d.num_minutes() % 60))
 }
@@ -153,11 +157,15 @@ pub fn intake_page(
         .collect();
     // A fresh id per rendering: submitting this form twice (a double click, a refresh) files once.
     let submission = format!("{:032x}", rand::random::<u128>());
-    let page = render(
+    let mut page = render(
         status,
         "new.html",
         minijinja::context! { csrf => token, submission, levels, form => values, error, who => caller.display_name() },
     );
+    // Cacheable in this browser only, so Back shows this same form, submission id and all, and
+    // sending it again finds the SEV it filed instead of filing another.
+    page.headers_mut()
+        .insert(header::CACHE_CONTROL, axum::http::HeaderValue::from_static("private"));
     with_cookie(page, cookie)
 }
 
@@ -230,7 +238,7 @@ async fn show(State(state): State<ApiState>, caller: Caller, headers: HeaderMap,
         .timeline
         .iter()
         .map(|e| EntryRow {
-            at: e.at.format("%Y-%m-%d %H:%M UTC").to_string(),
+            at: when(e.at),
             author: e.author.clone(),
             summary: e.summary(),
         })
@@ -246,6 +254,9 @@ async fn show(State(state): State<ApiState>, caller: Caller, headers: HeaderMap,
         "sev.html",
         minijinja::context! {
             sev => detail.sev,
+            started => when(detail.sev.started_at),
+            detected => when(detail.sev.detected_at),
+            declared => when(detail.sev.declared_at),
             ttd => minutes(Some(detail.sev.time_to_detect())),
             ttr => minutes(detail.sev.time_to_resolve()),
             moves => moves(&detail.sev),
