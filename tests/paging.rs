@@ -169,6 +169,58 @@ async fn unknown_teams_get_close_matches_and_mayday_needs_confirming() {
 }
 
 #[tokio::test]
+async fn the_sev_page_pages_a_team_and_a_confirmed_mayday() {
+    let s = setup(&catalog(2), &[("SEVTOOL_AUTOPAGE_LEVEL", "off")]).await;
+    let id = file(&s.app, "SEV2").await;
+    let html = s
+        .app
+        .http
+        .get(s.app.url(&format!("/sevs/{id}")))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        html.contains("Nobody has been paged") && html.contains("<option>team-001</option>"),
+        "{html}"
+    );
+
+    let r = s.app.post_form(&format!("/sevs/{id}/pages"), &[("team", "pay")]).await;
+    assert_eq!(r.status(), 303);
+    wait_for(&s.app, &id, "the payments page", 20, |v| {
+        state_of(v, "payments") == "paged"
+    })
+    .await;
+    let html = s
+        .app
+        .http
+        .get(s.app.url(&format!("/sevs/{id}")))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("<td>payments</td><td>paged"), "{html}");
+
+    let unconfirmed = s.app.post_form(&format!("/sevs/{id}/mayday"), &[]).await;
+    assert_eq!(unconfirmed.status(), 400, "a mayday needs its confirm box");
+    let r = s
+        .app
+        .post_form(&format!("/sevs/{id}/mayday"), &[("confirm", "yes")])
+        .await;
+    assert_eq!(r.status(), 303);
+    let all = ["atc", "payments", "team-000", "team-001"];
+    wait_for(&s.app, &id, "every team paged", 20, |v| {
+        all.iter().all(|t| state_of(v, t) == "paged")
+    })
+    .await;
+    assert_eq!(s.pager.events().len(), 4, "payments once, despite the mayday");
+}
+
+#[tokio::test]
 async fn filing_pages_the_coordinator_and_resolving_resolves_the_page() {
     let s = setup(&catalog(0), &[]).await;
     let low = file(&s.app, "SEV3").await;

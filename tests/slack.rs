@@ -577,3 +577,96 @@ async fn nag_buttons_snooze_reassign_and_complete_an_sca() {
         1
     );
 }
+
+/// Polls the SEV until `check` holds of its JSON, or fails after 20 s.
+async fn sev_until(s: &Setup, what: &str, check: impl Fn(&Value) -> bool) -> Value {
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        let (_, sev) = s.app.get_json("/api/sevs/SEV-1").await;
+        if check(&sev) {
+            return sev;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "timed out waiting for {what}: {sev}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+#[tokio::test]
+async fn a_failed_slack_step_shows_on_the_sev_and_a_retry_sends_it_again() {
+    let s = setup().await;
+    // Slack refuses for good, twice: the SEV's channel and then its retry.
+    s.slack.script(
+        "conversations.create",
+        vec![Scripted::Error("missing_scope"), Scripted::Error("missing_scope")],
+    );
+    let r = s
+        .app
+        .post_json(
+            "/api/sevs",
+            json!({"title": "Checkout 5xx", "level": "SEV1", "reporter": "U0REPORTER"}),
+        )
+        .await;
+    assert_eq!(r.status(), 201, "a Slack failure never blocks a SEV");
+    let failed = |v: &Value| v["failed_tasks"].as_array().map_or(0, Vec::len);
+    sev_until(&s, "the failed step", |v| failed(v) == 1).await;
+
+    let page = s
+        .app
+        .http
+        .get(s.app.url("/sevs/SEV-1"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains("1 integration step failed") && page.contains("missing_scope"),
+        "{page}"
+    );
+    assert!(page.contains("Retry failed steps"));
+    let (_, status) = s.app.get_json("/api/status").await;
+    assert_eq!(status["sevs"][0]["failed_steps"], 1, "{status}");
+    let html = s
+        .app
+        .http
+        .get(s.app.url("/status"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("1 failed"), "{html}");
+
+    // The API twin of the page's retry button; Slack refuses once more.
+    let r = s
+        .app
+        .http
+        .post(s.app.url("/api/sevs/SEV-1/retry"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 202);
+    assert_eq!(r.json::<Value>().await.unwrap()["retried"], 1);
+    s.slack
+        .wait_for("the retried create", 20, |f| f.calls("conversations.create").len() >= 2)
+        .await;
+    sev_until(&s, "the failure again", |v| failed(v) == 1).await;
+
+    // The page's button: a CSRF-checked form post; this time Slack accepts.
+    let r = s.app.post_form("/sevs/SEV-1/retry", &[]).await;
+    assert_eq!(r.status(), 303);
+    sev_until(&s, "the step to succeed", |v| failed(v) == 0).await;
+    s.slack
+        .wait_for("the announcement", 20, |f| !texts_to(f, SEVS_CHANNEL).is_empty())
+        .await;
+    assert_eq!(
+        s.slack.ok_calls("conversations.create").len(),
+        2,
+        "both channels, once each"
+    );
+}

@@ -281,3 +281,119 @@ async fn forms_without_the_csrf_token_are_refused() {
     let (status, _) = b.get("/sevs/SEV-404").await;
     assert_eq!(status, 404);
 }
+
+/// One step of the story, as a web form and as its JSON API twin.
+struct Step {
+    form: (&'static str, &'static [(&'static str, &'static str)]),
+    api: (&'static str, &'static str, fn() -> Value),
+}
+
+/// The same story told through the forms on one server and through the API on another ends in
+/// the same SEV: same status, fields, SCAs and timeline kinds.
+#[tokio::test]
+async fn every_web_action_has_an_api_twin_that_ends_the_same() {
+    use serde_json::json;
+    let steps: Vec<Step> = vec![
+        Step {
+            form: ("/sevs/1/updates", &[("text", "Rolled back")]),
+            api: ("POST", "/api/sevs/1/updates", || json!({"text": "Rolled back"})),
+        },
+        Step {
+            form: (
+                "/sevs/1/fields",
+                &[
+                    ("level", "SEV1"),
+                    ("coordinator", "ana"),
+                    ("report_owner", "bo"),
+                    ("product_track", "payments"),
+                    ("add_tag", "root-cause/deploy"),
+                ],
+            ),
+            api: (
+                "PATCH",
+                "/api/sevs/1",
+                || json!({"level": "SEV1", "coordinator": "ana", "report_owner": "bo", "product_track": "payments", "add_tags": ["root-cause/deploy"]}),
+            ),
+        },
+        Step {
+            form: (
+                "/sevs/1/scas",
+                &[("text", "Canary deploys"), ("priority", "must"), ("owner", "dana")],
+            ),
+            api: (
+                "POST",
+                "/api/sevs/1/scas",
+                || json!({"text": "Canary deploys", "priority": "must", "owner": "dana"}),
+            ),
+        },
+        Step {
+            form: ("/scas/1/done", &[]),
+            api: ("PATCH", "/api/scas/1", || json!({"state": "done"})),
+        },
+        Step {
+            form: ("/sevs/1/status", &[("status", "mitigated")]),
+            api: ("POST", "/api/sevs/1/status", || json!({"status": "mitigated"})),
+        },
+        Step {
+            form: ("/sevs/1/status", &[("status", "resolved"), ("reason", "fixed")]),
+            api: (
+                "POST",
+                "/api/sevs/1/status",
+                || json!({"status": "resolved", "reason": "fixed"}),
+            ),
+        },
+    ];
+    let (a, b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let web = Sevtool::start(a.path(), &[]).await;
+    let api = Sevtool::start(b.path(), &[]).await;
+    let filed = web
+        .post_form(
+            "/sevs",
+            &[("submission", "s1"), ("title", "Checkout 5xx"), ("level", "SEV2")],
+        )
+        .await;
+    assert_eq!(filed.status(), 303);
+    let r = api
+        .post_json("/api/sevs", json!({"title": "Checkout 5xx", "level": "SEV2"}))
+        .await;
+    assert_eq!(r.status(), 201);
+    for step in &steps {
+        let r = web.post_form(step.form.0, step.form.1).await;
+        assert_eq!(r.status(), 303, "{}", step.form.0);
+        let method = reqwest::Method::from_bytes(step.api.0.as_bytes()).unwrap();
+        let r = api
+            .http
+            .request(method, api.url(step.api.1))
+            .json(&(step.api.2)())
+            .send()
+            .await
+            .unwrap();
+        assert!(
+            r.status().is_success(),
+            "{} {}: {}",
+            step.api.0,
+            step.api.1,
+            r.text().await.unwrap()
+        );
+    }
+    let shape = |v: &Value| {
+        json!({
+            "status": v["status"], "level": v["level"], "coordinator": v["coordinator"],
+            "report_owner": v["report_owner"], "product_track": v["product_track"], "tags": v["tags"],
+            "resolution": v["resolution"],
+            "scas": v["scas"].as_array().unwrap().iter().map(|s| json!([s["text"], s["priority"], s["owner"], s["state"]["state"]])).collect::<Vec<_>>(),
+            "timeline": v["timeline"].as_array().unwrap().iter().map(|e| e["kind"].clone()).collect::<Vec<_>>(),
+        })
+    };
+    let (_, from_web) = web.get_json("/api/sevs/1").await;
+    let (_, from_api) = api.get_json("/api/sevs/1").await;
+    assert_eq!(shape(&from_web), shape(&from_api));
+    assert_eq!(from_web["status"], "resolved");
+    assert!(
+        from_web["scas"][0].to_string().contains("\"done\""),
+        "{}",
+        from_web["scas"]
+    );
+    assert_eq!(from_web["timeline"][0]["author"], "web");
+    assert_eq!(from_api["timeline"][0]["author"], "api");
+}

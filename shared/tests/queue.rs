@@ -129,6 +129,29 @@ async fn a_permanent_failure_is_kept_on_its_sev_and_not_retried() {
 }
 
 #[tokio::test]
+async fn a_retried_failure_leaves_the_sev_and_runs_once_more() {
+    let l = local(20, 5).await;
+    let handler = Scripted::default().fail("sev-filed:SEV-5", vec![TaskError::Permanent("not_in_channel".into())]);
+    l.queue.send_batch(&[task(5)]).await.unwrap();
+    round(&l, &handler).await;
+    let failed = l.repo.failed_tasks(SevId(5)).await.unwrap();
+    assert_eq!(failed.len(), 1);
+
+    l.repo.requeue_failed(&failed[0]).await.unwrap();
+    assert!(l.repo.failed_tasks(SevId(5)).await.unwrap().is_empty());
+    let outbox = l.repo.outbox(10).await.unwrap();
+    assert_eq!(outbox.len(), 1, "back in the outbox, for the relay to send");
+    assert_eq!(outbox[0].1, failed[0].task);
+    l.queue.send_batch(&[outbox[0].1.clone()]).await.unwrap();
+    assert_eq!(round(&l, &handler).await, (1, vec![]));
+    assert_eq!(
+        handler.handled(),
+        ["sev-filed:SEV-5"],
+        "no longer marked handled, so it runs"
+    );
+}
+
+#[tokio::test]
 async fn unreadable_tasks_end_in_the_dead_letter_side_not_the_bin() {
     let l = local(1, 3).await;
     let handler = Scripted::default();

@@ -130,6 +130,27 @@ impl Sevtool {
             .expect("client");
     }
 
+    /// Posts a web form as the page would: with the CSRF cookie a page set and its token.
+    /// Redirects are not followed, so the `303` back to the page shows.
+    pub async fn post_form(&self, path: &str, fields: &[(&str, &str)]) -> reqwest::Response {
+        let http = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .expect("client");
+        let page = self.http.get(self.url("/sevs/new")).send().await.expect("GET a page");
+        let cookie = set_cookie(&page, "sevtool_csrf").expect("pages set a CSRF cookie");
+        let token = cookie.split_once('=').map(|(_, v)| v.to_owned()).unwrap_or_default();
+        let mut all = vec![("csrf", token.as_str())];
+        all.extend_from_slice(fields);
+        http.post(self.url(path))
+            .header(reqwest::header::COOKIE, &cookie)
+            .header(reqwest::header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .body(serde_urlencoded::to_string(&all).expect("form"))
+            .send()
+            .await
+            .expect("POST form")
+    }
+
     pub async fn post_json(&self, path: &str, body: serde_json::Value) -> reqwest::Response {
         self.http.post(self.url(path)).json(&body).send().await.expect("POST")
     }

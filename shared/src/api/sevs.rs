@@ -19,6 +19,8 @@ pub fn routes() -> axum::Router<ApiState> {
         .route("/api/sevs/{id}", get(show).patch(patch))
         .route("/api/sevs/{id}/updates", post(post_update))
         .route("/api/sevs/{id}/status", post(set_status))
+        .route("/api/sevs/{id}/retry", post(retry))
+        .route("/api/status", get(status))
 }
 
 const MAX_IDEMPOTENCY_KEY: usize = 255;
@@ -303,4 +305,23 @@ async fn patch(
     check_visible(&state.sevs, &caller, id).await?;
     let sev = state.sevs.patch(id, patch, author).await?;
     Ok(Json(sev_json(&sev)))
+}
+
+/// `202 {"retried": n}`: the SEV's failed integration steps are queued again.
+async fn retry(State(state): State<ApiState>, caller: Caller, Path(id): Path<String>) -> Result<Response, ApiError> {
+    let id = sev_id(&id)?;
+    check_visible(&state.sevs, &caller, id).await?;
+    let retried = state.sevs.retry_failed(id).await?;
+    Ok((StatusCode::ACCEPTED, Json(json!({ "sev": id, "retried": retried }))).into_response())
+}
+
+/// Integration health: active SEVs with their failed steps, and whether paging is on.
+async fn status(State(state): State<ApiState>, caller: Caller) -> Result<Json<Value>, ApiError> {
+    let health = state.sevs.health().await?;
+    let health = retain_visible(&state.sevs, &caller, health, |(s, _)| s.id).await?;
+    let sevs: Vec<Value> = health
+        .iter()
+        .map(|(s, failed)| json!({"id": s.id, "title": s.title, "level": s.level, "status": s.status, "failed_steps": failed}))
+        .collect();
+    Ok(Json(json!({ "paging": state.paging.is_some(), "sevs": sevs })))
 }

@@ -173,6 +173,37 @@ impl SevService {
         })
     }
 
+    /// Active SEVs, each with how many of its integration steps failed for good.
+    pub async fn health(&self) -> Result<Vec<(Sev, usize)>, AppError> {
+        let filter = ListFilter {
+            statuses: crate::domain::Status::ALL
+                .into_iter()
+                .filter(|s| s.is_active())
+                .collect(),
+            ..ListFilter::default()
+        };
+        let mut out = Vec::new();
+        for sev in self.list(&filter).await? {
+            let failed = self.repo.failed_tasks(sev.id).await?.len();
+            out.push((sev, failed));
+        }
+        Ok(out)
+    }
+
+    /// Sends the SEV's failed integration steps round again; returns how many.
+    pub async fn retry_failed(&self, id: SevId) -> Result<usize, AppError> {
+        self.repo.load(id).await?;
+        let failed = self.repo.failed_tasks(id).await?;
+        for task in &failed {
+            self.repo.requeue_failed(task).await?;
+        }
+        if !failed.is_empty() {
+            tracing::info!(sev = %id, tasks = failed.len(), "failed integration steps queued again");
+            self.kick_relay().await;
+        }
+        Ok(failed.len())
+    }
+
     pub async fn post_update(&self, id: SevId, text: &str, author: Actor) -> Result<Sev, AppError> {
         self.mutate(id, author, |sev, _| Ok(vec![sev.update(text)?])).await
     }

@@ -563,6 +563,25 @@ impl SevRepo {
         }
     }
 
+    /// Gives a failed task another go: its failure record and its handled mark are removed and it
+    /// goes back in the outbox, all at once. Steps it completed before stay done (memoized), so
+    /// only what failed runs again.
+    pub async fn requeue_failed(&self, failed: &FailedTask) -> Result<(), RepoError> {
+        let mut writes = vec![
+            Write::Delete(
+                keys::failed_task(failed.task.sev(), &failed.task.key),
+                Condition::Always,
+            ),
+            Write::Delete(keys::task(&failed.task.key), Condition::Always),
+        ];
+        writes.extend(outbox_writes(std::slice::from_ref(&failed.task)));
+        match self.store.transact(writes).await {
+            Ok(()) => Ok(()),
+            Err(StoreError::TransactionCancelled { .. } | StoreError::TransactionConflict) => Err(RepoError::Conflict),
+            Err(e) => Err(e.into()),
+        }
+    }
+
     pub async fn failed_tasks(&self, id: SevId) -> Result<Vec<FailedTask>, RepoError> {
         let q = Query::new(
             Index::Primary,

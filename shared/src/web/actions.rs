@@ -24,6 +24,9 @@ pub fn routes() -> axum::Router<ApiState> {
         .route("/sevs/{id}/fields", post(fields))
         .route("/sevs/{id}/scas", post(add_sca))
         .route("/scas/{id}/done", post(sca_done))
+        .route("/sevs/{id}/pages", post(page_team))
+        .route("/sevs/{id}/mayday", post(mayday))
+        .route("/sevs/{id}/retry", post(retry))
 }
 
 /// Why a form post was refused before it reached a service; shown as an error page.
@@ -311,6 +314,108 @@ async fn sca_done(
     }
     match state.scas.update(id, patch, web_actor(&caller)).await {
         Ok(sca) => back_to(sca.sev),
+        Err(e) => app_error(e),
+    }
+}
+
+#[derive(Deserialize)]
+struct PageForm {
+    team: String,
+}
+
+/// The paging service, or the page that says paging is off here.
+fn paging(state: &ApiState) -> Result<&crate::app::PagingService, Refusal> {
+    state.paging.as_ref().ok_or_else(|| {
+        Refusal(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "paging is off here: set SEVTOOL_TEAMS to a team catalog and restart".into(),
+        )
+    })
+}
+
+fn paging_error(e: crate::app::PagingError) -> Response {
+    match e {
+        crate::app::PagingError::App(app) => app_error(app),
+        crate::app::PagingError::Inactive(..) => error_page(StatusCode::CONFLICT, &e.to_string()),
+        other => error_page(StatusCode::BAD_REQUEST, &other.to_string()),
+    }
+}
+
+async fn page_team(
+    State(state): State<ApiState>,
+    caller: Caller,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Response {
+    let (id, f) = match (sev_id(&id), form::<PageForm>(&headers, &body)) {
+        (Ok(id), Ok(f)) => (id, f),
+        (Err(r), _) | (_, Err(r)) => return r.into_response(),
+    };
+    if let Err(e) = check_visible(&state.sevs, &caller, id).await {
+        return app_error(e);
+    }
+    let service = match paging(&state) {
+        Ok(s) => s,
+        Err(r) => return r.into_response(),
+    };
+    let team = match service.team(&f.team) {
+        Ok(t) => t.name.clone(),
+        Err(e) => return paging_error(e),
+    };
+    match service.page(id, &team, &web_actor(&caller)).await {
+        Ok(_) => back_to(id),
+        Err(e) => paging_error(e),
+    }
+}
+
+#[derive(Deserialize)]
+struct MaydayForm {
+    #[serde(default)]
+    confirm: Option<String>,
+}
+
+/// Pages every team's on-call; the form's confirm box is the confirm step.
+async fn mayday(
+    State(state): State<ApiState>,
+    caller: Caller,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Response {
+    let (id, f) = match (sev_id(&id), form::<MaydayForm>(&headers, &body)) {
+        (Ok(id), Ok(f)) => (id, f),
+        (Err(r), _) | (_, Err(r)) => return r.into_response(),
+    };
+    if let Err(e) = check_visible(&state.sevs, &caller, id).await {
+        return app_error(e);
+    }
+    let service = match paging(&state) {
+        Ok(s) => s,
+        Err(r) => return r.into_response(),
+    };
+    match service.mayday(id, f.confirm.is_some(), &web_actor(&caller)).await {
+        Ok(_) => back_to(id),
+        Err(e) => paging_error(e),
+    }
+}
+
+async fn retry(
+    State(state): State<ApiState>,
+    caller: Caller,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Response {
+    let id = match (sev_id(&id), form::<Empty>(&headers, &body)) {
+        (Ok(id), Ok(_)) => id,
+        (Err(r), _) | (_, Err(r)) => return r.into_response(),
+    };
+    if let Err(e) = check_visible(&state.sevs, &caller, id).await {
+        return app_error(e);
+    }
+    match state.sevs.retry_failed(id).await {
+        Ok(_) => back_to(id),
         Err(e) => app_error(e),
     }
 }

@@ -37,6 +37,7 @@ fn templates() -> &'static Environment<'static> {
             ("new.html", include_str!("templates/new.html")),
             ("sev.html", include_str!("templates/sev.html")),
             ("signin.html", include_str!("templates/signin.html")),
+            ("status.html", include_str!("templates/status.html")),
         ] {
             if let Err(e) = env.add_template(name, source) {
                 unreachable!("shipped template {name} is invalid: {e}");
@@ -76,7 +77,14 @@ mod tests {
 
     #[test]
     fn every_template_parses_and_escapes_what_people_wrote() {
-        for name in ["base.html", "list.html", "new.html", "sev.html", "signin.html"] {
+        for name in [
+            "base.html",
+            "list.html",
+            "new.html",
+            "sev.html",
+            "signin.html",
+            "status.html",
+        ] {
             assert!(templates().get_template(name).is_ok(), "{name}");
         }
         let html = templates()

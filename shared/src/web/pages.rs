@@ -16,6 +16,7 @@ pub fn routes() -> axum::Router<ApiState> {
         .route("/", get(list))
         .route("/sevs/new", get(new_form))
         .route("/sevs/{id}", get(show))
+        .route("/status", get(status))
 }
 
 /// Sets the CSRF cookie on a page response when the request had none.
@@ -208,6 +209,22 @@ fn sca_row(s: &Sca) -> ScaRow {
 }
 
 #[derive(Serialize)]
+struct FailedRow {
+    step: String,
+    reason: String,
+    at: String,
+}
+
+#[derive(Serialize)]
+struct PageRow {
+    team: String,
+    state: String,
+    on_call: String,
+    requested: String,
+    error: Option<String>,
+}
+
+#[derive(Serialize)]
 struct EntryRow {
     at: String,
     author: String,
@@ -243,12 +260,36 @@ async fn show(State(state): State<ApiState>, caller: Caller, headers: HeaderMap,
             summary: e.summary(),
         })
         .collect();
-    let failed = detail
+    let failed: Vec<FailedRow> = detail
         .failed_tasks
         .iter()
-        .map(|f| f.reason.clone())
-        .collect::<Vec<_>>()
-        .join("; ");
+        .map(|f| FailedRow {
+            step: f.task.key.clone(),
+            reason: f.reason.clone(),
+            at: when(f.failed_at),
+        })
+        .collect();
+    let pages: Vec<PageRow> = detail
+        .pages
+        .iter()
+        .map(|p| PageRow {
+            team: p.team.clone(),
+            state: format!("{:?}", p.state).to_lowercase(),
+            on_call: p
+                .on_call
+                .iter()
+                .map(|o| o.name.clone().unwrap_or_else(|| o.email.clone()))
+                .collect::<Vec<_>>()
+                .join(", "),
+            requested: format!("{} by {}", when(p.requested_at), p.requested_by),
+            error: p.error.clone(),
+        })
+        .collect();
+    let teams: Vec<String> = state
+        .paging
+        .as_ref()
+        .map(|p| p.catalog().teams().iter().map(|t| t.name.clone()).collect())
+        .unwrap_or_default();
     let page = render(
         StatusCode::OK,
         "sev.html",
@@ -264,11 +305,51 @@ async fn show(State(state): State<ApiState>, caller: Caller, headers: HeaderMap,
             scas => detail.scas.iter().map(sca_row).collect::<Vec<_>>(),
             timeline,
             failed,
+            pages,
+            teams,
+            paging_on => state.paging.is_some(),
+            muster => detail.muster,
             csrf => token,
             who => caller.display_name(),
         },
     );
     with_cookie(page, cookie)
+}
+
+#[derive(Serialize)]
+struct HealthRow {
+    id: String,
+    title: String,
+    level: Level,
+    status: Status,
+    failed: usize,
+}
+
+/// The integration status page: each active SEV's failed steps, with a link to retry them.
+async fn status(State(state): State<ApiState>, caller: Caller) -> Response {
+    let health = match state.sevs.health().await {
+        Ok(h) => h,
+        Err(e) => return app_error(e),
+    };
+    let health = match retain_visible(&state.sevs, &caller, health, |(s, _)| s.id).await {
+        Ok(h) => h,
+        Err(e) => return app_error(e),
+    };
+    let rows: Vec<HealthRow> = health
+        .into_iter()
+        .map(|(s, failed)| HealthRow {
+            id: s.id.to_string(),
+            title: s.title,
+            level: s.level,
+            status: s.status,
+            failed,
+        })
+        .collect();
+    render(
+        StatusCode::OK,
+        "status.html",
+        minijinja::context! { sevs => rows, paging_on => state.paging.is_some(), who => caller.display_name() },
+    )
 }
 
 #[cfg(test)]
