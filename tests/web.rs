@@ -327,6 +327,25 @@ async fn every_web_action_has_an_api_twin_that_ends_the_same() {
             ),
         },
         Step {
+            form: ("/scas/1/owner", &[("owner", "erin")]),
+            api: ("PATCH", "/api/scas/1", || json!({"owner": "erin"})),
+        },
+        Step {
+            form: (
+                "/sevs/1/fields",
+                &[
+                    ("started_at", "2026-07-01T09:30"),
+                    ("detected_at", "2026-07-01T09:45"),
+                    ("remove_tag", "root-cause/deploy"),
+                ],
+            ),
+            api: (
+                "PATCH",
+                "/api/sevs/1",
+                || json!({"started_at": "2026-07-01T09:30:00Z", "detected_at": "2026-07-01T09:45:00Z", "remove_tags": ["root-cause/deploy"]}),
+            ),
+        },
+        Step {
             form: ("/scas/1/done", &[]),
             api: ("PATCH", "/api/scas/1", || json!({"state": "done"})),
         },
@@ -380,7 +399,7 @@ async fn every_web_action_has_an_api_twin_that_ends_the_same() {
         json!({
             "status": v["status"], "level": v["level"], "coordinator": v["coordinator"],
             "report_owner": v["report_owner"], "product_track": v["product_track"], "tags": v["tags"],
-            "resolution": v["resolution"],
+            "resolution": v["resolution"], "started_at": v["started_at"], "detected_at": v["detected_at"],
             "scas": v["scas"].as_array().unwrap().iter().map(|s| json!([s["text"], s["priority"], s["owner"], s["state"]["state"]])).collect::<Vec<_>>(),
             "timeline": v["timeline"].as_array().unwrap().iter().map(|e| e["kind"].clone()).collect::<Vec<_>>(),
         })
@@ -389,6 +408,8 @@ async fn every_web_action_has_an_api_twin_that_ends_the_same() {
     let (_, from_api) = api.get_json("/api/sevs/1").await;
     assert_eq!(shape(&from_web), shape(&from_api));
     assert_eq!(from_web["status"], "resolved");
+    assert_eq!(from_web["time_to_detect_minutes"], 15.0);
+    assert_eq!(from_web["scas"][0]["owner"], "erin");
     assert!(
         from_web["scas"][0].to_string().contains("\"done\""),
         "{}",

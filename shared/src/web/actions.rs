@@ -24,6 +24,7 @@ pub fn routes() -> axum::Router<ApiState> {
         .route("/sevs/{id}/fields", post(fields))
         .route("/sevs/{id}/scas", post(add_sca))
         .route("/scas/{id}/done", post(sca_done))
+        .route("/scas/{id}/owner", post(sca_owner))
         .route("/sevs/{id}/pages", post(page_team))
         .route("/sevs/{id}/mayday", post(mayday))
         .route("/sevs/{id}/retry", post(retry))
@@ -205,6 +206,23 @@ struct FieldsForm {
     product_track: Option<String>,
     #[serde(default)]
     add_tag: Option<String>,
+    #[serde(default)]
+    remove_tag: Option<String>,
+    /// `datetime-local` values, read as UTC (the page labels them so).
+    #[serde(default)]
+    started_at: Option<String>,
+    #[serde(default)]
+    detected_at: Option<String>,
+}
+
+/// A `datetime-local` field (`2026-07-01T09:30`) as UTC; blank leaves the time alone.
+fn utc_field(name: &str, raw: Option<String>) -> Result<Option<chrono::DateTime<chrono::Utc>>, String> {
+    match blank_to_none(raw) {
+        None => Ok(None),
+        Some(v) => chrono::NaiveDateTime::parse_from_str(&v, "%Y-%m-%dT%H:%M")
+            .map(|t| Some(t.and_utc()))
+            .map_err(|_| format!("{name}: `{v}` is not a time; use 2026-07-01T09:30 (UTC)")),
+    }
 }
 
 /// Saves the fields form: blank fields clear, unchanged ones change nothing.
@@ -230,12 +248,23 @@ async fn fields(
         Ok(t) => t.into_iter().collect(),
         Err(e) => return error_page(StatusCode::BAD_REQUEST, &format!("{e}")),
     };
+    let remove_tags = match blank_to_none(f.remove_tag).map(|t| t.parse()).transpose() {
+        Ok(t) => t.into_iter().collect(),
+        Err(e) => return error_page(StatusCode::BAD_REQUEST, &format!("{e}")),
+    };
+    let (started_at, detected_at) = match (utc_field("started", f.started_at), utc_field("detected", f.detected_at)) {
+        (Ok(s), Ok(d)) => (s, d),
+        (Err(e), _) | (_, Err(e)) => return error_page(StatusCode::BAD_REQUEST, &e),
+    };
     let patch = SevPatch {
         level,
         coordinator: f.coordinator.map(|c| blank_to_none(Some(c))),
         report_owner: f.report_owner.map(|c| blank_to_none(Some(c))),
         product_track: f.product_track.map(|c| blank_to_none(Some(c))),
         add_tags,
+        remove_tags,
+        started_at,
+        detected_at,
         ..SevPatch::default()
     };
     match state.sevs.patch(id, patch, web_actor(&caller)).await {
@@ -286,6 +315,50 @@ async fn add_sca(
 
 #[derive(Deserialize)]
 struct Empty {}
+
+#[derive(Deserialize)]
+struct OwnerForm {
+    owner: String,
+}
+
+/// Hands an SCA to someone else; its nags follow the new owner.
+async fn sca_owner(
+    State(state): State<ApiState>,
+    caller: Caller,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Response {
+    let f: OwnerForm = match form(&headers, &body) {
+        Ok(f) => f,
+        Err(r) => return r.into_response(),
+    };
+    let Some(owner) = blank_to_none(Some(f.owner)) else {
+        return error_page(
+            StatusCode::BAD_REQUEST,
+            "owner: say who takes this corrective action over",
+        );
+    };
+    let id: ScaId = match id.parse() {
+        Ok(id) => id,
+        Err(e) => return error_page(StatusCode::NOT_FOUND, &format!("{e}")),
+    };
+    let visible = match state.scas.get(id).await {
+        Ok(sca) => check_visible(&state.sevs, &caller, sca.sev).await,
+        Err(e) => Err(e),
+    };
+    if let Err(e) = visible {
+        return app_error(e);
+    }
+    let patch = ScaPatch {
+        owner: Some(owner),
+        ..ScaPatch::default()
+    };
+    match state.scas.update(id, patch, web_actor(&caller)).await {
+        Ok(sca) => back_to(sca.sev),
+        Err(e) => app_error(e),
+    }
+}
 
 async fn sca_done(
     State(state): State<ApiState>,
