@@ -295,3 +295,53 @@ async fn serving_beyond_loopback_without_sign_in_is_refused() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("SEVTOOL_ACCESS_TOKEN"), "{stderr}");
 }
+
+#[tokio::test]
+async fn the_scas_page_lists_my_open_scas_and_every_overdue_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut app = Sevtool::start(dir.path(), &[("SEVTOOL_ACCESS_TOKEN", TOKEN)]).await;
+    let http = reqwest::Client::new();
+    let post = |path: &str, body: Value| http.post(app.url(path)).bearer_auth(TOKEN).json(&body).send();
+    assert_eq!(
+        post("/api/sevs", json!({"title": "db down", "level": "SEV2"}))
+            .await
+            .unwrap()
+            .status(),
+        201
+    );
+    // Due this morning: already overdue (a due date may lie up to a day back).
+    let this_morning = (chrono::Utc::now() - chrono::Duration::hours(12)).to_rfc3339();
+    for (text, owner, due) in [
+        ("Add a replica", "Ada", "2099-01-01T00:00:00Z"),
+        ("Alert on lag", "Bob", this_morning.as_str()),
+        ("Write the runbook", "Bob", "2099-01-01T00:00:00Z"),
+    ] {
+        let r = post(
+            "/api/sevs/1/scas",
+            json!({"text": text, "priority": "should", "owner": owner, "due": due}),
+        )
+        .await
+        .unwrap();
+        assert_eq!(r.status(), 201);
+    }
+    let ada = app.session(TOKEN, "Ada").await;
+    app.act_as(&ada);
+    let html = app
+        .http
+        .get(app.url("/scas"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let (mine, overdue) = html.split_once("Overdue SCAs").unwrap();
+    assert!(
+        mine.contains("Add a replica") && !mine.contains("Write the runbook"),
+        "{mine}"
+    );
+    assert!(
+        overdue.contains("Alert on lag") && !overdue.contains("Add a replica"),
+        "{overdue}"
+    );
+}

@@ -38,6 +38,7 @@ fn templates() -> &'static Environment<'static> {
             ("sev.html", include_str!("templates/sev.html")),
             ("signin.html", include_str!("templates/signin.html")),
             ("status.html", include_str!("templates/status.html")),
+            ("scas.html", include_str!("templates/scas.html")),
         ] {
             if let Err(e) = env.add_template(name, source) {
                 unreachable!("shipped template {name} is invalid: {e}");

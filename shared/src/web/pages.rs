@@ -17,6 +17,7 @@ pub fn routes() -> axum::Router<ApiState> {
         .route("/sevs/new", get(new_form))
         .route("/sevs/{id}", get(show))
         .route("/status", get(status))
+        .route("/scas", get(scas))
 }
 
 /// Sets the CSRF cookie on a page response when the request had none.
@@ -314,6 +315,49 @@ async fn show(State(state): State<ApiState>, caller: Caller, headers: HeaderMap,
         },
     );
     with_cookie(page, cookie)
+}
+
+#[derive(Deserialize, Default)]
+struct ScaParams {
+    #[serde(default)]
+    owner: Option<String>,
+}
+
+/// "My open SCAs" (the signed-in person's, or `?owner=` on the open server) and every overdue
+/// one, soonest due first: the web twin of `/sev scas` and `/sev scas overdue`.
+async fn scas(State(state): State<ApiState>, caller: Caller, Query(params): Query<ScaParams>) -> Response {
+    let owner = match &caller {
+        Caller::Person(p) => Some(p.id.clone()),
+        _ => params.owner.map(|o| o.trim().to_owned()).filter(|o| !o.is_empty()),
+    };
+    let mine = match &owner {
+        Some(o) => state.scas.open_for(o).await,
+        None => Ok(Vec::new()),
+    };
+    let now = Utc::now();
+    let overdue = state
+        .scas
+        .overdue()
+        .await
+        .map(|all| all.into_iter().filter(|s| s.is_overdue(now)).collect::<Vec<_>>());
+    let (mine, overdue) = match (mine, overdue) {
+        (Ok(m), Ok(o)) => (m, o),
+        (Err(e), _) | (_, Err(e)) => return app_error(e),
+    };
+    let visible = |list| retain_visible(&state.sevs, &caller, list, |s: &Sca| s.sev);
+    let (mine, overdue) = match (visible(mine).await, visible(overdue).await) {
+        (Ok(m), Ok(o)) => (m, o),
+        (Err(e), _) | (_, Err(e)) => return app_error(e),
+    };
+    let rows = |list: Vec<Sca>| list.iter().map(|s| (s.sev.to_string(), sca_row(s))).collect::<Vec<_>>();
+    render(
+        StatusCode::OK,
+        "scas.html",
+        minijinja::context! {
+            owner, mine => rows(mine), overdue => rows(overdue),
+            signed_in => matches!(caller, Caller::Person(_)), who => caller.display_name(),
+        },
+    )
 }
 
 #[derive(Serialize)]
