@@ -15,7 +15,7 @@ STACK ?= sevtool
 REGION ?= $(or $(AWS_REGION),us-east-1)
 PRISM_VERSION ?= 5
 
-.PHONY: run test lint fmt build clean infra-check package deploy
+.PHONY: run test lint fmt build clean infra-check package deploy bench bench-lint
 
 ## Serve the whole product on http://127.0.0.1:3000 (PORT overrides), data under ./.sevtool/.
 run:
@@ -29,10 +29,22 @@ test: $(VENV)/.moto tests/node_modules/.prism infra-check
 ## What CI enforces besides the tests.
 lint:
 	$(CARGO) fmt --all --check
+	$(CARGO) fmt --manifest-path bench/Cargo.toml --check
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
 
 fmt:
 	$(CARGO) fmt --all
+	$(CARGO) fmt --manifest-path bench/Cargo.toml
+
+## Benchmarks, never part of `make test`: builds the release binaries and the harness (bench/),
+## prints one table and writes target/bench/results.json. See README.md, "Performance".
+bench: $(VENV)/.moto
+	CARGO=$(CARGO) SEVTOOL_VENV=$(VENV) bench/run.sh
+
+## The harness is its own workspace, so `make lint` (and CI) never compiles it; this checks it.
+bench-lint:
+	$(CARGO) fmt --manifest-path bench/Cargo.toml --check
+	$(CARGO) clippy --manifest-path bench/Cargo.toml --target-dir target/bench-harness --all-targets -- -D warnings
 
 build:
 	$(CARGO) build --workspace --release
