@@ -223,7 +223,10 @@ mod tests {
 
     #[test]
     fn sizes_count_names_and_values() {
-        assert_eq!(item_size(&json!({ "pk": { "S": "SEV#1" }, "v": { "N": "12" } })), 2 + 5 + 1 + 2);
+        assert_eq!(
+            item_size(&json!({ "pk": { "S": "SEV#1" }, "v": { "N": "12" } })),
+            2 + 5 + 1 + 2
+        );
     }
 
     #[test]
