@@ -44,6 +44,15 @@ impl Kind {
         }
     }
 
+    /// Names its data directory, log and request file.
+    fn slug(self) -> &'static str {
+        match self {
+            Kind::FileCommand => "file-command",
+            Kind::ModalCommand => "modal-command",
+            Kind::Reaction => "reaction",
+        }
+    }
+
     fn route(self) -> &'static str {
         match self {
             Kind::FileCommand | Kind::ModalCommand => "/slack/commands",
@@ -189,7 +198,7 @@ pub async fn run(env: &Env) -> anyhow::Result<Vec<Row>> {
     let mut first = 0;
     for kind in [Kind::FileCommand, Kind::ModalCommand, Kind::Reaction] {
         for connections in [1, 32] {
-            let name = format!("slack-{}-c{connections}", kind.route().trim_start_matches("/slack/"));
+            let name = format!("slack-{}-c{connections}", kind.slug());
             let data = env.work.join(&name);
             let server = Sevtool::start(
                 &env.bin("sevtool"),
@@ -207,6 +216,8 @@ pub async fn run(env: &Env) -> anyhow::Result<Vec<Row>> {
             first += REQUESTS;
             let result = wrk(env, &server.url(kind.route()), &file, kind, connections).await;
             server.stop().await;
+            // Tens of megabytes each, and never valid again (their timestamp expires).
+            std::fs::remove_file(&file)?;
             let r = result?;
             let mut note = String::new();
             if r.non_2xx + r.socket_errors > 0 {
@@ -219,7 +230,10 @@ pub async fn run(env: &Env) -> anyhow::Result<Vec<Row>> {
                 Row::new("slack ack", format!("{}, c={connections}", kind.label()))
                     .median(fig(r.p50_us as f64 / 1000.0, "ms"))
                     .p99(fig(r.p99_us as f64 / 1000.0, "ms"))
-                    .with("", fig(r.requests as f64 / (r.duration_us as f64 / 1e6), "req/s"))
+                    .with(
+                        "throughput",
+                        fig(r.requests as f64 / (r.duration_us as f64 / 1e6), "req/s"),
+                    )
                     .note(note),
             );
         }

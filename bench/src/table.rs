@@ -45,6 +45,8 @@ pub struct Row {
     pub median: Option<Figure>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub p99: Option<Figure>,
+    /// Named figures, in the order shown; an object in the JSON.
+    #[serde(serialize_with = "as_object")]
     pub other: Vec<(String, Figure)>,
     #[serde(skip_serializing_if = "String::is_empty")]
     pub note: String,
@@ -90,6 +92,15 @@ impl Row {
     }
 }
 
+fn as_object<S: serde::Serializer>(other: &[(String, Figure)], s: S) -> Result<S::Ok, S::Error> {
+    use serde::ser::SerializeMap;
+    let mut map = s.serialize_map(Some(other.len()))?;
+    for (name, figure) in other {
+        map.serialize_entry(name, figure)?;
+    }
+    map.end()
+}
+
 /// Nearest-rank percentile; `NaN` for no samples, so a broken section shows rather than hides.
 pub fn percentile(samples: &[f64], p: f64) -> f64 {
     if samples.is_empty() {
@@ -109,13 +120,7 @@ pub fn render(rows: &[Row]) -> String {
             let other = r
                 .other
                 .iter()
-                .map(|(k, f)| {
-                    if k.is_empty() {
-                        f.to_string()
-                    } else {
-                        format!("{k} {f}")
-                    }
-                })
+                .map(|(k, f)| format!("{k} {f}"))
                 .collect::<Vec<_>>()
                 .join(", ");
             [
