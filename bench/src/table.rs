@@ -112,7 +112,8 @@ pub fn percentile(samples: &[f64], p: f64) -> f64 {
     sorted[rank.clamp(1, sorted.len()) - 1]
 }
 
-pub fn render(rows: &[Row]) -> String {
+/// The table as Markdown: padded into columns for the terminal, or compact for the README.
+pub fn render(rows: &[Row], padded: bool) -> String {
     let cells: Vec<[String; 6]> = rows
         .iter()
         .map(|r| {
@@ -134,10 +135,12 @@ pub fn render(rows: &[Row]) -> String {
         })
         .collect();
     let header = ["area", "case", "median", "p99", "other", "note"];
-    let mut widths = header.map(str::len);
-    for row in &cells {
-        for (w, c) in widths.iter_mut().zip(row) {
-            *w = (*w).max(c.chars().count());
+    let mut widths = header.map(|_| 1);
+    if padded {
+        for row in std::iter::once(&header.map(str::to_owned)).chain(&cells) {
+            for (w, c) in widths.iter_mut().zip(row) {
+                *w = (*w).max(c.chars().count());
+            }
         }
     }
     let mut out = String::new();
