@@ -127,7 +127,7 @@ async fn storm(env: &Env) -> anyhow::Result<Vec<Row>> {
         )
         .latency_ms(&latencies)
         .with("wall", fig(wall, "s"))
-        .with("", fig(posts / wall, "posts/s"))
+        .with("throughput", fig(posts / wall, "posts/s"))
         .with("SEVs opened", fig(sevs.len() as f64, ""))
         .with("open after", fig(open as f64, ""))
         .with("peak RSS", fig(peak.unwrap_or(f64::NAN), "MiB"))

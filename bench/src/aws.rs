@@ -67,17 +67,18 @@ pub fn free_port() -> anyhow::Result<u16> {
 
 /// One AWS JSON-protocol call, unsigned: moto does not check signatures.
 pub async fn call(endpoint: &str, target: &str, body: Value) -> anyhow::Result<Value> {
-    let (content_type, service) = if target.starts_with("DynamoDB") {
-        ("application/x-amz-json-1.0", "dynamodb")
+    // moto reads the region (and so which backend) from the credential scope.
+    let service = if target.starts_with("DynamoDB") {
+        "dynamodb"
     } else {
-        ("application/x-amz-json-1.0", "sqs")
+        "sqs"
     };
     let auth = format!(
         "AWS4-HMAC-SHA256 Credential=bench/20260101/{REGION}/{service}/aws4_request, SignedHeaders=host, Signature=0"
     );
     let response = reqwest::Client::new()
         .post(endpoint)
-        .header("content-type", content_type)
+        .header("content-type", "application/x-amz-json-1.0")
         .header("x-amz-target", target)
         .header("authorization", auth)
         .body(body.to_string())

@@ -17,7 +17,7 @@ use crate::lambda::Function;
 use crate::slack_ack::{BOT_TOKEN, SIGNING_SECRET, sign, urlencode};
 use crate::table::{Row, fig, percentile};
 
-const RUNS: usize = 5;
+const RUNS: usize = 9;
 pub const ALERT_TOKEN: &str = "bench-alert-token";
 
 /// An API Gateway HTTP API (payload 2.0) event, as the `intake` and `slack` functions get them.

@@ -2,6 +2,7 @@
 //! binaries from the outside, printed as one table and written as JSON.
 //!
 //! Usage: sevbench --bin-dir target/release --out target/bench/results.json [SECTION...]
+//! (the table also goes to results.md beside the JSON, compact, for the README)
 //! Sections: slack, coldstart, alerts, mayday, reports, store (default: all, in that order).
 
 mod alerts;
@@ -113,12 +114,15 @@ async fn main() -> anyhow::Result<()> {
         rows.extend(section_rows);
     }
     let total = started.elapsed().as_secs_f64();
-    println!("{}", table::render(&rows));
+    println!("{}", table::render(&rows, true));
     table::write_json(&out, &rows, total)?;
+    let markdown = out.with_extension("md");
+    std::fs::write(&markdown, table::render(&rows, false))?;
     eprintln!(
-        "bench: {} rows in {total:.0} s, written to {}",
+        "bench: {} rows in {total:.0} s, written to {} and {}",
         rows.len(),
-        out.display()
+        out.display(),
+        markdown.display()
     );
     Ok(())
 }

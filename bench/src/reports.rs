@@ -124,7 +124,7 @@ pub async fn run(env: &Env) -> anyhow::Result<Vec<Row>> {
     rows.push(
         Row::new("reports", format!("load {SEVS} SEVs with sevtool import"))
             .with("wall", fig(import_secs, "s"))
-            .with("", fig(SEVS as f64 / import_secs, "rows/s"))
+            .with("rate", fig(SEVS as f64 / import_secs, "rows/s"))
             .note(if data.starts_with("/dev/shm") {
                 "set-up, on tmpfs (no fsync cost)"
             } else {

@@ -45,6 +45,8 @@ pub struct Row {
     pub median: Option<Figure>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub p99: Option<Figure>,
+    /// Named figures, in the order shown; an object in the JSON.
+    #[serde(serialize_with = "as_object")]
     pub other: Vec<(String, Figure)>,
     #[serde(skip_serializing_if = "String::is_empty")]
     pub note: String,
@@ -90,6 +92,15 @@ impl Row {
     }
 }
 
+fn as_object<S: serde::Serializer>(other: &[(String, Figure)], s: S) -> Result<S::Ok, S::Error> {
+    use serde::ser::SerializeMap;
+    let mut map = s.serialize_map(Some(other.len()))?;
+    for (name, figure) in other {
+        map.serialize_entry(name, figure)?;
+    }
+    map.end()
+}
+
 /// Nearest-rank percentile; `NaN` for no samples, so a broken section shows rather than hides.
 pub fn percentile(samples: &[f64], p: f64) -> f64 {
     if samples.is_empty() {
@@ -101,7 +112,8 @@ pub fn percentile(samples: &[f64], p: f64) -> f64 {
     sorted[rank.clamp(1, sorted.len()) - 1]
 }
 
-pub fn render(rows: &[Row]) -> String {
+/// The table as Markdown: padded into columns for the terminal, or compact for the README.
+pub fn render(rows: &[Row], padded: bool) -> String {
     let cells: Vec<[String; 6]> = rows
         .iter()
         .map(|r| {
@@ -109,13 +121,7 @@ pub fn render(rows: &[Row]) -> String {
             let other = r
                 .other
                 .iter()
-                .map(|(k, f)| {
-                    if k.is_empty() {
-                        f.to_string()
-                    } else {
-                        format!("{k} {f}")
-                    }
-                })
+                .map(|(k, f)| format!("{k} {f}"))
                 .collect::<Vec<_>>()
                 .join(", ");
             [
@@ -129,10 +135,12 @@ pub fn render(rows: &[Row]) -> String {
         })
         .collect();
     let header = ["area", "case", "median", "p99", "other", "note"];
-    let mut widths = header.map(str::len);
-    for row in &cells {
-        for (w, c) in widths.iter_mut().zip(row) {
-            *w = (*w).max(c.chars().count());
+    let mut widths = header.map(|_| 1);
+    if padded {
+        for row in std::iter::once(&header.map(str::to_owned)).chain(&cells) {
+            for (w, c) in widths.iter_mut().zip(row) {
+                *w = (*w).max(c.chars().count());
+            }
         }
     }
     let mut out = String::new();

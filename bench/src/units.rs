@@ -200,3 +200,57 @@ impl Ledger {
         total
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    fn put(op: &str, item: Value) -> Call {
+        let request = if op == "PutItem" {
+            json!({ "Item": item })
+        } else {
+            json!({ "TransactItems": [{ "Put": { "Item": item } }] })
+        };
+        Call {
+            op: op.to_owned(),
+            request,
+            response: Value::Null,
+            ok: true,
+        }
+    }
+
+    #[test]
+    fn sizes_count_names_and_values() {
+        assert_eq!(
+            item_size(&json!({ "pk": { "S": "SEV#1" }, "v": { "N": "12" } })),
+            2 + 5 + 1 + 2
+        );
+    }
+
+    #[test]
+    fn writes_cost_per_started_kb_doubled_in_transactions_plus_indexes() {
+        let mut ledger = Ledger::default();
+        let big = "x".repeat(1500);
+        let item = json!({ "pk": { "S": "a" }, "sk": { "S": "b" }, "data": { "S": big } });
+        assert_eq!(ledger.cost(&put("PutItem", item.clone())).wcu, 2.0);
+        assert_eq!(ledger.cost(&put("TransactWriteItems", item)).wcu, 4.0);
+        let indexed = json!({ "pk": { "S": "c" }, "sk": { "S": "d" }, "gsi1pk": { "S": "m" }, "gsi1sk": { "S": "n" } });
+        assert_eq!(ledger.cost(&put("PutItem", indexed)).wcu, 2.0);
+    }
+
+    #[test]
+    fn reads_cost_per_started_4kb_halved_when_eventually_consistent() {
+        let mut ledger = Ledger::default();
+        let items: Vec<Value> = (0..3).map(|_| json!({ "data": { "S": "x".repeat(2000) } })).collect();
+        let query = |consistent: bool| Call {
+            op: "Query".to_owned(),
+            request: json!({ "ConsistentRead": consistent }),
+            response: json!({ "Items": items }),
+            ok: true,
+        };
+        assert_eq!(ledger.cost(&query(true)).rcu, 2.0);
+        assert_eq!(ledger.cost(&query(false)).rcu, 1.0);
+    }
+}
