@@ -316,6 +316,12 @@ async fn add_sca(
 #[derive(Deserialize)]
 struct Empty {}
 
+/// An SCA is visible to whoever may see its SEV.
+async fn sca_visible(state: &ApiState, caller: &Caller, id: ScaId) -> Result<(), crate::app::AppError> {
+    let sca = state.scas.get(id).await?;
+    check_visible(&state.sevs, caller, sca.sev).await
+}
+
 #[derive(Deserialize)]
 struct OwnerForm {
     owner: String,
@@ -343,11 +349,7 @@ async fn sca_owner(
         Ok(id) => id,
         Err(e) => return error_page(StatusCode::NOT_FOUND, &format!("{e}")),
     };
-    let visible = match state.scas.get(id).await {
-        Ok(sca) => check_visible(&state.sevs, &caller, sca.sev).await,
-        Err(e) => Err(e),
-    };
-    if let Err(e) = visible {
+    if let Err(e) = sca_visible(&state, &caller, id).await {
         return app_error(e);
     }
     let patch = ScaPatch {
@@ -378,11 +380,7 @@ async fn sca_done(
         state: Some((ScaStateName::Done, None)),
         ..ScaPatch::default()
     };
-    let visible = match state.scas.get(id).await {
-        Ok(sca) => check_visible(&state.sevs, &caller, sca.sev).await,
-        Err(e) => Err(e),
-    };
-    if let Err(e) = visible {
+    if let Err(e) = sca_visible(&state, &caller, id).await {
         return app_error(e);
     }
     match state.scas.update(id, patch, web_actor(&caller)).await {
