@@ -161,7 +161,8 @@ impl TaskHandler for PagingIntegration {
             | Task::TimelineEntryAdded { .. }
             | Task::Slack { .. }
             | Task::ScheduleNags { .. }
-            | Task::Nag { .. } => Ok(()),
+            | Task::Nag { .. }
+            | Task::Sweep { .. } => Ok(()),
         }
     }
 }

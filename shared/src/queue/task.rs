@@ -1,4 +1,4 @@
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::domain::{EntryId, NagStep, ScaId, SevId};
@@ -53,6 +53,11 @@ pub enum Task {
         sev: SevId,
         entry: EntryId,
     },
+    /// The daily sweep: plan again whatever a missed or lost schedule would leave behind, and
+    /// poll the integrations that have no push of their own. One per day, however often sent.
+    Sweep {
+        day: NaiveDate,
+    },
 }
 
 /// The queues tasks travel on. Pages have their own, so that a page never waits behind Slack's
@@ -79,7 +84,8 @@ impl Task {
             | Task::TimelineEntryAdded { .. }
             | Task::Slack { .. }
             | Task::ScheduleNags { .. }
-            | Task::Nag { .. } => QueueName::Tasks,
+            | Task::Nag { .. }
+            | Task::Sweep { .. } => QueueName::Tasks,
             Task::AutoPage { .. } | Task::Page { .. } | Task::Mayday { .. } | Task::ResolvePages { .. } => {
                 QueueName::Pager
             }
@@ -108,6 +114,7 @@ impl TaskEnvelope {
             Task::Page { sev, team } => format!("page:{sev}:{team}"),
             Task::Mayday { sev } => format!("mayday:{sev}"),
             Task::ResolvePages { sev, entry } => format!("resolve-pages:{sev}:{entry}"),
+            Task::Sweep { day } => format!("sweep:{day}"),
         };
         TaskEnvelope {
             v: TASK_VERSION,
@@ -129,7 +136,7 @@ impl TaskEnvelope {
             | Task::Page { sev, .. }
             | Task::Mayday { sev }
             | Task::ResolvePages { sev, .. } => Some(*sev),
-            Task::Slack { .. } | Task::ScheduleNags { .. } | Task::Nag { .. } => None,
+            Task::Slack { .. } | Task::ScheduleNags { .. } | Task::Nag { .. } | Task::Sweep { .. } => None,
         }
     }
 }

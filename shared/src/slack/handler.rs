@@ -735,7 +735,8 @@ impl TaskHandler for SlackIntegration {
             | Task::AutoPage { .. }
             | Task::Page { .. }
             | Task::Mayday { .. }
-            | Task::ResolvePages { .. } => Ok(()),
+            | Task::ResolvePages { .. }
+            | Task::Sweep { .. } => Ok(()),
         }
     }
 }
