@@ -201,7 +201,7 @@ impl Config {
             value: port_raw.clone(),
             reason: format!("{e}; use a port number such as 3000, or 0 for any free port"),
         })?;
-        let slack = match (set("SLACK_BOT_TOKEN"), set("SLACK_SIGNING_SECRET")) {
+        let mut slack = match (set("SLACK_BOT_TOKEN"), set("SLACK_SIGNING_SECRET")) {
             (Some(token), Some(secret)) => {
                 let pattern = parsed("SLACK_CHANNEL_PATTERN", "sev-{n}-{slug}")?;
                 if !pattern.contains("{n}") {
@@ -226,6 +226,9 @@ impl Config {
                     announce_channel: parsed("SLACK_ANNOUNCE_CHANNEL", "sevs")?,
                     channel_pattern: pattern,
                     reactions,
+                    reports_channel: parsed("SLACK_REPORTS_CHANNEL", "sev-reports")?,
+                    digest_channel: parsed("SLACK_DIGEST_CHANNEL", "sev-review")?,
+                    web_url: None,
                 })
             }
             _ => None,
@@ -266,6 +269,9 @@ impl Config {
             None => None,
         };
         let public_url = set("SEVTOOL_PUBLIC_URL").map(|u| u.trim().trim_end_matches('/').to_owned());
+        if let Some(slack) = &mut slack {
+            slack.web_url = public_url.clone();
+        }
         if let Some(url) = &public_url
             && !(url.starts_with("https://") || url.starts_with("http://"))
         {

@@ -6,7 +6,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::alerts::Rules;
-use crate::app::{AlertService, Integrations, NagPlanner, PagingService, ReportService, ScaService, SevService};
+use crate::app::{
+    AlertService, Integrations, NagPlanner, PagingService, ReportDrafter, ReportService, ScaService, SevService,
+};
 use crate::clock::SystemClock;
 use crate::config::{Config, ConfigError, PagingSettings};
 use crate::domain::NagPolicy;
@@ -110,7 +112,7 @@ fn services(
     let sevs = SevService::new(repo.clone(), relay.clone(), clock.clone());
     let scas = ScaService::new(repo.clone(), relay.clone(), clock.clone(), config.sca_policy.clone());
     let alerts = AlertService::new(sevs.clone(), repo.clone(), Arc::new(rules), clock.clone());
-    let reports = ReportService::new(repo.clone(), clock.clone(), Arc::new(template));
+    let reports = ReportService::new(repo.clone(), clock.clone(), Arc::new(template)).with_relay(relay.clone());
     let (paging, pager) = match &config.paging {
         Some(settings) => {
             let catalog = Arc::new(Catalog::load(&settings.teams)?);
@@ -144,7 +146,9 @@ pub fn integrations(config: &Config, services: &Services) -> Integrations {
         config.nag_offset,
         Arc::new(SystemClock),
     );
-    let mut all = Integrations::default().with("nags", Arc::new(planner));
+    let mut all = Integrations::default()
+        .with("nags", Arc::new(planner))
+        .with("reports", Arc::new(ReportDrafter::new(services.reports.clone())));
     if let Some(slack) = &config.slack {
         let client = SlackClient::new(&slack.api_url, slack.bot_token.clone());
         let handler = SlackIntegration::new(
@@ -154,7 +158,8 @@ pub fn integrations(config: &Config, services: &Services) -> Integrations {
             services.repo.clone(),
             Arc::new(slack.clone()),
         )
-        .with_paging(services.paging.clone());
+        .with_paging(services.paging.clone())
+        .with_reports(services.reports.clone());
         all = all.with("slack", Arc::new(handler));
     }
     all

@@ -247,3 +247,41 @@ async fn quiet_hours_and_weekends_push_nags_to_the_morning() {
         (8..20).contains(&h)
     }));
 }
+
+#[tokio::test]
+async fn the_daily_sweep_brings_back_lost_schedules_once_a_day() {
+    let w = world().await;
+    let sca = w.sca_due_in(16).await;
+    let planned = w.pending().await;
+    assert_eq!(planned.len(), 4);
+    // Lost: deleted behind sevtool's back, as a missed or failed schedule call would leave it.
+    for (name, _) in &planned {
+        sev::schedule::Scheduler::delete(&w.scheduler, name).await.unwrap();
+    }
+    assert!(w.pending().await.is_empty());
+
+    let sweep = |day| TaskEnvelope::new(Task::Sweep { day }, w.clock.now());
+    let today = w.clock.now().date_naive();
+    w.repo.enqueue(&[sweep(today)]).await.unwrap();
+    Relay::new(w.repo.clone(), Arc::new(w.queue.clone()))
+        .run()
+        .await
+        .unwrap();
+    w.run().await;
+    assert_eq!(w.pending().await, planned, "the sweep planned the same nags again");
+
+    // A done SCA is not planned back by the next day's sweep.
+    let done = ScaPatch {
+        state: Some((ScaStateName::Done, None)),
+        ..ScaPatch::default()
+    };
+    w.scas.update(sca.id, done, "U2".into()).await.unwrap();
+    w.run().await;
+    w.repo.enqueue(&[sweep(today + Duration::days(1))]).await.unwrap();
+    Relay::new(w.repo.clone(), Arc::new(w.queue.clone()))
+        .run()
+        .await
+        .unwrap();
+    w.run().await;
+    assert!(w.pending().await.is_empty());
+}

@@ -1,10 +1,13 @@
-//! The loops that stand in for AWS locally: the outbox relay (a scheduled sweep on AWS) and the
-//! task consumers (the SQS event source mappings on AWS). All stop when `stop` turns true.
+//! The loops that stand in for AWS locally: the outbox relay (a scheduled sweep on AWS), the task
+//! consumers (the SQS event source mappings on AWS) and the recurring jobs (the `reports`
+//! Lambda's schedules on AWS). All stop when `stop` turns true.
 
 use std::time::Duration;
 
-use sev::app::Integrations;
+use chrono::{Datelike, Timelike, Weekday};
+use sev::app::{Integrations, ReportService};
 use sev::queue::{EmbeddedQueue, Relay, process_batch_concurrently};
+use sev::reports::IsoWeek;
 use sev::schedule::EmbeddedScheduler;
 use sev::store::SevRepo;
 use tokio::sync::watch;
@@ -14,6 +17,10 @@ const RELAY_EVERY: Duration = Duration::from_secs(2);
 /// Nags are due to the minute at best; a second's delay is invisible.
 const SCHEDULE_EVERY: Duration = Duration::from_secs(1);
 const POLL_EVERY: Duration = Duration::from_millis(200);
+/// The recurring jobs are due once a day or a week; a minute late is on time.
+const JOBS_EVERY: Duration = Duration::from_secs(60);
+/// The weekly digest goes out on Monday from this hour (UTC), as the AWS schedule does.
+const DIGEST_HOUR: u32 = 8;
 const BATCH: usize = 10;
 /// Pages in flight at once on the pager consumer: enough that a mayday over hundreds of teams
 /// goes out in seconds, few enough not to trip the pagers' rate limits.
@@ -48,6 +55,32 @@ pub async fn schedule_loop(scheduler: EmbeddedScheduler, queue: EmbeddedQueue, m
             Err(e) => tracing::warn!(error = %e, "could not fire due schedules; will try again"),
         }
         if pause(&mut stop, SCHEDULE_EVERY).await {
+            return;
+        }
+    }
+}
+
+/// The daily sweep (at start and whenever the UTC day turns) and the Monday digest. Each is
+/// keyed by its day or week, so a restart that asks again acts once.
+pub async fn jobs_loop(reports: ReportService, mut stop: watch::Receiver<bool>) {
+    let mut swept = None;
+    let mut posted = None;
+    loop {
+        let now = reports.now();
+        if swept != Some(now.date_naive()) {
+            match reports.start_sweep().await {
+                Ok(day) => swept = Some(day),
+                Err(e) => tracing::warn!(error = %e, "could not start the daily sweep; will try again"),
+            }
+        }
+        let last_week = IsoWeek::of(now).prev();
+        if now.weekday() == Weekday::Mon && now.hour() >= DIGEST_HOUR && posted != Some(last_week) {
+            match reports.post_digest(last_week, "scheduled").await {
+                Ok(()) => posted = Some(last_week),
+                Err(e) => tracing::warn!(error = %e, "could not queue the weekly digest; will try again"),
+            }
+        }
+        if pause(&mut stop, JOBS_EVERY).await {
             return;
         }
     }

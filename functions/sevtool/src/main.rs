@@ -44,6 +44,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     let (stop_tx, stop_rx) = watch::channel(false);
     let relay = tokio::spawn(background::relay_loop(services.relay.clone(), stop_rx.clone()));
+    let jobs = tokio::spawn(background::jobs_loop(services.reports.clone(), stop_rx.clone()));
     let schedules = tokio::spawn(background::schedule_loop(
         scheduler,
         queues.tasks.clone(),
@@ -87,7 +88,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .await?;
     tracing::info!("shutting down");
     stop_tx.send_replace(true);
-    let _ = tokio::join!(relay, schedules, consumer, pager);
+    let _ = tokio::join!(relay, jobs, schedules, consumer, pager);
     Ok(())
 }
 

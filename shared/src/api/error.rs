@@ -55,7 +55,9 @@ impl From<AppError> for ApiError {
         let status = match &e {
             AppError::Domain(DomainError::Invalid { .. }) => StatusCode::BAD_REQUEST,
             AppError::Domain(_) | AppError::Conflict | AppError::IdempotencyMismatch => StatusCode::CONFLICT,
-            AppError::NotFound(_) | AppError::NoSuchSca(_) => StatusCode::NOT_FOUND,
+            AppError::NotFound(_) | AppError::NoSuchSca(_) | AppError::NoReport(_) => StatusCode::NOT_FOUND,
+            AppError::StaleReport { .. } => StatusCode::CONFLICT,
+            AppError::ReportVersionRequired(_) => StatusCode::PRECONDITION_REQUIRED,
             AppError::Store(store) => {
                 tracing::error!(error = %store, "storage failed");
                 return Self::new(

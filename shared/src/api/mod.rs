@@ -8,6 +8,7 @@ mod pages;
 mod reports;
 mod reports_page;
 mod scas;
+mod sev_report;
 mod sevs;
 
 use axum::Router;
@@ -39,6 +40,7 @@ pub fn router(state: ApiState) -> Router {
         .merge(scas::routes())
         .merge(crate::web::routes())
         .merge(reports::routes())
+        .merge(sev_report::routes())
         .merge(export::routes())
         .merge(reports_page::routes())
         .merge(pages::routes())

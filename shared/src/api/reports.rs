@@ -3,9 +3,7 @@
 //! Private SEVs count only for callers who may see them all (see [`Caller::viewer`]).
 
 use axum::Json;
-use axum::extract::{Path, State};
-use axum::http::header;
-use axum::response::IntoResponse;
+use axum::extract::State;
 use axum::routing::get;
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -13,7 +11,7 @@ use serde_json::{Value, json};
 use super::extract::ApiQuery;
 use super::{ApiError, ApiState};
 use crate::auth::Caller;
-use crate::domain::{Level, SevId};
+use crate::domain::Level;
 use crate::reports::{Dimension, MAX_MONTHS, Month, MonthRange};
 
 /// Months a report covers when the query names none: the last year, this month included.
@@ -27,7 +25,7 @@ pub fn routes() -> axum::Router<ApiState> {
         .route("/api/reports/trend", get(trend))
         .route("/api/reports/scas", get(scas))
         .route("/api/reports/weekly", get(weekly))
-        .route("/api/sevs/{id}/report", get(sev_report))
+        .route("/api/reports/weekly/post", axum::routing::post(post_weekly))
 }
 
 #[derive(Deserialize)]
@@ -137,18 +135,6 @@ async fn scas(
     Ok(Json(json!(state.reports.scas(range, caller.viewer()).await?)))
 }
 
-/// The SEV's report as Markdown, for whoever may see the SEV.
-async fn sev_report(
-    State(state): State<ApiState>,
-    caller: Caller,
-    Path(id): Path<String>,
-) -> Result<impl IntoResponse, ApiError> {
-    let id: SevId = id.parse()?;
-    crate::auth::check_visible(&state.sevs, &caller, id).await?;
-    let markdown = state.reports.sev_report(id).await?;
-    Ok(([(header::CONTENT_TYPE, "text/markdown; charset=utf-8")], markdown))
-}
-
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct WeekParams {
@@ -166,4 +152,38 @@ async fn weekly(
         None => crate::reports::IsoWeek::of(state.reports.now()).prev(),
     };
     Ok(Json(json!(state.reports.weekly(week, caller.viewer()).await?)))
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct PostWeekBody {
+    week: Option<String>,
+}
+
+/// Posts the digest to Slack's digest channel (202: queued). An `Idempotency-Key` makes a retried
+/// request post once; without one every request posts. The posted digest leaves private SEVs
+/// out whoever asks, since everyone in the channel reads it.
+async fn post_weekly(
+    State(state): State<ApiState>,
+    headers: axum::http::HeaderMap,
+    body: axum::body::Bytes,
+) -> Result<(axum::http::StatusCode, Json<Value>), ApiError> {
+    let body: PostWeekBody = if body.is_empty() {
+        PostWeekBody::default()
+    } else {
+        super::extract::parse_json(&body)?
+    };
+    let week = match body.week.as_deref() {
+        Some(w) => w.parse()?,
+        None => crate::reports::IsoWeek::of(state.reports.now()).prev(),
+    };
+    let request = match headers.get("idempotency-key").and_then(|v| v.to_str().ok()) {
+        Some(key) if !key.trim().is_empty() => format!("api:{}", key.trim()),
+        _ => format!("api:{}", state.reports.now().timestamp_micros()),
+    };
+    state.reports.post_digest(week, &request).await?;
+    Ok((
+        axum::http::StatusCode::ACCEPTED,
+        Json(json!({ "week": week, "posting": true })),
+    ))
 }

@@ -9,6 +9,16 @@ pub enum AppError {
     NotFound(SevId),
     #[error("{0} does not exist")]
     NoSuchSca(ScaId),
+    #[error("{0} has no report yet; assign a report owner, or save one from the template")]
+    NoReport(SevId),
+    /// The report was saved by someone else after the caller read it.
+    #[error(
+        "the report of {sev} was saved by someone else since you loaded it (it is now version {current}); \
+         reload it and apply your changes again"
+    )]
+    StaleReport { sev: SevId, current: u64 },
+    #[error("send the `version` of the report you edited (from GET /api/sevs/{0}/report), so nobody's edit is lost")]
+    ReportVersionRequired(SevId),
     /// Too many people changed the SEV at once; the request changed nothing and can be retried.
     #[error("the SEV kept changing while this request tried to update it; nothing was changed, try again")]
     Conflict,

@@ -7,6 +7,7 @@ mod nags;
 mod paging;
 mod reports;
 mod scas;
+mod sev_reports;
 mod sevs;
 mod transfer;
 
@@ -17,4 +18,5 @@ pub use nags::{NagPlanner, schedule_name};
 pub use paging::{Paging, PagingError, PagingService, SEVTOOL};
 pub use reports::{ReportService, ScaReport};
 pub use scas::{NewSca, ScaService};
+pub use sev_reports::ReportDrafter;
 pub use sevs::{FileRequest, ListFilter, SevDetail, SevService};

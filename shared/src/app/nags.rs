@@ -68,10 +68,38 @@ impl NagPlanner {
     }
 }
 
+impl NagPlanner {
+    /// Plans every open SCA's nags again: a schedule that was lost (deleted by hand, never made
+    /// because the scheduler was down past the task's retries) comes back. Idempotent.
+    pub async fn sweep(&self) -> Result<usize, TaskError> {
+        let scas = self
+            .scas
+            .open_with_due()
+            .await
+            .map_err(|e| TaskError::Retryable(e.to_string()))?;
+        let mut failed = 0;
+        for sca in &scas {
+            if let Err(e) = self.plan(sca.id).await {
+                tracing::warn!(sca = %sca.id, error = %e, "sweep could not plan an SCA's nags");
+                failed += 1;
+            }
+        }
+        tracing::info!(scas = scas.len(), failed, "nag sweep done");
+        if failed > 0 {
+            return Err(TaskError::Retryable(format!(
+                "{failed} of {} SCAs could not be planned",
+                scas.len()
+            )));
+        }
+        Ok(scas.len())
+    }
+}
+
 #[async_trait]
 impl TaskHandler for NagPlanner {
     async fn handle(&self, task: &TaskEnvelope) -> Result<(), TaskError> {
         match &task.task {
+            Task::Sweep { .. } => self.sweep().await.map(drop),
             Task::ScheduleNags { sca, .. }
             | Task::Nag {
                 sca,

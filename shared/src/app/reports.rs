@@ -7,7 +7,8 @@ use serde::Serialize;
 
 use super::AppError;
 use crate::clock::Clock;
-use crate::domain::{Level, Sev, SevId};
+use crate::domain::{Level, ReportPolicy, Sev, SevId};
+use crate::queue::{Relay, Task, TaskEnvelope};
 use crate::reports::{
     self, Dimension, Month, MonthRange, MonthRow, ScaSummary, Template, TopAnswer, Trend, Viewer, counted,
 };
@@ -28,11 +29,43 @@ pub struct ReportService {
     pub(super) repo: SevRepo,
     pub(super) clock: Arc<dyn Clock>,
     template: Arc<Template>,
+    /// Sends a saved report's tasks at once; without it they wait for the periodic relay.
+    relay: Option<Relay>,
+    policy: ReportPolicy,
 }
+
+/// How far back the digest looks for SEVs that still owe a report.
+const REPORTS_OWED_WINDOW: chrono::Duration = chrono::Duration::days(180);
 
 impl ReportService {
     pub fn new(repo: SevRepo, clock: Arc<dyn Clock>, template: Arc<Template>) -> Self {
-        ReportService { repo, clock, template }
+        ReportService {
+            repo,
+            clock,
+            template,
+            relay: None,
+            policy: ReportPolicy::default(),
+        }
+    }
+
+    pub fn with_policy(mut self, policy: ReportPolicy) -> Self {
+        self.policy = policy;
+        self
+    }
+
+    pub fn with_relay(mut self, relay: Relay) -> Self {
+        self.relay = Some(relay);
+        self
+    }
+
+    /// Starts the integrations' work now; the tasks are committed already, so a failure here only
+    /// delays them.
+    pub(super) async fn kick_relay(&self) {
+        if let Some(relay) = &self.relay
+            && let Err(e) = relay.run().await
+        {
+            tracing::warn!(error = %e, "tasks stay in the outbox until the next relay");
+        }
     }
 
     /// The SEV's report in Markdown: the template filled in with its record, timeline and SCAs.
@@ -87,15 +120,71 @@ impl ReportService {
 
     /// The weekly review digest of `week`.
     pub async fn weekly(&self, week: reports::IsoWeek, viewer: Viewer) -> Result<reports::Weekly, AppError> {
+        let now = self.clock.now();
         let (from, until) = week.bounds();
         let sevs = self.repo.started_between(from, until).await?;
         let mut overdue = Vec::new();
-        for sca in self.repo.overdue_scas(self.clock.now()).await? {
+        for sca in self.repo.overdue_scas(now).await? {
             // Whether its SEV is private decides who may read the SCA.
             let private = self.repo.load(sca.sev).await?.sev.private;
             overdue.push((sca, private));
         }
-        Ok(reports::weekly(week, &sevs, &overdue, viewer))
+        let mut completed = Vec::new();
+        for report in self.repo.reports_completed_between(from, until).await? {
+            let sev = self.repo.load(report.sev).await?.sev;
+            completed.push((report, sev));
+        }
+        // Reports owed: SEVs of the last months that are over, with the report if there is one.
+        let mut resolved = Vec::new();
+        for sev in self.repo.started_between(now - REPORTS_OWED_WINDOW, now).await? {
+            if sev.status.is_active() || sev.drill {
+                continue;
+            }
+            let report = self.repo.report(sev.id).await?.map(|s| s.report);
+            resolved.push((sev, report));
+        }
+        let input = reports::WeeklyInput {
+            week,
+            sevs: &sevs,
+            overdue_scas: &overdue,
+            completed: &completed,
+            resolved: &resolved,
+            policy: &self.policy,
+            now,
+        };
+        Ok(reports::weekly(&input, viewer))
+    }
+
+    /// Asks for the digest of `week` to be posted to Slack. `request` names this request: the same
+    /// name twice posts once (a retried schedule), a new one posts again.
+    pub async fn post_digest(&self, week: reports::IsoWeek, request: &str) -> Result<(), AppError> {
+        let task = TaskEnvelope::new(
+            Task::PostDigest {
+                week,
+                request: request.to_owned(),
+            },
+            self.clock.now(),
+        );
+        self.repo.enqueue(&[task]).await?;
+        tracing::info!(week = %week, "weekly digest requested");
+        self.kick_relay().await;
+        Ok(())
+    }
+
+    /// Queues today's sweep (UTC day): the schedule that runs the `reports` Lambda daily calls
+    /// this, and a retried run sweeps once.
+    pub async fn start_sweep(&self) -> Result<chrono::NaiveDate, AppError> {
+        let now = self.clock.now();
+        let day = now.date_naive();
+        self.repo
+            .enqueue(&[TaskEnvelope::new(Task::Sweep { day }, now)])
+            .await?;
+        self.kick_relay().await;
+        Ok(day)
+    }
+
+    pub fn policy(&self) -> &ReportPolicy {
+        &self.policy
     }
 
     /// Completion and overdue counts of the SCAs of SEVs started in the range. SCAs live with their

@@ -151,4 +151,11 @@ impl ScaService {
     pub async fn overdue(&self) -> Result<Vec<Sca>, AppError> {
         Ok(self.repo.overdue_scas(self.clock.now()).await?)
     }
+
+    /// Every open SCA with a due date (the ones with nags), from the due index.
+    pub async fn open_with_due(&self) -> Result<Vec<Sca>, AppError> {
+        // Far enough ahead for any due date the policy or a person sets.
+        let horizon = self.clock.now() + chrono::Duration::days(100 * 366);
+        Ok(self.repo.overdue_scas(horizon).await?)
+    }
 }

@@ -106,6 +106,16 @@ pub(super) fn entry_tasks(id: SevId, entries: &[Entry], now: DateTime<Utc>) -> V
             }
         )
     });
+    // Whoever owns the report gets a draft to start from, however they came to own it.
+    for e in &entries_owning_report(entries) {
+        tasks.push(TaskEnvelope::new(
+            Task::DraftReport {
+                sev: id,
+                entry: e.id.clone(),
+            },
+            now,
+        ));
+    }
     if let Some(e) = resolved {
         tasks.push(TaskEnvelope::new(
             Task::ResolvePages {
@@ -116,6 +126,13 @@ pub(super) fn entry_tasks(id: SevId, entries: &[Entry], now: DateTime<Utc>) -> V
         ));
     }
     tasks
+}
+
+fn entries_owning_report(entries: &[Entry]) -> Vec<&Entry> {
+    entries
+        .iter()
+        .filter(|e| matches!(&e.kind, EntryKind::FieldChanged { field, value } if field == "report_owner" && !value.is_empty()))
+        .collect()
 }
 
 impl SevService {

@@ -27,6 +27,13 @@ impl fmt::Display for EntryId {
     }
 }
 
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ReportChange {
+    Drafted,
+    Completed,
+}
+
 /// What happened. The timeline is append-only: entries are written once and never edited.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
@@ -59,6 +66,11 @@ pub enum EntryKind {
     FieldChanged {
         field: String,
         value: String,
+    },
+    /// The SEV report was drafted or marked complete (edits are not on the timeline: the report
+    /// keeps who edited it last).
+    Report {
+        change: ReportChange,
     },
     /// A team's pager took the page; `on_call` are the emails of who it reached, when known.
     Paged {
@@ -110,6 +122,12 @@ impl Entry {
             },
             EntryKind::FieldChanged { field, value } if value.is_empty() => format!("Cleared {field}"),
             EntryKind::FieldChanged { field, value } => format!("Set {field} to {value}"),
+            EntryKind::Report {
+                change: ReportChange::Drafted,
+            } => "Drafted the SEV report".to_owned(),
+            EntryKind::Report {
+                change: ReportChange::Completed,
+            } => "Marked the SEV report complete".to_owned(),
             EntryKind::Paged { team, on_call, .. } if on_call.is_empty() => format!("Paged {team}"),
             EntryKind::Paged { team, on_call, .. } => format!("Paged {team}: {}", on_call.join(", ")),
             EntryKind::PageFailed { team, reason } => format!("Paging {team} failed: {reason}"),

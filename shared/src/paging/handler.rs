@@ -162,6 +162,8 @@ impl TaskHandler for PagingIntegration {
             | Task::Slack { .. }
             | Task::ScheduleNags { .. }
             | Task::Nag { .. }
+            | Task::DraftReport { .. }
+            | Task::PostDigest { .. }
             | Task::Sweep { .. } => Ok(()),
         }
     }

@@ -2,6 +2,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::domain::{EntryId, NagStep, ScaId, SevId};
+use crate::reports::IsoWeek;
 use crate::slack::Inbound;
 
 /// The current envelope version. A consumer refuses envelopes from a newer producer rather than
@@ -53,6 +54,17 @@ pub enum Task {
         sev: SevId,
         entry: EntryId,
     },
+    /// The SEV got a report owner (its timeline entry `entry` says so): draft its report.
+    DraftReport {
+        sev: SevId,
+        entry: EntryId,
+    },
+    /// Post the weekly review digest of `week`. `request` tells a scheduled post (`scheduled`)
+    /// from each one asked for on demand, so a redelivery posts once and a new request again.
+    PostDigest {
+        week: IsoWeek,
+        request: String,
+    },
     /// The daily sweep: plan again whatever a missed or lost schedule would leave behind, and
     /// poll the integrations that have no push of their own. One per day, however often sent.
     Sweep {
@@ -85,6 +97,8 @@ impl Task {
             | Task::Slack { .. }
             | Task::ScheduleNags { .. }
             | Task::Nag { .. }
+            | Task::DraftReport { .. }
+            | Task::PostDigest { .. }
             | Task::Sweep { .. } => QueueName::Tasks,
             Task::AutoPage { .. } | Task::Page { .. } | Task::Mayday { .. } | Task::ResolvePages { .. } => {
                 QueueName::Pager
@@ -114,6 +128,8 @@ impl TaskEnvelope {
             Task::Page { sev, team } => format!("page:{sev}:{team}"),
             Task::Mayday { sev } => format!("mayday:{sev}"),
             Task::ResolvePages { sev, entry } => format!("resolve-pages:{sev}:{entry}"),
+            Task::DraftReport { sev, entry } => format!("draft-report:{sev}:{entry}"),
+            Task::PostDigest { week, request } => format!("digest:{week}:{request}"),
             Task::Sweep { day } => format!("sweep:{day}"),
         };
         TaskEnvelope {
@@ -135,8 +151,13 @@ impl TaskEnvelope {
             | Task::AutoPage { sev }
             | Task::Page { sev, .. }
             | Task::Mayday { sev }
-            | Task::ResolvePages { sev, .. } => Some(*sev),
-            Task::Slack { .. } | Task::ScheduleNags { .. } | Task::Nag { .. } | Task::Sweep { .. } => None,
+            | Task::ResolvePages { sev, .. }
+            | Task::DraftReport { sev, .. } => Some(*sev),
+            Task::Slack { .. }
+            | Task::ScheduleNags { .. }
+            | Task::Nag { .. }
+            | Task::PostDigest { .. }
+            | Task::Sweep { .. } => None,
         }
     }
 }

@@ -26,7 +26,7 @@ pub use stats::TimeStats;
 pub use template::{PLACEHOLDERS, Template};
 pub use top::{Dimension, Ranked, TopAnswer, top};
 pub use trend::{Trend, Verdict, trend};
-pub use weekly::{IsoWeek, OverdueSca, SevLine, Weekly, weekly};
+pub use weekly::{IsoWeek, OverdueReport, OverdueSca, ReportLine, SevLine, Weekly, WeeklyInput, weekly};
 
 use crate::domain::Sev;
 

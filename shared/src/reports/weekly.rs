@@ -5,10 +5,10 @@ use std::fmt;
 use std::str::FromStr;
 
 use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc, Weekday};
-use serde::{Serialize, Serializer};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use super::Viewer;
-use crate::domain::{DomainError, Level, Sca, ScaId, Sev, SevId, Status};
+use crate::domain::{DomainError, Level, Report, ReportPolicy, Sca, ScaId, Sev, SevId, Status};
 
 /// An ISO week, `2026-W47`: Monday 00:00 UTC to the next Monday.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -29,6 +29,12 @@ impl IsoWeek {
     pub fn prev(self) -> IsoWeek {
         IsoWeek {
             monday: self.monday - Duration::days(7),
+        }
+    }
+
+    pub fn next(self) -> IsoWeek {
+        IsoWeek {
+            monday: self.monday + Duration::days(7),
         }
     }
 
@@ -64,6 +70,12 @@ impl FromStr for IsoWeek {
     }
 }
 
+impl<'de> Deserialize<'de> for IsoWeek {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        String::deserialize(d)?.parse().map_err(serde::de::Error::custom)
+    }
+}
+
 impl Serialize for IsoWeek {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         s.collect_str(self)
@@ -88,6 +100,41 @@ pub struct OverdueSca {
     pub due: Option<DateTime<Utc>>,
 }
 
+/// A report marked complete this week: ready for the review.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ReportLine {
+    pub sev: SevId,
+    pub title: String,
+    pub level: Level,
+    pub owner: String,
+    pub completed_at: DateTime<Utc>,
+}
+
+/// A resolved SEV whose report is past due and not complete (or has no owner at all).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct OverdueReport {
+    pub sev: SevId,
+    pub title: String,
+    pub level: Level,
+    pub owner: Option<String>,
+    pub due: DateTime<Utc>,
+}
+
+/// What the digest is computed from; the service reads it through the indexes.
+pub struct WeeklyInput<'a> {
+    pub week: IsoWeek,
+    /// SEVs started in the week.
+    pub sevs: &'a [Sev],
+    /// Open SCAs past due, with whether their SEV is private.
+    pub overdue_scas: &'a [(Sca, bool)],
+    /// Reports completed in the week, with their SEV.
+    pub completed: &'a [(Report, Sev)],
+    /// Resolved SEVs of the last months, with their report if one is stored.
+    pub resolved: &'a [(Sev, Option<Report>)],
+    pub policy: &'a ReportPolicy,
+    pub now: DateTime<Utc>,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Weekly {
     pub week: IsoWeek,
@@ -98,10 +145,19 @@ pub struct Weekly {
     pub reports_without_owner: Vec<SevId>,
     /// Every overdue SCA the viewer may see, whenever its SEV was.
     pub overdue_scas: Vec<OverdueSca>,
+    /// Reports marked complete during the week, ready for the review.
+    pub reports_completed: Vec<ReportLine>,
+    /// Reports past their due date (business days after resolution) and not complete.
+    pub reports_overdue: Vec<OverdueReport>,
 }
 
-/// `sevs`: those started in the week; `overdue`: open SCAs past due, with their SEV's privacy.
-pub fn weekly(week: IsoWeek, sevs: &[Sev], overdue: &[(Sca, bool)], viewer: Viewer) -> Weekly {
+pub fn weekly(input: &WeeklyInput<'_>, viewer: Viewer) -> Weekly {
+    let WeeklyInput {
+        week,
+        sevs,
+        overdue_scas: overdue,
+        ..
+    } = *input;
     let line = |s: &Sev| SevLine {
         id: s.id,
         title: s.title.clone(),
@@ -133,12 +189,44 @@ pub fn weekly(week: IsoWeek, sevs: &[Sev], overdue: &[(Sca, bool)], viewer: View
             due: s.due,
         })
         .collect();
+    let reports_completed = input
+        .completed
+        .iter()
+        .filter(|(_, s)| viewer.may_see(s))
+        .filter_map(|(r, s)| {
+            Some(ReportLine {
+                sev: s.id,
+                title: s.title.clone(),
+                level: s.level,
+                owner: s.report_owner.clone().unwrap_or_else(|| r.owner.clone()),
+                completed_at: r.completed_at()?,
+            })
+        })
+        .collect();
+    let reports_overdue = input
+        .resolved
+        .iter()
+        .filter(|(s, _)| viewer.may_see(s) && !s.drill && !s.status.is_active())
+        .filter(|(_, r)| !r.as_ref().is_some_and(Report::is_complete))
+        .filter_map(|(s, _)| {
+            let due = input.policy.due(s.resolved_at?);
+            (due < input.now).then(|| OverdueReport {
+                sev: s.id,
+                title: s.title.clone(),
+                level: s.level,
+                owner: s.report_owner.clone(),
+                due,
+            })
+        })
+        .collect();
     Weekly {
         week,
         by_level,
         drills,
         reports_without_owner,
         overdue_scas,
+        reports_completed,
+        reports_overdue,
     }
 }
 
@@ -168,10 +256,61 @@ mod tests {
         let mut drill = sev(3, "2026-07-15T09:00:00Z", 1, None, Level::Sev2);
         drill.drill = true;
         let week = IsoWeek::of(resolved.started_at);
-        let d = weekly(week, &[resolved, private, drill], &[], Viewer::ANONYMOUS);
+        let input = WeeklyInput {
+            week,
+            sevs: &[resolved, private, drill],
+            overdue_scas: &[],
+            completed: &[],
+            resolved: &[],
+            policy: &ReportPolicy::default(),
+            now: week.bounds().1,
+        };
+        let d = weekly(&input, Viewer::ANONYMOUS);
         assert_eq!(d.by_level[&Level::Sev1].len(), 1);
         assert!(d.by_level[&Level::Sev0].is_empty());
         assert_eq!(d.drills.len(), 1);
         assert_eq!(d.reports_without_owner, [SevId(1)]);
+    }
+
+    #[test]
+    fn reports_owed_are_due_in_business_days_and_complete_ones_are_for_review() {
+        // Resolved Friday 2026-07-10 10:00: due Friday 2026-07-17 10:00.
+        let mut owed = sev(1, "2026-07-10T09:00:00Z", 1, Some(60), Level::Sev1);
+        owed.report_owner = Some("U9".into());
+        let done = sev(2, "2026-07-10T09:00:00Z", 1, Some(60), Level::Sev2);
+        let mut private = sev(3, "2026-07-10T09:00:00Z", 1, Some(60), Level::Sev2);
+        private.private = true;
+        let draft = |s: &Sev| Report::draft(s.id, "# r", "U9".into(), "U9".into(), s.started_at).unwrap();
+        let mut complete = draft(&done);
+        complete
+            .complete("U9".into(), "2026-07-14T12:00:00Z".parse().unwrap())
+            .unwrap();
+        let resolved = [
+            (owed.clone(), Some(draft(&owed))),
+            (done.clone(), Some(complete.clone())),
+            (private.clone(), None),
+        ];
+        let week: IsoWeek = "2026-W29".parse().unwrap();
+        let completed = [(complete.clone(), done.clone())];
+        let policy = ReportPolicy::default();
+        let input = |now: &str| WeeklyInput {
+            week,
+            sevs: &[],
+            overdue_scas: &[],
+            completed: &completed,
+            resolved: &resolved,
+            policy: &policy,
+            now: now.parse().unwrap(),
+        };
+        let before = weekly(&input("2026-07-17T09:59:00Z"), Viewer::ANONYMOUS);
+        assert!(before.reports_overdue.is_empty());
+        let after = weekly(&input("2026-07-17T10:01:00Z"), Viewer::ANONYMOUS);
+        let overdue: Vec<SevId> = after.reports_overdue.iter().map(|r| r.sev).collect();
+        assert_eq!(overdue, [SevId(1)], "complete and private reports are not listed");
+        assert_eq!(after.reports_overdue[0].owner.as_deref(), Some("U9"));
+        let operator = weekly(&input("2026-07-17T10:01:00Z"), Viewer::OPERATOR);
+        assert_eq!(operator.reports_overdue.len(), 2);
+        assert_eq!(after.reports_completed.len(), 1);
+        assert_eq!(after.reports_completed[0].sev, SevId(2));
     }
 }

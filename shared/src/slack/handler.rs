@@ -12,7 +12,7 @@ use super::command::{self, Command, USAGE};
 use super::messages::{self, is_slack_user, person};
 use super::state::{AppliedReaction, ChannelRole};
 use super::{Inbound, Reaction, SlackClient, SlackSettings, SlackSev, SlackState, naming};
-use crate::app::{AppError, FileRequest, NewSca, PagingService, ScaService, SevService};
+use crate::app::{AppError, FileRequest, NewSca, PagingService, ReportService, ScaService, SevService};
 use crate::domain::{
     EntryId, NagStep, NewSev, Priority, Sca, ScaId, ScaPatch, ScaSource, ScaStateName, Sev, SevId, SevPatch, Status,
 };
@@ -29,11 +29,13 @@ pub struct SlackIntegration {
     pub(super) client: SlackClient,
     pub(super) sevs: SevService,
     scas: ScaService,
-    repo: SevRepo,
+    pub(super) repo: SevRepo,
     pub(super) state: SlackState,
-    settings: Arc<SlackSettings>,
+    pub(super) settings: Arc<SlackSettings>,
     /// Present when a team catalog is configured.
     pub(super) paging: Option<PagingService>,
+    /// Builds the weekly digest it posts.
+    pub(super) reports: Option<ReportService>,
 }
 
 pub(super) fn storage(e: RepoError) -> TaskError {
@@ -72,7 +74,13 @@ impl SlackIntegration {
             state,
             settings,
             paging: None,
+            reports: None,
         }
+    }
+
+    pub fn with_reports(mut self, reports: ReportService) -> Self {
+        self.reports = Some(reports);
+        self
     }
 
     async fn add_sca(
@@ -219,6 +227,9 @@ impl SlackIntegration {
                 Ok(self.client.post_message(response, &text, None, None).await?)
             })
             .await?;
+        if let crate::domain::EntryKind::Report { change } = entry.kind {
+            self.on_report(&detail.sev, change, response, steps).await?;
+        }
         if !messages::is_status_update(entry) {
             return Ok(());
         }
@@ -736,7 +747,9 @@ impl TaskHandler for SlackIntegration {
             | Task::Page { .. }
             | Task::Mayday { .. }
             | Task::ResolvePages { .. }
+            | Task::DraftReport { .. }
             | Task::Sweep { .. } => Ok(()),
+            Task::PostDigest { week, .. } => self.post_digest(*week, &steps).await,
         }
     }
 }

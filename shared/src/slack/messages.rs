@@ -114,6 +114,7 @@ fn kind_label(kind: &EntryKind) -> &'static str {
         EntryKind::StatusChanged { .. } => "*status*",
         EntryKind::FieldChanged { .. } => "changed",
         EntryKind::Sca { .. } => "corrective action",
+        EntryKind::Report { .. } => "*report*",
         EntryKind::Paged { .. } | EntryKind::PageResolved { .. } | EntryKind::Mayday { .. } => "*paging*",
         EntryKind::PageFailed { .. } => "*paging failed*",
         EntryKind::Joined { .. } => "joined",

@@ -8,6 +8,8 @@ mod inbound;
 mod messages;
 mod naming;
 mod paging;
+mod report_posts;
+mod reports;
 mod routes;
 mod settings;
 mod signature;

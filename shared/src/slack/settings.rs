@@ -97,6 +97,12 @@ pub struct SlackSettings {
     /// `SLACK_CHANNEL_PATTERN`: the response channel's name; `-announce` is appended for the other.
     pub channel_pattern: String,
     pub reactions: Reactions,
+    /// `SLACK_REPORTS_CHANNEL`: where completed SEV reports are posted for review.
+    pub reports_channel: String,
+    /// `SLACK_DIGEST_CHANNEL`: where the weekly review digest is posted.
+    pub digest_channel: String,
+    /// `SEVTOOL_PUBLIC_URL`, for links from Slack to the web UI.
+    pub web_url: Option<String>,
 }
 
 #[cfg(test)]

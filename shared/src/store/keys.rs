@@ -17,6 +17,7 @@
 //! | alert group -> open SEV    | `ALERTGROUP#<source>#<k>` | `ALERTGROUP`          |                             |                                    |
 //! | alert origin of a SEV      | `SEV#<n>`                 | `ALERT`               |                             |                                    |
 //! | SCA of a SEV               | `SEV#<n>`                 | `SCA#<id>`            | `OWNER#<owner>` / `<due>#<id>` while open | `SCADUE` / `<due>#<id>` while open with a due date |
+//! | report of a SEV          | `SEV#<n>`                 | `REPORT`              |                             | `REPORTDONE` / `<completed>#<n>` once complete |
 //! | SCA id -> its SEV          | `SCA#<id>`                | `SCA`                 |                             |                                    |
 //! | imported row -> its SEV   | `IMPORT#<key>`            | `IMPORT`              |                             |                                    |
 //! | SCA number counter         | `COUNTER`                 | `SCA`                 |                             |                                    |
@@ -106,6 +107,16 @@ pub fn sca_by_owner(owner: &str, due: Option<DateTime<Utc>>, id: ScaId) -> Key {
 
 pub fn sca_by_due(due: DateTime<Utc>, id: ScaId) -> Key {
     Key::new(SCA_DUE, format!("{}#{:012}", sortable_time(due), id.0))
+}
+
+pub const REPORT_DONE: &str = "REPORTDONE";
+
+pub fn report(id: SevId) -> Key {
+    Key::new(sev_pk(id), "REPORT")
+}
+
+pub fn report_by_completion(completed_at: DateTime<Utc>, id: SevId) -> Key {
+    Key::new(REPORT_DONE, format!("{}#{}", sortable_time(completed_at), padded(id)))
 }
 
 /// An imported row, by its import key: kept for good so re-running an import stores nothing twice.

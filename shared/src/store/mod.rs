@@ -5,6 +5,7 @@ mod alert_groups;
 mod dynamo;
 pub(crate) mod keys;
 mod repo;
+mod reports;
 mod sqlite;
 
 use async_trait::async_trait;
@@ -13,6 +14,7 @@ pub use alert_groups::StoredGroup;
 pub use dynamo::DynamoStore;
 pub(crate) use repo::backoff;
 pub use repo::{Claim, Created, FailedTask, NewSevRecord, RepoError, SevRepo, Stored};
+pub use reports::StoredReport;
 pub use sqlite::SqliteStore;
 
 /// An item's primary key, or the key of a secondary index entry.

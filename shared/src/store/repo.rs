@@ -126,13 +126,13 @@ fn sca_item(sca: &Sca, version: u64) -> Item {
     }
 }
 
-fn entry_writes(id: SevId, entries: &[Entry]) -> impl Iterator<Item = Write> + '_ {
+pub(super) fn entry_writes(id: SevId, entries: &[Entry]) -> impl Iterator<Item = Write> + '_ {
     entries
         .iter()
         .map(move |e| Write::Put(Item::new(keys::entry(id, &e.id), to_json(e)), Condition::NotExists))
 }
 
-fn outbox_writes(tasks: &[TaskEnvelope]) -> impl Iterator<Item = Write> + '_ {
+pub(super) fn outbox_writes(tasks: &[TaskEnvelope]) -> impl Iterator<Item = Write> + '_ {
     tasks.iter().map(|t| {
         Write::Put(
             Item::new(keys::outbox(t.created_at, &t.key), t.to_json()),
@@ -427,6 +427,12 @@ impl SevRepo {
     }
 
     /// Up to `limit` tasks waiting to be relayed to the queue, oldest first.
+    /// Puts tasks in the outbox on their own, for work that changes nothing else (a digest asked
+    /// for, the daily sweep); the relay sends them on.
+    pub async fn enqueue(&self, tasks: &[TaskEnvelope]) -> Result<(), RepoError> {
+        Ok(self.store.transact(outbox_writes(tasks).collect()).await?)
+    }
+
     pub async fn outbox(&self, limit: usize) -> Result<Vec<(Key, TaskEnvelope)>, RepoError> {
         let mut q = Query::new(Index::Primary, keys::OUTBOX, SortKey::Any);
         q.limit = Some(limit);

@@ -31,7 +31,7 @@ pub fn routes() -> axum::Router<ApiState> {
 }
 
 /// Why a form post was refused before it reached a service; shown as an error page.
-struct Refusal(StatusCode, String);
+pub(super) struct Refusal(pub(super) StatusCode, pub(super) String);
 
 impl IntoResponse for Refusal {
     fn into_response(self) -> Response {
@@ -40,7 +40,12 @@ impl IntoResponse for Refusal {
 }
 
 /// A form body, checked for type, size and the CSRF token before anything acts on it.
-fn form<T: DeserializeOwned>(headers: &HeaderMap, body: &Bytes) -> Result<T, Refusal> {
+pub(super) fn form<T: DeserializeOwned>(headers: &HeaderMap, body: &Bytes) -> Result<T, Refusal> {
+    form_within(headers, body, MAX_BODY_BYTES)
+}
+
+/// [`form`] for the one form that carries more than a few lines (the report editor).
+pub(super) fn form_within<T: DeserializeOwned>(headers: &HeaderMap, body: &Bytes, limit: usize) -> Result<T, Refusal> {
     let refuse = |status, text: &str| Err(Refusal(status, text.to_owned()));
     let ct = headers
         .get(header::CONTENT_TYPE)
@@ -52,7 +57,7 @@ fn form<T: DeserializeOwned>(headers: &HeaderMap, body: &Bytes) -> Result<T, Ref
             "send this form from the page it belongs to",
         );
     }
-    if body.len() > MAX_BODY_BYTES {
+    if body.len() > limit {
         return refuse(
             StatusCode::PAYLOAD_TOO_LARGE,
             "that is more text than a form takes; shorten it",
@@ -72,11 +77,11 @@ fn form<T: DeserializeOwned>(headers: &HeaderMap, body: &Bytes) -> Result<T, Ref
         .map_err(|e| Refusal(StatusCode::BAD_REQUEST, format!("the form is incomplete: {e}")))
 }
 
-fn back_to(id: SevId) -> Response {
+pub(super) fn back_to(id: SevId) -> Response {
     Redirect::to(&format!("/sevs/{id}")).into_response()
 }
 
-fn sev_id(raw: &str) -> Result<SevId, Refusal> {
+pub(super) fn sev_id(raw: &str) -> Result<SevId, Refusal> {
     raw.parse()
         .map_err(|e: crate::domain::DomainError| Refusal(StatusCode::NOT_FOUND, e.to_string()))
 }

@@ -4,6 +4,8 @@
 mod actions;
 pub(crate) mod csrf;
 mod pages;
+mod report;
+mod weekly;
 
 use std::sync::OnceLock;
 
@@ -23,7 +25,10 @@ fn web_actor(caller: &crate::auth::Caller) -> String {
 }
 
 pub fn routes() -> axum::Router<ApiState> {
-    pages::routes().merge(actions::routes())
+    pages::routes()
+        .merge(actions::routes())
+        .merge(report::routes())
+        .merge(weekly::routes())
 }
 
 /// Templates are parsed once per process. Names end in `.html`, so every value is escaped.
@@ -39,6 +44,8 @@ fn templates() -> &'static Environment<'static> {
             ("signin.html", include_str!("templates/signin.html")),
             ("status.html", include_str!("templates/status.html")),
             ("scas.html", include_str!("templates/scas.html")),
+            ("report.html", include_str!("templates/report.html")),
+            ("weekly.html", include_str!("templates/weekly.html")),
         ] {
             if let Err(e) = env.add_template(name, source) {
                 unreachable!("shipped template {name} is invalid: {e}");

@@ -21,7 +21,7 @@ pub fn routes() -> axum::Router<ApiState> {
 }
 
 /// Sets the CSRF cookie on a page response when the request had none.
-fn with_cookie(mut response: Response, cookie: Option<axum::http::HeaderValue>) -> Response {
+pub(super) fn with_cookie(mut response: Response, cookie: Option<axum::http::HeaderValue>) -> Response {
     if let Some(c) = cookie {
         response.headers_mut().append(header::SET_COOKIE, c);
     }
@@ -31,7 +31,7 @@ fn with_cookie(mut response: Response, cookie: Option<axum::http::HeaderValue>) 
 pub fn app_error(e: AppError) -> Response {
     let status = match &e {
         AppError::Domain(crate::domain::DomainError::Invalid { .. }) => StatusCode::BAD_REQUEST,
-        AppError::NotFound(_) | AppError::NoSuchSca(_) => StatusCode::NOT_FOUND,
+        AppError::NotFound(_) | AppError::NoSuchSca(_) | AppError::NoReport(_) => StatusCode::NOT_FOUND,
         AppError::Store(_) => StatusCode::SERVICE_UNAVAILABLE,
         _ => StatusCode::CONFLICT,
     };
@@ -49,7 +49,7 @@ fn age(since: DateTime<Utc>, now: DateTime<Utc>) -> String {
     }
 }
 
-fn when(t: DateTime<Utc>) -> String {
+pub(super) fn when(t: DateTime<Utc>) -> String {
     t.format("%Y-%m-%d %H:%M UTC").to_string()
 }
 
@@ -291,6 +291,18 @@ async fn show(State(state): State<ApiState>, caller: Caller, headers: HeaderMap,
         .as_ref()
         .map(|p| p.catalog().teams().iter().map(|t| t.name.clone()).collect())
         .unwrap_or_default();
+    let report_state = match state.reports.stored(id).await {
+        Ok(None) => "not drafted yet (it is when someone owns the report)".to_owned(),
+        Ok(Some(s)) => match s.report.completed_at() {
+            Some(at) => format!("complete since {}", when(at)),
+            None => format!(
+                "draft, last edited by {} at {}",
+                s.report.updated_by,
+                when(s.report.updated_at)
+            ),
+        },
+        Err(e) => return app_error(e),
+    };
     let page = render(
         StatusCode::OK,
         "sev.html",
@@ -310,6 +322,7 @@ async fn show(State(state): State<ApiState>, caller: Caller, headers: HeaderMap,
             teams,
             paging_on => state.paging.is_some(),
             muster => detail.muster,
+            report_state,
             csrf => token,
             who => caller.display_name(),
         },

@@ -1,0 +1,170 @@
+//! The stored SEV report: drafted from the template when the SEV gets a report owner, edited by
+//! people, marked complete for review. Every save names the version it edited, so two people
+//! editing at once never silently overwrite each other.
+
+use async_trait::async_trait;
+
+use super::sevs::{entries_at, entry_tasks};
+use super::{AppError, ReportService};
+use crate::domain::{Actor, EntryKind, Report, ReportChange, SevId};
+use crate::queue::{Task, TaskEnvelope, TaskError, TaskHandler};
+use crate::store::{RepoError, StoredReport};
+
+/// Who drafts a report on its own, when the SEV gets an owner.
+const DRAFTER: &str = "sevtool";
+/// Completion re-reads and retries when an edit lands at the same moment.
+const COMPLETE_ATTEMPTS: u32 = 5;
+
+impl ReportService {
+    /// The stored report, if there is one.
+    pub async fn stored(&self, sev: SevId) -> Result<Option<StoredReport>, AppError> {
+        self.repo.load(sev).await?;
+        Ok(self.repo.report(sev).await?)
+    }
+
+    /// Drafts the report from the template unless the SEV has one. Returns the stored report.
+    pub async fn draft(&self, sev: SevId, by: Actor) -> Result<StoredReport, AppError> {
+        if let Some(existing) = self.stored(sev).await? {
+            return Ok(existing);
+        }
+        let markdown = self.sev_report(sev).await?;
+        match self.create(sev, &markdown, by).await {
+            Err(AppError::StaleReport { .. }) => self.repo.report(sev).await?.ok_or(AppError::NoReport(sev)),
+            other => other,
+        }
+    }
+
+    async fn create(&self, sev: SevId, markdown: &str, by: Actor) -> Result<StoredReport, AppError> {
+        let now = self.clock.now();
+        let owner = self
+            .repo
+            .load(sev)
+            .await?
+            .sev
+            .report_owner
+            .unwrap_or_else(|| by.clone());
+        let report = Report::draft(sev, markdown, owner, by.clone(), now)?;
+        let entries = entries_at(
+            vec![EntryKind::Report {
+                change: ReportChange::Drafted,
+            }],
+            &by,
+            now,
+        );
+        let tasks = entry_tasks(sev, &entries, now);
+        match self.repo.save_report(&report, None, &entries, &tasks).await {
+            Ok(version) => {
+                tracing::info!(sev = %sev, "SEV report drafted");
+                self.kick_relay().await;
+                Ok(StoredReport { report, version })
+            }
+            Err(RepoError::Conflict) => Err(self.stale(sev).await),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    async fn stale(&self, sev: SevId) -> AppError {
+        match self.repo.report(sev).await {
+            Ok(current) => AppError::StaleReport {
+                sev,
+                current: current.map_or(0, |c| c.version),
+            },
+            Err(e) => e.into(),
+        }
+    }
+
+    /// Saves `markdown` over version `version` of the report (none yet: `None` or 0 creates it).
+    pub async fn edit(
+        &self,
+        sev: SevId,
+        markdown: &str,
+        version: Option<u64>,
+        by: Actor,
+    ) -> Result<StoredReport, AppError> {
+        let Some(mut stored) = self.stored(sev).await? else {
+            return match version {
+                None | Some(0) => self.create(sev, markdown, by).await,
+                Some(_) => Err(AppError::StaleReport { sev, current: 0 }),
+            };
+        };
+        let version = version.ok_or(AppError::ReportVersionRequired(sev))?;
+        if version != stored.version {
+            return Err(AppError::StaleReport {
+                sev,
+                current: stored.version,
+            });
+        }
+        if !stored.report.edit(markdown, by, self.clock.now())? {
+            return Ok(stored);
+        }
+        match self.repo.save_report(&stored.report, Some(version), &[], &[]).await {
+            Ok(v) => {
+                stored.version = v;
+                Ok(stored)
+            }
+            Err(RepoError::Conflict) => Err(self.stale(sev).await),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// Marks the report ready for review: it goes to the reports channel and the weekly digest.
+    pub async fn complete(&self, sev: SevId, by: Actor) -> Result<StoredReport, AppError> {
+        for attempt in 0..COMPLETE_ATTEMPTS {
+            let mut stored = self.stored(sev).await?.ok_or(AppError::NoReport(sev))?;
+            let now = self.clock.now();
+            if !stored.report.complete(by.clone(), now)? {
+                return Ok(stored);
+            }
+            let entries = entries_at(
+                vec![EntryKind::Report {
+                    change: ReportChange::Completed,
+                }],
+                &by,
+                now,
+            );
+            let tasks = entry_tasks(sev, &entries, now);
+            match self
+                .repo
+                .save_report(&stored.report, Some(stored.version), &entries, &tasks)
+                .await
+            {
+                Ok(v) => {
+                    tracing::info!(sev = %sev, "SEV report marked complete");
+                    self.kick_relay().await;
+                    stored.version = v;
+                    return Ok(stored);
+                }
+                Err(RepoError::Conflict) => crate::store::backoff(attempt).await,
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Err(AppError::Conflict)
+    }
+}
+
+/// Drafts a SEV's report when it gets a report owner, whichever way it got one.
+#[derive(Clone)]
+pub struct ReportDrafter {
+    reports: ReportService,
+}
+
+impl ReportDrafter {
+    pub fn new(reports: ReportService) -> Self {
+        ReportDrafter { reports }
+    }
+}
+
+#[async_trait]
+impl TaskHandler for ReportDrafter {
+    async fn handle(&self, task: &TaskEnvelope) -> Result<(), TaskError> {
+        let Task::DraftReport { sev, .. } = &task.task else {
+            return Ok(());
+        };
+        match self.reports.draft(*sev, DRAFTER.to_owned()).await {
+            Ok(_) => Ok(()),
+            Err(AppError::NotFound(_)) => Err(TaskError::Permanent(format!("{sev} does not exist"))),
+            Err(AppError::Domain(e)) => Err(TaskError::Permanent(e.to_string())),
+            Err(e) => Err(TaskError::Retryable(e.to_string())),
+        }
+    }
+}

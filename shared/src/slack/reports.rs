@@ -1,0 +1,62 @@
+//! Reports in Slack: a drafted report is posted in its SEV's response channel, a completed one
+//! in the reports channel for review (a private SEV's stays in its own channel), and the weekly
+//! digest in the digest channel.
+
+use super::handler::{SlackIntegration, storage};
+use super::report_posts::{ReportPost, digest_message, report_message};
+use crate::domain::{ReportChange, Sev};
+use crate::queue::{Steps, TaskError};
+use crate::reports::{IsoWeek, Viewer};
+
+impl SlackIntegration {
+    pub(super) async fn on_report(
+        &self,
+        sev: &Sev,
+        change: ReportChange,
+        response: &str,
+        steps: &Steps<'_>,
+    ) -> Result<(), TaskError> {
+        let Some(stored) = self.repo.report(sev.id).await.map_err(storage)? else {
+            return Err(TaskError::Permanent(format!("{} has no stored report", sev.id)));
+        };
+        let web = self.settings.web_url.as_deref();
+        let (why, channel) = match change {
+            ReportChange::Drafted => (ReportPost::Drafted, response),
+            ReportChange::Completed if sev.private => (ReportPost::Complete, response),
+            ReportChange::Completed => (ReportPost::Complete, self.settings.reports_channel.as_str()),
+        };
+        let (text, blocks) = report_message(sev, &stored.report, web, why);
+        steps
+            .once("report", || async {
+                Ok(self
+                    .client
+                    .post_message(channel, &text, Some(blocks.clone()), None)
+                    .await?)
+            })
+            .await?;
+        Ok(())
+    }
+
+    /// Posts the digest of `week` to the digest channel. Scheduled digests are read by people who
+    /// may not see private SEVs, so those are left out.
+    pub(super) async fn post_digest(&self, week: IsoWeek, steps: &Steps<'_>) -> Result<(), TaskError> {
+        let Some(reports) = &self.reports else {
+            return Err(TaskError::Permanent(
+                "the weekly digest needs the reports service".into(),
+            ));
+        };
+        let digest = reports
+            .weekly(week, Viewer::ANONYMOUS)
+            .await
+            .map_err(|e| TaskError::Retryable(e.to_string()))?;
+        let text = digest_message(&digest, self.settings.web_url.as_deref());
+        let channel = &self.settings.digest_channel;
+        steps
+            .once("digest", || async {
+                Ok(self.client.post_message(channel, &text, None, None).await?)
+            })
+            .await?;
+        tracing::info!(week = %week, "weekly digest posted to Slack");
+        Ok(())
+    }
+}

@@ -1,0 +1,161 @@
+//! The SEV report editor: the stored report (or the template filled in now, until one is saved)
+//! in a Markdown text area, saved against the version it was loaded at. A save that lost a race
+//! shows the editor again with the person's text kept, so nothing they typed is lost.
+
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use serde::Deserialize;
+
+use super::actions::{back_to, form, form_within, sev_id};
+use super::pages::{app_error, when, with_cookie};
+use super::{csrf, render, web_actor};
+use crate::api::ApiState;
+use crate::app::AppError;
+use crate::auth::{Caller, check_visible};
+use crate::domain::{MAX_REPORT_BYTES, SevId, unwritten_sections};
+
+pub fn routes() -> axum::Router<ApiState> {
+    axum::Router::new()
+        .route("/sevs/{id}/report", get(editor).post(save))
+        .route("/sevs/{id}/report/complete", post(complete))
+}
+
+/// What the editor shows besides the text: set when a save or completion was refused.
+#[derive(Default)]
+struct Notice {
+    error: Option<String>,
+    /// The text the person sent, kept when their save was refused.
+    kept: Option<String>,
+}
+
+async fn page(
+    state: &ApiState,
+    caller: &Caller,
+    headers: &HeaderMap,
+    id: SevId,
+    status: StatusCode,
+    notice: Notice,
+) -> Response {
+    let detail = match state.sevs.get(id).await {
+        Ok(d) if caller.may_see(&d) => d,
+        Ok(_) => return app_error(AppError::NotFound(id)),
+        Err(e) => return app_error(e),
+    };
+    let stored = match state.reports.stored(id).await {
+        Ok(s) => s,
+        Err(e) => return app_error(e),
+    };
+    let (markdown, version) = match &stored {
+        Some(s) => (s.report.markdown.clone(), s.version),
+        None => match state.reports.sev_report(id).await {
+            Ok(m) => (m, 0),
+            Err(e) => return app_error(e),
+        },
+    };
+    let text = notice.kept.unwrap_or(markdown);
+    let (token, cookie) = csrf::token(headers);
+    let page = render(
+        status,
+        "report.html",
+        minijinja::context! {
+            sev => detail.sev,
+            stored => stored.as_ref().map(|s| &s.report),
+            updated => stored.as_ref().map(|s| when(s.report.updated_at)),
+            completed => stored.as_ref().and_then(|s| s.report.completed_at()).map(when),
+            version,
+            text,
+            unwritten => unwritten_sections(&text),
+            error => notice.error,
+            max_bytes => MAX_REPORT_BYTES,
+            csrf => token,
+            who => caller.display_name(),
+        },
+    );
+    with_cookie(page, cookie)
+}
+
+async fn editor(State(state): State<ApiState>, caller: Caller, headers: HeaderMap, Path(id): Path<String>) -> Response {
+    match sev_id(&id) {
+        Ok(id) => page(&state, &caller, &headers, id, StatusCode::OK, Notice::default()).await,
+        Err(r) => r.into_response(),
+    }
+}
+
+#[derive(Deserialize)]
+struct SaveForm {
+    markdown: String,
+    version: u64,
+}
+
+async fn save(
+    State(state): State<ApiState>,
+    caller: Caller,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Response {
+    // Form encoding triples some characters; the domain checks the decoded size.
+    let (id, f) = match (
+        sev_id(&id),
+        form_within::<SaveForm>(&headers, &body, 3 * MAX_REPORT_BYTES),
+    ) {
+        (Ok(id), Ok(f)) => (id, f),
+        (Err(r), _) | (_, Err(r)) => return r.into_response(),
+    };
+    if let Err(e) = check_visible(&state.sevs, &caller, id).await {
+        return app_error(e);
+    }
+    match state
+        .reports
+        .edit(id, &f.markdown, Some(f.version), web_actor(&caller))
+        .await
+    {
+        Ok(_) => axum::response::Redirect::to(&format!("/sevs/{id}/report")).into_response(),
+        Err(e @ (AppError::StaleReport { .. } | AppError::Domain(_))) => {
+            let status = if matches!(e, AppError::StaleReport { .. }) {
+                StatusCode::CONFLICT
+            } else {
+                StatusCode::BAD_REQUEST
+            };
+            let notice = Notice {
+                error: Some(e.to_string()),
+                kept: Some(f.markdown),
+            };
+            page(&state, &caller, &headers, id, status, notice).await
+        }
+        Err(e) => app_error(e),
+    }
+}
+
+#[derive(Deserialize)]
+struct Empty {}
+
+async fn complete(
+    State(state): State<ApiState>,
+    caller: Caller,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Response {
+    let id = match (sev_id(&id), form::<Empty>(&headers, &body)) {
+        (Ok(id), Ok(_)) => id,
+        (Err(r), _) | (_, Err(r)) => return r.into_response(),
+    };
+    if let Err(e) = check_visible(&state.sevs, &caller, id).await {
+        return app_error(e);
+    }
+    match state.reports.complete(id, web_actor(&caller)).await {
+        Ok(_) => back_to(id),
+        Err(e @ (AppError::Domain(_) | AppError::NoReport(_))) => {
+            let notice = Notice {
+                error: Some(e.to_string()),
+                kept: None,
+            };
+            page(&state, &caller, &headers, id, StatusCode::BAD_REQUEST, notice).await
+        }
+        Err(e) => app_error(e),
+    }
+}
