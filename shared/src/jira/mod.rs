@@ -7,8 +7,7 @@ mod adf;
 mod client;
 mod integration;
 
-pub use client::{JiraClient, JiraError};
-pub use integration::{JiraIntegration, project_for};
+pub use integration::JiraIntegration;
 
 use crate::config::Secret;
 use crate::domain::Priority;
