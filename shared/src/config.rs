@@ -6,6 +6,7 @@ use std::net::IpAddr;
 use std::path::PathBuf;
 
 use crate::domain::{DuePolicy, Level};
+use crate::jira::{JiraSettings, Priorities, valid_project_key};
 use crate::slack::{BotToken, Reactions, SigningSecret, SlackSettings};
 
 #[derive(Debug, thiserror::Error)]
@@ -22,6 +23,7 @@ pub struct Integrations {
     pub slack: bool,
     pub pager: bool,
     pub alerts: bool,
+    pub jira: bool,
 }
 
 impl Integrations {
@@ -38,6 +40,11 @@ impl Integrations {
             line(self.slack, "slack", "SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET"),
             line(self.pager, "paging", "SEVTOOL_TEAMS to a team catalog"),
             line(self.alerts, "alert webhooks", "ALERT_WEBHOOK_TOKEN"),
+            line(
+                self.jira,
+                "jira",
+                "SEVTOOL_JIRA_URL, SEVTOOL_JIRA_EMAIL and SEVTOOL_JIRA_API_TOKEN",
+            ),
         ]
     }
 }
@@ -145,6 +152,8 @@ pub struct Config {
     pub slack_sign_in: Option<SlackSignInSettings>,
     /// `SEVTOOL_SECURITY_GROUP`: who sees every private SEV (Slack user ids or signed-in names).
     pub security_group: BTreeSet<String>,
+    /// Present when `SEVTOOL_JIRA_URL` is set: SCAs become Jira issues.
+    pub jira: Option<JiraSettings>,
 }
 
 /// Parses `must_worst=14,must=30,should=60,could=none` over the defaults.
@@ -177,6 +186,68 @@ fn due_policy(spec: &str) -> Result<DuePolicy, String> {
         *slot = days;
     }
     Ok(policy)
+}
+
+/// The Jira settings, when `SEVTOOL_JIRA_URL` turns the integration on; the rest is then checked.
+fn jira(get: &impl Fn(&str) -> Option<String>) -> Result<Option<JiraSettings>, ConfigError> {
+    let set = |name: &str| get(name).map(|v| v.trim().to_owned()).filter(|v| !v.is_empty());
+    let Some(url) = set("SEVTOOL_JIRA_URL") else {
+        return Ok(None);
+    };
+    let url = url.trim_end_matches('/').to_owned();
+    if !(url.starts_with("https://") || url.starts_with("http://")) {
+        return Err(ConfigError {
+            name: "SEVTOOL_JIRA_URL",
+            value: url,
+            reason: "must be the Jira site's address, as https://acme.atlassian.net".into(),
+        });
+    }
+    let needed = |name: &'static str, what: &str| {
+        set(name).ok_or_else(|| ConfigError {
+            name,
+            value: String::new(),
+            reason: format!("SEVTOOL_JIRA_URL turns Jira on, which needs {what}"),
+        })
+    };
+    let email = needed(
+        "SEVTOOL_JIRA_EMAIL",
+        "the email of the account the API token belongs to",
+    )?;
+    // Taken as given (not trimmed), as every token is.
+    let api_token = get("SEVTOOL_JIRA_API_TOKEN")
+        .filter(|v| !v.trim().is_empty())
+        .map(Secret)
+        .ok_or_else(|| ConfigError {
+            name: "SEVTOOL_JIRA_API_TOKEN",
+            value: String::new(),
+            reason: "SEVTOOL_JIRA_URL turns Jira on, which needs an API token (id.atlassian.com, Security, API tokens)"
+                .into(),
+        })?;
+    let default_project = set("SEVTOOL_JIRA_PROJECT");
+    if let Some(p) = default_project.as_ref().filter(|p| !valid_project_key(p)) {
+        return Err(ConfigError {
+            name: "SEVTOOL_JIRA_PROJECT",
+            value: p.clone(),
+            reason: "is not a Jira project key: upper-case letters, digits or `_`, starting with a letter, e.g. OPS"
+                .into(),
+        });
+    }
+    let spec = set("SEVTOOL_JIRA_PRIORITIES").unwrap_or_default();
+    let priorities = Priorities::default()
+        .with_overrides(&spec)
+        .map_err(|reason| ConfigError {
+            name: "SEVTOOL_JIRA_PRIORITIES",
+            value: spec.clone(),
+            reason: format!("{reason}; write it as must=Highest,should=High,could=Medium"),
+        })?;
+    Ok(Some(JiraSettings {
+        url,
+        email,
+        api_token,
+        default_project,
+        issue_type: set("SEVTOOL_JIRA_ISSUE_TYPE").unwrap_or_else(|| "Task".into()),
+        priorities,
+    }))
 }
 
 impl Config {
@@ -339,6 +410,7 @@ impl Config {
             .filter(|m| !m.is_empty())
             .map(str::to_owned)
             .collect();
+        let jira = jira(&get)?;
         Ok(Config {
             access_token,
             session_key,
@@ -355,7 +427,9 @@ impl Config {
                 slack: slack.is_some(),
                 pager: paging.is_some(),
                 alerts: set("ALERT_WEBHOOK_TOKEN").is_some(),
+                jira: jira.is_some(),
             },
+            jira,
             slack,
             sca_policy,
             schedule_group: parsed("SEVTOOL_SCHEDULE_GROUP", "sevtool")?,
@@ -509,6 +583,62 @@ mod tests {
         ])
         .unwrap();
         assert_eq!(c.security_group, BTreeSet::from(["U1".to_owned(), "U2".to_owned()]));
+    }
+
+    #[test]
+    fn jira_is_off_by_default_and_checked_when_on() {
+        assert!(config(&[]).unwrap().jira.is_none());
+        let on = [
+            ("SEVTOOL_JIRA_URL", "https://acme.atlassian.net/"),
+            ("SEVTOOL_JIRA_EMAIL", "bot@acme.test"),
+            ("SEVTOOL_JIRA_API_TOKEN", "jira-s3cret"),
+        ];
+        let c = config(&on).unwrap();
+        assert!(c.integrations.describe().contains(&"jira: on".to_owned()));
+        let j = c.jira.unwrap();
+        assert_eq!(
+            (j.url.as_str(), j.issue_type.as_str()),
+            ("https://acme.atlassian.net", "Task")
+        );
+        assert_eq!((j.default_project, j.priorities), (None, Priorities::default()));
+        assert_eq!(j.api_token.expose(), "jira-s3cret");
+        assert!(!format!("{:?}", config(&on).unwrap()).contains("jira-s3cret"));
+        let j = config(&[
+            on[0],
+            on[1],
+            on[2],
+            ("SEVTOOL_JIRA_PROJECT", "OPS"),
+            ("SEVTOOL_JIRA_ISSUE_TYPE", "Bug"),
+            ("SEVTOOL_JIRA_PRIORITIES", "must=Blocker"),
+        ])
+        .unwrap()
+        .jira
+        .unwrap();
+        assert_eq!(
+            (j.default_project.as_deref(), j.issue_type.as_str()),
+            (Some("OPS"), "Bug")
+        );
+        assert_eq!(j.priorities.must, "Blocker");
+        for (bad, name) in [
+            (vec![on[0], on[1]], "SEVTOOL_JIRA_API_TOKEN"),
+            (vec![on[0], on[2]], "SEVTOOL_JIRA_EMAIL"),
+            (
+                vec![("SEVTOOL_JIRA_URL", "acme.atlassian.net"), on[1], on[2]],
+                "SEVTOOL_JIRA_URL",
+            ),
+            (
+                vec![on[0], on[1], on[2], ("SEVTOOL_JIRA_PROJECT", "ops")],
+                "SEVTOOL_JIRA_PROJECT",
+            ),
+            (
+                vec![on[0], on[1], on[2], ("SEVTOOL_JIRA_PRIORITIES", "urgent=x")],
+                "SEVTOOL_JIRA_PRIORITIES",
+            ),
+        ] {
+            let err = config(&bad).unwrap_err().to_string();
+            assert!(err.starts_with(name), "{err}");
+            assert!(!err.contains("jira-s3cret"), "{err}");
+        }
     }
 
     #[test]

@@ -9,6 +9,7 @@ mod aws_error;
 pub mod clock;
 pub mod config;
 pub mod domain;
+pub mod jira;
 pub mod paging;
 pub mod queue;
 pub mod reports;

@@ -12,6 +12,7 @@ use crate::app::{
 use crate::clock::SystemClock;
 use crate::config::{Config, ConfigError, PagingSettings};
 use crate::domain::NagPolicy;
+use crate::jira::JiraIntegration;
 use crate::paging::{Catalog, CatalogError, Opsgenie, PagerDuty, PagerRouter, PagingIntegration, Secret};
 use crate::queue::{EmbeddedQueue, Queue, QueueError, QueueName, Relay, RoutedQueue, SqsQueue};
 use crate::reports::Template;
@@ -161,6 +162,18 @@ pub fn integrations(config: &Config, services: &Services) -> Integrations {
         .with_paging(services.paging.clone())
         .with_reports(services.reports.clone());
         all = all.with("slack", Arc::new(handler));
+    }
+    // Last: the SCA is stored and its nags planned before Jira is asked anything.
+    if let Some(jira) = &config.jira {
+        let catalog = services.paging.as_ref().map(|p| Arc::new(p.catalog().clone()));
+        let handler = JiraIntegration::new(
+            Arc::new(jira.clone()),
+            services.scas.clone(),
+            services.repo.clone(),
+            catalog,
+            config.public_url.clone(),
+        );
+        all = all.with("jira", Arc::new(handler));
     }
     all
 }

@@ -68,6 +68,8 @@ pub struct Team {
     pub services: Vec<String>,
     pub rotation: Option<Rotation>,
     pub pager: PagerTarget,
+    /// The Jira project key of the team's corrective actions (see `jira`).
+    pub jira_project: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -95,6 +97,8 @@ struct RawTeam {
     pagerduty: Option<RawPagerDuty>,
     #[serde(default)]
     opsgenie: Option<RawOpsgenie>,
+    #[serde(default)]
+    jira_project: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -214,6 +218,12 @@ impl Catalog {
                     ));
                 }
             };
+            let jira_project = t.jira_project.map(|p| p.trim().to_owned());
+            if let Some(p) = jira_project.as_deref().filter(|p| !crate::jira::valid_project_key(p)) {
+                return invalid(format!(
+                    "team {name}: jira_project `{p}` is not a Jira project key (upper-case letters, digits or `_`, starting with a letter, e.g. PAY)"
+                ));
+            }
             for key in std::iter::once(&name).chain(t.aliases.iter()) {
                 let k = normalise(key);
                 if k.is_empty() {
@@ -236,6 +246,7 @@ impl Catalog {
                 services: t.services,
                 rotation: t.rotation,
                 pager,
+                jira_project,
             });
         }
         for rotation in [Rotation::Coordinator, Rotation::CallLeader] {
@@ -334,6 +345,7 @@ mod tests {
         let c = Catalog::parse(text).unwrap();
         assert!(c.rotation(Rotation::Coordinator).is_some());
         assert!(c.teams().iter().any(|t| t.pager.kind() == "opsgenie"));
+        assert_eq!(c.find("payments").unwrap().jira_project.as_deref(), Some("PAY"));
     }
 
     #[test]
@@ -372,6 +384,10 @@ mod tests {
                 "environment variable",
             ),
             (coord.clone() + &team("h", "rotation = \"boss\""), "unknown variant"),
+            (
+                coord.clone() + &team("i", "jira_project = \"pay\""),
+                "not a Jira project key",
+            ),
             (String::new(), "no teams"),
         ] {
             let err = Catalog::parse(&text).unwrap_err().to_string();

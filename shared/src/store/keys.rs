@@ -21,6 +21,7 @@
 //! | SCA id -> its SEV          | `SCA#<id>`                | `SCA`                 |                             |                                    |
 //! | imported row -> its SEV   | `IMPORT#<key>`            | `IMPORT`              |                             |                                    |
 //! | SCA number counter         | `COUNTER`                 | `SCA`                 |                             |                                    |
+//! | SCA linked to a Jira issue, while open | `JIRALINK`    | `SCA#<id>`            |                             |                                    |
 //!
 //! An alert group's `<k>` is `alerts::group_id`, a hash of the source's group key, so any key fits.
 //!
@@ -117,6 +118,14 @@ pub fn report(id: SevId) -> Key {
 
 pub fn report_by_completion(completed_at: DateTime<Utc>, id: SevId) -> Key {
     Key::new(REPORT_DONE, format!("{}#{}", sortable_time(completed_at), padded(id)))
+}
+
+/// The open SCAs whose ticket is a Jira issue, in one partition: the daily sweep reads them all
+/// with one query, whether they have a due date or not.
+pub const JIRA_LINKS: &str = "JIRALINK";
+
+pub fn jira_link(id: ScaId) -> Key {
+    Key::new(JIRA_LINKS, format!("{SCA_PREFIX}{:012}", id.0))
 }
 
 /// An imported row, by its import key: kept for good so re-running an import stores nothing twice.

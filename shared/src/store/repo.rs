@@ -506,6 +506,17 @@ impl SevRepo {
             .await?)
     }
 
+    /// Every small record under one partition key, in sort key order.
+    pub async fn records_under<T: for<'de> Deserialize<'de>>(&self, pk: &str) -> Result<Vec<T>, RepoError> {
+        let items = self.store.query(&Query::new(Index::Primary, pk, SortKey::Any)).await?;
+        Ok(items.iter().map(from_item).collect::<Result<_, _>>()?)
+    }
+
+    /// Removes a small record; one already gone is not an error.
+    pub async fn delete_record(&self, key: &Key) -> Result<(), RepoError> {
+        Ok(self.store.delete(key, Condition::Always).await?)
+    }
+
     /// Records new pages with their timeline entries and tasks, all or nothing. Returns false,
     /// writing nothing, when one of the teams already has a page for this SEV.
     pub async fn create_pages(
