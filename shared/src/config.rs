@@ -127,6 +127,8 @@ pub struct Config {
     pub slack: Option<SlackSettings>,
     /// `SEVTOOL_SCA_DUE_DAYS`: days an SCA gets, by priority (and level for Must Do).
     pub sca_policy: DuePolicy,
+    /// `SEVTOOL_REPORT_DUE_DAYS`: business days after resolution a SEV report is due.
+    pub report_policy: crate::domain::ReportPolicy,
     /// `SEVTOOL_SCHEDULE_GROUP`: the EventBridge Scheduler group of the nag schedules.
     pub schedule_group: String,
     /// `SEVTOOL_SCHEDULE_TARGET_ARN`: the task queue's ARN, which fired schedules send to (AWS).
@@ -316,6 +318,20 @@ impl Config {
             value: spec.clone(),
             reason,
         })?;
+        let due_raw = parsed("SEVTOOL_REPORT_DUE_DAYS", "5")?;
+        let report_policy = crate::domain::ReportPolicy {
+            due_business_days: due_raw
+                .trim()
+                .parse::<u32>()
+                .ok()
+                .filter(|d| (1..=60).contains(d))
+                .ok_or_else(|| ConfigError {
+                    name: "SEVTOOL_REPORT_DUE_DAYS",
+                    value: due_raw.clone(),
+                    reason: "must be a number of business days from 1 to 60".into(),
+                })?,
+            ..crate::domain::ReportPolicy::default()
+        };
         let paging = match set("SEVTOOL_TEAMS") {
             Some(teams) => {
                 let level = parsed("SEVTOOL_AUTOPAGE_LEVEL", "SEV2")?;
@@ -432,6 +448,7 @@ impl Config {
             jira,
             slack,
             sca_policy,
+            report_policy,
             schedule_group: parsed("SEVTOOL_SCHEDULE_GROUP", "sevtool")?,
             schedule_target_arn: set("SEVTOOL_SCHEDULE_TARGET_ARN"),
             scheduler_role_arn: set("SEVTOOL_SCHEDULER_ROLE_ARN"),
@@ -491,6 +508,16 @@ mod tests {
     #[test]
     fn sca_deadlines_default_to_the_policy_and_can_be_changed() {
         assert_eq!(config(&[]).unwrap().sca_policy, DuePolicy::default());
+        assert_eq!(config(&[]).unwrap().report_policy.due_business_days, 5);
+        assert_eq!(
+            config(&[("SEVTOOL_REPORT_DUE_DAYS", "10")])
+                .unwrap()
+                .report_policy
+                .due_business_days,
+            10
+        );
+        let bad = config(&[("SEVTOOL_REPORT_DUE_DAYS", "0")]).unwrap_err();
+        assert_eq!(bad.name, "SEVTOOL_REPORT_DUE_DAYS");
         let p = config(&[("SEVTOOL_SCA_DUE_DAYS", "must=21, could=90, should=none")])
             .unwrap()
             .sca_policy;

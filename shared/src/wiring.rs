@@ -113,7 +113,9 @@ fn services(
     let sevs = SevService::new(repo.clone(), relay.clone(), clock.clone());
     let scas = ScaService::new(repo.clone(), relay.clone(), clock.clone(), config.sca_policy.clone());
     let alerts = AlertService::new(sevs.clone(), repo.clone(), Arc::new(rules), clock.clone());
-    let reports = ReportService::new(repo.clone(), clock.clone(), Arc::new(template)).with_relay(relay.clone());
+    let reports = ReportService::new(repo.clone(), clock.clone(), Arc::new(template))
+        .with_relay(relay.clone())
+        .with_policy(config.report_policy.clone());
     let (paging, pager) = match &config.paging {
         Some(settings) => {
             let catalog = Arc::new(Catalog::load(&settings.teams)?);
