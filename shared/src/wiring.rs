@@ -18,7 +18,7 @@ use crate::queue::{EmbeddedQueue, Queue, QueueError, QueueName, Relay, RoutedQue
 use crate::reports::Template;
 use crate::schedule::{EmbeddedScheduler, EventBridgeScheduler, Scheduler};
 use crate::secrets::{SECRETS_ARN_VAR, Secrets, SecretsError};
-use crate::slack::{SlackClient, SlackIntegration, SlackRoutes};
+use crate::slack::{SlackClient, SlackIntegration, SlackRoutes, SlackTimeZones};
 use crate::store::{DynamoStore, SevRepo, SqliteStore, Store, StoreError};
 
 /// The first retry delay of the embedded queue; it doubles per attempt, as an SQS redrive would.
@@ -142,13 +142,18 @@ fn services(
 
 /// The task handlers of every configured integration on the task queue.
 pub fn integrations(config: &Config, services: &Services) -> Integrations {
-    let planner = NagPlanner::new(
+    let mut planner = NagPlanner::new(
         services.scas.clone(),
         services.scheduler.clone(),
         NagPolicy::default(),
         config.nag_offset,
         Arc::new(SystemClock),
     );
+    if let Some(slack) = &config.slack {
+        let client = SlackClient::new(&slack.api_url, slack.bot_token.clone());
+        let zones = SlackTimeZones::new(client, services.repo.clone(), Arc::new(SystemClock));
+        planner = planner.with_zones(Arc::new(zones));
+    }
     let mut all = Integrations::default()
         .with("nags", Arc::new(planner))
         .with("reports", Arc::new(ReportDrafter::new(services.reports.clone())));

@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
 use chrono::{DateTime, Duration, FixedOffset, TimeZone, Utc};
-use sev::app::{FileRequest, Integrations, NagPlanner, NewSca, ScaService, SevService};
+use sev::app::{FileRequest, Integrations, NagPlanner, NewSca, ScaService, SevService, TimeZones};
 use sev::clock::{Clock, ManualClock};
 use sev::domain::{Level, NagPolicy, NagStep, NewSev, Priority, ScaPatch, ScaSource, ScaStateName};
 use sev::queue::{EmbeddedQueue, Relay, Task, TaskEnvelope, TaskError, TaskHandler, process_batch};
@@ -46,6 +46,11 @@ fn monday() -> DateTime<Utc> {
 }
 
 async fn world() -> World {
+    world_in(None).await
+}
+
+/// Owners sit where `zones` says (nobody knows: the planner's UTC default).
+async fn world_in(zones: Option<Arc<dyn TimeZones>>) -> World {
     let dir = tempfile::tempdir().unwrap();
     let sqlite = SqliteStore::open(&dir.path().join("n.db")).unwrap();
     let clock = Arc::new(ManualClock::new(monday()));
@@ -58,13 +63,16 @@ async fn world() -> World {
     let relay = Relay::new(repo.clone(), Arc::new(queue.clone()));
     let sevs = SevService::new(repo.clone(), relay.clone(), clock.clone());
     let scas = ScaService::new(repo.clone(), relay, clock.clone(), sev::domain::DuePolicy::default());
-    let planner = NagPlanner::new(
+    let mut planner = NagPlanner::new(
         scas.clone(),
         Arc::new(scheduler.clone()),
         NagPolicy::default(),
         FixedOffset::east_opt(0).unwrap(),
         clock.clone(),
     );
+    if let Some(zones) = zones {
+        planner = planner.with_zones(zones);
+    }
     let inbox = Arc::new(Inbox::default());
     let handlers = Integrations::default()
         .with("nags", Arc::new(planner))
@@ -284,4 +292,44 @@ async fn the_daily_sweep_brings_back_lost_schedules_once_a_day() {
         .unwrap();
     w.run().await;
     assert!(w.pending().await.is_empty());
+}
+
+/// U2 lives in Tokyo (UTC+9); everyone else is unknown.
+struct Tokyo;
+
+#[async_trait]
+impl TimeZones for Tokyo {
+    async fn offset_of(&self, person: &str) -> Option<FixedOffset> {
+        (person == "U2").then(|| FixedOffset::east_opt(9 * 3600).unwrap())
+    }
+}
+
+#[tokio::test]
+async fn quiet_hours_are_the_owners_own() {
+    // Due Monday 16 November 14:00 UTC: the afternoon in UTC, 23:00 in Tokyo.
+    let due_of =
+        |pending: Vec<(String, DateTime<Utc>)>| pending.into_iter().find(|(n, _)| n == "sca-1-due").map(|(_, t)| t);
+    let utc = world().await;
+    let sca = utc.sca_due_in(14).await;
+    let move_due = |w: &World| {
+        let patch = ScaPatch {
+            due: Some(Some(day(16, 14))),
+            ..ScaPatch::default()
+        };
+        let scas = w.scas.clone();
+        async move { scas.update(sca.id, patch, "U2".into()).await.unwrap() }
+    };
+    move_due(&utc).await;
+    utc.run().await;
+    assert_eq!(due_of(utc.pending().await), Some(day(16, 14)));
+
+    let tokyo = world_in(Some(Arc::new(Tokyo))).await;
+    tokyo.sca_due_in(14).await;
+    move_due(&tokyo).await;
+    tokyo.run().await;
+    assert_eq!(
+        due_of(tokyo.pending().await),
+        Some(day(16, 23)),
+        "08:00 the next morning in Tokyo is 23:00 UTC"
+    );
 }

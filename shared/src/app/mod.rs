@@ -14,7 +14,7 @@ mod transfer;
 pub use alerts::{AlertAction, AlertOutcome, AlertService};
 pub use error::AppError;
 pub use integrations::Integrations;
-pub use nags::{NagPlanner, schedule_name};
+pub use nags::{NagPlanner, TimeZones, schedule_name};
 pub use paging::{Paging, PagingError, PagingService, SEVTOOL};
 pub use reports::{ReportService, ScaReport};
 pub use scas::{NewSca, ScaService};

@@ -12,13 +12,20 @@ use crate::domain::{NagPolicy, NagStep, ScaId};
 use crate::queue::{Task, TaskEnvelope, TaskError, TaskHandler};
 use crate::schedule::Scheduler;
 
+/// Where a person is, for their quiet hours: their own time zone, when something knows it.
+#[async_trait]
+pub trait TimeZones: Send + Sync {
+    async fn offset_of(&self, person: &str) -> Option<FixedOffset>;
+}
+
 #[derive(Clone)]
 pub struct NagPlanner {
     scas: ScaService,
     scheduler: Arc<dyn Scheduler>,
     policy: NagPolicy,
-    /// Owners' time zone for quiet hours, until per-person zones are known.
+    /// Owners' time zone for quiet hours when their own is not known.
     offset: FixedOffset,
+    zones: Option<Arc<dyn TimeZones>>,
     clock: Arc<dyn Clock>,
 }
 
@@ -40,7 +47,22 @@ impl NagPlanner {
             scheduler,
             policy,
             offset,
+            zones: None,
             clock,
+        }
+    }
+
+    /// Looks up each owner's own time zone (from their Slack profile), falling back to the
+    /// configured offset.
+    pub fn with_zones(mut self, zones: Arc<dyn TimeZones>) -> Self {
+        self.zones = Some(zones);
+        self
+    }
+
+    async fn offset_of(&self, owner: &str) -> FixedOffset {
+        match &self.zones {
+            Some(zones) => zones.offset_of(owner).await.unwrap_or(self.offset),
+            None => self.offset,
         }
     }
 
@@ -52,7 +74,8 @@ impl NagPlanner {
             Err(e) => return Err(TaskError::Retryable(e.to_string())),
         };
         let now = self.clock.now();
-        let ladder = self.policy.ladder(&sca, now, self.offset);
+        let offset = self.offset_of(&sca.owner).await;
+        let ladder = self.policy.ladder(&sca, now, offset);
         for step in NagStep::ALL {
             let name = schedule_name(id, step);
             let result = match ladder.iter().find(|(s, _)| *s == step) {

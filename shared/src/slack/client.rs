@@ -295,16 +295,33 @@ impl SlackClient {
             }))
     }
 
-    /// The Slack user with this email, if there is one in the workspace. A read method that
-    /// takes form arguments only, so it is not sent as JSON like the others.
+    /// The Slack user with this email, if there is one in the workspace.
     pub async fn lookup_by_email(&self, email: &str) -> Result<Option<String>, SlackError> {
-        let method = "users.lookupByEmail";
+        match self.read("users.lookupByEmail", &[("email", email)]).await {
+            Ok(body) => Ok(body["user"]["id"].as_str().map(str::to_owned)),
+            Err(e) if e.code() == Some("users_not_found") => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// A person's offset east of UTC in seconds, from the time zone of their Slack profile;
+    /// `None` when Slack does not know them.
+    pub async fn user_tz_offset(&self, user: &str) -> Result<Option<i32>, SlackError> {
+        match self.read("users.info", &[("user", user)]).await {
+            Ok(body) => Ok(body["user"]["tz_offset"].as_i64().and_then(|s| i32::try_from(s).ok())),
+            Err(e) if e.code() == Some("user_not_found") => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// A read method: they take form arguments only, not JSON like the others.
+    async fn read(&self, method: &str, args: &[(&str, &str)]) -> Result<Value, SlackError> {
         let response = self
             .http
             .post(format!("{}{method}", self.base))
             .bearer_auth(&self.token.0)
             .header("content-type", "application/x-www-form-urlencoded")
-            .body(serde_urlencoded::to_string([("email", email)]).unwrap_or_default())
+            .body(serde_urlencoded::to_string(args).unwrap_or_default())
             .send()
             .await
             .map_err(|e| transport(method, e))?;
@@ -323,8 +340,7 @@ impl SlackClient {
         }
         let body: Value = response.json().await.map_err(|e| transport(method, e))?;
         match (body["ok"].as_bool(), body["error"].as_str()) {
-            (Some(true), _) => Ok(body["user"]["id"].as_str().map(str::to_owned)),
-            (_, Some("users_not_found")) => Ok(None),
+            (Some(true), _) => Ok(body),
             (_, code) => Err(SlackError::Api {
                 method: method.into(),
                 code: code.unwrap_or("unknown_error").to_owned(),

@@ -14,6 +14,7 @@ mod routes;
 mod settings;
 mod signature;
 mod state;
+mod time_zones;
 
 pub use client::{BotToken, SlackClient, SlackError, SlackMessage};
 pub use handler::SlackIntegration;
@@ -22,3 +23,4 @@ pub use routes::{SlackRoutes, router};
 pub use settings::{Reaction, Reactions, SlackSettings};
 pub use signature::{MAX_SKEW_SECS, SignatureError, SigningSecret};
 pub use state::{SlackSev, SlackState};
+pub use time_zones::SlackTimeZones;

@@ -18,6 +18,7 @@
 //! | alert origin of a SEV      | `SEV#<n>`                 | `ALERT`               |                             |                                    |
 //! | SCA of a SEV               | `SEV#<n>`                 | `SCA#<id>`            | `OWNER#<owner>` / `<due>#<id>` while open | `SCADUE` / `<due>#<id>` while open with a due date |
 //! | report of a SEV          | `SEV#<n>`                 | `REPORT`              |                             | `REPORTDONE` / `<completed>#<n>` once complete |
+//! | a person's time zone (cache) | `TZ#<slack user>`     | `TZ`                  |                             |                                    |
 //! | SCA id -> its SEV          | `SCA#<id>`                | `SCA`                 |                             |                                    |
 //! | imported row -> its SEV   | `IMPORT#<key>`            | `IMPORT`              |                             |                                    |
 //! | SCA number counter         | `COUNTER`                 | `SCA`                 |                             |                                    |
@@ -108,6 +109,10 @@ pub fn sca_by_owner(owner: &str, due: Option<DateTime<Utc>>, id: ScaId) -> Key {
 
 pub fn sca_by_due(due: DateTime<Utc>, id: ScaId) -> Key {
     Key::new(SCA_DUE, format!("{}#{:012}", sortable_time(due), id.0))
+}
+
+pub fn time_zone(user: &str) -> Key {
+    Key::new(format!("TZ#{user}"), "TZ")
 }
 
 pub const REPORT_DONE: &str = "REPORTDONE";

@@ -1,0 +1,68 @@
+//! Owners' time zones from Slack (`users.info`) against a small fake Slack that counts calls:
+//! known people get their offset, it is cached, and an outage falls back to what was known.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use axum::routing::post;
+use chrono::{Duration, FixedOffset, TimeZone, Utc};
+use serde_json::{Value, json};
+use sev::app::TimeZones;
+use sev::clock::{Clock, ManualClock};
+use sev::slack::{BotToken, SlackClient, SlackTimeZones};
+use sev::store::{SevRepo, SqliteStore};
+
+#[derive(Default)]
+struct FakeSlack {
+    calls: AtomicUsize,
+    down: std::sync::atomic::AtomicBool,
+}
+
+async fn serve(fake: Arc<FakeSlack>) -> String {
+    let app = axum::Router::new().route(
+        "/users.info",
+        post(move |body: String| {
+            let fake = fake.clone();
+            let args: std::collections::HashMap<String, String> = serde_urlencoded::from_str(&body).unwrap_or_default();
+            async move {
+                fake.calls.fetch_add(1, Ordering::SeqCst);
+                if fake.down.load(Ordering::SeqCst) {
+                    return (axum::http::StatusCode::SERVICE_UNAVAILABLE, axum::Json(Value::Null));
+                }
+                let body = match args.get("user").map(String::as_str) {
+                    Some("U0TOKYO") => json!({"ok": true, "user": {"id": "U0TOKYO", "tz_offset": 32400}}),
+                    _ => json!({"ok": false, "error": "user_not_found"}),
+                };
+                (axum::http::StatusCode::OK, axum::Json(body))
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    format!("http://{addr}/")
+}
+
+#[tokio::test]
+async fn owners_zones_come_from_slack_are_cached_and_survive_an_outage() {
+    let fake = Arc::new(FakeSlack::default());
+    let url = serve(fake.clone()).await;
+    let dir = tempfile::tempdir().unwrap();
+    let repo = SevRepo::new(Arc::new(SqliteStore::open(&dir.path().join("z.db")).unwrap()));
+    let clock = Arc::new(ManualClock::new(Utc.with_ymd_and_hms(2026, 11, 2, 9, 0, 0).unwrap()));
+    let zones = SlackTimeZones::new(SlackClient::new(&url, BotToken::new("xoxb-test")), repo, clock.clone());
+    let tokyo = FixedOffset::east_opt(9 * 3600);
+
+    assert_eq!(zones.offset_of("U0TOKYO").await, tokyo);
+    assert_eq!(zones.offset_of("U0TOKYO").await, tokyo);
+    assert_eq!(fake.calls.load(Ordering::SeqCst), 1, "the second lookup is cached");
+    assert_eq!(zones.offset_of("U0NOBODY").await, None);
+    assert_eq!(zones.offset_of("web:alice").await, None, "not a Slack user: not asked");
+    assert_eq!(fake.calls.load(Ordering::SeqCst), 2);
+
+    // A week on the zone is asked for again; Slack being down keeps the last known one.
+    fake.down.store(true, Ordering::SeqCst);
+    clock.set(clock.now() + Duration::days(8));
+    assert_eq!(zones.offset_of("U0TOKYO").await, tokyo);
+    assert_eq!(fake.calls.load(Ordering::SeqCst), 3);
+}
