@@ -148,7 +148,8 @@ pub fn integrations(config: &Config, services: &Services) -> Integrations {
         NagPolicy::default(),
         config.nag_offset,
         Arc::new(SystemClock),
-    );
+    )
+    .with_reports(services.repo.clone(), config.report_policy.clone());
     if let Some(slack) = &config.slack {
         let client = SlackClient::new(&slack.api_url, slack.bot_token.clone());
         let zones = SlackTimeZones::new(client, services.repo.clone(), Arc::new(SystemClock));

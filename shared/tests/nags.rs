@@ -9,20 +9,27 @@ use async_trait::async_trait;
 use chrono::{DateTime, Duration, FixedOffset, TimeZone, Utc};
 use sev::app::{FileRequest, Integrations, NagPlanner, NewSca, ScaService, SevService, TimeZones};
 use sev::clock::{Clock, ManualClock};
-use sev::domain::{Level, NagPolicy, NagStep, NewSev, Priority, ScaPatch, ScaSource, ScaStateName};
+use sev::domain::{
+    Level, NagPolicy, NagStep, NewSev, Priority, ReportNagStep, ScaPatch, ScaSource, ScaStateName, SevPatch, Status,
+};
 use sev::queue::{EmbeddedQueue, Relay, Task, TaskEnvelope, TaskError, TaskHandler, process_batch};
 use sev::schedule::EmbeddedScheduler;
 use sev::store::{SevRepo, SqliteStore};
 
 /// Stands in for Slack: records every nag it is asked to send.
 #[derive(Default)]
-struct Inbox(Mutex<Vec<(String, NagStep)>>);
+struct Inbox(
+    Mutex<Vec<(String, NagStep)>>,
+    Mutex<Vec<(String, ReportNagStep, DateTime<Utc>)>>,
+);
 
 #[async_trait]
 impl TaskHandler for Inbox {
     async fn handle(&self, task: &TaskEnvelope) -> Result<(), TaskError> {
-        if let Task::Nag { sca, step, .. } = &task.task {
-            self.0.lock().unwrap().push((sca.to_string(), *step));
+        match &task.task {
+            Task::Nag { sca, step, .. } => self.0.lock().unwrap().push((sca.to_string(), *step)),
+            Task::ReportNag { sev, step, at } => self.1.lock().unwrap().push((sev.to_string(), *step, *at)),
+            _ => {}
         }
         Ok(())
     }
@@ -73,6 +80,7 @@ async fn world_in(zones: Option<Arc<dyn TimeZones>>) -> World {
     if let Some(zones) = zones {
         planner = planner.with_zones(zones);
     }
+    let planner = planner.with_reports(repo.clone(), sev::domain::ReportPolicy::default());
     let inbox = Arc::new(Inbox::default());
     let handlers = Integrations::default()
         .with("nags", Arc::new(planner))
@@ -91,6 +99,16 @@ async fn world_in(zones: Option<Arc<dyn TimeZones>>) -> World {
 }
 
 impl World {
+    fn reports(&self) -> sev::app::ReportService {
+        let relay = Relay::new(self.repo.clone(), Arc::new(self.queue.clone()));
+        sev::app::ReportService::new(
+            self.repo.clone(),
+            self.clock.clone(),
+            Arc::new(sev::reports::Template::shipped()),
+        )
+        .with_relay(relay)
+    }
+
     /// Fires what is due and handles every queued task, as `sevtool`'s loops do.
     async fn run(&self) {
         self.scheduler.fire_due(self.clock.now(), &self.queue).await.unwrap();
@@ -332,4 +350,83 @@ async fn quiet_hours_are_the_owners_own() {
         Some(day(16, 23)),
         "08:00 the next morning in Tokyo is 23:00 UTC"
     );
+}
+
+#[tokio::test]
+async fn a_report_is_asked_for_an_owner_daily_then_nagged_weekly_until_complete() {
+    let w = world().await;
+    w.sca_due_in(30).await;
+    let sev = sev::domain::SevId(1);
+    let reports = w.inbox.1.lock().unwrap().clone();
+    assert!(reports.is_empty());
+    // Mitigated Monday 2nd 09:00, nobody owns the report: asked for one Tuesday 09:00, then daily.
+    w.sevs
+        .set_status(sev, Status::Mitigated, None, "U1".into())
+        .await
+        .unwrap();
+    w.run().await;
+    w.at(day(3, 9)).await;
+    w.at(day(4, 9)).await;
+    let asked: Vec<_> = w.inbox.1.lock().unwrap().iter().map(|(_, s, at)| (*s, *at)).collect();
+    assert_eq!(
+        asked,
+        [(ReportNagStep::Owner, day(3, 9)), (ReportNagStep::Owner, day(4, 9))]
+    );
+
+    // An owner stops those; resolving on Wednesday 4th makes it due Wednesday 11th.
+    let owner = SevPatch {
+        report_owner: Some(Some("U2".into())),
+        ..SevPatch::default()
+    };
+    w.sevs.patch(sev, owner, "U1".into()).await.unwrap();
+    w.clock.set(day(4, 10));
+    w.sevs
+        .set_status(sev, Status::Resolved, None, "U1".into())
+        .await
+        .unwrap();
+    w.run().await;
+    let names: Vec<String> = w
+        .pending()
+        .await
+        .into_iter()
+        .map(|(n, _)| n)
+        .filter(|n| n.starts_with("report-"))
+        .collect();
+    assert_eq!(names, ["report-1-overdue"]);
+    w.at(day(11, 11)).await;
+    w.at(day(18, 11)).await;
+    let overdue: Vec<_> = w
+        .inbox
+        .1
+        .lock()
+        .unwrap()
+        .iter()
+        .skip(2)
+        .map(|(_, s, at)| (*s, *at))
+        .collect();
+    assert_eq!(
+        overdue,
+        [
+            (ReportNagStep::Overdue, day(11, 10)),
+            (ReportNagStep::Overdue, day(18, 10))
+        ]
+    );
+
+    // A complete report owes nothing: its schedule is deleted.
+    let reports = w.reports();
+    let draft = reports.draft(sev, "U2".into()).await.unwrap();
+    let text: String = draft
+        .report
+        .markdown
+        .lines()
+        .filter(|l| !l.starts_with("> **TO BE WRITTEN**"))
+        .collect::<Vec<_>>()
+        .join("\n");
+    reports
+        .edit(sev, &text, Some(draft.version), "U2".into())
+        .await
+        .unwrap();
+    reports.complete(sev, "U2".into()).await.unwrap();
+    w.run().await;
+    assert!(w.pending().await.iter().all(|(n, _)| !n.starts_with("report-")));
 }

@@ -8,9 +8,10 @@ use chrono::FixedOffset;
 
 use super::{AppError, ScaService};
 use crate::clock::Clock;
-use crate::domain::{NagPolicy, NagStep, ScaId};
+use crate::domain::{NagPolicy, NagStep, ReportPolicy, ScaId};
 use crate::queue::{Task, TaskEnvelope, TaskError, TaskHandler};
 use crate::schedule::Scheduler;
+use crate::store::SevRepo;
 
 /// Where a person is, for their quiet hours: their own time zone, when something knows it.
 #[async_trait]
@@ -21,12 +22,14 @@ pub trait TimeZones: Send + Sync {
 #[derive(Clone)]
 pub struct NagPlanner {
     scas: ScaService,
-    scheduler: Arc<dyn Scheduler>,
-    policy: NagPolicy,
+    pub(super) scheduler: Arc<dyn Scheduler>,
+    pub(super) policy: NagPolicy,
     /// Owners' time zone for quiet hours when their own is not known.
-    offset: FixedOffset,
+    pub(super) offset: FixedOffset,
     zones: Option<Arc<dyn TimeZones>>,
-    clock: Arc<dyn Clock>,
+    /// Where reports and their policy are read, for the report nags; none: no report nags.
+    pub(super) reports: Option<(SevRepo, ReportPolicy)>,
+    pub(super) clock: Arc<dyn Clock>,
 }
 
 /// One schedule per SCA and rung, so moving a due date moves the schedule rather than adding one.
@@ -48,8 +51,15 @@ impl NagPlanner {
             policy,
             offset,
             zones: None,
+            reports: None,
             clock,
         }
+    }
+
+    /// Also nags about SEV reports (a missing owner, an overdue report).
+    pub fn with_reports(mut self, repo: SevRepo, policy: ReportPolicy) -> Self {
+        self.reports = Some((repo, policy));
+        self
     }
 
     /// Looks up each owner's own time zone (from their Slack profile), falling back to the
@@ -59,7 +69,7 @@ impl NagPlanner {
         self
     }
 
-    async fn offset_of(&self, owner: &str) -> FixedOffset {
+    pub(super) async fn offset_of(&self, owner: &str) -> FixedOffset {
         match &self.zones {
             Some(zones) => zones.offset_of(owner).await.unwrap_or(self.offset),
             None => self.offset,
@@ -122,7 +132,11 @@ impl NagPlanner {
 impl TaskHandler for NagPlanner {
     async fn handle(&self, task: &TaskEnvelope) -> Result<(), TaskError> {
         match &task.task {
-            Task::Sweep { .. } => self.sweep().await.map(drop),
+            Task::Sweep { .. } => {
+                self.sweep().await?;
+                self.sweep_reports().await
+            }
+            Task::TimelineEntryAdded { sev, .. } | Task::ReportNag { sev, .. } => self.plan_report(*sev).await,
             Task::ScheduleNags { sca, .. }
             | Task::Nag {
                 sca,

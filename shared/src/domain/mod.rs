@@ -15,7 +15,9 @@ pub use error::DomainError;
 pub use level::Level;
 pub use nag::{NagPolicy, NagStep};
 pub use page::{Muster, OnCallPerson, Page, PageReason, PageState, dedup_key, muster};
-pub use report::{MAX_REPORT_BYTES, Report, ReportPolicy, ReportState, TO_BE_WRITTEN, unwritten_sections};
+pub use report::{
+    MAX_REPORT_BYTES, Report, ReportNagStep, ReportPolicy, ReportState, TO_BE_WRITTEN, unwritten_sections,
+};
 pub use sca::{DuePolicy, MAX_SCA_TEXT, Priority, Sca, ScaId, ScaPatch, ScaSource, ScaState, ScaStateName};
 pub use sev::{MAX_TEXT, MAX_TITLE, NewSev, Sev, SevId, SevPatch};
 pub use status::Status;

@@ -4,7 +4,7 @@
 use chrono::{DateTime, Datelike, Duration, Utc, Weekday};
 use serde::{Deserialize, Serialize};
 
-use super::{Actor, DomainError, SevId};
+use super::{Actor, DomainError, Sev, SevId};
 
 /// Well under DynamoDB's 400 KB item limit, and far more than any report needs.
 pub const MAX_REPORT_BYTES: usize = 200_000;
@@ -140,7 +140,45 @@ impl Report {
     }
 }
 
-/// The process timeline for reports (see the README's "Process timeline").
+/// A reminder about a SEV's report. Each repeats until what it asks for is done.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ReportNagStep {
+    /// Mitigated (or resolved) a while ago and nobody owns the report: the response channel and
+    /// the coordinator, daily.
+    Owner,
+    /// Past due and not complete: the report owner and the response channel, weekly.
+    Overdue,
+}
+
+impl ReportNagStep {
+    pub const ALL: [ReportNagStep; 2] = [ReportNagStep::Owner, ReportNagStep::Overdue];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ReportNagStep::Owner => "owner",
+            ReportNagStep::Overdue => "overdue",
+        }
+    }
+
+    fn every(self) -> Duration {
+        match self {
+            ReportNagStep::Owner => Duration::days(1),
+            ReportNagStep::Overdue => Duration::days(7),
+        }
+    }
+}
+
+/// `first`, or the first repeat of it every `every` after `now`.
+fn next_after(first: DateTime<Utc>, every: Duration, now: DateTime<Utc>) -> DateTime<Utc> {
+    if first > now {
+        return first;
+    }
+    let periods = (now - first).num_seconds() / every.num_seconds().max(1) + 1;
+    first + every * i32::try_from(periods).unwrap_or(i32::MAX)
+}
+
+/// The process timeline for reports (see the README's "Corrective actions and nags").
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ReportPolicy {
     /// A mitigated SEV should have a report owner within this long.
@@ -171,6 +209,26 @@ impl ReportPolicy {
             }
         }
         at
+    }
+
+    /// The report nags still owed for `sev` after `now` (before quiet hours are applied).
+    /// Drills and open SEVs owe none; a complete report owes none.
+    pub fn nags(&self, sev: &Sev, report_complete: bool, now: DateTime<Utc>) -> Vec<(ReportNagStep, DateTime<Utc>)> {
+        if sev.drill || (sev.status.is_active() && sev.mitigated_at.is_none()) || report_complete {
+            return Vec::new();
+        }
+        let mut out = Vec::new();
+        if sev.report_owner.is_none()
+            && let Some(over) = sev.mitigated_at.or(sev.resolved_at)
+        {
+            let step = ReportNagStep::Owner;
+            out.push((step, next_after(over + self.owner_within, step.every(), now)));
+        }
+        if let Some(resolved) = sev.resolved_at.filter(|_| !sev.status.is_active()) {
+            let step = ReportNagStep::Overdue;
+            out.push((step, next_after(self.due(resolved), step.every(), now)));
+        }
+        out
     }
 }
 
@@ -243,5 +301,41 @@ mod tests {
             ..p
         };
         assert_eq!(one.due(at(20, 10)), at(23, 10));
+    }
+
+    #[test]
+    fn report_nags_ask_for_an_owner_daily_then_for_the_report_weekly() {
+        let p = ReportPolicy::default();
+        let mut sev = crate::reports::testing::sev(1, "2026-11-16T09:00:00Z", 1, None, crate::domain::Level::Sev1);
+        assert!(
+            p.nags(&sev, false, at(16, 10)).is_empty(),
+            "an open SEV owes nothing yet"
+        );
+        sev.status = crate::domain::Status::Mitigated;
+        sev.mitigated_at = Some(at(16, 10));
+        assert_eq!(p.nags(&sev, false, at(16, 11)), [(ReportNagStep::Owner, at(17, 10))]);
+        assert_eq!(
+            p.nags(&sev, false, at(17, 11)),
+            [(ReportNagStep::Owner, at(18, 10))],
+            "daily"
+        );
+        sev.status = crate::domain::Status::Resolved;
+        sev.resolved_at = Some(at(17, 12));
+        sev.report_owner = Some("U9".into());
+        // Resolved Tuesday 17th 12:00: due Tuesday 24th 12:00, then weekly.
+        assert_eq!(p.nags(&sev, false, at(18, 9)), [(ReportNagStep::Overdue, at(24, 12))]);
+        assert_eq!(
+            p.nags(&sev, false, at(24, 13)),
+            [(
+                ReportNagStep::Overdue,
+                Utc.with_ymd_and_hms(2026, 12, 1, 12, 0, 0).unwrap()
+            )]
+        );
+        assert!(
+            p.nags(&sev, true, at(18, 9)).is_empty(),
+            "a complete report owes nothing"
+        );
+        sev.drill = true;
+        assert!(p.nags(&sev, false, at(18, 9)).is_empty(), "drills owe no report");
     }
 }

@@ -163,6 +163,7 @@ impl TaskHandler for PagingIntegration {
             | Task::ScheduleNags { .. }
             | Task::Nag { .. }
             | Task::DraftReport { .. }
+            | Task::ReportNag { .. }
             | Task::PostDigest { .. }
             | Task::Sweep { .. } => Ok(()),
         }

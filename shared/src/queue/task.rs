@@ -1,7 +1,7 @@
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::domain::{EntryId, NagStep, ScaId, SevId};
+use crate::domain::{EntryId, NagStep, ReportNagStep, ScaId, SevId};
 use crate::reports::IsoWeek;
 use crate::slack::Inbound;
 
@@ -54,6 +54,12 @@ pub enum Task {
         sev: SevId,
         entry: EntryId,
     },
+    /// A scheduled reminder about a SEV's report (no owner yet, or overdue).
+    ReportNag {
+        sev: SevId,
+        step: ReportNagStep,
+        at: DateTime<Utc>,
+    },
     /// The SEV got a report owner (its timeline entry `entry` says so): draft its report.
     DraftReport {
         sev: SevId,
@@ -98,6 +104,7 @@ impl Task {
             | Task::ScheduleNags { .. }
             | Task::Nag { .. }
             | Task::DraftReport { .. }
+            | Task::ReportNag { .. }
             | Task::PostDigest { .. }
             | Task::Sweep { .. } => QueueName::Tasks,
             Task::AutoPage { .. } | Task::Page { .. } | Task::Mayday { .. } | Task::ResolvePages { .. } => {
@@ -129,6 +136,7 @@ impl TaskEnvelope {
             Task::Mayday { sev } => format!("mayday:{sev}"),
             Task::ResolvePages { sev, entry } => format!("resolve-pages:{sev}:{entry}"),
             Task::DraftReport { sev, entry } => format!("draft-report:{sev}:{entry}"),
+            Task::ReportNag { sev, step, at } => format!("report-nag:{sev}:{}:{}", step.as_str(), at.timestamp()),
             Task::PostDigest { week, request } => format!("digest:{week}:{request}"),
             Task::Sweep { day } => format!("sweep:{day}"),
         };
@@ -152,7 +160,8 @@ impl TaskEnvelope {
             | Task::Page { sev, .. }
             | Task::Mayday { sev }
             | Task::ResolvePages { sev, .. }
-            | Task::DraftReport { sev, .. } => Some(*sev),
+            | Task::DraftReport { sev, .. }
+            | Task::ReportNag { sev, .. } => Some(*sev),
             Task::Slack { .. }
             | Task::ScheduleNags { .. }
             | Task::Nag { .. }

@@ -36,6 +36,8 @@ pub struct SlackIntegration {
     pub(super) paging: Option<PagingService>,
     /// Builds the weekly digest it posts.
     pub(super) reports: Option<ReportService>,
+    /// When reports are due, for the report nags.
+    pub(super) report_policy: crate::domain::ReportPolicy,
 }
 
 pub(super) fn storage(e: RepoError) -> TaskError {
@@ -75,10 +77,12 @@ impl SlackIntegration {
             settings,
             paging: None,
             reports: None,
+            report_policy: crate::domain::ReportPolicy::default(),
         }
     }
 
     pub fn with_reports(mut self, reports: ReportService) -> Self {
+        self.report_policy = reports.policy().clone();
         self.reports = Some(reports);
         self
     }
@@ -117,7 +121,7 @@ impl SlackIntegration {
         self
     }
 
-    async fn load(&self, id: SevId) -> Result<crate::app::SevDetail, TaskError> {
+    pub(super) async fn load(&self, id: SevId) -> Result<crate::app::SevDetail, TaskError> {
         self.sevs.get(id).await.map_err(|e| match e {
             AppError::NotFound(_) => TaskError::Permanent(e.to_string()),
             other => TaskError::Retryable(other.to_string()),
@@ -750,6 +754,7 @@ impl TaskHandler for SlackIntegration {
             | Task::DraftReport { .. }
             | Task::Sweep { .. } => Ok(()),
             Task::PostDigest { week, .. } => self.post_digest(*week, &steps).await,
+            Task::ReportNag { sev, step, .. } => self.on_report_nag(*sev, *step, &steps).await,
         }
     }
 }

@@ -4,7 +4,7 @@
 use serde_json::{Value, json};
 
 use super::messages::{escape, person};
-use crate::domain::{Level, Report, Sev};
+use crate::domain::{Level, Report, ReportNagStep, Sev};
 use crate::reports::Weekly;
 
 /// Slack refuses a `markdown` block over 12,000 characters; the rest of the message needs room.
@@ -136,4 +136,25 @@ pub fn digest_message(d: &Weekly, web_url: Option<&str>) -> String {
         out.push(format!("<{u}/weekly?week={}|The digest on the web>", d.week));
     }
     out.join("\n")
+}
+
+/// A reminder that a SEV's report has no owner, or is overdue.
+pub fn report_nag(sev: &Sev, step: ReportNagStep, due: chrono::DateTime<chrono::Utc>, web_url: Option<&str>) -> String {
+    let link = report_link(web_url, sev).map_or_else(String::new, |l| format!(" (<{l}|the report>)"));
+    match step {
+        ReportNagStep::Owner => format!(
+            ":memo: *{}* ({}) is {} and nobody owns its report yet. React with the report-owner emoji on \
+             a message of the person who should write it, or run `/sev owner @someone`{link}.",
+            sev.id,
+            escape(&sev.title),
+            sev.status
+        ),
+        ReportNagStep::Overdue => format!(
+            ":hourglass: The report of *{}* ({}) was due on {} and is not complete{link}. Write the sections \
+             marked TO BE WRITTEN, then mark it complete.",
+            sev.id,
+            escape(&sev.title),
+            due.format("%Y-%m-%d")
+        ),
+    }
 }

@@ -3,8 +3,9 @@
 //! digest in the digest channel.
 
 use super::handler::{SlackIntegration, storage};
-use super::report_posts::{ReportPost, digest_message, report_message};
-use crate::domain::{ReportChange, Sev};
+use super::messages::is_slack_user;
+use super::report_posts::{ReportPost, digest_message, report_message, report_nag};
+use crate::domain::{ReportChange, ReportNagStep, Sev, SevId};
 use crate::queue::{Steps, TaskError};
 use crate::reports::{IsoWeek, Viewer};
 
@@ -57,6 +58,55 @@ impl SlackIntegration {
             })
             .await?;
         tracing::info!(week = %week, "weekly digest posted to Slack");
+        Ok(())
+    }
+
+    /// A report nag fired: said only if it is still owed when it fires (an owner may have been
+    /// named, the report completed, since it was planned).
+    pub(super) async fn on_report_nag(
+        &self,
+        id: SevId,
+        step: ReportNagStep,
+        steps: &Steps<'_>,
+    ) -> Result<(), TaskError> {
+        let sev = self.load(id).await?.sev;
+        let complete = self
+            .repo
+            .report(id)
+            .await
+            .map_err(storage)?
+            .is_some_and(|r| r.report.is_complete());
+        let due = match (step, sev.resolved_at) {
+            (ReportNagStep::Owner, _) => sev.mitigated_at.or(sev.resolved_at),
+            (ReportNagStep::Overdue, Some(resolved)) => Some(self.report_policy.due(resolved)),
+            (ReportNagStep::Overdue, None) => None,
+        };
+        let owed = match step {
+            ReportNagStep::Owner => sev.report_owner.is_none() && !complete,
+            ReportNagStep::Overdue => !complete && !sev.status.is_active(),
+        };
+        let Some(due) = due.filter(|_| owed) else {
+            return Ok(());
+        };
+        let text = report_nag(&sev, step, due, self.settings.web_url.as_deref());
+        let person = match step {
+            ReportNagStep::Owner => sev.coordinator.as_deref(),
+            ReportNagStep::Overdue => sev.report_owner.as_deref(),
+        };
+        if let Some(person) = person.filter(|p| is_slack_user(p)) {
+            steps
+                .once("person", || async {
+                    Ok(self.client.post_message(person, &text, None, None).await?)
+                })
+                .await?;
+        }
+        if let Some(channel) = self.state.sev(id).await.map_err(storage)?.response {
+            steps
+                .once("channel", || async {
+                    Ok(self.client.post_message(&channel, &text, None, None).await?)
+                })
+                .await?;
+        }
         Ok(())
     }
 }
