@@ -501,6 +501,19 @@ mod slack {
         })
         .await;
         assert_eq!(sev["muster"]["joined"].as_array().unwrap().len(), 3);
+        // The SEV records it too, for the monthly time to muster.
+        let sev = wait_for(&s.app, &id, "the muster on the SEV", 10, |v| {
+            v["mustered_at"].is_string()
+        })
+        .await;
+        let (_, months) = s.app.get_json("/api/reports/monthly").await;
+        let this = months["months"].as_array().unwrap().last().unwrap().clone();
+        assert_eq!(this["mustered"], 1, "{this}");
+        assert!(
+            this["mttm_minutes"].as_f64().is_some_and(|m| m >= 0.0),
+            "{this} {}",
+            sev["mustered_at"]
+        );
         fake_slack
             .wait_for("the roll-call updated", 30, |f| {
                 f.ok_calls("chat.update")

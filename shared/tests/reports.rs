@@ -35,6 +35,8 @@ struct Truth {
     system: Option<&'static str>,
     detect_min: i64,
     resolve_min: Option<i64>,
+    /// Minutes from declaration until everyone paged had joined; none when nobody was paged.
+    muster_min: Option<i64>,
     private: bool,
     drill: bool,
 }
@@ -54,6 +56,7 @@ fn generate(n: usize, seed: u64) -> (Vec<Sev>, Vec<Truth>) {
             .then(|| SYSTEMS[rng.random_range(0..SYSTEMS.len())]);
         let detect_min = rng.random_range(0..240);
         let resolve_min = rng.random_bool(0.9).then(|| detect_min + rng.random_range(1..3000));
+        let muster_min = rng.random_bool(0.4).then(|| rng.random_range(1..90));
         let private = rng.random_bool(0.05);
         let drill = rng.random_bool(0.03);
         let mut tags: std::collections::BTreeSet<Tag> = Default::default();
@@ -85,6 +88,7 @@ fn generate(n: usize, seed: u64) -> (Vec<Sev>, Vec<Truth>) {
             mitigated_at: None,
             resolved_at: resolve_min.map(|m| started + Duration::minutes(m)),
             closed_at: None,
+            mustered_at: muster_min.map(|m| detected + Duration::minutes(m)),
             resolution: None,
         });
         truth.push(Truth {
@@ -94,6 +98,7 @@ fn generate(n: usize, seed: u64) -> (Vec<Sev>, Vec<Truth>) {
             system,
             detect_min,
             resolve_min,
+            muster_min,
             private,
             drill,
         });
@@ -167,6 +172,10 @@ fn monthly_numbers_over_ten_thousand_sevs_match_an_independent_count() {
             assert!(close(row.mttd_median_minutes, median(&mut det)));
             assert!(close(row.mttr_median_minutes, median(&mut res)));
             assert_eq!(row.resolved, res.len());
+            let mut mus: Vec<i64> = real.iter().filter_map(|t| t.muster_min).collect();
+            assert!(close(row.mttm_minutes, mean(&mus)), "{}", row.month);
+            assert!(close(row.mttm_median_minutes, median(&mut mus)));
+            assert_eq!(row.mustered, mus.len());
         }
         let expected_total = truth
             .iter()

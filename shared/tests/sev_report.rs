@@ -43,6 +43,7 @@ fn populated() -> (Sev, Vec<Entry>, Vec<Sca>) {
         mitigated_at: Some(t(10, 5)),
         resolved_at: Some(t(12, 30)),
         closed_at: Some(t(13, 0)),
+        mustered_at: None,
         resolution: Some("config rolled back".into()),
     };
     let timeline = vec![

@@ -8,6 +8,9 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 
 use super::AppError;
+
+/// Recording the muster on the SEV retries lost races with other changes this often.
+const MUSTER_ATTEMPTS: u32 = 20;
 use super::sevs::{entries_at, entry_tasks};
 use crate::clock::Clock;
 use crate::domain::{EntryKind, Level, OnCallPerson, Page, PageReason, PageState, Sev, SevId, Status};
@@ -362,6 +365,39 @@ impl PagingService {
                 .await?;
             mustered |= changed.is_some();
         }
+        if mustered {
+            self.note_muster(id).await?;
+        }
         Ok(mustered)
+    }
+
+    /// Once everyone paged has joined, the SEV records when, for the trend numbers (which read
+    /// SEVs only, never their pages). Set once: a later page starts no new muster.
+    async fn note_muster(&self, id: SevId) -> Result<(), AppError> {
+        for attempt in 0..MUSTER_ATTEMPTS {
+            let stored = self.repo.load(id).await?;
+            let mut sev = stored.sev;
+            if sev.mustered_at.is_some() {
+                return Ok(());
+            }
+            let pages: Vec<Page> = self.repo.pages(id).await?.into_iter().map(|(p, _)| p).collect();
+            if crate::domain::muster(sev.declared_at, &pages)
+                .time_to_muster_minutes
+                .is_none()
+            {
+                return Ok(());
+            }
+            sev.mustered_at = pages
+                .iter()
+                .filter(|p| p.state != PageState::Failed)
+                .flat_map(|p| p.on_call.iter().filter_map(|o| o.joined_at))
+                .max();
+            match self.repo.save(&sev, stored.version, &[], &[]).await {
+                Ok(()) => return Ok(()),
+                Err(RepoError::Conflict) => crate::store::backoff(attempt).await,
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Err(AppError::Conflict)
     }
 }

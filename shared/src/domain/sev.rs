@@ -112,6 +112,9 @@ pub struct Sev {
     pub resolved_at: Option<DateTime<Utc>>,
     #[serde(default)]
     pub closed_at: Option<DateTime<Utc>>,
+    /// When the last person paged joined the response channel: everyone called has mustered.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mustered_at: Option<DateTime<Utc>>,
     /// Why it was resolved, when that needs saying (a false alarm, a duplicate).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub resolution: Option<String>,
@@ -223,6 +226,7 @@ impl Sev {
             mitigated_at: None,
             resolved_at: None,
             closed_at: None,
+            mustered_at: None,
             resolution: None,
         };
         Ok((sev, EntryKind::Filed { level }))
@@ -242,6 +246,11 @@ impl Sev {
     /// Time from the start of the incident until it was resolved.
     pub fn time_to_resolve(&self) -> Option<Duration> {
         self.resolved_at.map(|t| t - self.started_at)
+    }
+
+    /// From declaration until everyone paged had joined, as the SEV's `muster` measures it.
+    pub fn time_to_muster(&self) -> Option<Duration> {
+        self.mustered_at.map(|t| (t - self.declared_at).max(Duration::zero()))
     }
 
     /// Moves the SEV to `to`, stamping the time. Reopening clears the later timestamps so the

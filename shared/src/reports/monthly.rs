@@ -31,6 +31,11 @@ pub struct MonthRow {
     pub mttr_minutes: Option<f64>,
     pub mttd_median_minutes: Option<f64>,
     pub mttr_median_minutes: Option<f64>,
+    /// Time to muster: from declaration until everyone paged had joined, over the month's SEVs
+    /// that paged people and saw them all join.
+    pub mttm_minutes: Option<f64>,
+    pub mttm_median_minutes: Option<f64>,
+    pub mustered: usize,
     /// Resolved SEVs the time to resolve is over (the rest are still going).
     pub resolved: usize,
     pub times_by_level: BTreeMap<Level, LevelTimes>,
@@ -73,6 +78,7 @@ fn row(month: Month, sevs: &[&Sev], drills: usize, viewer: Viewer) -> MonthRow {
     }
     let detect = TimeStats::of(sevs.iter().map(|s| s.time_to_detect()));
     let resolve = TimeStats::of(sevs.iter().filter_map(|s| s.time_to_resolve()));
+    let muster = TimeStats::of(sevs.iter().filter_map(|s| s.time_to_muster()));
     let times_by_level = Level::ALL
         .iter()
         .map(|level| {
@@ -93,6 +99,9 @@ fn row(month: Month, sevs: &[&Sev], drills: usize, viewer: Viewer) -> MonthRow {
         mttr_minutes: resolve.mean_minutes,
         mttd_median_minutes: detect.median_minutes,
         mttr_median_minutes: resolve.median_minutes,
+        mttm_minutes: muster.mean_minutes,
+        mttm_median_minutes: muster.median_minutes,
+        mustered: muster.count,
         resolved: resolve.count,
         times_by_level,
         drills,
@@ -135,6 +144,7 @@ mod tests {
         assert_eq!((op.total, op.by_level[&Level::Sev1]), (2, 1));
         assert_eq!(op.mttd_minutes, Some(7.5));
         assert_eq!(op.mttr_minutes, Some(60.0));
+        assert_eq!((op.mttm_minutes, op.mustered), (None, 0), "nobody was paged");
         assert_eq!(op.by_product_track[UNASSIGNED], 2);
     }
 }

@@ -33,6 +33,7 @@ pub fn sev(id: u64, started: &str, detect: i64, resolve: Option<i64>, level: Lev
         mitigated_at: None,
         resolved_at,
         closed_at: None,
+        mustered_at: None,
         resolution: None,
     }
 }

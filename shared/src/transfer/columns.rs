@@ -153,6 +153,8 @@ pub fn from_record(header: &csv::StringRecord, row: &csv::StringRecord) -> Resul
         mitigated_at: when("mitigated_at")?,
         resolved_at,
         closed_at,
+        // Exports carry no pages, so no muster: history counts in the other numbers only.
+        mustered_at: None,
         resolution: text("resolution"),
     })
 }
