@@ -8,7 +8,7 @@ use anyhow::{Context, bail};
 use serde_json::{Value, json};
 
 use crate::Env;
-use crate::coldstart::{Lambdas, http_event, json_post};
+use crate::coldstart::{ACCESS_TOKEN, Lambdas, http_event, json_post};
 use crate::lambda::Function;
 use crate::sevtool::Sevtool;
 use crate::table::{Row, fig};
@@ -86,7 +86,15 @@ fn lifecycle(id: &str) -> Vec<(&'static str, Value)> {
                 &json!({ "text": "Rolled back deploy 4812" }),
             ),
         ),
-        ("read", http_event("GET", &format!("/api/sevs/{id}"), &[], "")),
+        (
+            "read",
+            http_event(
+                "GET",
+                &format!("/api/sevs/{id}"),
+                &[("authorization", format!("Bearer {ACCESS_TOKEN}"))],
+                "",
+            ),
+        ),
         ("mitigate", status("mitigated")),
         ("resolve", status("resolved")),
         ("close", status("closed")),
