@@ -326,15 +326,7 @@ async fn the_scas_page_lists_my_open_scas_and_every_overdue_one() {
     }
     let ada = app.session(TOKEN, "Ada").await;
     app.act_as(&ada);
-    let html = app
-        .http
-        .get(app.url("/scas"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let html = app.get_text("/scas").await;
     let (mine, overdue) = html.split_once("Overdue SCAs").unwrap();
     assert!(
         mine.contains("Add a replica") && !mine.contains("Write the runbook"),

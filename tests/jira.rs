@@ -93,19 +93,7 @@ async fn add_sca(app: &Sevtool, sev: &str, body: Value) -> Value {
 
 /// Polls the SCA until `check` holds of it; fails after a generous deadline.
 async fn wait_for(app: &Sevtool, id: &str, what: &str, secs: u64, check: impl Fn(&Value) -> bool) -> Value {
-    let deadline = Instant::now() + Duration::from_secs(secs);
-    loop {
-        let (status, sca) = app.get_json(&format!("/api/scas/{id}")).await;
-        assert_eq!(status, 200);
-        if check(&sca) {
-            return sca;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "timed out waiting for {what}; the SCA: {sca:#}"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    app.poll_json(&format!("/api/scas/{id}"), what, secs, check).await
 }
 
 /// Puts a task on `sevtool`'s task queue, as the scheduler or a redelivery would.

@@ -63,19 +63,7 @@ async fn file(app: &Sevtool, level: &str) -> String {
 
 /// Polls the SEV until `check` holds of it; fails after a generous deadline.
 async fn wait_for(app: &Sevtool, id: &str, what: &str, secs: u64, check: impl Fn(&Value) -> bool) -> Value {
-    let deadline = Instant::now() + Duration::from_secs(secs);
-    loop {
-        let (status, sev) = app.get_json(&format!("/api/sevs/{id}")).await;
-        assert_eq!(status, 200);
-        if check(&sev) {
-            return sev;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "timed out waiting for {what}; the SEV: {sev:#}"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    app.poll_json(&format!("/api/sevs/{id}"), what, secs, check).await
 }
 
 fn page<'a>(sev: &'a Value, team: &str) -> Option<&'a Value> {
@@ -172,16 +160,7 @@ async fn unknown_teams_get_close_matches_and_mayday_needs_confirming() {
 async fn the_sev_page_pages_a_team_and_a_confirmed_mayday() {
     let s = setup(&catalog(2), &[("SEVTOOL_AUTOPAGE_LEVEL", "off")]).await;
     let id = file(&s.app, "SEV2").await;
-    let html = s
-        .app
-        .http
-        .get(s.app.url(&format!("/sevs/{id}")))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let html = s.app.get_text(&format!("/sevs/{id}")).await;
     assert!(
         html.contains("Nobody has been paged") && html.contains("<option>team-001</option>"),
         "{html}"
@@ -193,16 +172,7 @@ async fn the_sev_page_pages_a_team_and_a_confirmed_mayday() {
         state_of(v, "payments") == "paged"
     })
     .await;
-    let html = s
-        .app
-        .http
-        .get(s.app.url(&format!("/sevs/{id}")))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let html = s.app.get_text(&format!("/sevs/{id}")).await;
     assert!(html.contains("<td>payments</td><td>paged"), "{html}");
 
     let unconfirmed = s.app.post_form(&format!("/sevs/{id}/mayday"), &[]).await;

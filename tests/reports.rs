@@ -119,15 +119,7 @@ async fn a_sev_report_is_markdown_from_the_template_and_an_override_is_used() {
     let other = tempfile::tempdir().unwrap();
     let app2 = Sevtool::start(other.path(), &[("SEVTOOL_REPORT_TEMPLATE", custom.to_str().unwrap())]).await;
     file(&app2, json!({"title": "x", "level": "SEV3"})).await;
-    let md = app2
-        .http
-        .get(app2.url("/api/sevs/1/report"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let md = app2.get_text("/api/sevs/1/report").await;
     assert_eq!(md, "SEV-1 is SEV3");
 }
 

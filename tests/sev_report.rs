@@ -265,15 +265,7 @@ async fn the_web_editor_keeps_your_text_when_someone_else_saved_first() {
 
     let r = app.post_form(&format!("/sevs/{id}/report/complete"), &[]).await;
     assert_eq!(r.status(), 303);
-    let sev_page = app
-        .http
-        .get(app.url(&format!("/sevs/{id}")))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let sev_page = app.get_text(&format!("/sevs/{id}")).await;
     assert!(
         sev_page.contains("complete since"),
         "the SEV page shows the report's state"

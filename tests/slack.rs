@@ -128,29 +128,10 @@ async fn status_of(s: &Setup, id: &str) -> Value {
 
 /// Waits until SEV-1's timeline has at least `n` entries, and returns the SEV.
 async fn timeline_of_at_least(s: &Setup, n: usize) -> Value {
-    let deadline = std::time::Instant::now() + Duration::from_secs(20);
-    loop {
-        let sev = status_of(s, "SEV-1").await;
-        if sev["timeline"].as_array().unwrap().len() >= n {
-            return sev;
-        }
-        assert!(std::time::Instant::now() < deadline, "timeline: {}", sev["timeline"]);
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-}
-
-/// SEV-1 once `check` holds: for changes that add no fixed number of entries (the report owner
-/// also drafts a report, whose entry lands in its own time).
-async fn sev_when(s: &Setup, what: &str, check: impl Fn(&Value) -> bool) -> Value {
-    let deadline = std::time::Instant::now() + Duration::from_secs(20);
-    loop {
-        let sev = status_of(s, "SEV-1").await;
-        if check(&sev) {
-            return sev;
-        }
-        assert!(std::time::Instant::now() < deadline, "{what}: {}", sev["timeline"]);
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    sev_until(s, &format!("{n} timeline entries"), |v| {
+        v["timeline"].as_array().unwrap().len() >= n
+    })
+    .await
 }
 
 #[tokio::test]
@@ -298,7 +279,7 @@ async fn emoji_reactions_drive_the_sev_and_removing_one_undoes_it() {
     );
 
     event(&s, "Ev14", react("reaction_removed", "sev-report-owner"), None).await;
-    sev_when(&s, "removing the reaction soon after undid it", |sev| {
+    sev_until(&s, "removing the reaction soon after undid it", |sev| {
         sev["report_owner"] == Value::Null
     })
     .await;
@@ -592,18 +573,7 @@ async fn nag_buttons_snooze_reassign_and_complete_an_sca() {
 
 /// Polls the SEV until `check` holds of its JSON, or fails after 20 s.
 async fn sev_until(s: &Setup, what: &str, check: impl Fn(&Value) -> bool) -> Value {
-    let deadline = std::time::Instant::now() + Duration::from_secs(20);
-    loop {
-        let (_, sev) = s.app.get_json("/api/sevs/SEV-1").await;
-        if check(&sev) {
-            return sev;
-        }
-        assert!(
-            std::time::Instant::now() < deadline,
-            "timed out waiting for {what}: {sev}"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    s.app.poll_json("/api/sevs/SEV-1", what, 20, check).await
 }
 
 #[tokio::test]
@@ -625,16 +595,7 @@ async fn a_failed_slack_step_shows_on_the_sev_and_a_retry_sends_it_again() {
     let failed = |v: &Value| v["failed_tasks"].as_array().map_or(0, Vec::len);
     sev_until(&s, "the failed step", |v| failed(v) == 1).await;
 
-    let page = s
-        .app
-        .http
-        .get(s.app.url("/sevs/SEV-1"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = s.app.get_text("/sevs/SEV-1").await;
     assert!(
         page.contains("1 integration step failed") && page.contains("missing_scope"),
         "{page}"
@@ -642,16 +603,7 @@ async fn a_failed_slack_step_shows_on_the_sev_and_a_retry_sends_it_again() {
     assert!(page.contains("Retry failed steps"));
     let (_, status) = s.app.get_json("/api/status").await;
     assert_eq!(status["sevs"][0]["failed_steps"], 1, "{status}");
-    let html = s
-        .app
-        .http
-        .get(s.app.url("/status"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let html = s.app.get_text("/status").await;
     assert!(html.contains("1 failed"), "{html}");
 
     // The API twin of the page's retry button; Slack refuses once more.

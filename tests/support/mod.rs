@@ -161,4 +161,33 @@ impl Sevtool {
         let status = r.status().as_u16();
         (status, r.json().await.expect("JSON body"))
     }
+
+    /// A page's body, whatever its status.
+    pub async fn get_text(&self, path: &str) -> String {
+        let r = self.http.get(self.url(path)).send().await.expect("GET");
+        r.text().await.expect("text body")
+    }
+
+    /// Polls `path` (a JSON resource answering 200) until `check` holds of it; fails after `secs`.
+    pub async fn poll_json(
+        &self,
+        path: &str,
+        what: &str,
+        secs: u64,
+        check: impl Fn(&serde_json::Value) -> bool,
+    ) -> serde_json::Value {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(secs);
+        loop {
+            let (status, value) = self.get_json(path).await;
+            assert_eq!(status, 200, "{path}: {value}");
+            if check(&value) {
+                return value;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "timed out waiting for {what}; {path}: {value:#}"
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+    }
 }
