@@ -45,7 +45,7 @@ pub(super) fn form<T: DeserializeOwned>(headers: &HeaderMap, body: &Bytes) -> Re
 }
 
 /// [`form`] for the one form that carries more than a few lines (the report editor).
-pub(super) fn form_within<T: DeserializeOwned>(headers: &HeaderMap, body: &Bytes, limit: usize) -> Result<T, Refusal> {
+fn form_within<T: DeserializeOwned>(headers: &HeaderMap, body: &Bytes, limit: usize) -> Result<T, Refusal> {
     let refuse = |status, text: &str| Err(Refusal(status, text.to_owned()));
     let ct = headers
         .get(header::CONTENT_TYPE)
@@ -75,6 +75,35 @@ pub(super) fn form_within<T: DeserializeOwned>(headers: &HeaderMap, body: &Bytes
     }
     serde_urlencoded::from_bytes(body)
         .map_err(|e| Refusal(StatusCode::BAD_REQUEST, format!("the form is incomplete: {e}")))
+}
+
+/// The prologue of every form posted about a SEV: its id, the checked form, and the caller's
+/// right to see the SEV. The error is the page to answer with.
+pub(super) async fn sev_form<T: DeserializeOwned>(
+    state: &ApiState,
+    caller: &Caller,
+    headers: &HeaderMap,
+    raw_id: &str,
+    body: &Bytes,
+) -> Result<(SevId, T), Response> {
+    sev_form_within(state, caller, headers, raw_id, body, MAX_BODY_BYTES).await
+}
+
+/// [`sev_form`] with its own size limit (the report editor).
+pub(super) async fn sev_form_within<T: DeserializeOwned>(
+    state: &ApiState,
+    caller: &Caller,
+    headers: &HeaderMap,
+    raw_id: &str,
+    body: &Bytes,
+    limit: usize,
+) -> Result<(SevId, T), Response> {
+    let (id, f) = match (sev_id(raw_id), form_within::<T>(headers, body, limit)) {
+        (Ok(id), Ok(f)) => (id, f),
+        (Err(r), _) | (_, Err(r)) => return Err(r.into_response()),
+    };
+    check_visible(&state.sevs, caller, id).await.map_err(app_error)?;
+    Ok((id, f))
 }
 
 pub(super) fn back_to(id: SevId) -> Response {
@@ -151,13 +180,10 @@ async fn update(
     Path(id): Path<String>,
     body: Bytes,
 ) -> Response {
-    let (id, f) = match (sev_id(&id), form::<UpdateForm>(&headers, &body)) {
-        (Ok(id), Ok(f)) => (id, f),
-        (Err(r), _) | (_, Err(r)) => return r.into_response(),
+    let (id, f) = match sev_form::<UpdateForm>(&state, &caller, &headers, &id, &body).await {
+        Ok(v) => v,
+        Err(page) => return page,
     };
-    if let Err(e) = check_visible(&state.sevs, &caller, id).await {
-        return app_error(e);
-    }
     match state.sevs.post_update(id, &f.text, web_actor(&caller)).await {
         Ok(_) => back_to(id),
         Err(e) => app_error(e),
@@ -178,13 +204,10 @@ async fn status(
     Path(id): Path<String>,
     body: Bytes,
 ) -> Response {
-    let (id, f) = match (sev_id(&id), form::<StatusForm>(&headers, &body)) {
-        (Ok(id), Ok(f)) => (id, f),
-        (Err(r), _) | (_, Err(r)) => return r.into_response(),
+    let (id, f) = match sev_form::<StatusForm>(&state, &caller, &headers, &id, &body).await {
+        Ok(v) => v,
+        Err(page) => return page,
     };
-    if let Err(e) = check_visible(&state.sevs, &caller, id).await {
-        return app_error(e);
-    }
     let to = match f.status.parse::<Status>() {
         Ok(s) => s,
         Err(e) => return error_page(StatusCode::BAD_REQUEST, &e.to_string()),
@@ -238,13 +261,10 @@ async fn fields(
     Path(id): Path<String>,
     body: Bytes,
 ) -> Response {
-    let (id, f) = match (sev_id(&id), form::<FieldsForm>(&headers, &body)) {
-        (Ok(id), Ok(f)) => (id, f),
-        (Err(r), _) | (_, Err(r)) => return r.into_response(),
+    let (id, f) = match sev_form::<FieldsForm>(&state, &caller, &headers, &id, &body).await {
+        Ok(v) => v,
+        Err(page) => return page,
     };
-    if let Err(e) = check_visible(&state.sevs, &caller, id).await {
-        return app_error(e);
-    }
     let level = match f.level.as_deref().map(str::parse::<Level>).transpose() {
         Ok(l) => l,
         Err(e) => return error_page(StatusCode::BAD_REQUEST, &e.to_string()),
@@ -293,13 +313,10 @@ async fn add_sca(
     Path(id): Path<String>,
     body: Bytes,
 ) -> Response {
-    let (id, f) = match (sev_id(&id), form::<ScaForm>(&headers, &body)) {
-        (Ok(id), Ok(f)) => (id, f),
-        (Err(r), _) | (_, Err(r)) => return r.into_response(),
+    let (id, f) = match sev_form::<ScaForm>(&state, &caller, &headers, &id, &body).await {
+        Ok(v) => v,
+        Err(page) => return page,
     };
-    if let Err(e) = check_visible(&state.sevs, &caller, id).await {
-        return app_error(e);
-    }
     let priority = match f.priority.parse::<Priority>() {
         Ok(p) => p,
         Err(e) => return error_page(StatusCode::BAD_REQUEST, &e.to_string()),
@@ -424,13 +441,10 @@ async fn page_team(
     Path(id): Path<String>,
     body: Bytes,
 ) -> Response {
-    let (id, f) = match (sev_id(&id), form::<PageForm>(&headers, &body)) {
-        (Ok(id), Ok(f)) => (id, f),
-        (Err(r), _) | (_, Err(r)) => return r.into_response(),
+    let (id, f) = match sev_form::<PageForm>(&state, &caller, &headers, &id, &body).await {
+        Ok(v) => v,
+        Err(page) => return page,
     };
-    if let Err(e) = check_visible(&state.sevs, &caller, id).await {
-        return app_error(e);
-    }
     let service = match paging(&state) {
         Ok(s) => s,
         Err(r) => return r.into_response(),
@@ -459,13 +473,10 @@ async fn mayday(
     Path(id): Path<String>,
     body: Bytes,
 ) -> Response {
-    let (id, f) = match (sev_id(&id), form::<MaydayForm>(&headers, &body)) {
-        (Ok(id), Ok(f)) => (id, f),
-        (Err(r), _) | (_, Err(r)) => return r.into_response(),
+    let (id, f) = match sev_form::<MaydayForm>(&state, &caller, &headers, &id, &body).await {
+        Ok(v) => v,
+        Err(page) => return page,
     };
-    if let Err(e) = check_visible(&state.sevs, &caller, id).await {
-        return app_error(e);
-    }
     let service = match paging(&state) {
         Ok(s) => s,
         Err(r) => return r.into_response(),
@@ -483,13 +494,10 @@ async fn retry(
     Path(id): Path<String>,
     body: Bytes,
 ) -> Response {
-    let id = match (sev_id(&id), form::<Empty>(&headers, &body)) {
-        (Ok(id), Ok(_)) => id,
-        (Err(r), _) | (_, Err(r)) => return r.into_response(),
+    let id = match sev_form::<Empty>(&state, &caller, &headers, &id, &body).await {
+        Ok((id, Empty {})) => id,
+        Err(page) => return page,
     };
-    if let Err(e) = check_visible(&state.sevs, &caller, id).await {
-        return app_error(e);
-    }
     match state.sevs.retry_failed(id).await {
         Ok(_) => back_to(id),
         Err(e) => app_error(e),

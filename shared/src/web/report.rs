@@ -9,12 +9,12 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use serde::Deserialize;
 
-use super::actions::{back_to, form, form_within, sev_id};
+use super::actions::{back_to, sev_form, sev_form_within, sev_id};
 use super::pages::{app_error, when, with_cookie};
 use super::{csrf, render, web_actor};
 use crate::api::ApiState;
 use crate::app::AppError;
-use crate::auth::{Caller, check_visible};
+use crate::auth::Caller;
 use crate::domain::{MAX_REPORT_BYTES, SevId, unwritten_sections};
 
 pub fn routes() -> axum::Router<ApiState> {
@@ -98,16 +98,11 @@ async fn save(
     body: Bytes,
 ) -> Response {
     // Form encoding triples some characters; the domain checks the decoded size.
-    let (id, f) = match (
-        sev_id(&id),
-        form_within::<SaveForm>(&headers, &body, 3 * MAX_REPORT_BYTES),
-    ) {
-        (Ok(id), Ok(f)) => (id, f),
-        (Err(r), _) | (_, Err(r)) => return r.into_response(),
+    let limit = 3 * MAX_REPORT_BYTES;
+    let (id, f) = match sev_form_within::<SaveForm>(&state, &caller, &headers, &id, &body, limit).await {
+        Ok(v) => v,
+        Err(page) => return page,
     };
-    if let Err(e) = check_visible(&state.sevs, &caller, id).await {
-        return app_error(e);
-    }
     match state
         .reports
         .edit(id, &f.markdown, Some(f.version), web_actor(&caller))
@@ -140,13 +135,10 @@ async fn complete(
     Path(id): Path<String>,
     body: Bytes,
 ) -> Response {
-    let id = match (sev_id(&id), form::<Empty>(&headers, &body)) {
-        (Ok(id), Ok(_)) => id,
-        (Err(r), _) | (_, Err(r)) => return r.into_response(),
+    let id = match sev_form::<Empty>(&state, &caller, &headers, &id, &body).await {
+        Ok((id, Empty {})) => id,
+        Err(page) => return page,
     };
-    if let Err(e) = check_visible(&state.sevs, &caller, id).await {
-        return app_error(e);
-    }
     match state.reports.complete(id, web_actor(&caller)).await {
         Ok(_) => back_to(id),
         Err(e @ (AppError::Domain(_) | AppError::NoReport(_))) => {
