@@ -136,7 +136,7 @@ impl TaskHandler for NagPlanner {
                 self.sweep().await?;
                 self.sweep_reports().await
             }
-            Task::TimelineEntryAdded { sev, .. } | Task::ReportNag { sev, .. } => self.plan_report(*sev).await,
+            Task::ScheduleReportNags { sev, .. } | Task::ReportNag { sev, .. } => self.plan_report(*sev).await,
             Task::ScheduleNags { sca, .. }
             | Task::Nag {
                 sca,

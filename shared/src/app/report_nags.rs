@@ -1,6 +1,6 @@
 //! Plans the nags about SEV reports (no owner after mitigation, overdue after resolution) as
-//! schedules, again whenever the SEV's timeline grows, a nag fires or the daily sweep runs, so
-//! they repeat until the report has an owner and is complete.
+//! schedules, again whenever the SEV's status, report owner or report changes, a nag fires or
+//! the daily sweep runs, so they repeat until the report has an owner and is complete.
 
 use chrono::Duration;
 

@@ -106,6 +106,16 @@ pub(super) fn entry_tasks(id: SevId, entries: &[Entry], now: DateTime<Utc>) -> V
             }
         )
     });
+    // The report nags depend on the status, the report owner and the report, nothing else.
+    for e in entries.iter().filter(|e| decides_report_nags(&e.kind)) {
+        tasks.push(TaskEnvelope::new(
+            Task::ScheduleReportNags {
+                sev: id,
+                change: e.id.clone(),
+            },
+            now,
+        ));
+    }
     // Whoever owns the report gets a draft to start from, however they came to own it.
     for e in &entries_owning_report(entries) {
         tasks.push(TaskEnvelope::new(
@@ -126,6 +136,14 @@ pub(super) fn entry_tasks(id: SevId, entries: &[Entry], now: DateTime<Utc>) -> V
         ));
     }
     tasks
+}
+
+fn decides_report_nags(kind: &EntryKind) -> bool {
+    match kind {
+        EntryKind::StatusChanged { .. } | EntryKind::Report { .. } => true,
+        EntryKind::FieldChanged { field, .. } => field == "report_owner",
+        _ => false,
+    }
 }
 
 fn entries_owning_report(entries: &[Entry]) -> Vec<&Entry> {

@@ -54,6 +54,12 @@ pub enum Task {
         sev: SevId,
         entry: EntryId,
     },
+    /// Something that decides a SEV's report nags changed (its status, its report owner, its
+    /// report; entry `change`): plan them again.
+    ScheduleReportNags {
+        sev: SevId,
+        change: EntryId,
+    },
     /// A scheduled reminder about a SEV's report (no owner yet, or overdue).
     ReportNag {
         sev: SevId,
@@ -104,6 +110,7 @@ impl Task {
             | Task::ScheduleNags { .. }
             | Task::Nag { .. }
             | Task::DraftReport { .. }
+            | Task::ScheduleReportNags { .. }
             | Task::ReportNag { .. }
             | Task::PostDigest { .. }
             | Task::Sweep { .. } => QueueName::Tasks,
@@ -136,6 +143,7 @@ impl TaskEnvelope {
             Task::Mayday { sev } => format!("mayday:{sev}"),
             Task::ResolvePages { sev, entry } => format!("resolve-pages:{sev}:{entry}"),
             Task::DraftReport { sev, entry } => format!("draft-report:{sev}:{entry}"),
+            Task::ScheduleReportNags { sev, change } => format!("schedule-report-nags:{sev}:{change}"),
             Task::ReportNag { sev, step, at } => format!("report-nag:{sev}:{}:{}", step.as_str(), at.timestamp()),
             Task::PostDigest { week, request } => format!("digest:{week}:{request}"),
             Task::Sweep { day } => format!("sweep:{day}"),
@@ -161,6 +169,7 @@ impl TaskEnvelope {
             | Task::Mayday { sev }
             | Task::ResolvePages { sev, .. }
             | Task::DraftReport { sev, .. }
+            | Task::ScheduleReportNags { sev, .. }
             | Task::ReportNag { sev, .. } => Some(*sev),
             Task::Slack { .. }
             | Task::ScheduleNags { .. }

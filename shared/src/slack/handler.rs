@@ -745,16 +745,11 @@ impl TaskHandler for SlackIntegration {
             Task::TimelineEntryAdded { sev, entry } => self.on_entry(*sev, entry, &steps).await,
             Task::Slack { inbound } => self.on_inbound(inbound, &steps).await,
             Task::Nag { sca, step, .. } => self.on_nag(*sca, *step, &steps).await,
-            // Planned by the nag planner; the pager queue's tasks reach Slack as timeline entries.
-            Task::ScheduleNags { .. }
-            | Task::AutoPage { .. }
-            | Task::Page { .. }
-            | Task::Mayday { .. }
-            | Task::ResolvePages { .. }
-            | Task::DraftReport { .. }
-            | Task::Sweep { .. } => Ok(()),
             Task::PostDigest { week, .. } => self.post_digest(*week, &steps).await,
             Task::ReportNag { sev, step, .. } => self.on_report_nag(*sev, *step, &steps).await,
+            // Planning, drafting and sweeping belong to other handlers; the pager queue's tasks
+            // reach Slack as the timeline entries they write.
+            _ => Ok(()),
         }
     }
 }
