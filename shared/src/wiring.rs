@@ -150,16 +150,19 @@ pub fn integrations(config: &Config, services: &Services) -> Integrations {
         Arc::new(SystemClock),
     )
     .with_reports(services.repo.clone(), config.report_policy.clone());
-    if let Some(slack) = &config.slack {
-        let client = SlackClient::new(&slack.api_url, slack.bot_token.clone());
-        let zones = SlackTimeZones::new(client, services.repo.clone(), Arc::new(SystemClock));
+    // One client for both, built once: the owners' time zones and the Slack integration.
+    let slack = config
+        .slack
+        .as_ref()
+        .map(|s| (s, SlackClient::new(&s.api_url, s.bot_token.clone())));
+    if let Some((_, client)) = &slack {
+        let zones = SlackTimeZones::new(client.clone(), services.repo.clone(), Arc::new(SystemClock));
         planner = planner.with_zones(Arc::new(zones));
     }
     let mut all = Integrations::default()
         .with("nags", Arc::new(planner))
         .with("reports", Arc::new(ReportDrafter::new(services.reports.clone())));
-    if let Some(slack) = &config.slack {
-        let client = SlackClient::new(&slack.api_url, slack.bot_token.clone());
+    if let Some((slack, client)) = slack {
         let handler = SlackIntegration::new(
             client,
             services.sevs.clone(),

@@ -61,6 +61,14 @@ pub async fn json_body(req: Request, limit: usize) -> Result<Bytes, ApiError> {
         .map_err(|_| too_large(limit))
 }
 
+/// A body a caller may leave out (`POST` with nothing to say): empty is `T::default()`.
+pub fn optional_json<T: DeserializeOwned + Default>(body: &[u8]) -> Result<T, ApiError> {
+    if body.is_empty() {
+        return Ok(T::default());
+    }
+    parse_json(body)
+}
+
 pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
     let value: serde_json::Value =
         serde_json::from_slice(body).map_err(|e| ApiError::bad_request(format!("the body is not valid JSON: {e}")))?;

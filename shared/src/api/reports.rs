@@ -168,11 +168,7 @@ async fn post_weekly(
     headers: axum::http::HeaderMap,
     body: axum::body::Bytes,
 ) -> Result<(axum::http::StatusCode, Json<Value>), ApiError> {
-    let body: PostWeekBody = if body.is_empty() {
-        PostWeekBody::default()
-    } else {
-        super::extract::parse_json(&body)?
-    };
+    let body: PostWeekBody = super::extract::optional_json(&body)?;
     let week = match body.week.as_deref() {
         Some(w) => w.parse()?,
         None => crate::reports::IsoWeek::of(state.reports.now()).prev(),

@@ -9,7 +9,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use serde::{Deserialize, Serialize};
 
-use super::extract::{json_body, parse_json};
+use super::extract::{json_body, optional_json, parse_json};
 use super::{ApiError, ApiState};
 use crate::app::AppError;
 use crate::auth::{Caller, check_visible};
@@ -122,12 +122,8 @@ async fn complete(
     Path(id): Path<String>,
     body: axum::body::Bytes,
 ) -> Result<Json<ReportView>, ApiError> {
-    // The body is optional: `{"author": "..."}` for scripts on the open server.
-    let body: CompleteBody = if body.is_empty() {
-        CompleteBody::default()
-    } else {
-        parse_json(&body)?
-    };
+    // `{"author": "..."}` for scripts on the open server; nothing otherwise.
+    let body: CompleteBody = optional_json(&body)?;
     let author = caller.actor(body.author, "api")?;
     let id = visible_sev(&state, &caller, &id).await?;
     Ok(Json(state.reports.complete(id, author).await?.into()))

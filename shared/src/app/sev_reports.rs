@@ -6,7 +6,9 @@ use async_trait::async_trait;
 
 use super::sevs::{entries_at, entry_tasks};
 use super::{AppError, ReportService};
-use crate::domain::{Actor, EntryKind, Report, ReportChange, SevId};
+use chrono::{DateTime, Utc};
+
+use crate::domain::{Actor, Entry, EntryKind, Report, ReportChange, SevId};
 use crate::queue::{Task, TaskEnvelope, TaskError, TaskHandler};
 use crate::store::{RepoError, StoredReport};
 
@@ -15,10 +17,22 @@ const DRAFTER: &str = "sevtool";
 /// Completion re-reads and retries when an edit lands at the same moment.
 const COMPLETE_ATTEMPTS: u32 = 5;
 
+/// The timeline entry of a report change and the tasks it causes (Slack posts, report nags).
+fn timeline_change(
+    sev: SevId,
+    change: ReportChange,
+    by: &Actor,
+    now: DateTime<Utc>,
+) -> (Vec<Entry>, Vec<TaskEnvelope>) {
+    let entries = entries_at(vec![EntryKind::Report { change }], by, now);
+    let tasks = entry_tasks(sev, &entries, now);
+    (entries, tasks)
+}
+
 impl ReportService {
-    /// The stored report, if there is one.
+    /// The stored report, if there is one. Callers have read the SEV already (to check who may
+    /// see it), so a missing SEV is simply one without a report here.
     pub async fn stored(&self, sev: SevId) -> Result<Option<StoredReport>, AppError> {
-        self.repo.load(sev).await?;
         Ok(self.repo.report(sev).await?)
     }
 
@@ -44,14 +58,7 @@ impl ReportService {
             .report_owner
             .unwrap_or_else(|| by.clone());
         let report = Report::draft(sev, markdown, owner, by.clone(), now)?;
-        let entries = entries_at(
-            vec![EntryKind::Report {
-                change: ReportChange::Drafted,
-            }],
-            &by,
-            now,
-        );
-        let tasks = entry_tasks(sev, &entries, now);
+        let (entries, tasks) = timeline_change(sev, ReportChange::Drafted, &by, now);
         match self.repo.save_report(&report, None, &entries, &tasks).await {
             Ok(version) => {
                 tracing::info!(sev = %sev, "SEV report drafted");
@@ -115,14 +122,7 @@ impl ReportService {
             if !stored.report.complete(by.clone(), now)? {
                 return Ok(stored);
             }
-            let entries = entries_at(
-                vec![EntryKind::Report {
-                    change: ReportChange::Completed,
-                }],
-                &by,
-                now,
-            );
-            let tasks = entry_tasks(sev, &entries, now);
+            let (entries, tasks) = timeline_change(sev, ReportChange::Completed, &by, now);
             match self
                 .repo
                 .save_report(&stored.report, Some(stored.version), &entries, &tasks)
