@@ -24,7 +24,7 @@ run:
 ## Every test: unit, contract tests on both backends (moto started and stopped here), black-box.
 test: $(VENV)/.moto tests/node_modules/.prism infra-check
 	$(CARGO) build -p sevtool
-	SEVTOOL_PRISM=$(CURDIR)/tests/node_modules/.bin/prism SEVTOOL_VENV=$(VENV) tests/with-moto.sh $(CARGO) test --workspace --all-targets
+	SEVTOOL_PRISM=$(CURDIR)/tests/node_modules/.bin/prism SEVTOOL_VENV=$(VENV) tests/with-moto.sh $(CARGO) test --workspace --all-targets --no-fail-fast
 
 ## What CI enforces besides the tests.
 lint:

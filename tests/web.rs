@@ -286,6 +286,9 @@ async fn forms_without_the_csrf_token_are_refused() {
 struct Step {
     form: (&'static str, &'static [(&'static str, &'static str)]),
     api: (&'static str, &'static str, fn() -> Value),
+    /// A timeline kind that a background task adds after this step (the report draft). Both
+    /// servers wait for it, so the timelines are compared in an order that does not race.
+    settles_with: Option<&'static str>,
 }
 
 /// The same story told through the forms on one server and through the API on another ends in
@@ -297,6 +300,7 @@ async fn every_web_action_has_an_api_twin_that_ends_the_same() {
         Step {
             form: ("/sevs/1/updates", &[("text", "Rolled back")]),
             api: ("POST", "/api/sevs/1/updates", || json!({"text": "Rolled back"})),
+            settles_with: None,
         },
         Step {
             form: (
@@ -314,6 +318,7 @@ async fn every_web_action_has_an_api_twin_that_ends_the_same() {
                 "/api/sevs/1",
                 || json!({"level": "SEV1", "coordinator": "ana", "report_owner": "bo", "product_track": "payments", "add_tags": ["root-cause/deploy"]}),
             ),
+            settles_with: Some("report"),
         },
         Step {
             form: (
@@ -325,10 +330,12 @@ async fn every_web_action_has_an_api_twin_that_ends_the_same() {
                 "/api/sevs/1/scas",
                 || json!({"text": "Canary deploys", "priority": "must", "owner": "dana"}),
             ),
+            settles_with: None,
         },
         Step {
             form: ("/scas/1/owner", &[("owner", "erin")]),
             api: ("PATCH", "/api/scas/1", || json!({"owner": "erin"})),
+            settles_with: None,
         },
         Step {
             form: (
@@ -344,14 +351,17 @@ async fn every_web_action_has_an_api_twin_that_ends_the_same() {
                 "/api/sevs/1",
                 || json!({"started_at": "2026-07-01T09:30:00Z", "detected_at": "2026-07-01T09:45:00Z", "remove_tags": ["root-cause/deploy"]}),
             ),
+            settles_with: None,
         },
         Step {
             form: ("/scas/1/done", &[]),
             api: ("PATCH", "/api/scas/1", || json!({"state": "done"})),
+            settles_with: None,
         },
         Step {
             form: ("/sevs/1/status", &[("status", "mitigated")]),
             api: ("POST", "/api/sevs/1/status", || json!({"status": "mitigated"})),
+            settles_with: None,
         },
         Step {
             form: ("/sevs/1/status", &[("status", "resolved"), ("reason", "fixed")]),
@@ -360,6 +370,7 @@ async fn every_web_action_has_an_api_twin_that_ends_the_same() {
                 "/api/sevs/1/status",
                 || json!({"status": "resolved", "reason": "fixed"}),
             ),
+            settles_with: None,
         },
     ];
     let (a, b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
@@ -394,6 +405,16 @@ async fn every_web_action_has_an_api_twin_that_ends_the_same() {
             step.api.1,
             r.text().await.unwrap()
         );
+        if let Some(kind) = step.settles_with {
+            for app in [&web, &api] {
+                app.poll_json("/api/sevs/1", kind, 20, |v| {
+                    v["timeline"]
+                        .as_array()
+                        .is_some_and(|t| t.iter().any(|e| e["kind"] == kind))
+                })
+                .await;
+            }
+        }
     }
     let shape = |v: &Value| {
         json!({
