@@ -36,10 +36,12 @@ fmt:
 	$(CARGO) fmt --all
 	$(CARGO) fmt --manifest-path bench/Cargo.toml
 
-## Benchmarks, never part of `make test`: builds the release binaries and the harness (bench/),
-## prints one table and writes target/bench/results.json. See README.md, "Performance".
+## Benchmarks, never part of `make test`: builds the binaries (BENCH_PROFILE, default
+## quick-release; release is what ships) and the harness (bench/), prints one table and writes
+## target/bench/results.json. See README.md, "Performance".
+BENCH_PROFILE ?= quick-release
 bench: $(VENV)/.moto
-	CARGO=$(CARGO) SEVTOOL_VENV=$(VENV) bench/run.sh
+	CARGO=$(CARGO) SEVTOOL_VENV=$(VENV) BENCH_PROFILE=$(BENCH_PROFILE) bench/run.sh
 
 ## The harness is its own workspace, so `make lint` (and CI) never compiles it; this checks it.
 bench-lint:

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# `make bench`: installs wrk when missing, builds the release binaries the bench measures and the
+# `make bench`: installs wrk when missing, builds the binaries the bench measures and the
 # harness, then runs the harness, which prints one table and writes target/bench/results.json.
 # Arguments are passed to the harness (e.g. `bench/run.sh slack store` runs two sections).
 set -euo pipefail
@@ -22,13 +22,27 @@ if ! command -v wrk >/dev/null; then
     "${install[@]}" || { "${sudo[@]}" apt-get update -q && "${install[@]}"; }
 fi
 
-# What the bench runs: the local server and every Lambda function, with the release profile.
-"$cargo" build --release --locked -p sevtool -p intake -p slack -p worker -p pager -p reports
+# What the bench runs: the local server and every Lambda function. The default profile,
+# quick-release, is release without LTO (see Cargo.toml); BENCH_PROFILE=release measures what ships.
+profile=${BENCH_PROFILE:-quick-release}
+bin_dir=target/$profile
+# The harness is its own workspace (tests and CI never build it), in its own target directory. It
+# builds beside the binaries: the binaries' build leaves one of the two cores idle at times.
+harness_log=target/bench-harness/build.log
+mkdir -p target/bench-harness
+"$cargo" build --release --locked --manifest-path bench/Cargo.toml --target-dir target/bench-harness \
+    >"$harness_log" 2>&1 &
+harness_pid=$!
+trap 'kill "$harness_pid" 2>/dev/null || true' EXIT
+"$cargo" build --profile "$profile" --locked -p sevtool -p intake -p slack -p worker -p pager -p reports
 built=$(date +%s)
-# The harness is its own workspace (tests and CI never build it), in its own target directory.
-"$cargo" build --release --locked --manifest-path bench/Cargo.toml --target-dir target/bench-harness
+if ! wait "$harness_pid"; then
+    cat "$harness_log" >&2
+    echo "make bench: building the harness failed" >&2
+    exit 1
+fi
 harness=$(date +%s)
 
-target/bench-harness/release/sevbench --bin-dir target/release --out target/bench/results.json "$@"
-echo "make bench: release build $((built - started)) s, harness build $((harness - built)) s," \
+target/bench-harness/release/sevbench --bin-dir "$bin_dir" --profile "$profile" --out target/bench/results.json "$@"
+echo "make bench: $profile build $((built - started)) s, harness ready $((harness - built)) s later," \
     "total $(($(date +%s) - started)) s" >&2

@@ -1,7 +1,7 @@
-//! `make bench`: the figures that matter for a serverless incident tool, measured on the release
+//! `make bench`: the figures that matter for a serverless incident tool, measured on the optimised
 //! binaries from the outside, printed as one table and written as JSON.
 //!
-//! Usage: sevbench --bin-dir target/release --out target/bench/results.json [SECTION...]
+//! Usage: sevbench --bin-dir target/PROFILE --profile PROFILE --out target/bench/results.json [SECTION...]
 //! (the table also goes to results.md beside the JSON, compact, for the README)
 //! Sections: slack, coldstart, alerts, mayday, reports, store (default: all, in that order).
 
@@ -29,7 +29,7 @@ use table::Row;
 pub struct Env {
     /// The repository root (for `tests/moto_server.py` and `bench/wrk/`).
     pub repo: PathBuf,
-    /// The release binaries.
+    /// The binaries under test (`target/<profile>`).
     pub bin_dir: PathBuf,
     /// Scratch space for data directories, logs and request files; emptied at the start.
     pub work: PathBuf,
@@ -47,13 +47,16 @@ const SECTIONS: [&str; 6] = ["slack", "coldstart", "alerts", "mayday", "reports"
 
 struct Args {
     env: Env,
+    /// The cargo profile the binaries were built with, named in the results.
+    profile: String,
     out: PathBuf,
     sections: Vec<String>,
 }
 
 fn args() -> anyhow::Result<Args> {
     let repo = std::env::current_dir()?;
-    let mut bin_dir = repo.join("target/release");
+    let mut bin_dir = None;
+    let mut profile = "release".to_owned();
     let mut out = repo.join("target/bench/results.json");
     let mut venv = repo.join(std::env::var("SEVTOOL_VENV").unwrap_or_else(|_| ".venv".into()));
     let mut sections = Vec::new();
@@ -61,7 +64,8 @@ fn args() -> anyhow::Result<Args> {
     while let Some(arg) = it.next() {
         let mut value = || it.next().with_context(|| format!("{arg} needs a value"));
         match arg.as_str() {
-            "--bin-dir" => bin_dir = value()?.into(),
+            "--bin-dir" => bin_dir = Some(value()?.into()),
+            "--profile" => profile = value()?,
             "--out" => out = value()?.into(),
             "--venv" => venv = value()?.into(),
             s if SECTIONS.contains(&s) => sections.push(s.to_owned()),
@@ -71,6 +75,7 @@ fn args() -> anyhow::Result<Args> {
     if sections.is_empty() {
         sections = SECTIONS.map(str::to_owned).to_vec();
     }
+    let bin_dir = bin_dir.unwrap_or_else(|| repo.join("target").join(&profile));
     let work = out
         .parent()
         .map_or_else(|| repo.join("target/bench"), PathBuf::from)
@@ -82,6 +87,7 @@ fn args() -> anyhow::Result<Args> {
             work,
             venv,
         },
+        profile,
         out,
         sections,
     })
@@ -90,7 +96,12 @@ fn args() -> anyhow::Result<Args> {
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let started = Instant::now();
-    let Args { env, out, sections } = args()?;
+    let Args {
+        env,
+        profile,
+        out,
+        sections,
+    } = args()?;
     if env.work.exists() {
         std::fs::remove_dir_all(&env.work)?;
     }
@@ -114,10 +125,11 @@ async fn main() -> anyhow::Result<()> {
         rows.extend(section_rows);
     }
     let total = started.elapsed().as_secs_f64();
-    println!("{}", table::render(&rows, true));
-    table::write_json(&out, &rows, total)?;
+    let built_with = format!("Binaries built with the `{profile}` cargo profile.\n\n");
+    println!("{built_with}{}", table::render(&rows, true));
+    table::write_json(&out, &profile, &rows, total)?;
     let markdown = out.with_extension("md");
-    std::fs::write(&markdown, table::render(&rows, false))?;
+    std::fs::write(&markdown, built_with + &table::render(&rows, false))?;
     eprintln!(
         "bench: {} rows in {total:.0} s, written to {} and {}",
         rows.len(),

@@ -1,4 +1,4 @@
-//! The local server under test: the release `sevtool` on its own data directory and a free port.
+//! The local server under test: the optimised `sevtool` on its own data directory and a free port.
 
 use std::path::Path;
 use std::process::Stdio;

@@ -160,6 +160,8 @@ pub fn render(rows: &[Row], padded: bool) -> String {
 struct Results<'a> {
     generated_at: String,
     machine: Machine,
+    /// The cargo profile of the measured binaries (`release` is what ships).
+    profile: &'a str,
     total_seconds: f64,
     rows: &'a [Row],
 }
@@ -170,7 +172,7 @@ struct Machine {
     kernel: String,
 }
 
-pub fn write_json(path: &Path, rows: &[Row], total_seconds: f64) -> anyhow::Result<()> {
+pub fn write_json(path: &Path, profile: &str, rows: &[Row], total_seconds: f64) -> anyhow::Result<()> {
     let machine = Machine {
         cpus: std::thread::available_parallelism().map_or(0, usize::from),
         kernel: std::fs::read_to_string("/proc/sys/kernel/osrelease")
@@ -181,6 +183,7 @@ pub fn write_json(path: &Path, rows: &[Row], total_seconds: f64) -> anyhow::Resu
     let results = Results {
         generated_at: chrono::Utc::now().to_rfc3339(),
         machine,
+        profile,
         total_seconds,
         rows,
     };
