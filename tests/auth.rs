@@ -167,6 +167,40 @@ async fn private_sevs_exist_only_for_members_and_the_security_group() {
         .await
         .unwrap();
     assert_eq!(page.status(), 404);
+    // Nor its corrective actions, through the web forms.
+    let sca: Value = http
+        .post(app.url(&format!("/api/sevs/{id}/scas")))
+        .bearer_auth(TOKEN)
+        .json(&json!({"text": "rotate the keys", "priority": "must", "owner": "Carol"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let sca_id = sca["id"].as_str().unwrap();
+    let csrf = set_cookie(
+        &http
+            .get(app.url("/sevs/new"))
+            .header(COOKIE, &dave)
+            .send()
+            .await
+            .unwrap(),
+        "sevtool_csrf",
+    )
+    .unwrap();
+    let token = csrf.split_once('=').unwrap().1;
+    let done = http
+        .post(app.url(&format!("/scas/{sca_id}/done")))
+        .header(COOKIE, format!("{dave}; {csrf}"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(format!("csrf={token}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(done.status(), 404, "a stranger cannot close a private SEV's SCA");
+    let (_, seen) = get_as(&app, &format!("/api/scas/{sca_id}"), &carol).await;
+    assert_eq!(seen["state"], "open", "{seen}");
 
     for (who, cookie) in [("reporter", &carol), ("security group", &sam)] {
         let (status, body) = get_as(&app, &format!("/api/sevs/{id}"), cookie).await;

@@ -349,6 +349,24 @@ struct OwnerForm {
     owner: String,
 }
 
+/// The prologue of every form about one SCA: its id (404 when malformed), the form, and that the
+/// caller may see its SEV.
+async fn sca_form<T: DeserializeOwned>(
+    state: &ApiState,
+    caller: &Caller,
+    headers: &HeaderMap,
+    raw_id: &str,
+    body: &Bytes,
+) -> Result<(ScaId, T), Response> {
+    let (id, f) = match (raw_id.parse::<ScaId>(), form::<T>(headers, body)) {
+        (Ok(id), Ok(f)) => (id, f),
+        (Err(e), _) => return Err(error_page(StatusCode::NOT_FOUND, &e.to_string())),
+        (_, Err(r)) => return Err(r.into_response()),
+    };
+    sca_visible(state, caller, id).await.map_err(app_error)?;
+    Ok((id, f))
+}
+
 /// Hands an SCA to someone else; its nags follow the new owner.
 async fn sca_owner(
     State(state): State<ApiState>,
@@ -357,9 +375,9 @@ async fn sca_owner(
     Path(id): Path<String>,
     body: Bytes,
 ) -> Response {
-    let f: OwnerForm = match form(&headers, &body) {
-        Ok(f) => f,
-        Err(r) => return r.into_response(),
+    let (id, f) = match sca_form::<OwnerForm>(&state, &caller, &headers, &id, &body).await {
+        Ok(parsed) => parsed,
+        Err(r) => return r,
     };
     let Some(owner) = blank_to_none(Some(f.owner)) else {
         return error_page(
@@ -367,13 +385,6 @@ async fn sca_owner(
             "owner: say who takes this corrective action over",
         );
     };
-    let id: ScaId = match id.parse() {
-        Ok(id) => id,
-        Err(e) => return error_page(StatusCode::NOT_FOUND, &format!("{e}")),
-    };
-    if let Err(e) = sca_visible(&state, &caller, id).await {
-        return app_error(e);
-    }
     let patch = ScaPatch {
         owner: Some(owner),
         ..ScaPatch::default()
@@ -391,20 +402,14 @@ async fn sca_done(
     Path(id): Path<String>,
     body: Bytes,
 ) -> Response {
-    if let Err(r) = form::<Empty>(&headers, &body) {
-        return r.into_response();
-    }
-    let id: ScaId = match id.parse() {
-        Ok(id) => id,
-        Err(e) => return error_page(StatusCode::NOT_FOUND, &format!("{e}")),
+    let (id, Empty {}) = match sca_form::<Empty>(&state, &caller, &headers, &id, &body).await {
+        Ok(parsed) => parsed,
+        Err(r) => return r,
     };
     let patch = ScaPatch {
         state: Some((ScaStateName::Done, None)),
         ..ScaPatch::default()
     };
-    if let Err(e) = sca_visible(&state, &caller, id).await {
-        return app_error(e);
-    }
     match state.scas.update(id, patch, web_actor(&caller)).await {
         Ok(sca) => back_to(sca.sev),
         Err(e) => app_error(e),
