@@ -246,6 +246,12 @@ async fn a_pager_outage_never_blocks_filing_a_sev() {
     .await;
 }
 
+fn paged_entries(sev: &Value) -> usize {
+    sev["timeline"]
+        .as_array()
+        .map_or(0, |t| t.iter().filter(|e| e["kind"] == "paged").count())
+}
+
 #[tokio::test]
 async fn a_mayday_over_200_teams_pages_each_team_exactly_once() {
     let s = setup(&catalog(198), &[("SEVTOOL_AUTOPAGE_LEVEL", "off")]).await;
@@ -265,10 +271,13 @@ async fn a_mayday_over_200_teams_pages_each_team_exactly_once() {
         .await;
     assert_eq!(r.status(), 202);
     assert_eq!(r.json::<Value>().await.unwrap()["teams"], 200);
-    let sev = wait_for(&s.app, &id, "every team paged", 240, |v| {
+    // A page and its timeline entry are written at once, but a SEV's pages and its timeline are
+    // read one after the other: wait for both (a lost entry still fails here, by timing out).
+    let sev = wait_for(&s.app, &id, "every team paged, on the timeline too", 240, |v| {
         v["pages"]
             .as_array()
             .is_some_and(|p| p.len() == 200 && p.iter().all(|p| p["state"] == "paged"))
+            && paged_entries(v) == 200
     })
     .await;
     eprintln!(
@@ -281,13 +290,7 @@ async fn a_mayday_over_200_teams_pages_each_team_exactly_once() {
     keys.sort_unstable();
     keys.dedup();
     assert_eq!(keys.len(), 200, "each team paged once");
-    let paged_entries = sev["timeline"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|e| e["kind"] == "paged")
-        .count();
-    assert_eq!(paged_entries, 200);
+    assert_eq!(paged_entries(&sev), 200);
     assert_eq!(sev["muster"]["paged"].as_array().unwrap().len(), 200);
 
     let r = s
@@ -451,8 +454,14 @@ mod slack {
             signed(&s.app, "/slack/interactions", "application/x-www-form-urlencoded", form).await,
             200
         );
-        wait_for(&s.app, &id, "search paged by the mayday", 60, |v| {
+        // A join counts once the page knows its on-call's Slack user, which a later task stores
+        // (after the invite): wait for that, not only for the page.
+        let on_call = [("atc", "UATC"), ("payments", "UPAYMENTS"), ("search", "USEARCH")];
+        wait_for(&s.app, &id, "search paged, every on-call's Slack user known", 60, |v| {
             state_of(v, "search") == "paged"
+                && on_call
+                    .iter()
+                    .all(|(team, user)| page(v, team).is_some_and(|p| p["on_call"][0]["slack_user"] == *user))
         })
         .await;
         fake_slack
