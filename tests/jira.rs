@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 
 use blackbox::Sevtool;
 use blackbox::fake_jira::{API_TOKEN, EMAIL, FakeJira};
+use blackbox::task_queue::{deliver, wait_idle};
 use chrono::{NaiveDate, Utc};
 use rusqlite::{Connection, OpenFlags};
 use serde_json::{Value, json};
@@ -94,35 +95,6 @@ async fn add_sca(app: &Sevtool, sev: &str, body: Value) -> Value {
 /// Polls the SCA until `check` holds of it; fails after a generous deadline.
 async fn wait_for(app: &Sevtool, id: &str, what: &str, secs: u64, check: impl Fn(&Value) -> bool) -> Value {
     app.poll_json(&format!("/api/scas/{id}"), what, secs, check).await
-}
-
-/// Puts a task on `sevtool`'s task queue, as the scheduler or a redelivery would.
-fn deliver(data: &Path, task: &TaskEnvelope) {
-    let conn = Connection::open_with_flags(data.join("sevtool.db"), OpenFlags::SQLITE_OPEN_READ_WRITE).unwrap();
-    conn.busy_timeout(Duration::from_secs(10)).unwrap();
-    conn.execute(
-        "INSERT INTO queue_messages (body, visible_at_ms, queue) VALUES (?1, 0, 'tasks')",
-        [task.to_json()],
-    )
-    .unwrap();
-}
-
-/// Whether the queue has handled every task it was given (none waiting, none in flight).
-fn queue_idle(data: &Path) -> bool {
-    let conn = Connection::open_with_flags(data.join("sevtool.db"), OpenFlags::SQLITE_OPEN_READ_ONLY).unwrap();
-    conn.busy_timeout(Duration::from_secs(10)).unwrap();
-    let waiting: i64 = conn
-        .query_row("SELECT COUNT(*) FROM queue_messages WHERE dead = 0", [], |r| r.get(0))
-        .unwrap();
-    waiting == 0
-}
-
-async fn wait_idle(data: &Path) {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while !queue_idle(data) {
-        assert!(Instant::now() < deadline, "the task queue did not drain");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
 }
 
 /// Reasons of the tasks that failed for good, as stored.

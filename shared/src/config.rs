@@ -5,9 +5,11 @@ use std::collections::BTreeSet;
 use std::net::IpAddr;
 use std::path::PathBuf;
 
-use crate::domain::{DuePolicy, Level};
+use crate::domain::{DuePolicy, Level, NagPolicy};
 use crate::jira::{JiraSettings, Priorities, valid_project_key};
 use crate::slack::{BotToken, Reactions, SigningSecret, SlackSettings};
+
+mod policies;
 
 #[derive(Debug, thiserror::Error)]
 #[error("{name}={value:?} is not valid: {reason}")]
@@ -127,8 +129,11 @@ pub struct Config {
     pub slack: Option<SlackSettings>,
     /// `SEVTOOL_SCA_DUE_DAYS`: days an SCA gets, by priority (and level for Must Do).
     pub sca_policy: DuePolicy,
-    /// `SEVTOOL_REPORT_DUE_DAYS`: business days after resolution a SEV report is due.
+    /// `SEVTOOL_REPORT_DUE_DAYS` and `SEVTOOL_REPORT_OWNER_HOURS`: when a SEV report is due and
+    /// how soon after mitigation it should have an owner.
     pub report_policy: crate::domain::ReportPolicy,
+    /// `SEVTOOL_NAG_POLICY`: the nag ladder's rungs, quiet hours and weekends.
+    pub nag_policy: NagPolicy,
     /// `SEVTOOL_SCHEDULE_GROUP`: the EventBridge Scheduler group of the nag schedules.
     pub schedule_group: String,
     /// `SEVTOOL_SCHEDULE_TARGET_ARN`: the task queue's ARN, which fired schedules send to (AWS).
@@ -156,38 +161,6 @@ pub struct Config {
     pub security_group: BTreeSet<String>,
     /// Present when `SEVTOOL_JIRA_URL` is set: SCAs become Jira issues.
     pub jira: Option<JiraSettings>,
-}
-
-/// Parses `must_worst=14,must=30,should=60,could=none` over the defaults.
-fn due_policy(spec: &str) -> Result<DuePolicy, String> {
-    let mut policy = DuePolicy::default();
-    for pair in spec.split(',').map(str::trim).filter(|p| !p.is_empty()) {
-        let (key, value) = pair
-            .split_once('=')
-            .ok_or_else(|| format!("`{pair}` is not key=days"))?;
-        let days = match value.trim() {
-            "none" => None,
-            v => Some(
-                v.parse::<i64>()
-                    .ok()
-                    .filter(|d| *d > 0)
-                    .ok_or_else(|| format!("`{v}` is not a number of days or none"))?,
-            ),
-        };
-        let slot = match key.trim() {
-            "must_worst" => &mut policy.must_worst_days,
-            "must" => &mut policy.must_days,
-            "should" => &mut policy.should_days,
-            "could" => &mut policy.could_days,
-            other => {
-                return Err(format!(
-                    "`{other}` is not one of must_worst (SEV0/SEV1), must, should, could"
-                ));
-            }
-        };
-        *slot = days;
-    }
-    Ok(policy)
 }
 
 /// The Jira settings, when `SEVTOOL_JIRA_URL` turns the integration on; the rest is then checked.
@@ -313,7 +286,7 @@ impl Config {
             reason: format!("{e}; write it as +02:00 or -05:00"),
         })?;
         let spec = parsed("SEVTOOL_SCA_DUE_DAYS", "")?;
-        let sca_policy = due_policy(&spec).map_err(|reason| ConfigError {
+        let sca_policy = policies::due_policy(&spec).map_err(|reason| ConfigError {
             name: "SEVTOOL_SCA_DUE_DAYS",
             value: spec.clone(),
             reason,
@@ -330,8 +303,21 @@ impl Config {
                     value: due_raw.clone(),
                     reason: "must be a number of business days from 1 to 60".into(),
                 })?,
-            ..crate::domain::ReportPolicy::default()
+            owner_within: {
+                let raw = parsed("SEVTOOL_REPORT_OWNER_HOURS", "24")?;
+                policies::report_owner_within(raw.trim()).map_err(|reason| ConfigError {
+                    name: "SEVTOOL_REPORT_OWNER_HOURS",
+                    value: raw.clone(),
+                    reason,
+                })?
+            },
         };
+        let spec = parsed("SEVTOOL_NAG_POLICY", "")?;
+        let nag_policy = policies::nag_policy(&spec).map_err(|reason| ConfigError {
+            name: "SEVTOOL_NAG_POLICY",
+            value: spec.clone(),
+            reason,
+        })?;
         let paging = match set("SEVTOOL_TEAMS") {
             Some(teams) => {
                 let level = parsed("SEVTOOL_AUTOPAGE_LEVEL", "SEV2")?;
@@ -449,6 +435,7 @@ impl Config {
             slack,
             sca_policy,
             report_policy,
+            nag_policy,
             schedule_group: parsed("SEVTOOL_SCHEDULE_GROUP", "sevtool")?,
             schedule_target_arn: set("SEVTOOL_SCHEDULE_TARGET_ARN"),
             scheduler_role_arn: set("SEVTOOL_SCHEDULER_ROLE_ARN"),
@@ -528,6 +515,26 @@ mod tests {
         for bad in ["must=0", "sometimes=3", "must"] {
             assert!(config(&[("SEVTOOL_SCA_DUE_DAYS", bad)]).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn the_nag_policy_and_report_owner_hours_come_from_the_environment() {
+        let c = config(&[
+            ("SEVTOOL_NAG_POLICY", "grace=10d"),
+            ("SEVTOOL_REPORT_OWNER_HOURS", "48"),
+        ])
+        .unwrap();
+        assert_eq!(c.nag_policy.grace, chrono::Duration::days(10));
+        assert_eq!(c.report_policy.owner_within, chrono::Duration::hours(48));
+        assert_eq!(
+            config(&[]).unwrap().report_policy.owner_within,
+            chrono::Duration::hours(24)
+        );
+        let bad = config(&[("SEVTOOL_NAG_POLICY", "grace=soon")]).unwrap_err();
+        assert_eq!(bad.name, "SEVTOOL_NAG_POLICY");
+        assert!(bad.to_string().contains("grace"), "{bad}");
+        let bad = config(&[("SEVTOOL_REPORT_OWNER_HOURS", "0")]).unwrap_err();
+        assert_eq!(bad.name, "SEVTOOL_REPORT_OWNER_HOURS");
     }
 
     #[test]

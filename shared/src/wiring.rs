@@ -11,7 +11,6 @@ use crate::app::{
 };
 use crate::clock::SystemClock;
 use crate::config::{Config, ConfigError, PagingSettings};
-use crate::domain::NagPolicy;
 use crate::jira::JiraIntegration;
 use crate::paging::{Catalog, CatalogError, Opsgenie, PagerDuty, PagerRouter, PagingIntegration, Secret};
 use crate::queue::{EmbeddedQueue, Queue, QueueError, QueueName, Relay, RoutedQueue, SqsQueue};
@@ -145,7 +144,7 @@ pub fn integrations(config: &Config, services: &Services) -> Integrations {
     let mut planner = NagPlanner::new(
         services.scas.clone(),
         services.scheduler.clone(),
-        NagPolicy::default(),
+        config.nag_policy.clone(),
         config.nag_offset,
         Arc::new(SystemClock),
     )

@@ -4,6 +4,7 @@
 pub mod fake_jira;
 pub mod fake_pager;
 pub mod fake_slack;
+pub mod task_queue;
 
 use std::path::{Path, PathBuf};
 use std::process::Stdio;

@@ -43,15 +43,7 @@ pub fn project_for(
     catalog: Option<&Catalog>,
     default: Option<&str>,
 ) -> Result<String, String> {
-    let owner = product_track
-        .map(str::trim)
-        .filter(|t| !t.is_empty())
-        .and_then(|track| {
-            catalog?
-                .teams()
-                .iter()
-                .find(|team| team.product_tracks.iter().any(|t| t.trim().eq_ignore_ascii_case(track)))
-        });
+    let owner = product_track.and_then(|track| catalog?.owner_of(track));
     if let Some(project) = owner.and_then(|team| team.jira_project.as_deref()) {
         return Ok(project.to_owned());
     }

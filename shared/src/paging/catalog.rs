@@ -70,6 +70,8 @@ pub struct Team {
     pub pager: PagerTarget,
     /// The Jira project key of the team's corrective actions (see `jira`).
     pub jira_project: Option<String>,
+    /// The team's own Slack channel (id or name): SCAs of its SEVs escalate there.
+    pub channel: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -99,6 +101,8 @@ struct RawTeam {
     opsgenie: Option<RawOpsgenie>,
     #[serde(default)]
     jira_project: Option<String>,
+    #[serde(default)]
+    channel: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -224,6 +228,15 @@ impl Catalog {
                     "team {name}: jira_project `{p}` is not a Jira project key (upper-case letters, digits or `_`, starting with a letter, e.g. PAY)"
                 ));
             }
+            let channel = t.channel.map(|c| c.trim().trim_start_matches('#').to_owned());
+            if channel
+                .as_deref()
+                .is_some_and(|c| c.is_empty() || c.contains(char::is_whitespace))
+            {
+                return invalid(format!(
+                    "team {name}: channel must be a Slack channel id or name, without spaces"
+                ));
+            }
             for key in std::iter::once(&name).chain(t.aliases.iter()) {
                 let k = normalise(key);
                 if k.is_empty() {
@@ -247,6 +260,7 @@ impl Catalog {
                 rotation: t.rotation,
                 pager,
                 jira_project,
+                channel,
             });
         }
         for rotation in [Rotation::Coordinator, Rotation::CallLeader] {
@@ -283,6 +297,18 @@ impl Catalog {
     /// A team by name or alias.
     pub fn find(&self, name: &str) -> Option<&Team> {
         self.index.get(&normalise(name)).map(|&i| &self.teams[i])
+    }
+
+    /// The team that owns a product track: the first whose `product_tracks` name it (case and
+    /// surrounding space do not matter).
+    pub fn owner_of(&self, product_track: &str) -> Option<&Team> {
+        let track = product_track.trim();
+        if track.is_empty() {
+            return None;
+        }
+        self.teams
+            .iter()
+            .find(|team| team.product_tracks.iter().any(|t| t.trim().eq_ignore_ascii_case(track)))
     }
 
     pub fn rotation(&self, rotation: Rotation) -> Option<&Team> {
@@ -346,6 +372,24 @@ mod tests {
         assert!(c.rotation(Rotation::Coordinator).is_some());
         assert!(c.teams().iter().any(|t| t.pager.kind() == "opsgenie"));
         assert_eq!(c.find("payments").unwrap().jira_project.as_deref(), Some("PAY"));
+        assert_eq!(c.find("payments").unwrap().channel.as_deref(), Some("payments-eng"));
+    }
+
+    #[test]
+    fn a_product_track_is_owned_by_the_team_that_names_it() {
+        let text = team("atc", "rotation = \"coordinator\"")
+            + &team(
+                "payments",
+                "product_tracks = [\"Checkout\"]\nchannel = \"#payments-eng\"",
+            );
+        let c = Catalog::parse(&text).unwrap();
+        let owner = c.owner_of(" checkout ").unwrap();
+        assert_eq!(
+            (owner.name.as_str(), owner.channel.as_deref()),
+            ("payments", Some("payments-eng"))
+        );
+        assert!(c.owner_of("search").is_none());
+        assert!(c.owner_of("").is_none());
     }
 
     #[test]
@@ -388,6 +432,8 @@ mod tests {
                 coord.clone() + &team("i", "jira_project = \"pay\""),
                 "not a Jira project key",
             ),
+            (coord.clone() + &team("j", "channel = \"pay ments\""), "channel must be"),
+            (coord.clone() + &team("k", "channel = \"#\""), "channel must be"),
             (String::new(), "no teams"),
         ] {
             let err = Catalog::parse(&text).unwrap_err().to_string();

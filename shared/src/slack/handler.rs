@@ -333,7 +333,8 @@ impl SlackIntegration {
         }
     }
 
-    /// Reminds the owner; past due also the SEV's channel; on escalation also the coordinator.
+    /// Reminds the owner; past due also the SEV's channel; on escalation also the coordinator and
+    /// the channel of the team that owns the SEV's product track.
     async fn on_nag(&self, id: ScaId, step: NagStep, steps: &Steps<'_>) -> Result<(), TaskError> {
         let sca = match self.scas.get(id).await {
             Ok(sca) => sca,
@@ -371,7 +372,26 @@ impl SlackIntegration {
                 })
                 .await?;
         }
+        if step == NagStep::Escalate
+            && let Some(channel) = self.team_channel(&sev)
+        {
+            steps
+                .once("team", || async {
+                    Ok(self.client.post_message(&channel, &text, None, None).await?)
+                })
+                .await?;
+        }
         Ok(())
+    }
+
+    /// The channel of the team owning the SEV's product track. Private SEVs stay in their own
+    /// channels: a team channel is open to people who are not members.
+    fn team_channel(&self, sev: &Sev) -> Option<String> {
+        if sev.private {
+            return None;
+        }
+        let catalog = self.paging.as_ref()?.catalog();
+        catalog.owner_of(sev.product_track.as_deref()?)?.channel.clone()
     }
 
     /// A nag's button: done, snooze (the due date moves, and with it the nags), or reassign.

@@ -1,0 +1,163 @@
+//! The process timeline as configured: how long SCAs get, when their owners are nagged and when
+//! nobody is. Each parser reads `key=value` pairs over the defaults, so a deployment names only
+//! what it changes, and says which key is wrong when one is.
+
+use chrono::Duration;
+
+use crate::domain::{DuePolicy, NagPolicy};
+
+/// `key=value` pairs, blanks skipped; `Err` names the pair that is not one.
+fn pairs(spec: &str) -> impl Iterator<Item = Result<(&str, &str), String>> {
+    spec.split(',').map(str::trim).filter(|p| !p.is_empty()).map(|pair| {
+        pair.split_once('=')
+            .map(|(k, v)| (k.trim(), v.trim()))
+            .ok_or_else(|| format!("`{pair}` is not key=value"))
+    })
+}
+
+/// Parses `must_worst=14,must=30,should=60,could=none` (`SEVTOOL_SCA_DUE_DAYS`).
+pub(super) fn due_policy(spec: &str) -> Result<DuePolicy, String> {
+    let mut policy = DuePolicy::default();
+    for pair in pairs(spec) {
+        let (key, value) = pair?;
+        let days = match value {
+            "none" => None,
+            v => Some(
+                v.parse::<i64>()
+                    .ok()
+                    .filter(|d| *d > 0)
+                    .ok_or_else(|| format!("`{v}` is not a number of days or none"))?,
+            ),
+        };
+        let slot = match key {
+            "must_worst" => &mut policy.must_worst_days,
+            "must" => &mut policy.must_days,
+            "should" => &mut policy.should_days,
+            "could" => &mut policy.could_days,
+            other => {
+                return Err(format!(
+                    "`{other}` is not one of must_worst (SEV0/SEV1), must, should, could"
+                ));
+            }
+        };
+        *slot = days;
+    }
+    Ok(policy)
+}
+
+/// A span written `36h` or `3d`: whole hours or days, more than none, at most a year.
+fn span(key: &str, value: &str) -> Result<Duration, String> {
+    let parsed = if let Some(hours) = value.strip_suffix('h') {
+        hours.parse::<i64>().ok().map(Duration::hours)
+    } else if let Some(days) = value.strip_suffix('d') {
+        days.parse::<i64>().ok().map(Duration::days)
+    } else {
+        None
+    };
+    parsed
+        .filter(|d| *d > Duration::zero() && *d <= Duration::days(366))
+        .ok_or_else(|| format!("{key}: `{value}` is not a span such as 36h or 3d (1h up to 366d)"))
+}
+
+/// Parses `before=3d,overdue=1d,grace=7d,repeat=7d,quiet=20-08,weekends=skip`
+/// (`SEVTOOL_NAG_POLICY`): the nag ladder's rungs after (or before) the due date, the local
+/// hours nobody is nagged in (`quiet=off` for none) and whether weekends are skipped.
+pub(super) fn nag_policy(spec: &str) -> Result<NagPolicy, String> {
+    let mut policy = NagPolicy::default();
+    for pair in pairs(spec) {
+        let (key, value) = pair?;
+        match key {
+            "before" => policy.before = span(key, value)?,
+            "overdue" => policy.overdue_after = span(key, value)?,
+            "grace" => policy.grace = span(key, value)?,
+            "repeat" => policy.repeat = span(key, value)?,
+            "quiet" => (policy.quiet_from, policy.quiet_until) = quiet_hours(value)?,
+            "weekends" => {
+                policy.skip_weekends = match value {
+                    "skip" => true,
+                    "nag" => false,
+                    v => return Err(format!("weekends: `{v}` is not skip or nag")),
+                }
+            }
+            other => {
+                return Err(format!(
+                    "`{other}` is not one of before, overdue, grace, repeat, quiet, weekends"
+                ));
+            }
+        }
+    }
+    if policy.grace <= policy.overdue_after {
+        return Err("grace must be longer than overdue: the escalation comes after the first overdue nag".into());
+    }
+    Ok(policy)
+}
+
+/// `20-08` (from 20:00 to 08:00, overnight) or `off`; equal hours would silence nothing.
+fn quiet_hours(value: &str) -> Result<(u32, u32), String> {
+    if value == "off" {
+        return Ok((0, 0));
+    }
+    let hours = value
+        .split_once('-')
+        .and_then(|(from, until)| Some((from.trim().parse::<u32>().ok()?, until.trim().parse::<u32>().ok()?)))
+        .filter(|(from, until)| *from < 24 && *until < 24 && from != until);
+    hours.ok_or_else(|| format!("quiet: `{value}` is not hours such as 20-08 (from-until, 0-23) or off"))
+}
+
+/// `SEVTOOL_REPORT_OWNER_HOURS`: how long after mitigation a SEV may go without a report owner.
+pub(super) fn report_owner_within(value: &str) -> Result<Duration, String> {
+    value
+        .parse::<i64>()
+        .ok()
+        .filter(|h| (1..=24 * 14).contains(h))
+        .map(Duration::hours)
+        .ok_or_else(|| "must be a number of hours from 1 to 336".into())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nag_policy_changes_only_what_it_names() {
+        assert_eq!(nag_policy("").unwrap(), NagPolicy::default());
+        let p = nag_policy("before=36h, grace=14d, quiet=22-07, weekends=nag").unwrap();
+        assert_eq!(p.before, Duration::hours(36));
+        assert_eq!(p.grace, Duration::days(14));
+        assert_eq!((p.quiet_from, p.quiet_until, p.skip_weekends), (22, 7, false));
+        assert_eq!(p.repeat, NagPolicy::default().repeat);
+    }
+
+    #[test]
+    fn bad_nag_policies_say_which_key_is_wrong() {
+        for (spec, names) in [
+            ("before=3", "before"),
+            ("grace=0d", "grace"),
+            ("repeat=400d", "repeat"),
+            ("quiet=25-08", "quiet"),
+            ("quiet=8-8", "quiet"),
+            ("weekends=sometimes", "weekends"),
+            ("often=1d", "often"),
+            ("grace", "grace"),
+            ("overdue=7d,grace=7d", "grace"),
+        ] {
+            let e = nag_policy(spec).unwrap_err();
+            assert!(e.contains(names), "{spec}: {e}");
+        }
+    }
+
+    #[test]
+    fn quiet_off_nags_at_any_hour() {
+        let p = nag_policy("quiet=off,weekends=nag").unwrap();
+        let night = chrono::TimeZone::with_ymd_and_hms(&chrono::Utc, 2026, 11, 7, 3, 0, 0).unwrap();
+        assert_eq!(p.next_waking(night, chrono::FixedOffset::east_opt(0).unwrap()), night);
+    }
+
+    #[test]
+    fn report_owner_hours_are_bounded() {
+        assert_eq!(report_owner_within("48"), Ok(Duration::hours(48)));
+        for bad in ["0", "-1", "337", "a day"] {
+            assert!(report_owner_within(bad).is_err(), "{bad}");
+        }
+    }
+}
