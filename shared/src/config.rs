@@ -161,6 +161,20 @@ pub struct Config {
     pub security_group: BTreeSet<String>,
     /// Present when `SEVTOOL_JIRA_URL` is set: SCAs become Jira issues.
     pub jira: Option<JiraSettings>,
+    /// `SEVTOOL_EXPORT_BUCKET`: the S3 bucket of the data lake the `reports` function exports to.
+    pub export_bucket: Option<String>,
+    /// `SEVTOOL_EXPORT_PREFIX`: where in that bucket, empty or ending with `/`.
+    pub export_prefix: String,
+}
+
+/// An S3 key prefix as a folder: no leading `/`, one trailing `/`; `/` alone is the bucket's root.
+fn key_prefix(raw: &str) -> String {
+    let folder = raw.trim().trim_matches('/');
+    if folder.is_empty() {
+        String::new()
+    } else {
+        format!("{folder}/")
+    }
 }
 
 /// The Jira settings, when `SEVTOOL_JIRA_URL` turns the integration on; the rest is then checked.
@@ -445,6 +459,8 @@ impl Config {
             alert_rules: set("SEVTOOL_ALERT_RULES").map(PathBuf::from),
             paging,
             report_template: set("SEVTOOL_REPORT_TEMPLATE").map(PathBuf::from),
+            export_bucket: set("SEVTOOL_EXPORT_BUCKET").map(|b| b.trim().to_owned()),
+            export_prefix: key_prefix(&parsed("SEVTOOL_EXPORT_PREFIX", "sevtool/")?),
         })
     }
 }
@@ -535,6 +551,18 @@ mod tests {
         assert!(bad.to_string().contains("grace"), "{bad}");
         let bad = config(&[("SEVTOOL_REPORT_OWNER_HOURS", "0")]).unwrap_err();
         assert_eq!(bad.name, "SEVTOOL_REPORT_OWNER_HOURS");
+    }
+
+    #[test]
+    fn the_export_prefix_is_a_folder() {
+        let c = config(&[]).unwrap();
+        assert_eq!((c.export_bucket, c.export_prefix.as_str()), (None, "sevtool/"));
+        let c = config(&[("SEVTOOL_EXPORT_BUCKET", "lake"), ("SEVTOOL_EXPORT_PREFIX", "/raw/sev")]).unwrap();
+        assert_eq!(
+            (c.export_bucket.as_deref(), c.export_prefix.as_str()),
+            (Some("lake"), "raw/sev/")
+        );
+        assert_eq!(config(&[("SEVTOOL_EXPORT_PREFIX", "/")]).unwrap().export_prefix, "");
     }
 
     #[test]

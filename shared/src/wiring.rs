@@ -19,6 +19,7 @@ use crate::schedule::{EmbeddedScheduler, EventBridgeScheduler, Scheduler};
 use crate::secrets::{SECRETS_ARN_VAR, Secrets, SecretsError};
 use crate::slack::{SlackClient, SlackIntegration, SlackRoutes, SlackTimeZones};
 use crate::store::{DynamoStore, SevRepo, SqliteStore, Store, StoreError};
+use crate::transfer::S3Lake;
 
 /// The first retry delay of the embedded queue; it doubles per attempt, as an SQS redrive would.
 const EMBEDDED_VISIBILITY: Duration = Duration::from_secs(2);
@@ -137,6 +138,13 @@ fn services(
         paging,
         pager,
     })
+}
+
+/// The data lake the `reports` function exports to, when `SEVTOOL_EXPORT_BUCKET` names one.
+pub async fn lake(config: &Config) -> Option<S3Lake> {
+    let bucket = config.export_bucket.as_ref()?;
+    let sdk = aws_config::load_from_env().await;
+    Some(S3Lake::new(aws_sdk_s3::Client::new(&sdk), bucket))
 }
 
 /// The task handlers of every configured integration on the task queue.

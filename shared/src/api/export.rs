@@ -54,9 +54,5 @@ async fn export(
             format!("export failed: {e}"),
         )
     })?;
-    let content_type = match format {
-        Format::Csv => "text/csv; charset=utf-8",
-        Format::Jsonl => "application/x-ndjson",
-    };
-    Ok(([(header::CONTENT_TYPE, content_type)], body))
+    Ok(([(header::CONTENT_TYPE, format.content_type())], body))
 }

@@ -22,3 +22,4 @@ pub use reports::{ReportService, ScaReport};
 pub use scas::{NewSca, ScaService};
 pub use sev_reports::ReportDrafter;
 pub use sevs::{FileRequest, ListFilter, SevDetail, SevService};
+pub use transfer::{ExportError, LakeExport};

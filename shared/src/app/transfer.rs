@@ -1,10 +1,32 @@
 //! Export and import through the reports service: export reads the month index; import stores
-//! each row once, whatever number of times the file is loaded.
+//! each row once, whatever number of times the file is loaded; the lake export writes one
+//! object a day.
+
+use serde::Serialize;
 
 use super::{AppError, ReportService};
 use crate::domain::{Entry, EntryId, EntryKind, Sev, SevId};
 use crate::reports::{MonthRange, Viewer};
-use crate::transfer::import_key;
+use crate::transfer::{self, Format, Lake, LakeError, import_key, object_key};
+
+/// What one lake export wrote.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct LakeExport {
+    pub key: String,
+    pub format: &'static str,
+    pub sevs: usize,
+    pub bytes: usize,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ExportError {
+    #[error(transparent)]
+    App(#[from] AppError),
+    #[error(transparent)]
+    Lake(#[from] LakeError),
+    #[error("the export could not be written: {0}")]
+    Write(#[from] std::io::Error),
+}
 
 impl ReportService {
     /// SEVs that started in the range and the viewer may see, drills included, by number.
@@ -13,6 +35,29 @@ impl ReportService {
         sevs.retain(|s| viewer.may_see(s));
         sevs.sort_by_key(|s| s.id);
         Ok(sevs)
+    }
+
+    /// Writes the SEVs that started in `range` to today's object of `format` in the lake
+    /// (under `prefix`). Private SEVs stay out: the lake's readers are not the security group.
+    pub async fn export_to_lake(
+        &self,
+        lake: &dyn Lake,
+        prefix: &str,
+        format: Format,
+        range: MonthRange,
+    ) -> Result<LakeExport, ExportError> {
+        let sevs = self.export(range, Viewer::ANONYMOUS).await?;
+        let mut body = Vec::new();
+        transfer::write(&sevs, format, &mut body)?;
+        let key = object_key(prefix, format, self.now().date_naive());
+        let bytes = body.len();
+        lake.put(&key, format.content_type(), body).await?;
+        Ok(LakeExport {
+            key,
+            format: format.as_str(),
+            sevs: sevs.len(),
+            bytes,
+        })
     }
 
     /// Stores one imported SEV (its `id` is the source's) under the next number here. Returns the

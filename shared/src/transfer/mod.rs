@@ -2,8 +2,12 @@
 //! row-by-row validation that loads historical SEVs back. Pure: readers and writers are given.
 
 mod columns;
+mod lake;
+mod s3;
 
 pub use columns::{COLUMNS, from_record, import_key, to_record};
+pub use lake::{Lake, LakeError, object_key};
+pub use s3::S3Lake;
 
 use std::io::Write;
 
@@ -26,6 +30,22 @@ impl std::str::FromStr for Format {
                 "format",
                 format!("`{other}` is not a format; use csv or jsonl"),
             )),
+        }
+    }
+}
+
+impl Format {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Format::Csv => "csv",
+            Format::Jsonl => "jsonl",
+        }
+    }
+
+    pub fn content_type(self) -> &'static str {
+        match self {
+            Format::Csv => "text/csv; charset=utf-8",
+            Format::Jsonl => "application/x-ndjson",
         }
     }
 }

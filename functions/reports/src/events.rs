@@ -1,0 +1,278 @@
+//! The events the `reports` function answers. An EventBridge schedule (or anyone) invokes it with
+//! a small JSON event:
+//! - `{"action": "weekly"}` or `{"action": "weekly", "week": "2026-W47"}` answers the digest;
+//!   with `"post": true` it also queues the digest's post to Slack (the Monday schedule does
+//!   this). Scheduled digests are read by people who may not see private SEVs: left out.
+//! - `{"action": "sweep"}`, daily, queues the day's sweep (nags re-planned, Jira polled).
+//! - `{"action": "export", "format"?: "csv" | "jsonl", "since"?, "until"?}`, daily, writes the
+//!   SEVs to the data lake (`SEVTOOL_EXPORT_BUCKET`), one object per format and day; private
+//!   SEVs are left out there too.
+
+use std::sync::Arc;
+
+use serde::Deserialize;
+use serde_json::Value;
+use sev::app::ReportService;
+use sev::reports::{IsoWeek, MAX_MONTHS, Month, MonthRange, Viewer};
+use sev::transfer::{Format, Lake};
+
+#[derive(Debug, Deserialize)]
+#[serde(tag = "action", rename_all = "snake_case", deny_unknown_fields)]
+enum Event {
+    /// The digest of `week`, by default the last complete week.
+    Weekly {
+        week: Option<String>,
+        #[serde(default)]
+        post: bool,
+    },
+    /// Queue today's sweep.
+    Sweep,
+    /// Write the SEVs that started from `since` to `until` (by default the longest range a
+    /// report allows, up to this month) to the lake.
+    Export {
+        format: Option<String>,
+        since: Option<String>,
+        until: Option<String>,
+    },
+}
+
+/// What the function works with, built once per cold start.
+pub struct Deps {
+    pub reports: ReportService,
+    /// The data lake and the prefix in it; none: exports are off.
+    pub lake: Option<(Arc<dyn Lake>, String)>,
+}
+
+const USAGE: &str = r#"send {"action": "weekly", "week"?: "2026-W47", "post"?: true}, {"action": "sweep"} or {"action": "export", "format"?: "csv" | "jsonl", "since"?: "2026-01", "until"?: "2026-12"}"#;
+
+pub async fn handle(deps: &Deps, event: Value) -> Result<Value, String> {
+    let reports = &deps.reports;
+    let event: Event = serde_json::from_value(event).map_err(|e| format!("bad event ({e}); {USAGE}"))?;
+    match event {
+        Event::Export { format, since, until } => {
+            let Some((lake, prefix)) = &deps.lake else {
+                return Err("exports are off: set SEVTOOL_EXPORT_BUCKET to the data lake's S3 bucket".into());
+            };
+            let format: Format = format
+                .as_deref()
+                .unwrap_or("jsonl")
+                .parse()
+                .map_err(|e| format!("{e}"))?;
+            let month = |field: &str, raw: &str| {
+                raw.parse::<Month>()
+                    .map_err(|e| format!("{field}: `{raw}` is not a month ({e}); write months like 2026-07"))
+            };
+            let until = match until.as_deref() {
+                Some(u) => month("until", u)?,
+                None => Month::of(reports.now()),
+            };
+            let since = match since.as_deref() {
+                Some(s) => month("since", s)?,
+                None => until.last(MAX_MONTHS).first,
+            };
+            let range = MonthRange::new(since, until).map_err(|e| e.to_string())?;
+            let export = reports
+                .export_to_lake(lake.as_ref(), prefix, format, range)
+                .await
+                .map_err(|e| e.to_string())?;
+            tracing::info!(
+                format = export.format,
+                sevs = export.sevs,
+                bytes = export.bytes,
+                "exported to the lake"
+            );
+            serde_json::to_value(&export).map_err(|e| e.to_string())
+        }
+        Event::Sweep => {
+            let day = reports.start_sweep().await.map_err(|e| e.to_string())?;
+            Ok(serde_json::json!({ "sweep": day }))
+        }
+        Event::Weekly { week, post } => {
+            let week = match week {
+                Some(w) => w.parse::<IsoWeek>().map_err(|e| e.to_string())?,
+                None => IsoWeek::of(reports.now()).prev(),
+            };
+            let digest = reports
+                .weekly(week, Viewer::ANONYMOUS)
+                .await
+                .map_err(|e| e.to_string())?;
+            let sevs: usize = digest.by_level.values().map(Vec::len).sum();
+            tracing::info!(week = %week, sevs, overdue_scas = digest.overdue_scas.len(), "weekly digest built");
+            if post {
+                // One post per week however often the schedule's invocation is retried.
+                reports
+                    .post_digest(week, "scheduled")
+                    .await
+                    .map_err(|e| e.to_string())?;
+            }
+            serde_json::to_value(&digest).map_err(|e| e.to_string())
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Mutex;
+
+    use async_trait::async_trait;
+    use chrono::{TimeZone, Utc};
+    use serde_json::json;
+    use sev::clock::ManualClock;
+    use sev::reports::Template;
+    use sev::store::{SevRepo, SqliteStore};
+    use sev::transfer::LakeError;
+
+    use super::*;
+
+    /// Keeps what it is given, by key, as a bucket does.
+    #[derive(Default)]
+    struct FakeLake(Mutex<Vec<(String, String, String)>>);
+
+    #[async_trait]
+    impl Lake for FakeLake {
+        async fn put(&self, key: &str, content_type: &str, body: Vec<u8>) -> Result<(), LakeError> {
+            let mut objects = self.0.lock().unwrap();
+            objects.retain(|(k, _, _)| k != key);
+            let body = String::from_utf8(body).map_err(|e| LakeError::Refused(e.to_string()))?;
+            objects.push((key.into(), content_type.into(), body));
+            Ok(())
+        }
+    }
+
+    fn deps_with(lake: Option<Arc<FakeLake>>) -> (Deps, SevRepo, tempfile::TempDir) {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqliteStore::open(&dir.path().join("t.db")).unwrap();
+        let clock = Arc::new(ManualClock::new(Utc.with_ymd_and_hms(2026, 7, 22, 8, 0, 0).unwrap()));
+        let repo = SevRepo::new(Arc::new(store));
+        let reports = ReportService::new(repo.clone(), clock, Arc::new(Template::shipped()));
+        let lake = lake.map(|l| (l as Arc<dyn Lake>, "lake/".to_owned()));
+        (Deps { reports, lake }, repo, dir)
+    }
+
+    fn exports_off() -> (Deps, tempfile::TempDir) {
+        let (deps, _, dir) = deps_with(None);
+        (deps, dir)
+    }
+
+    #[tokio::test]
+    async fn a_scheduled_post_queues_one_slack_post_however_often_it_runs() {
+        let (svc, repo, _dir) = deps_with(None);
+        handle(&svc, json!({"action": "weekly"})).await.unwrap();
+        assert!(repo.outbox(10).await.unwrap().is_empty());
+        for _ in 0..2 {
+            handle(&svc, json!({"action": "weekly", "post": true})).await.unwrap();
+        }
+        let keys: std::collections::BTreeSet<String> =
+            repo.outbox(10).await.unwrap().into_iter().map(|(_, t)| t.key).collect();
+        assert_eq!(keys.into_iter().collect::<Vec<_>>(), ["digest:2026-W29:scheduled"]);
+        let out = handle(&svc, json!({"action": "sweep"})).await.unwrap();
+        assert_eq!(out["sweep"], "2026-07-22");
+        let keys: Vec<String> = repo.outbox(10).await.unwrap().into_iter().map(|(_, t)| t.key).collect();
+        assert!(keys.contains(&"sweep:2026-07-22".to_owned()), "{keys:?}");
+    }
+
+    #[tokio::test]
+    async fn the_weekly_event_answers_last_weeks_digest_by_default() {
+        let (svc, _dir) = exports_off();
+        let out = handle(&svc, json!({"action": "weekly"})).await.unwrap();
+        assert_eq!(out["week"], "2026-W29");
+        assert_eq!(out["by_level"]["SEV1"], json!([]));
+        let out = handle(&svc, json!({"action": "weekly", "week": "2026-W02"}))
+            .await
+            .unwrap();
+        assert_eq!(out["week"], "2026-W02");
+    }
+
+    #[tokio::test]
+    async fn bad_events_say_what_to_send() {
+        let (svc, _dir) = exports_off();
+        let err = handle(&svc, json!({"action": "monthly"})).await.unwrap_err();
+        assert!(err.contains("\"action\": \"weekly\""), "{err}");
+        assert!(
+            handle(&svc, json!({"action": "weekly", "week": "W5"}))
+                .await
+                .unwrap_err()
+                .contains("ISO week")
+        );
+    }
+
+    #[tokio::test]
+    async fn the_export_writes_todays_object_without_private_sevs_once_per_day() {
+        let lake = Arc::new(FakeLake::default());
+        let (deps, _, _dir) = deps_with(Some(lake.clone()));
+        let csv = "id,title,level,status,started_at,private\n\
+                   7,Checkout 5xx,SEV1,open,2026-07-01T10:00:00Z,false\n\
+                   8,Leaked keys,SEV0,open,2026-07-02T10:00:00Z,true\n\
+                   9,Search slow,SEV3,open,2016-03-02T10:00:00Z,false\n";
+        let mut rows = csv::Reader::from_reader(csv.as_bytes());
+        let header = rows.headers().unwrap().clone();
+        for row in rows.records() {
+            let sev = sev::transfer::from_record(&header, &row.unwrap()).unwrap();
+            deps.reports.import(&sev).await.unwrap();
+        }
+        let out = handle(&deps, json!({"action": "export", "format": "csv"}))
+            .await
+            .unwrap();
+        assert_eq!(out["key"], "lake/sevs/format=csv/dt=2026-07-22/sevs.csv");
+        assert_eq!(
+            out["sevs"], 1,
+            "the private SEV and the one older than ten years stay out"
+        );
+        let objects = lake.0.lock().unwrap().clone();
+        assert_eq!(objects.len(), 1);
+        let (_, content_type, body) = &objects[0];
+        assert_eq!(content_type, "text/csv; charset=utf-8");
+        let lines: Vec<&str> = body.lines().collect();
+        assert_eq!(lines.len(), 2, "{body}");
+        assert!(lines[0].starts_with("id,title,level,status"), "{body}");
+        assert!(
+            lines[1].contains("Checkout 5xx") && !body.contains("Leaked keys"),
+            "{body}"
+        );
+
+        let out = handle(
+            &deps,
+            json!({"action": "export", "since": "2016-03", "until": "2026-02"}),
+        )
+        .await
+        .unwrap();
+        assert_eq!((out["format"].as_str(), out["sevs"].as_u64()), (Some("jsonl"), Some(1)));
+        handle(
+            &deps,
+            json!({"action": "export", "since": "2016-03", "until": "2026-02"}),
+        )
+        .await
+        .unwrap();
+        let keys: Vec<String> = lake.0.lock().unwrap().iter().map(|(k, _, _)| k.clone()).collect();
+        assert_eq!(
+            keys,
+            [
+                "lake/sevs/format=csv/dt=2026-07-22/sevs.csv",
+                "lake/sevs/format=jsonl/dt=2026-07-22/sevs.jsonl"
+            ],
+            "a second run the same day replaces its object"
+        );
+    }
+
+    #[tokio::test]
+    async fn exports_say_what_is_wrong_and_write_nothing() {
+        let lake = Arc::new(FakeLake::default());
+        let (deps, _, _dir) = deps_with(Some(lake.clone()));
+        for (event, hint) in [
+            (json!({"action": "export", "format": "xlsx"}), "csv or jsonl"),
+            (json!({"action": "export", "since": "July"}), "since"),
+            (
+                json!({"action": "export", "since": "2026-08", "until": "2026-07"}),
+                "before since",
+            ),
+            (json!({"action": "export", "bucket": "other"}), "unknown field"),
+        ] {
+            let err = handle(&deps, event.clone()).await.unwrap_err();
+            assert!(err.contains(hint), "{event}: {err}");
+        }
+        assert!(lake.0.lock().unwrap().is_empty());
+        let (off, _dir) = exports_off();
+        let err = handle(&off, json!({"action": "export"})).await.unwrap_err();
+        assert!(err.contains("SEVTOOL_EXPORT_BUCKET"), "{err}");
+    }
+}
