@@ -14,7 +14,18 @@ use sev::config::Config;
 use tokio::sync::watch;
 
 #[tokio::main]
-async fn main() -> Result<(), Box<dyn std::error::Error>> {
+async fn main() -> std::process::ExitCode {
+    // Said as a sentence (the variable, its value and what is wrong), not as a debug dump.
+    match run().await {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("sevtool: {e}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run() -> Result<(), Box<dyn std::error::Error>> {
     sev::telemetry::init_local();
     let config = Config::from_env()?;
     let (services, queues, scheduler) = sev::wiring::embedded(&config).await?;
