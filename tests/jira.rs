@@ -323,3 +323,108 @@ async fn the_sweep_marks_done_the_scas_whose_issue_is_done() {
     assert_eq!(reads.iter().filter(|k| *k == "OPS-2").count(), 2, "{reads:?}");
     assert!(failures(&s.data).is_empty(), "{:?}", failures(&s.data));
 }
+
+const WEBHOOK_SECRET: &str = "jira-webhook-secret";
+
+/// Posts `body` to the webhook as Jira does, signed with `secret` (none: unsigned).
+async fn webhook(app: &Sevtool, body: &Value, secret: Option<&str>, delivery: &str) -> (u16, Value) {
+    let body = body.to_string();
+    let mut req = app
+        .http
+        .post(app.url("/jira/webhook"))
+        .header("content-type", "application/json")
+        .header("x-atlassian-webhook-identifier", delivery);
+    if let Some(secret) = secret {
+        let signature = sev::jira::webhook_signature(&sev::config::Secret::new(secret), body.as_bytes());
+        req = req.header("x-hub-signature", signature);
+    }
+    let r = req.body(body).send().await.unwrap();
+    let status = r.status().as_u16();
+    (status, r.json().await.unwrap_or(Value::Null))
+}
+
+fn issue_updated(key: &str) -> Value {
+    json!({"timestamp": 1764590000000_u64, "webhookEvent": "jira:issue_updated", "issue": {"id": "10001", "key": key, "fields": {"status": {"name": "Done"}}}})
+}
+
+#[tokio::test]
+async fn a_signed_webhook_marks_the_sca_done_at_once_and_a_redelivery_reads_once() {
+    let s = setup(&[("SEVTOOL_JIRA_WEBHOOK_SECRET", WEBHOOK_SECRET)]).await;
+    let sev = file(&s.app, json!({"title": "Ledger lag", "level": "SEV2"})).await;
+    let sca = add_sca(&s.app, &sev, json!({"text": "Page on lag", "priority": "should"})).await;
+    let id = sca["id"].as_str().unwrap().to_owned();
+    wait_for(&s.app, &id, "the link", 30, |v| v["ticket"].is_string()).await;
+
+    // A webhook says the issue is done while it is not: the issue is read back, nothing changes.
+    assert_eq!(
+        webhook(&s.app, &issue_updated("OPS-1"), Some(WEBHOOK_SECRET), "d-1")
+            .await
+            .0,
+        202
+    );
+    wait_idle(&s.data).await;
+    assert_eq!(s.jira.reads(), ["OPS-1"]);
+    assert_eq!(s.app.get_json(&format!("/api/scas/{id}")).await.1["state"], "open");
+
+    s.jira.resolve("OPS-1");
+    for _ in 0..2 {
+        // Jira retries a delivery with the same identifier.
+        let (status, body) = webhook(&s.app, &issue_updated("OPS-1"), Some(WEBHOOK_SECRET), "d-2").await;
+        assert_eq!((status, &body["queued"]), (202, &json!("OPS-1")));
+    }
+    wait_for(&s.app, &id, "the SCA to be done", 30, |v| v["state"] == "done").await;
+    wait_idle(&s.data).await;
+    assert_eq!(s.jira.reads(), ["OPS-1", "OPS-1"], "one read per delivery");
+
+    // An issue no SCA is linked to is read by nobody.
+    assert_eq!(
+        webhook(&s.app, &issue_updated("OPS-99"), Some(WEBHOOK_SECRET), "d-3")
+            .await
+            .0,
+        202
+    );
+    wait_idle(&s.data).await;
+    assert_eq!(s.jira.reads().len(), 2);
+    assert!(failures(&s.data).is_empty(), "{:?}", failures(&s.data));
+}
+
+#[tokio::test]
+async fn the_webhook_refuses_what_jira_did_not_sign_or_did_not_send() {
+    let s = setup(&[("SEVTOOL_JIRA_WEBHOOK_SECRET", WEBHOOK_SECRET)]).await;
+    let event = issue_updated("OPS-1");
+    let (status, body) = webhook(&s.app, &event, None, "x-1").await;
+    assert_eq!(status, 401, "{body}");
+    assert!(body["error"].as_str().unwrap().contains("X-Hub-Signature"), "{body}");
+    assert_eq!(webhook(&s.app, &event, Some("another secret"), "x-2").await.0, 401);
+    for (bad, hint) in [
+        (json!({"issue": {"key": "OPS-1"}}), "webhookEvent"),
+        (json!({"webhookEvent": "jira:issue_updated"}), "issue.key"),
+        (
+            json!({"webhookEvent": "jira:issue_updated", "issue": {"key": "not a key"}}),
+            "issue.key",
+        ),
+    ] {
+        let (status, body) = webhook(&s.app, &bad, Some(WEBHOOK_SECRET), "x-3").await;
+        assert_eq!(status, 400, "{bad}: {body}");
+        assert!(body["error"].as_str().unwrap().contains(hint), "{bad}: {body}");
+    }
+    let (status, body) = webhook(
+        &s.app,
+        &json!({"webhookEvent": "comment_created", "comment": {"id": "1"}}),
+        Some(WEBHOOK_SECRET),
+        "x-4",
+    )
+    .await;
+    assert_eq!((status, &body["ignored"]), (200, &json!("comment_created")));
+    wait_idle(&s.data).await;
+    assert!(s.jira.reads().is_empty(), "nothing refused or ignored is acted on");
+
+    // Without the secret configured, the webhook says what to set.
+    let off = setup(&[]).await;
+    let (status, body) = webhook(&off.app, &event, Some(WEBHOOK_SECRET), "x-5").await;
+    assert_eq!(status, 503);
+    assert!(
+        body["error"].as_str().unwrap().contains("SEVTOOL_JIRA_WEBHOOK_SECRET"),
+        "{body}"
+    );
+}

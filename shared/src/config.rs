@@ -235,6 +235,10 @@ fn jira(get: &impl Fn(&str) -> Option<String>) -> Result<Option<JiraSettings>, C
         api_token,
         default_project,
         issue_type: set("SEVTOOL_JIRA_ISSUE_TYPE").unwrap_or_else(|| "Task".into()),
+        // Taken as given (not trimmed): a secret is compared byte for byte.
+        webhook_secret: get("SEVTOOL_JIRA_WEBHOOK_SECRET")
+            .filter(|v| !v.trim().is_empty())
+            .map(Secret::new),
         priorities,
     }))
 }

@@ -11,7 +11,7 @@ use crate::app::{
 };
 use crate::clock::SystemClock;
 use crate::config::{Config, ConfigError, PagingSettings};
-use crate::jira::JiraIntegration;
+use crate::jira::{JiraIntegration, JiraWebhook};
 use crate::paging::{Catalog, CatalogError, Opsgenie, PagerDuty, PagerRouter, PagingIntegration, Secret};
 use crate::queue::{EmbeddedQueue, Queue, QueueError, QueueName, Relay, RoutedQueue, SqsQueue};
 use crate::reports::Template;
@@ -218,6 +218,16 @@ pub fn slack_routes(config: &Config, services: &Services) -> Option<SlackRoutes>
         secret: slack.signing_secret.clone(),
         queue: services.queue.clone(),
         client: SlackClient::new(&slack.api_url, slack.bot_token.clone()),
+        clock: Arc::new(SystemClock),
+    })
+}
+
+/// `POST /jira/webhook`, served beside the API: on when Jira is and its webhook has a secret,
+/// else it answers 503 saying what to set.
+pub fn jira_webhook(config: &Config, services: &Services) -> axum::Router {
+    crate::jira::webhook_router(JiraWebhook {
+        secret: config.jira.as_ref().and_then(|j| j.webhook_secret.clone()),
+        queue: services.queue.clone(),
         clock: Arc::new(SystemClock),
     })
 }

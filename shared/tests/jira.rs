@@ -98,6 +98,7 @@ async fn world() -> World {
         default_project: Some("OPS".into()),
         issue_type: "Task".into(),
         priorities: Priorities::default(),
+        webhook_secret: None,
     };
     let jira = JiraIntegration::new(Arc::new(settings), scas.clone(), repo.clone(), None, None);
     World {

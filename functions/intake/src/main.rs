@@ -7,17 +7,21 @@ async fn main() -> Result<(), lambda_http::Error> {
     lambda_http::tracing::init_default_subscriber();
     let config = sev::wiring::aws_config().await?;
     let services = sev::wiring::aws(&config).await?;
-    lambda_http::run(router(ApiState {
-        sevs: services.sevs,
-        scas: services.scas,
-        reports: services.reports,
-        alerts: AlertWebhooks {
-            service: services.alerts,
-            token: config.alert_webhook_token.clone(),
-        },
-        paging: services.paging,
-        // Reachable from the internet: without a way to sign in, refuse rather than run open.
-        auth: sev::auth::Auth::from_config(&config, sev::auth::WhenUnconfigured::Refuse),
-    }))
+    let jira = sev::wiring::jira_webhook(&config, &services);
+    lambda_http::run(
+        router(ApiState {
+            sevs: services.sevs,
+            scas: services.scas,
+            reports: services.reports,
+            alerts: AlertWebhooks {
+                service: services.alerts,
+                token: config.alert_webhook_token.clone(),
+            },
+            paging: services.paging,
+            // Reachable from the internet: without a way to sign in, refuse rather than run open.
+            auth: sev::auth::Auth::from_config(&config, sev::auth::WhenUnconfigured::Refuse),
+        })
+        .merge(jira),
+    )
     .await
 }

@@ -81,6 +81,7 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
         Some(routes) => sev::slack::router(routes),
         None => slack_off(),
     };
+    let jira = sev::wiring::jira_webhook(&config, &services);
     let alerts = AlertWebhooks {
         service: services.alerts,
         token: config.alert_webhook_token.clone(),
@@ -93,7 +94,8 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
         paging: services.paging,
         auth: sev::auth::Auth::from_config(&config, sev::auth::WhenUnconfigured::Open),
     })
-    .merge(slack);
+    .merge(slack)
+    .merge(jira);
     axum::serve(listener, app)
         .with_graceful_shutdown(shutdown_signal())
         .await?;

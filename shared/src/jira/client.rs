@@ -113,7 +113,7 @@ async fn check(response: reqwest::Response) -> Result<Value, JiraError> {
 }
 
 /// An issue key as Jira makes them: `PROJECT-123`.
-fn valid_issue_key(key: &str) -> bool {
+pub(super) fn valid_issue_key(key: &str) -> bool {
     key.split_once('-').is_some_and(|(project, n)| {
         super::valid_project_key(project) && !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit())
     })

@@ -1,5 +1,5 @@
-//! The Jira task handler: files an issue for each new open SCA and links it, and on the daily
-//! sweep marks done the SCAs whose issue is done.
+//! The Jira task handler: files an issue for each new open SCA and links it, and marks done the
+//! SCAs whose issue is done, on the daily sweep and when Jira's webhook says an issue changed.
 
 use std::sync::Arc;
 
@@ -175,49 +175,28 @@ impl JiraIntegration {
     /// others; the sweep is retried when any could not be read for a reason that may pass.
     async fn sweep(&self) -> Result<(), TaskError> {
         let linked: Vec<Linked> = self.repo.records_under(keys::JIRA_LINKS).await.map_err(storage)?;
+        self.check_all(&linked, "Jira sweep").await
+    }
+
+    /// What Jira's webhook said changed: the SCAs linked to `issue`, checked at once rather than
+    /// at the next sweep. The webhook's body is not trusted: the issue is read back from Jira.
+    async fn issue_changed(&self, issue: &str) -> Result<(), TaskError> {
+        let linked: Vec<Linked> = self.repo.records_under(keys::JIRA_LINKS).await.map_err(storage)?;
+        let linked: Vec<Linked> = linked.into_iter().filter(|l| l.issue == issue).collect();
+        self.check_all(&linked, "Jira webhook").await
+    }
+
+    async fn check_all(&self, linked: &[Linked], what: &str) -> Result<(), TaskError> {
         let (mut done, mut retry, mut refused) = (0usize, Vec::new(), Vec::new());
-        for l in &linked {
-            let sca = match self.scas.get(l.sca).await {
-                Ok(sca) => sca,
-                Err(AppError::NoSuchSca(_)) => {
-                    self.repo
-                        .delete_record(&keys::jira_link(l.sca))
-                        .await
-                        .map_err(storage)?;
-                    continue;
-                }
-                Err(e) => return Err(app(e)),
-            };
-            let current = sca.ticket.as_deref().and_then(|t| self.client.issue_key_of(t));
-            if !sca.is_open() || current != Some(l.issue.as_str()) {
-                self.track(&sca).await?;
-                continue;
-            }
-            match self.client.is_done(&l.issue).await {
-                Ok(false) => {}
-                Ok(true) => {
-                    let patch = ScaPatch {
-                        state: Some((ScaStateName::Done, None)),
-                        ..ScaPatch::default()
-                    };
-                    let sca = self.scas.update(l.sca, patch, AUTHOR.into()).await.map_err(app)?;
-                    self.track(&sca).await?;
-                    tracing::info!(sca = %l.sca, issue = %l.issue, "SCA done: its Jira issue is done");
-                    done += 1;
-                }
-                Err(e) if e.status() == Some(404) => {
-                    // Deleted, moved out of reach, or never ours to see: asking daily will not help.
-                    tracing::warn!(sca = %l.sca, issue = %l.issue, "Jira issue not found; no longer polled");
-                    self.repo
-                        .delete_record(&keys::jira_link(l.sca))
-                        .await
-                        .map_err(storage)?;
-                }
-                Err(e @ JiraError::Unavailable(_)) => retry.push(format!("{}: {e}", l.issue)),
-                Err(e) => refused.push(format!("{}: {e}", l.issue)),
+        for l in linked {
+            match self.check(l).await? {
+                Checked::Done => done += 1,
+                Checked::Open => {}
+                Checked::Failed(e @ JiraError::Unavailable(_)) => retry.push(format!("{}: {e}", l.issue)),
+                Checked::Failed(e) => refused.push(format!("{}: {e}", l.issue)),
             }
         }
-        tracing::info!(polled = linked.len(), done, "Jira sweep");
+        tracing::info!(polled = linked.len(), done, "{what}");
         let summary = |failed: &[String]| {
             format!(
                 "{} of {} Jira issues could not be read; first: {}",
@@ -234,6 +213,58 @@ impl JiraIntegration {
         }
         Ok(())
     }
+
+    /// Reads one linked SCA's issue and marks the SCA done if the issue is. `Err` only for what
+    /// stops every other check too (storage).
+    async fn check(&self, l: &Linked) -> Result<Checked, TaskError> {
+        let sca = match self.scas.get(l.sca).await {
+            Ok(sca) => sca,
+            Err(AppError::NoSuchSca(_)) => {
+                self.repo
+                    .delete_record(&keys::jira_link(l.sca))
+                    .await
+                    .map_err(storage)?;
+                return Ok(Checked::Open);
+            }
+            Err(e) => return Err(app(e)),
+        };
+        let current = sca.ticket.as_deref().and_then(|t| self.client.issue_key_of(t));
+        if !sca.is_open() || current != Some(l.issue.as_str()) {
+            self.track(&sca).await?;
+            return Ok(Checked::Open);
+        }
+        match self.client.is_done(&l.issue).await {
+            Ok(false) => Ok(Checked::Open),
+            Ok(true) => {
+                let patch = ScaPatch {
+                    state: Some((ScaStateName::Done, None)),
+                    ..ScaPatch::default()
+                };
+                let sca = self.scas.update(l.sca, patch, AUTHOR.into()).await.map_err(app)?;
+                self.track(&sca).await?;
+                tracing::info!(sca = %l.sca, issue = %l.issue, "SCA done: its Jira issue is done");
+                Ok(Checked::Done)
+            }
+            Err(e) if e.status() == Some(404) => {
+                // Deleted, moved out of reach, or never ours to see: asking again will not help.
+                tracing::warn!(sca = %l.sca, issue = %l.issue, "Jira issue not found; no longer polled");
+                self.repo
+                    .delete_record(&keys::jira_link(l.sca))
+                    .await
+                    .map_err(storage)?;
+                Ok(Checked::Open)
+            }
+            Err(e) => Ok(Checked::Failed(e)),
+        }
+    }
+}
+
+/// What reading one linked SCA's issue found.
+enum Checked {
+    Done,
+    /// Not done, or no longer ours to check.
+    Open,
+    Failed(JiraError),
 }
 
 #[async_trait]
@@ -242,6 +273,7 @@ impl TaskHandler for JiraIntegration {
         match &task.task {
             Task::ScheduleNags { sca, .. } => self.link(*sca).await,
             Task::Sweep { .. } => self.sweep().await,
+            Task::JiraIssueChanged { issue, .. } => self.issue_changed(issue).await,
             _ => Ok(()),
         }
     }

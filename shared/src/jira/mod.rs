@@ -6,8 +6,10 @@
 mod adf;
 mod client;
 mod integration;
+mod webhook;
 
 pub use integration::JiraIntegration;
+pub use webhook::{JiraWebhook, router as webhook_router, signature as webhook_signature};
 
 use crate::config::Secret;
 use crate::domain::Priority;
@@ -27,6 +29,8 @@ pub struct JiraSettings {
     pub issue_type: String,
     /// `SEVTOOL_JIRA_PRIORITIES`.
     pub priorities: Priorities,
+    /// `SEVTOOL_JIRA_WEBHOOK_SECRET`: the secret Jira's webhook signs with; none: no webhook.
+    pub webhook_secret: Option<Secret>,
 }
 
 /// The Jira priority each SCA priority gets. Jira priority schemes differ per site, hence names.

@@ -82,6 +82,12 @@ pub enum Task {
     Sweep {
         day: NaiveDate,
     },
+    /// Jira's webhook said `issue` changed; `delivery` names the delivery (the same on Jira's
+    /// retries). The SCAs linked to it are checked.
+    JiraIssueChanged {
+        issue: String,
+        delivery: String,
+    },
 }
 
 /// The queues tasks travel on. Pages have their own, so that a page never waits behind Slack's
@@ -113,7 +119,8 @@ impl Task {
             | Task::ScheduleReportNags { .. }
             | Task::ReportNag { .. }
             | Task::PostDigest { .. }
-            | Task::Sweep { .. } => QueueName::Tasks,
+            | Task::Sweep { .. }
+            | Task::JiraIssueChanged { .. } => QueueName::Tasks,
             Task::AutoPage { .. } | Task::Page { .. } | Task::Mayday { .. } | Task::ResolvePages { .. } => {
                 QueueName::Pager
             }
@@ -147,6 +154,7 @@ impl TaskEnvelope {
             Task::ReportNag { sev, step, at } => format!("report-nag:{sev}:{}:{}", step.as_str(), at.timestamp()),
             Task::PostDigest { week, request } => format!("digest:{week}:{request}"),
             Task::Sweep { day } => format!("sweep:{day}"),
+            Task::JiraIssueChanged { issue, delivery } => format!("jira-issue:{issue}:{delivery}"),
         };
         TaskEnvelope {
             v: TASK_VERSION,
@@ -175,7 +183,8 @@ impl TaskEnvelope {
             | Task::ScheduleNags { .. }
             | Task::Nag { .. }
             | Task::PostDigest { .. }
-            | Task::Sweep { .. } => None,
+            | Task::Sweep { .. }
+            | Task::JiraIssueChanged { .. } => None,
         }
     }
 }
