@@ -15,6 +15,9 @@ fn pairs(spec: &str) -> impl Iterator<Item = Result<(&str, &str), String>> {
     })
 }
 
+/// Ten years: anything longer is a typo, and far larger numbers would overflow a due date.
+const MAX_DUE_DAYS: i64 = 3650;
+
 /// Parses `must_worst=14,must=30,should=60,could=none` (`SEVTOOL_SCA_DUE_DAYS`).
 pub(super) fn due_policy(spec: &str) -> Result<DuePolicy, String> {
     let mut policy = DuePolicy::default();
@@ -25,8 +28,8 @@ pub(super) fn due_policy(spec: &str) -> Result<DuePolicy, String> {
             v => Some(
                 v.parse::<i64>()
                     .ok()
-                    .filter(|d| *d > 0)
-                    .ok_or_else(|| format!("`{v}` is not a number of days or none"))?,
+                    .filter(|d| (1..=MAX_DUE_DAYS).contains(d))
+                    .ok_or_else(|| format!("`{v}` is not a number of days (1 to {MAX_DUE_DAYS}) or none"))?,
             ),
         };
         let slot = match key {
@@ -45,17 +48,19 @@ pub(super) fn due_policy(spec: &str) -> Result<DuePolicy, String> {
     Ok(policy)
 }
 
-/// A span written `36h` or `3d`: whole hours or days, more than none, at most a year.
+/// A span written `36h` or `3d`: whole hours or days, more than none, at most a year. The
+/// number is bounded before it becomes a duration, which would panic on a huge one.
 fn span(key: &str, value: &str) -> Result<Duration, String> {
-    let parsed = if let Some(hours) = value.strip_suffix('h') {
-        hours.parse::<i64>().ok().map(Duration::hours)
+    let hours = if let Some(hours) = value.strip_suffix('h') {
+        hours.parse::<i64>().ok()
     } else if let Some(days) = value.strip_suffix('d') {
-        days.parse::<i64>().ok().map(Duration::days)
+        days.parse::<i64>().ok().and_then(|d| d.checked_mul(24))
     } else {
         None
     };
-    parsed
-        .filter(|d| *d > Duration::zero() && *d <= Duration::days(366))
+    hours
+        .filter(|h| (1..=366 * 24).contains(h))
+        .map(Duration::hours)
         .ok_or_else(|| format!("{key}: `{value}` is not a span such as 36h or 3d (1h up to 366d)"))
 }
 
@@ -134,6 +139,8 @@ mod tests {
             ("before=3", "before"),
             ("grace=0d", "grace"),
             ("repeat=400d", "repeat"),
+            ("grace=200000000000000d", "grace"),
+            ("before=9223372036854775807h", "before"),
             ("quiet=25-08", "quiet"),
             ("quiet=8-8", "quiet"),
             ("weekends=sometimes", "weekends"),
@@ -143,6 +150,14 @@ mod tests {
         ] {
             let e = nag_policy(spec).unwrap_err();
             assert!(e.contains(names), "{spec}: {e}");
+        }
+    }
+
+    #[test]
+    fn due_days_are_bounded() {
+        assert_eq!(due_policy("must=3650").unwrap().must_days, Some(3650));
+        for bad in ["must=3651", "should=100000000000", "could=0"] {
+            assert!(due_policy(bad).is_err(), "{bad}");
         }
     }
 

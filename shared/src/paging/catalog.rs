@@ -281,6 +281,19 @@ impl Catalog {
                 ));
             }
         }
+        // One owner per product track: its SCAs' Jira project and escalation channel follow it.
+        let mut owners: HashMap<String, &str> = HashMap::new();
+        for team in &teams {
+            for track in &team.product_tracks {
+                let track = track.trim().to_ascii_lowercase();
+                if let Some(other) = owners.insert(track.clone(), &team.name) {
+                    return invalid(format!(
+                        "product track `{track}` is claimed by team {other} and team {}; a track has one owning team",
+                        team.name
+                    ));
+                }
+            }
+        }
         if !teams.iter().any(|t| t.rotation == Some(Rotation::Coordinator)) {
             return invalid(
                 "no team is marked rotation = \"coordinator\"; mark the coordinator (ATC) rotation, which SEVs page automatically"
@@ -433,6 +446,12 @@ mod tests {
                 "not a Jira project key",
             ),
             (coord.clone() + &team("j", "channel = \"pay ments\""), "channel must be"),
+            (
+                coord.clone()
+                    + &team("l", "product_tracks = [\"checkout\"]")
+                    + &team("m", "product_tracks = [\"Checkout \"]"),
+                "claimed by team l and team m",
+            ),
             (coord.clone() + &team("k", "channel = \"#\""), "channel must be"),
             (String::new(), "no teams"),
         ] {

@@ -3,6 +3,8 @@
 
 use async_trait::async_trait;
 use aws_sdk_s3::Client;
+use aws_sdk_s3::config::http::HttpResponse;
+use aws_sdk_s3::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_s3::primitives::ByteStream;
 
 use super::{Lake, LakeError};
@@ -34,21 +36,41 @@ impl Lake for S3Lake {
             .body(ByteStream::from(body))
             .send()
             .await;
-        match sent {
-            Ok(_) => Ok(()),
-            Err(e) => {
-                let status = e.raw_response().map(|r| r.status().as_u16());
-                let message = format!(
-                    "S3 PutObject to bucket {} failed: {}",
-                    self.bucket,
-                    crate::aws_error::chain(&e)
-                );
-                // 4xx but throttling is the caller's to fix; 5xx, 429 and no answer may pass.
-                Err(match status {
-                    Some(s) if (400..500).contains(&s) && s != 429 => LakeError::Refused(message),
-                    _ => LakeError::Unavailable(message),
-                })
+        sent.map(drop).map_err(|e| {
+            let message = format!(
+                "S3 PutObject to bucket {} failed: {}",
+                self.bucket,
+                crate::aws_error::chain(&e)
+            );
+            if passes(&e) {
+                LakeError::Unavailable(message)
+            } else {
+                LakeError::Refused(message)
             }
+        })
+    }
+}
+
+/// S3's answers that say "not now" rather than "no": 5xx, 429, and the transient refusals it
+/// sends as other 4xx. No answer at all passes too; a request that could not
+/// even be built does not.
+const TRANSIENT: [&str; 6] = [
+    "SlowDown",
+    "RequestTimeout",
+    "ExpiredToken",
+    "OperationAborted",
+    "RequestTimeTooSkewed",
+    "InternalError",
+];
+
+fn passes<E: ProvideErrorMetadata>(e: &SdkError<E, HttpResponse>) -> bool {
+    match e {
+        SdkError::ConstructionFailure(_) => false,
+        SdkError::ServiceError(service) => {
+            let status = service.raw().status().as_u16();
+            let code = service.err().code().unwrap_or_default();
+            status >= 500 || status == 429 || TRANSIENT.contains(&code)
         }
+        _ => true,
     }
 }
