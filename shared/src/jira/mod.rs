@@ -1,7 +1,8 @@
 //! The optional Jira Cloud integration: each open corrective action (SCA) becomes an issue in its
-//! owning team's project, the issue's link is stored on the SCA, and the daily sweep marks the
-//! SCA done once the issue is. Off unless `SEVTOOL_JIRA_URL` is set; a failure here never undoes
-//! or blocks the SCA, which is stored before any of this runs.
+//! owning team's project, the issue's link is stored on the SCA, and the SCA is marked done once
+//! the issue is: at once when Jira's webhook says so (`webhook`), else by the daily sweep. Off
+//! unless `SEVTOOL_JIRA_URL` is set; a failure here never undoes or blocks the SCA, which is
+//! stored before any of this runs.
 
 mod adf;
 mod client;
