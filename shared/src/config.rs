@@ -167,6 +167,15 @@ pub struct Config {
     pub export_prefix: String,
 }
 
+/// `raw` (the value of `name`) through `parse`; a refusal names the variable and its value.
+fn checked<T>(name: &'static str, raw: String, parse: fn(&str) -> Result<T, String>) -> Result<T, ConfigError> {
+    parse(raw.trim()).map_err(|reason| ConfigError {
+        name,
+        value: raw,
+        reason,
+    })
+}
+
 /// An S3 key prefix as a folder: no leading `/`, one trailing `/`; `/` alone is the bucket's root.
 fn key_prefix(raw: &str) -> String {
     let folder = raw.trim().trim_matches('/');
@@ -303,39 +312,29 @@ impl Config {
             value: offset_raw.clone(),
             reason: format!("{e}; write it as +02:00 or -05:00"),
         })?;
-        let spec = parsed("SEVTOOL_SCA_DUE_DAYS", "")?;
-        let sca_policy = policies::due_policy(&spec).map_err(|reason| ConfigError {
-            name: "SEVTOOL_SCA_DUE_DAYS",
-            value: spec.clone(),
-            reason,
-        })?;
-        let due_raw = parsed("SEVTOOL_REPORT_DUE_DAYS", "5")?;
+        // The process timeline: each parser reads its variable over the defaults.
+        let sca_policy = checked(
+            "SEVTOOL_SCA_DUE_DAYS",
+            parsed("SEVTOOL_SCA_DUE_DAYS", "")?,
+            policies::due_policy,
+        )?;
         let report_policy = crate::domain::ReportPolicy {
-            due_business_days: due_raw
-                .trim()
-                .parse::<u32>()
-                .ok()
-                .filter(|d| (1..=60).contains(d))
-                .ok_or_else(|| ConfigError {
-                    name: "SEVTOOL_REPORT_DUE_DAYS",
-                    value: due_raw.clone(),
-                    reason: "must be a number of business days from 1 to 60".into(),
-                })?,
-            owner_within: {
-                let raw = parsed("SEVTOOL_REPORT_OWNER_HOURS", "24")?;
-                policies::report_owner_within(raw.trim()).map_err(|reason| ConfigError {
-                    name: "SEVTOOL_REPORT_OWNER_HOURS",
-                    value: raw.clone(),
-                    reason,
-                })?
-            },
+            due_business_days: checked(
+                "SEVTOOL_REPORT_DUE_DAYS",
+                parsed("SEVTOOL_REPORT_DUE_DAYS", "5")?,
+                policies::report_due_days,
+            )?,
+            owner_within: checked(
+                "SEVTOOL_REPORT_OWNER_HOURS",
+                parsed("SEVTOOL_REPORT_OWNER_HOURS", "24")?,
+                policies::report_owner_within,
+            )?,
         };
-        let spec = parsed("SEVTOOL_NAG_POLICY", "")?;
-        let nag_policy = policies::nag_policy(&spec).map_err(|reason| ConfigError {
-            name: "SEVTOOL_NAG_POLICY",
-            value: spec.clone(),
-            reason,
-        })?;
+        let nag_policy = checked(
+            "SEVTOOL_NAG_POLICY",
+            parsed("SEVTOOL_NAG_POLICY", "")?,
+            policies::nag_policy,
+        )?;
         let paging = match set("SEVTOOL_TEAMS") {
             Some(teams) => {
                 let level = parsed("SEVTOOL_AUTOPAGE_LEVEL", "SEV2")?;

@@ -1,5 +1,5 @@
-//! The process timeline as configured: how long SCAs get, when their owners are nagged and when
-//! nobody is. Each parser reads `key=value` pairs over the defaults, so a deployment names only
+//! The process timeline as configured: how long SCAs get, when reports are due, when owners are
+//! nagged and when nobody is. Each parser reads `key=value` pairs over the defaults, so a deployment names only
 //! what it changes, and says which key is wrong when one is.
 
 use chrono::Duration;
@@ -107,6 +107,15 @@ fn quiet_hours(value: &str) -> Result<(u32, u32), String> {
         .and_then(|(from, until)| Some((from.trim().parse::<u32>().ok()?, until.trim().parse::<u32>().ok()?)))
         .filter(|(from, until)| *from < 24 && *until < 24 && from != until);
     hours.ok_or_else(|| format!("quiet: `{value}` is not hours such as 20-08 (from-until, 0-23) or off"))
+}
+
+/// `SEVTOOL_REPORT_DUE_DAYS`: business days after resolution a SEV report is due.
+pub(super) fn report_due_days(value: &str) -> Result<u32, String> {
+    value
+        .parse::<u32>()
+        .ok()
+        .filter(|d| (1..=60).contains(d))
+        .ok_or_else(|| "must be a number of business days from 1 to 60".into())
 }
 
 /// `SEVTOOL_REPORT_OWNER_HOURS`: how long after mitigation a SEV may go without a report owner.
