@@ -19,7 +19,7 @@ use crate::schedule::{EmbeddedScheduler, EventBridgeScheduler, Scheduler};
 use crate::secrets::{SECRETS_ARN_VAR, Secrets, SecretsError};
 use crate::slack::{SlackClient, SlackIntegration, SlackRoutes, SlackTimeZones};
 use crate::store::{DynamoStore, SevRepo, SqliteStore, Store, StoreError};
-use crate::transfer::S3Lake;
+use crate::transfer::{Lake, S3Lake};
 
 /// The first retry delay of the embedded queue; it doubles per attempt, as an SQS redrive would.
 const EMBEDDED_VISIBILITY: Duration = Duration::from_secs(2);
@@ -64,6 +64,9 @@ pub struct Services {
     pub paging: Option<PagingService>,
     /// The pager adapters, present with `paging`.
     pub pager: Option<PagerRouter>,
+    /// The data lake the `reports` function exports to: on AWS, when `SEVTOOL_EXPORT_BUCKET`
+    /// names one.
+    pub lake: Option<Arc<dyn Lake>>,
 }
 
 /// The local queues: one table, one named queue per consumer.
@@ -137,14 +140,8 @@ fn services(
         scheduler,
         paging,
         pager,
+        lake: None,
     })
-}
-
-/// The data lake the `reports` function exports to, when `SEVTOOL_EXPORT_BUCKET` names one.
-pub async fn lake(config: &Config) -> Option<S3Lake> {
-    let bucket = config.export_bucket.as_ref()?;
-    let sdk = aws_config::load_from_env().await;
-    Some(S3Lake::new(aws_sdk_s3::Client::new(&sdk), bucket))
 }
 
 /// The task handlers of every configured integration on the task queue.
@@ -357,12 +354,21 @@ pub async fn aws(config: &Config) -> Result<Services, WiringError> {
     let store = DynamoStore::new(aws_sdk_dynamodb::Client::new(&sdk), config.table.clone());
     let rules = alert_rules(config)?;
     let template = report_template(config)?;
-    services(
+    let mut all = services(
         config,
         SevRepo::new(Arc::new(store)),
         Arc::new(RoutedQueue::new(tasks, pager)),
         Arc::new(scheduler),
         rules,
         template,
-    )
+    )?;
+    // Built from the same SDK configuration as the other clients: no second look-up at cold start.
+    all.lake = config.export_bucket.as_ref().map(|bucket| {
+        Arc::new(S3Lake::new(
+            aws_sdk_s3::Client::new(&sdk),
+            bucket,
+            &config.export_prefix,
+        )) as Arc<dyn Lake>
+    });
+    Ok(all)
 }

@@ -50,11 +50,11 @@ async fn the_object_is_the_export_and_a_rerun_replaces_it() {
     let client = s3().await;
     let bucket = common::unique("lake");
     client.create_bucket().bucket(&bucket).send().await.unwrap();
-    let lake = S3Lake::new(client.clone(), &bucket);
+    let lake = S3Lake::new(client.clone(), &bucket, "raw/");
 
     for format in [Format::Csv, Format::Jsonl] {
-        let first = reports.export_to_lake(&lake, "raw/", format, july()).await.unwrap();
-        let again = reports.export_to_lake(&lake, "raw/", format, july()).await.unwrap();
+        let first = reports.export_to_lake(&lake, format, july()).await.unwrap();
+        let again = reports.export_to_lake(&lake, format, july()).await.unwrap();
         assert_eq!(first, again);
         assert_eq!(first.sevs, 2, "the private SEV stays out of the lake");
         let object = client
@@ -89,8 +89,8 @@ async fn the_object_is_the_export_and_a_rerun_replaces_it() {
 async fn a_missing_bucket_is_refused_and_an_unreachable_lake_is_unavailable() {
     let dir = tempfile::tempdir().unwrap();
     let reports = reports(dir.path()).await;
-    let missing = S3Lake::new(s3().await, common::unique("nobucket"));
-    match reports.export_to_lake(&missing, "", Format::Csv, july()).await {
+    let missing = S3Lake::new(s3().await, common::unique("nobucket"), "");
+    match reports.export_to_lake(&missing, Format::Csv, july()).await {
         Err(ExportError::Lake(LakeError::Refused(why))) => assert!(why.contains("PutObject"), "{why}"),
         other => panic!("expected a refusal, got {other:?}"),
     }
@@ -98,8 +98,8 @@ async fn a_missing_bucket_is_refused_and_an_unreachable_lake_is_unavailable() {
         .endpoint_url("http://127.0.0.1:9")
         .force_path_style(true)
         .build();
-    let down = S3Lake::new(aws_sdk_s3::Client::from_conf(nowhere), "lake");
-    match reports.export_to_lake(&down, "", Format::Csv, july()).await {
+    let down = S3Lake::new(aws_sdk_s3::Client::from_conf(nowhere), "lake", "");
+    match reports.export_to_lake(&down, Format::Csv, july()).await {
         Err(ExportError::Lake(LakeError::Unavailable(_))) => {}
         other => panic!("expected the lake to be unavailable, got {other:?}"),
     }

@@ -39,8 +39,8 @@ enum Event {
 /// What the function works with, built once per cold start.
 pub struct Deps {
     pub reports: ReportService,
-    /// The data lake and the prefix in it; none: exports are off.
-    pub lake: Option<(Arc<dyn Lake>, String)>,
+    /// The data lake; none: exports are off.
+    pub lake: Option<Arc<dyn Lake>>,
 }
 
 const USAGE: &str = r#"send {"action": "weekly", "week"?: "2026-W47", "post"?: true}, {"action": "sweep"} or {"action": "export", "format"?: "csv" | "jsonl", "since"?: "2026-01", "until"?: "2026-12"}"#;
@@ -50,7 +50,7 @@ pub async fn handle(deps: &Deps, event: Value) -> Result<Value, String> {
     let event: Event = serde_json::from_value(event).map_err(|e| format!("bad event ({e}); {USAGE}"))?;
     match event {
         Event::Export { format, since, until } => {
-            let Some((lake, prefix)) = &deps.lake else {
+            let Some(lake) = &deps.lake else {
                 return Err("exports are off: set SEVTOOL_EXPORT_BUCKET to the data lake's S3 bucket".into());
             };
             let format: Format = format
@@ -72,7 +72,7 @@ pub async fn handle(deps: &Deps, event: Value) -> Result<Value, String> {
             };
             let range = MonthRange::new(since, until).map_err(|e| e.to_string())?;
             let export = reports
-                .export_to_lake(lake.as_ref(), prefix, format, range)
+                .export_to_lake(lake.as_ref(), format, range)
                 .await
                 .map_err(|e| e.to_string())?;
             tracing::info!(
@@ -124,18 +124,19 @@ mod tests {
 
     use super::*;
 
-    /// Keeps what it is given, by key, as a bucket does.
+    /// Keeps what it is given under `lake/`, by key, as a bucket does.
     #[derive(Default)]
     struct FakeLake(Mutex<Vec<(String, String, String)>>);
 
     #[async_trait]
     impl Lake for FakeLake {
-        async fn put(&self, key: &str, content_type: &str, body: Vec<u8>) -> Result<(), LakeError> {
+        async fn put(&self, name: &str, content_type: &str, body: Vec<u8>) -> Result<String, LakeError> {
+            let key = format!("lake/{name}");
             let mut objects = self.0.lock().unwrap();
-            objects.retain(|(k, _, _)| k != key);
+            objects.retain(|(k, _, _)| *k != key);
             let body = String::from_utf8(body).map_err(|e| LakeError::Refused(e.to_string()))?;
-            objects.push((key.into(), content_type.into(), body));
-            Ok(())
+            objects.push((key.clone(), content_type.into(), body));
+            Ok(key)
         }
     }
 
@@ -145,7 +146,7 @@ mod tests {
         let clock = Arc::new(ManualClock::new(Utc.with_ymd_and_hms(2026, 7, 22, 8, 0, 0).unwrap()));
         let repo = SevRepo::new(Arc::new(store));
         let reports = ReportService::new(repo.clone(), clock, Arc::new(Template::shipped()));
-        let lake = lake.map(|l| (l as Arc<dyn Lake>, "lake/".to_owned()));
+        let lake = lake.map(|l| l as Arc<dyn Lake>);
         (Deps { reports, lake }, repo, dir)
     }
 

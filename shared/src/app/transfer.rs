@@ -7,7 +7,7 @@ use serde::Serialize;
 use super::{AppError, ReportService};
 use crate::domain::{Entry, EntryId, EntryKind, Sev, SevId};
 use crate::reports::{MonthRange, Viewer};
-use crate::transfer::{self, Format, Lake, LakeError, import_key, object_key};
+use crate::transfer::{self, Format, Lake, LakeError, import_key, object_name};
 
 /// What one lake export wrote.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -37,21 +37,20 @@ impl ReportService {
         Ok(sevs)
     }
 
-    /// Writes the SEVs that started in `range` to today's object of `format` in the lake
-    /// (under `prefix`). Private SEVs stay out: the lake's readers are not the security group.
+    /// Writes the SEVs that started in `range` to today's object of `format` in the lake.
+    /// Private SEVs stay out: the lake's readers are not the security group.
     pub async fn export_to_lake(
         &self,
         lake: &dyn Lake,
-        prefix: &str,
         format: Format,
         range: MonthRange,
     ) -> Result<LakeExport, ExportError> {
         let sevs = self.export(range, Viewer::ANONYMOUS).await?;
         let mut body = Vec::new();
         transfer::write(&sevs, format, &mut body)?;
-        let key = object_key(prefix, format, self.now().date_naive());
         let bytes = body.len();
-        lake.put(&key, format.content_type(), body).await?;
+        let name = object_name(format, self.now().date_naive());
+        let key = lake.put(&name, format.content_type(), body).await?;
         Ok(LakeExport {
             key,
             format: format.as_str(),

@@ -20,13 +20,14 @@ pub enum LakeError {
 
 #[async_trait]
 pub trait Lake: Send + Sync {
-    async fn put(&self, key: &str, content_type: &str, body: Vec<u8>) -> Result<(), LakeError>;
+    /// Stores `body` as `name` under the lake's own folder; returns the whole key it went to.
+    async fn put(&self, name: &str, content_type: &str, body: Vec<u8>) -> Result<String, LakeError>;
 }
 
-/// `{prefix}sevs/format=csv/dt=2026-12-01/sevs.csv`; `prefix` is empty or ends with `/`.
-pub fn object_key(prefix: &str, format: Format, day: NaiveDate) -> String {
+/// `sevs/format=csv/dt=2026-12-01/sevs.csv`, inside the lake's folder.
+pub fn object_name(format: Format, day: NaiveDate) -> String {
     let f = format.as_str();
-    format!("{prefix}sevs/format={f}/dt={day}/sevs.{f}")
+    format!("sevs/format={f}/dt={day}/sevs.{f}")
 }
 
 #[cfg(test)]
@@ -34,14 +35,11 @@ mod tests {
     use super::*;
 
     #[test]
-    fn one_object_per_format_and_day_under_the_prefix() {
+    fn one_object_per_format_and_day() {
         let day = NaiveDate::from_ymd_opt(2026, 12, 1).unwrap();
+        assert_eq!(object_name(Format::Csv, day), "sevs/format=csv/dt=2026-12-01/sevs.csv");
         assert_eq!(
-            object_key("lake/sevtool/", Format::Csv, day),
-            "lake/sevtool/sevs/format=csv/dt=2026-12-01/sevs.csv"
-        );
-        assert_eq!(
-            object_key("", Format::Jsonl, day),
+            object_name(Format::Jsonl, day),
             "sevs/format=jsonl/dt=2026-12-01/sevs.jsonl"
         );
     }

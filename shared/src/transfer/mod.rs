@@ -6,7 +6,7 @@ mod lake;
 mod s3;
 
 pub use columns::{COLUMNS, from_record, import_key, to_record};
-pub use lake::{Lake, LakeError, object_key};
+pub use lake::{Lake, LakeError, object_name};
 pub use s3::S3Lake;
 
 use std::io::Write;

@@ -13,30 +13,34 @@ use super::{Lake, LakeError};
 pub struct S3Lake {
     client: Client,
     bucket: String,
+    /// The folder objects go in: empty or ending with `/` (`SEVTOOL_EXPORT_PREFIX`).
+    prefix: String,
 }
 
 impl S3Lake {
-    pub fn new(client: Client, bucket: impl Into<String>) -> Self {
+    pub fn new(client: Client, bucket: impl Into<String>, prefix: impl Into<String>) -> Self {
         S3Lake {
             client,
             bucket: bucket.into(),
+            prefix: prefix.into(),
         }
     }
 }
 
 #[async_trait]
 impl Lake for S3Lake {
-    async fn put(&self, key: &str, content_type: &str, body: Vec<u8>) -> Result<(), LakeError> {
+    async fn put(&self, name: &str, content_type: &str, body: Vec<u8>) -> Result<String, LakeError> {
+        let key = format!("{}{name}", self.prefix);
         let sent = self
             .client
             .put_object()
             .bucket(&self.bucket)
-            .key(key)
+            .key(&key)
             .content_type(content_type)
             .body(ByteStream::from(body))
             .send()
             .await;
-        sent.map(drop).map_err(|e| {
+        sent.map(|_| key).map_err(|e| {
             let message = format!(
                 "S3 PutObject to bucket {} failed: {}",
                 self.bucket,
