@@ -9,6 +9,7 @@ mod aws_error;
 pub mod clock;
 pub mod config;
 pub mod domain;
+mod hex;
 pub mod jira;
 pub mod paging;
 pub mod queue;

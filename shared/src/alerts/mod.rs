@@ -156,7 +156,7 @@ pub fn group_id(source: Source, key: &str) -> String {
     h.update(source.as_str().as_bytes());
     h.update([0]);
     h.update(key.as_bytes());
-    h.finalize().iter().take(16).map(|b| format!("{b:02x}")).collect()
+    crate::hex::hex(&h.finalize()[..16])
 }
 
 #[cfg(test)]

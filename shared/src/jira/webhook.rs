@@ -50,8 +50,7 @@ pub fn signature(secret: &Secret, body: &[u8]) -> String {
     let mut mac = <Hmac<Sha256> as KeyInit>::new_from_slice(secret.expose().as_bytes())
         .unwrap_or_else(|e| unreachable!("HMAC accepts any key length: {e}"));
     mac.update(body);
-    let hex: String = mac.finalize().into_bytes().iter().map(|b| format!("{b:02x}")).collect();
-    format!("sha256={hex}")
+    format!("sha256={}", crate::hex::hex(&mac.finalize().into_bytes()))
 }
 
 #[derive(Deserialize)]
@@ -110,10 +109,7 @@ async fn webhook(State(state): State<JiraWebhook>, headers: HeaderMap, body: Byt
         .get("x-atlassian-webhook-identifier")
         .and_then(|v| v.to_str().ok())
         .filter(|id| !id.is_empty() && id.len() <= 100 && id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-'))
-        .map_or_else(
-            || Sha256::digest(&body)[..16].iter().map(|b| format!("{b:02x}")).collect(),
-            str::to_owned,
-        );
+        .map_or_else(|| crate::hex::hex(&Sha256::digest(&body)[..16]), str::to_owned);
     let task = TaskEnvelope::new(
         Task::JiraIssueChanged {
             issue: issue.clone(),

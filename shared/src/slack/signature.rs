@@ -43,8 +43,7 @@ impl SigningSecret {
     /// The signature Slack would send for this request (used by tests and local tools).
     pub fn sign(&self, timestamp: &str, body: &[u8]) -> String {
         let digest = self.mac(timestamp, body).finalize().into_bytes();
-        let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
-        format!("v0={hex}")
+        format!("v0={}", crate::hex::hex(&digest))
     }
 
     /// Checks a request signed at `timestamp` (header `X-Slack-Request-Timestamp`) with
