@@ -316,17 +316,7 @@ async fn sign_in_with_slack_records_web_actions_under_the_slack_user() {
 
 #[tokio::test]
 async fn serving_beyond_loopback_without_sign_in_is_refused() {
-    let dir = tempfile::tempdir().unwrap();
-    let out = tokio::process::Command::new(blackbox::sevtool_binary())
-        .env_clear()
-        .env("PORT", "0")
-        .env("SEVTOOL_HOST", "0.0.0.0")
-        .env("SEVTOOL_DATA_DIR", dir.path())
-        .output()
-        .await
-        .unwrap();
-    assert!(!out.status.success());
-    let stderr = String::from_utf8_lossy(&out.stderr);
+    let stderr = blackbox::refused_start(&[("SEVTOOL_HOST", "0.0.0.0")]).await;
     assert!(stderr.contains("SEVTOOL_ACCESS_TOKEN"), "{stderr}");
 }
 

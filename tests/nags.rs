@@ -206,17 +206,7 @@ async fn a_private_sev_never_escalates_into_a_team_channel() {
 
 #[tokio::test]
 async fn a_nag_policy_that_does_not_parse_stops_the_start_naming_the_key() {
-    let dir = tempfile::tempdir().unwrap();
-    let out = tokio::process::Command::new(blackbox::sevtool_binary())
-        .env_clear()
-        .env("PORT", "0")
-        .env("SEVTOOL_DATA_DIR", dir.path())
-        .env("SEVTOOL_NAG_POLICY", "grace=7d,quiet=22-25")
-        .output()
-        .await
-        .unwrap();
-    assert!(!out.status.success());
-    let stderr = String::from_utf8_lossy(&out.stderr);
+    let stderr = blackbox::refused_start(&[("SEVTOOL_NAG_POLICY", "grace=7d,quiet=22-25")]).await;
     assert!(
         stderr.starts_with("sevtool: SEVTOOL_NAG_POLICY=\"grace=7d,quiet=22-25\" is not valid: quiet:"),
         "{stderr}"

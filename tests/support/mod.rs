@@ -29,6 +29,22 @@ pub fn sevtool_binary() -> PathBuf {
     bin
 }
 
+/// Runs `sevtool` with only `env` (and a fresh data directory) and expects it to refuse to
+/// start; returns what it said on stderr.
+pub async fn refused_start(env: &[(&str, &str)]) -> String {
+    let dir = tempfile::tempdir().expect("data directory");
+    let out = Command::new(sevtool_binary())
+        .env_clear()
+        .env("PORT", "0")
+        .env("SEVTOOL_DATA_DIR", dir.path())
+        .envs(env.iter().copied())
+        .output()
+        .await
+        .expect("run sevtool");
+    assert!(!out.status.success(), "sevtool started with {env:?}");
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
 pub struct Sevtool {
     child: Child,
     pub base: String,
