@@ -13,6 +13,7 @@ use std::sync::Arc;
 use serde::Deserialize;
 use serde_json::Value;
 use sev::app::ReportService;
+use sev::domain::DomainError;
 use sev::reports::{IsoWeek, MAX_MONTHS, Month, MonthRange, Viewer};
 use sev::transfer::{Format, Lake};
 
@@ -58,9 +59,12 @@ pub async fn handle(deps: &Deps, event: Value) -> Result<Value, String> {
                 .unwrap_or("jsonl")
                 .parse()
                 .map_err(|e| format!("{e}"))?;
+            // Month's own refusal says what a month looks like; this names the field it was in.
             let month = |field: &str, raw: &str| {
-                raw.parse::<Month>()
-                    .map_err(|e| format!("{field}: `{raw}` is not a month ({e}); write months like 2026-07"))
+                raw.parse::<Month>().map_err(|e| match e {
+                    DomainError::Invalid { reason, .. } => format!("{field}: {reason}"),
+                    e => format!("{field}: {e}"),
+                })
             };
             let until = match until.as_deref() {
                 Some(u) => month("until", u)?,
@@ -261,7 +265,10 @@ mod tests {
         let (deps, _, _dir) = deps_with(Some(lake.clone()));
         for (event, hint) in [
             (json!({"action": "export", "format": "xlsx"}), "csv or jsonl"),
-            (json!({"action": "export", "since": "July"}), "since"),
+            (
+                json!({"action": "export", "since": "July"}),
+                "since: `July` is not a month; write months like 2026-07",
+            ),
             (
                 json!({"action": "export", "since": "2026-08", "until": "2026-07"}),
                 "before since",
