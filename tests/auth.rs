@@ -94,7 +94,10 @@ async fn the_shared_token_guards_the_api_and_the_web_and_names_people() {
         .unwrap();
     assert_eq!(filed.status(), 201);
     let sev: Value = filed.json().await.unwrap();
-    assert_eq!(sev["reporter"], "Ada Lovelace");
+    assert_eq!(
+        sev["reporter"], "web:Ada Lovelace",
+        "a typed name is recorded as a token sign-in"
+    );
 
     // A tampered cookie is no cookie.
     let (name, value) = session.split_once('=').unwrap();
@@ -129,22 +132,29 @@ async fn private_sevs_exist_only_for_members_and_the_security_group() {
     )
     .await;
     let http = browser();
-    let file = |body: Value| http.post(app.url("/api/sevs")).bearer_auth(TOKEN).json(&body).send();
-    let private: Value = file(
-        json!({"title": "customer data exposed", "level": "SEV1", "private": true,
-                                     "reporter": "Carol", "started_at": "2026-07-03T09:00:00Z"}),
-    )
-    .await
-    .unwrap()
-    .json()
-    .await
-    .unwrap();
+    let carol = sign_in_with_token(&app, "Carol").await;
+    // Carol files it herself: a script naming "Carol" as reporter would not make the person who
+    // signs in as Carol a member (anyone with the token can type any name).
+    let private: Value = http
+        .post(app.url("/api/sevs"))
+        .header(COOKIE, &carol)
+        .json(
+            &json!({"title": "customer data exposed", "level": "SEV1", "private": true,
+                      "started_at": "2026-07-03T09:00:00Z"}),
+        )
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(private["reporter"], "web:Carol");
     let id = private["id"].as_str().unwrap().to_owned();
+    let file = |body: Value| http.post(app.url("/api/sevs")).bearer_auth(TOKEN).json(&body).send();
     file(json!({"title": "slow search", "level": "SEV3", "started_at": "2026-07-04T09:00:00Z"}))
         .await
         .unwrap();
 
-    let carol = sign_in_with_token(&app, "Carol").await;
     let dave = sign_in_with_token(&app, "Dave").await;
     let sam = sign_in_with_token(&app, "Sam Security").await;
 
@@ -171,7 +181,7 @@ async fn private_sevs_exist_only_for_members_and_the_security_group() {
     let sca: Value = http
         .post(app.url(&format!("/api/sevs/{id}/scas")))
         .bearer_auth(TOKEN)
-        .json(&json!({"text": "rotate the keys", "priority": "must", "owner": "Carol"}))
+        .json(&json!({"text": "rotate the keys", "priority": "must", "owner": "web:Carol"}))
         .send()
         .await
         .unwrap()

@@ -1,10 +1,10 @@
 //! Configuration from the environment. Every variable is documented in the README; the defaults
 //! make `make run` work with nothing set.
 
-use std::collections::BTreeSet;
 use std::net::IpAddr;
 use std::path::PathBuf;
 
+use crate::app::SecurityGroup;
 use crate::domain::{DuePolicy, Level, NagPolicy};
 use crate::jira::{JiraSettings, Priorities, valid_project_key};
 use crate::slack::{BotToken, Reactions, SigningSecret, SlackSettings};
@@ -158,7 +158,7 @@ pub struct Config {
     /// Present when `SLACK_CLIENT_ID` and `SLACK_CLIENT_SECRET` are set: Sign in with Slack.
     pub slack_sign_in: Option<SlackSignInSettings>,
     /// `SEVTOOL_SECURITY_GROUP`: who sees every private SEV (Slack user ids or signed-in names).
-    pub security_group: BTreeSet<String>,
+    pub security_group: SecurityGroup,
     /// Present when `SEVTOOL_JIRA_URL` is set: SCAs become Jira issues.
     pub jira: Option<JiraSettings>,
     /// `SEVTOOL_EXPORT_BUCKET`: the S3 bucket of the data lake the `reports` function exports to.
@@ -405,7 +405,11 @@ impl Config {
                 });
             }
         };
-        let access_token = get("SEVTOOL_ACCESS_TOKEN").filter(|v| !v.trim().is_empty()).map(Secret);
+        // Trimmed: a secret pasted from a file often ends in a newline no script would send.
+        let access_token = get("SEVTOOL_ACCESS_TOKEN")
+            .map(|v| v.trim().to_owned())
+            .filter(|v| !v.is_empty())
+            .map(Secret);
         if access_token.is_none() && slack_sign_in.is_none() && !host.is_loopback() {
             return Err(ConfigError {
                 name: "SEVTOOL_HOST",
@@ -422,13 +426,14 @@ impl Config {
                 reason: "is shorter than 32 characters; use a long random value, e.g. `openssl rand -hex 32`".into(),
             });
         }
-        let security_group = set("SEVTOOL_SECURITY_GROUP")
-            .unwrap_or_default()
-            .split(',')
-            .map(str::trim)
-            .filter(|m| !m.is_empty())
-            .map(str::to_owned)
-            .collect();
+        let security_group = SecurityGroup::new(
+            set("SEVTOOL_SECURITY_GROUP")
+                .unwrap_or_default()
+                .split(',')
+                .map(str::trim)
+                .filter(|m| !m.is_empty())
+                .map(str::to_owned),
+        );
         let jira = jira(&get)?;
         Ok(Config {
             access_token,
@@ -617,6 +622,12 @@ mod tests {
         assert!(err.contains("SEVTOOL_ACCESS_TOKEN"), "{err}");
         let c = config(&[("SEVTOOL_HOST", "0.0.0.0"), ("SEVTOOL_ACCESS_TOKEN", "t0ken")]).unwrap();
         assert_eq!(c.access_token.as_ref().map(Secret::expose), Some("t0ken"));
+        let padded = config(&[("SEVTOOL_ACCESS_TOKEN", " t0ken\n")]).unwrap();
+        assert_eq!(
+            padded.access_token.as_ref().map(Secret::expose),
+            Some("t0ken"),
+            "trimmed"
+        );
         assert!(!format!("{c:?}").contains("t0ken"));
         assert!(config(&[("SEVTOOL_HOST", "::1")]).is_ok());
     }
@@ -647,7 +658,7 @@ mod tests {
             ("SEVTOOL_SECURITY_GROUP", "U1, U2,,"),
         ])
         .unwrap();
-        assert_eq!(c.security_group, BTreeSet::from(["U1".to_owned(), "U2".to_owned()]));
+        assert_eq!(c.security_group, SecurityGroup::new(["U1".to_owned(), "U2".to_owned()]));
     }
 
     #[test]

@@ -173,6 +173,7 @@ pub fn integrations(config: &Config, services: &Services) -> Integrations {
             services.scas.clone(),
             services.repo.clone(),
             Arc::new(slack.clone()),
+            config.security_group.clone(),
         )
         .with_paging(services.paging.clone())
         .with_reports(services.reports.clone());

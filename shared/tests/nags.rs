@@ -11,6 +11,7 @@ use sev::app::{FileRequest, Integrations, NagPlanner, NewSca, ScaService, SevSer
 use sev::clock::{Clock, ManualClock};
 use sev::domain::{
     Level, NagPolicy, NagStep, NewSev, Priority, ReportNagStep, ScaPatch, ScaSource, ScaStateName, SevPatch, Status,
+    Timestamp,
 };
 use sev::queue::{EmbeddedQueue, Relay, Task, TaskEnvelope, TaskError, TaskHandler, process_batch};
 use sev::schedule::EmbeddedScheduler;
@@ -48,6 +49,10 @@ struct World {
 }
 
 /// Monday 2 November 2026, 09:00 UTC.
+fn ts(t: DateTime<Utc>) -> Timestamp {
+    Timestamp::new("due", t).expect("a due date in range")
+}
+
 fn monday() -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 11, 2, 9, 0, 0).unwrap()
 }
@@ -156,7 +161,7 @@ impl World {
             text: "Alert on lag".into(),
             priority: Priority::Must,
             owner: Some("U2".into()),
-            due: Some(monday() + Duration::days(days)),
+            due: Some(ts(monday() + Duration::days(days))),
             ticket: None,
             source: ScaSource::Api,
         };
@@ -234,7 +239,7 @@ async fn completing_an_sca_deletes_its_schedules_and_snoozing_moves_them() {
     assert_eq!(w.pending().await.len(), 4);
 
     let snooze = ScaPatch {
-        due: Some(Some(monday() + Duration::days(23))),
+        due: Some(Some(ts(monday() + Duration::days(23)))),
         ..ScaPatch::default()
     };
     w.scas.update(sca.id, snooze, "U2".into()).await.unwrap();
@@ -331,7 +336,7 @@ async fn quiet_hours_are_the_owners_own() {
     let sca = utc.sca_due_in(14).await;
     let move_due = |w: &World| {
         let patch = ScaPatch {
-            due: Some(Some(day(16, 14))),
+            due: Some(Some(ts(day(16, 14)))),
             ..ScaPatch::default()
         };
         let scas = w.scas.clone();

@@ -11,7 +11,7 @@ use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use sev::app::{FileRequest, ReportService, SevService};
 use sev::clock::ManualClock;
-use sev::domain::{Level, NewSev, Sev, SevId, Status, Tag};
+use sev::domain::{Level, NewSev, Sev, SevId, Status, Tag, Timestamp};
 use sev::queue::Relay;
 use sev::reports::{self, Dimension, Month, MonthRange, Verdict, Viewer};
 use sev::store::SevRepo;
@@ -289,8 +289,8 @@ async fn the_service_reads_the_month_index_and_reports_what_was_filed() {
                     product_track: t.track.map(str::to_owned),
                     private: t.private,
                     drill: t.drill,
-                    started_at: Some(started),
-                    detected_at: Some(detected),
+                    started_at: Some(Timestamp::new("started_at", started).unwrap()),
+                    detected_at: Some(Timestamp::new("detected_at", detected).unwrap()),
                     ..NewSev::default()
                 },
                 reporter: "U1".into(),

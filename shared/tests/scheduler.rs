@@ -8,7 +8,9 @@ use std::sync::Arc;
 use chrono::{Duration, FixedOffset, TimeZone, Utc};
 use sev::app::{FileRequest, NagPlanner, NewSca, ScaService, SevService, schedule_name};
 use sev::clock::ManualClock;
-use sev::domain::{DuePolicy, Level, NagPolicy, NagStep, NewSev, Priority, ScaPatch, ScaSource, ScaStateName};
+use sev::domain::{
+    DuePolicy, Level, NagPolicy, NagStep, NewSev, Priority, ScaPatch, ScaSource, ScaStateName, Timestamp,
+};
 use sev::queue::{Relay, Task, TaskEnvelope};
 use sev::schedule::{EventBridgeScheduler, Scheduler};
 use sev::store::SevRepo;
@@ -108,7 +110,7 @@ async fn an_scas_schedules_follow_it_until_it_is_done() {
         text: "fix".into(),
         priority: Priority::Must,
         owner: None,
-        due: Some(now + Duration::days(20)),
+        due: Some(Timestamp::new("due", now + Duration::days(20)).unwrap()),
         ticket: None,
         source: ScaSource::Api,
     };

@@ -6,13 +6,14 @@ mod common;
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
-use chrono::{Duration, TimeZone, Utc};
+use chrono::{DateTime, Duration, TimeZone, Utc};
 use common::{Backend, RecordingQueue};
 use sev::alerts::{AlertGroup, GenericPayload, Notification, Rules, Source, group_id, planned};
 use sev::app::{AppError, FileRequest, ListFilter, NewSca, ScaService, SevService};
 use sev::clock::SystemClock;
 use sev::domain::{
     DuePolicy, EntryKind, Level, NewSev, Priority, ScaId, ScaPatch, ScaSource, ScaState, ScaStateName, SevId, Status,
+    Timestamp,
 };
 use sev::queue::Relay;
 use sev::store::{Claim, Condition, Index, Item, Key, Query, RepoError, SevRepo, SortKey, StoreError, Write};
@@ -264,7 +265,7 @@ async fn illegal_moves_change_nothing(b: Backend) {
 async fn lists_come_from_the_active_and_month_indexes(b: Backend) {
     let (svc, _, _) = service(&b);
     let mut july = file_req("July outage", None);
-    july.new.started_at = Some(Utc.with_ymd_and_hms(2026, 7, 14, 9, 0, 0).unwrap());
+    july.new.started_at = Some(ts(Utc.with_ymd_and_hms(2026, 7, 14, 9, 0, 0).unwrap()));
     let (old, _) = svc.file(july).await.unwrap();
     let (recent, _) = svc.file(file_req("recent", None)).await.unwrap();
     svc.set_status(recent.id, Status::Resolved, Some("false alarm".into()), "U1".into())
@@ -286,8 +287,8 @@ async fn lists_come_from_the_active_and_month_indexes(b: Backend) {
         .unwrap();
     assert_eq!(open.iter().map(|s| s.id).collect::<Vec<_>>(), [old.id]);
     let in_july = ListFilter {
-        since: Some(Utc.with_ymd_and_hms(2026, 7, 1, 0, 0, 0).unwrap()),
-        until: Some(Utc.with_ymd_and_hms(2026, 8, 1, 0, 0, 0).unwrap()),
+        since: Some(ts(Utc.with_ymd_and_hms(2026, 7, 1, 0, 0, 0).unwrap())),
+        until: Some(ts(Utc.with_ymd_and_hms(2026, 8, 1, 0, 0, 0).unwrap())),
         ..ListFilter::default()
     };
     assert_eq!(
@@ -300,7 +301,7 @@ async fn lists_come_from_the_active_and_month_indexes(b: Backend) {
         [old.id]
     );
     let before = ListFilter {
-        until: Some(Utc.with_ymd_and_hms(2026, 7, 14, 9, 0, 0).unwrap()),
+        until: Some(ts(Utc.with_ymd_and_hms(2026, 7, 14, 9, 0, 0).unwrap())),
         ..ListFilter::default()
     };
     assert!(svc.list(&before).await.unwrap().is_empty(), "until is exclusive");
@@ -366,7 +367,7 @@ fn new_sca(text: &str, priority: Priority, owner: &str, due_in_days: Option<i64>
         text: text.into(),
         priority,
         owner: Some(owner.into()),
-        due: due_in_days.map(|d| Utc::now() + Duration::days(d)),
+        due: due_in_days.map(|d| ts(Utc::now() + Duration::days(d))),
         ticket: None,
         source: ScaSource::Api,
     }
@@ -439,7 +440,7 @@ async fn scas_are_numbered_listed_by_owner_and_found_when_overdue(b: Backend) {
     scas.update(
         late.id,
         ScaPatch {
-            due: Some(Some(Utc::now() - Duration::hours(1))),
+            due: Some(Some(ts(Utc::now() - Duration::hours(1)))),
             ..ScaPatch::default()
         },
         "U9".into(),
@@ -690,3 +691,7 @@ contract!(
     pages_are_created_once_and_updated_optimistically,
     imports_store_each_row_once,
 );
+
+fn ts(t: DateTime<Utc>) -> Timestamp {
+    Timestamp::new("time", t).expect("a time in range")
+}

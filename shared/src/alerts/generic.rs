@@ -71,7 +71,7 @@ impl GenericPayload {
             status: self.status,
             labels: labels.clone(),
             annotations: annotations.clone(),
-            starts_at: self.starts_at,
+            starts_at: super::real_time(self.starts_at),
             ends_at: None,
             links,
         };

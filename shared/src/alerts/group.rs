@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use super::text::{describe_alert, when};
 use super::{ALERT_ACTOR_PREFIX, AlertStatus, Labels, Notification, Plan, Source};
-use crate::domain::{Entry, EntryKind, Level, NewSev, Sev, SevId, Tag};
+use crate::domain::{Entry, EntryKind, Level, NewSev, Sev, SevId, Tag, Timestamp};
 
 /// Fingerprints remembered per group, so a huge group cannot grow its item without bound.
 pub const MAX_KNOWN_ALERTS: usize = 500;
@@ -42,8 +42,8 @@ impl PlannedSev {
             tags: self.tags.clone(),
             private: false,
             drill: false,
-            started_at: Some(self.started_at),
-            detected_at: Some(self.started_at),
+            started_at: Timestamp::new("started_at", self.started_at).ok(),
+            detected_at: Timestamp::new("detected_at", self.started_at).ok(),
         }
     }
 }

@@ -14,8 +14,10 @@ mod text;
 use std::collections::BTreeMap;
 use std::fmt;
 
-use chrono::{DateTime, Datelike, Utc};
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
+
+use crate::domain::Timestamp;
 
 pub use alertmanager::{AlertmanagerPayload, GrafanaPayload};
 pub use generic::GenericPayload;
@@ -55,7 +57,7 @@ impl Source {
     }
 }
 
-pub const ALERT_ACTOR_PREFIX: &str = "alert:";
+pub use crate::domain::actor::ALERT_PREFIX as ALERT_ACTOR_PREFIX;
 
 impl fmt::Display for Source {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -131,9 +133,11 @@ impl Notification {
 #[error("{0}")]
 pub struct PayloadError(pub String);
 
-/// Alertmanager writes Go's zero time (`0001-01-01T00:00:00Z`) for "not ended yet".
+/// Alertmanager writes Go's zero time (`0001-01-01T00:00:00Z`) for "not ended yet". Any other
+/// time outside the years a [`Timestamp`] allows is a source's broken clock: it is dropped like
+/// the zero time rather than refusing (and so losing) the alert.
 pub(crate) fn real_time(t: Option<DateTime<Utc>>) -> Option<DateTime<Utc>> {
-    t.filter(|t| t.year() > 1)
+    t.and_then(|t| Timestamp::new("startsAt", t).ok()).map(Timestamp::get)
 }
 
 /// Longest group key accepted; keys are hashed for storage, this only bounds what is kept.

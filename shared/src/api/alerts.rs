@@ -156,7 +156,7 @@ async fn origin(
     Path(id): Path<String>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
     let id: SevId = id.parse()?;
-    crate::auth::check_visible(&state.sevs, &caller, id).await?;
+    caller.access().check(&state.sevs, id).await?;
     let Some((origin, group)) = state.alerts.service.origin(id).await? else {
         return Err(ApiError::not_found(format!("{id} was not opened by an alert")));
     };

@@ -9,6 +9,7 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Deserializer};
 
 use super::ApiError;
+use crate::domain::{actor, text};
 
 /// The largest request body the API reads. Enough for a long update; anything bigger is a mistake.
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
@@ -103,17 +104,21 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for ApiQuery<T> {
 }
 
 /// Who is acting, when the caller may name someone (a script, or the open local server); the
-/// default says where the change came from. `alert:` names alert sources, whose changes never
-/// count as a human taking a SEV over, so nobody else may use it.
+/// default says where the change came from. A name may not take the shape of a system actor
+/// (sevtool's own, an alert source, a signed-in person): the timeline and the visibility
+/// policy tell them apart by that shape. Slack user ids are fine: the token is an operator's.
 pub fn actor(given: Option<String>, default: &str) -> Result<String, ApiError> {
-    let name = given
-        .map(|a| a.trim().to_owned())
-        .filter(|a| !a.is_empty())
-        .unwrap_or_else(|| default.to_owned());
-    if name.to_ascii_lowercase().starts_with("alert:") {
-        return Err(ApiError::bad_request(
-            "author: names starting with `alert:` are kept for alert sources",
-        ));
+    let Some(name) = given.map(|a| text::trim(&a).to_owned()).filter(|a| !a.is_empty()) else {
+        return Ok(default.to_owned());
+    };
+    if actor::is_system(&name) {
+        return Err(ApiError::bad_request(format!(
+            "author: `{}` is kept for sevtool's own actors, alert sources and signed-in people; name yourself another way",
+            name.chars().take(40).collect::<String>()
+        )));
+    }
+    if name.chars().count() > 100 {
+        return Err(ApiError::bad_request("author: is longer than 100 characters"));
     }
     Ok(name)
 }

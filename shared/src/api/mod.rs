@@ -56,5 +56,6 @@ pub fn router(state: ApiState) -> Router {
         .merge(crate::auth::routes())
         .fallback(|| async { ApiError::not_found("no such route; the API lives under /api/sevs") })
         .method_not_allowed_fallback(|| async { ApiError::method_not_allowed() })
+        .layer(axum::middleware::map_response(crate::web::security_headers))
         .with_state(state)
 }

@@ -12,7 +12,7 @@ use super::extract::ApiJson;
 use super::sevs::sev_id;
 use super::{ApiError, ApiState};
 use crate::app::{PagingError, PagingService};
-use crate::auth::{Caller, check_visible};
+use crate::auth::Caller;
 
 pub fn routes() -> axum::Router<ApiState> {
     axum::Router::new()
@@ -58,7 +58,7 @@ async fn page(
     let id = sev_id(&id)?;
     let author = caller.actor(body.author, "api")?;
     let name = service.team(&body.team)?.name.clone();
-    check_visible(&state.sevs, &caller, id).await?;
+    caller.access().check(&state.sevs, id).await?;
     let p = service.page(id, &name, &author).await?;
     let status = if p.new { StatusCode::ACCEPTED } else { StatusCode::OK };
     Ok((status, Json(json!(p.page))).into_response())
@@ -82,7 +82,7 @@ async fn mayday(
     let service = paging(&state)?;
     let id = sev_id(&id)?;
     let author = caller.actor(body.author, "api")?;
-    check_visible(&state.sevs, &caller, id).await?;
+    caller.access().check(&state.sevs, id).await?;
     let teams = service.mayday(id, body.confirm, &author).await?;
     Ok((StatusCode::ACCEPTED, Json(json!({ "sev": id, "teams": teams }))).into_response())
 }

@@ -3,15 +3,15 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use chrono::{DateTime, Utc};
+use chrono::Utc;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::extract::{ApiJson, ApiQuery, present};
 use super::{ApiError, ApiState};
 use crate::app::NewSca;
-use crate::auth::{Caller, check_visible, retain_visible};
-use crate::domain::{Priority, ScaId, ScaPatch, ScaSource, ScaStateName, SevId};
+use crate::auth::Caller;
+use crate::domain::{Priority, ScaId, ScaPatch, ScaSource, ScaStateName, SevId, Timestamp};
 
 pub fn routes() -> axum::Router<ApiState> {
     axum::Router::new()
@@ -28,7 +28,7 @@ struct CreateBody {
     #[serde(default)]
     owner: Option<String>,
     #[serde(default)]
-    due: Option<DateTime<Utc>>,
+    due: Option<Timestamp>,
     #[serde(default)]
     ticket: Option<String>,
     #[serde(default)]
@@ -51,15 +51,14 @@ async fn create(
         source: ScaSource::Api,
     };
     let author = caller.actor(body.author, "api")?;
-    check_visible(&state.sevs, &caller, sev).await?;
+    caller.access().check(&state.sevs, sev).await?;
     let sca = state.scas.create(sev, new, author).await?;
     Ok((StatusCode::CREATED, Json(sca)).into_response())
 }
 
 async fn show(State(state): State<ApiState>, caller: Caller, Path(id): Path<String>) -> Result<Json<Value>, ApiError> {
     let id = id.parse::<ScaId>()?;
-    let sca = state.scas.get(id).await?;
-    hide_unless_visible(&state, &caller, id, sca.sev).await?;
+    let sca = caller.access().sca(&state.sevs, &state.scas, id).await?;
     Ok(Json(json!(sca)))
 }
 
@@ -73,7 +72,7 @@ struct PatchBody {
     #[serde(default)]
     owner: Option<String>,
     #[serde(default, deserialize_with = "present")]
-    due: Option<Option<DateTime<Utc>>>,
+    due: Option<Option<Timestamp>>,
     #[serde(default, deserialize_with = "present")]
     ticket: Option<Option<String>>,
     #[serde(default)]
@@ -82,14 +81,6 @@ struct PatchBody {
     reason: Option<String>,
     #[serde(default)]
     author: Option<String>,
-}
-
-/// An SCA of a private SEV exists only for those who may see the SEV.
-async fn hide_unless_visible(state: &ApiState, caller: &Caller, id: ScaId, sev: SevId) -> Result<(), ApiError> {
-    match check_visible(&state.sevs, caller, sev).await {
-        Err(crate::app::AppError::NotFound(_)) => Err(crate::app::AppError::NoSuchSca(id).into()),
-        other => Ok(other?),
-    }
 }
 
 async fn update(
@@ -122,8 +113,7 @@ async fn update(
         ));
     }
     let author = caller.actor(body.author, "api")?;
-    let sev = state.scas.get(id).await?.sev;
-    hide_unless_visible(&state, &caller, id, sev).await?;
+    caller.access().sca(&state.sevs, &state.scas, id).await?;
     let sca = state.scas.update(id, patch, author).await?;
     Ok(Json(json!(sca)))
 }
@@ -151,6 +141,6 @@ async fn list(
         let now = Utc::now();
         scas.retain(|s| s.is_overdue(now));
     }
-    let scas = retain_visible(&state.sevs, &caller, scas, |s| s.sev).await?;
+    let scas = caller.access().retain(&state.sevs, scas, |s| s.sev).await?;
     Ok(Json(json!({ "scas": scas })))
 }

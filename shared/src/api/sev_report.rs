@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 use super::extract::{json_body, optional_json, parse_json};
 use super::{ApiError, ApiState};
 use crate::app::AppError;
-use crate::auth::{Caller, check_visible};
+use crate::auth::Caller;
 use crate::domain::{MAX_REPORT_BYTES, Report, SevId};
 use crate::store::StoredReport;
 
@@ -51,7 +51,7 @@ fn wants_json(headers: &HeaderMap) -> bool {
 
 async fn visible_sev(state: &ApiState, caller: &Caller, raw: &str) -> Result<SevId, ApiError> {
     let id: SevId = raw.parse()?;
-    check_visible(&state.sevs, caller, id).await?;
+    caller.access().check(&state.sevs, id).await?;
     Ok(id)
 }
 

@@ -3,15 +3,14 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use chrono::{DateTime, NaiveDate, Utc};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::extract::{ApiJson, ApiQuery, present};
 use super::{ApiError, ApiState};
 use crate::app::{FileRequest, ListFilter, SevDetail};
-use crate::auth::{Caller, check_visible, retain_visible};
-use crate::domain::{Level, NewSev, Sev, SevId, SevPatch, Status, Tag};
+use crate::auth::Caller;
+use crate::domain::{Level, NewSev, Sev, SevId, SevPatch, Status, Tag, Timestamp};
 
 pub fn routes() -> axum::Router<ApiState> {
     axum::Router::new()
@@ -75,9 +74,9 @@ struct FileBody {
     #[serde(default)]
     drill: bool,
     #[serde(default)]
-    started_at: Option<DateTime<Utc>>,
+    started_at: Option<Timestamp>,
     #[serde(default)]
-    detected_at: Option<DateTime<Utc>>,
+    detected_at: Option<Timestamp>,
     #[serde(default)]
     reporter: Option<String>,
 }
@@ -137,22 +136,6 @@ async fn file(
     Ok(response)
 }
 
-/// Accepts `2026-07-01` (midnight UTC) or a full RFC 3339 time.
-fn parse_time(field: &str, raw: &str) -> Result<DateTime<Utc>, ApiError> {
-    if let Ok(t) = DateTime::parse_from_rfc3339(raw) {
-        return Ok(t.with_timezone(&Utc));
-    }
-    NaiveDate::parse_from_str(raw, "%Y-%m-%d")
-        .ok()
-        .and_then(|d| d.and_hms_opt(0, 0, 0))
-        .map(|t| t.and_utc())
-        .ok_or_else(|| {
-            ApiError::bad_request(format!(
-                "{field}: `{raw}` is not a date; use 2026-07-01 or 2026-07-01T09:30:00Z"
-            ))
-        })
-}
-
 fn parse_list<T: std::str::FromStr<Err = crate::domain::DomainError>>(raw: Option<&str>) -> Result<Vec<T>, ApiError> {
     raw.unwrap_or("")
         .split(',')
@@ -178,23 +161,26 @@ async fn list(
     let filter = ListFilter {
         statuses: parse_list(params.status.as_deref())?,
         levels: parse_list(params.level.as_deref())?,
-        since: params.since.as_deref().map(|s| parse_time("since", s)).transpose()?,
-        until: params.until.as_deref().map(|s| parse_time("until", s)).transpose()?,
+        since: params
+            .since
+            .as_deref()
+            .map(|s| Timestamp::parse("since", s))
+            .transpose()?,
+        until: params
+            .until
+            .as_deref()
+            .map(|s| Timestamp::parse("until", s))
+            .transpose()?,
     };
-    if let (Some(a), Some(b)) = (filter.since, filter.until)
-        && a >= b
-    {
-        return Err(ApiError::bad_request("since: must be before until"));
-    }
     let sevs = state.sevs.list(&filter).await?;
-    let sevs = retain_visible(&state.sevs, &caller, sevs, |s| s.id).await?;
+    let sevs = caller.access().retain(&state.sevs, sevs, |s| s.id).await?;
     Ok(Json(json!({ "sevs": sevs.iter().map(sev_json).collect::<Vec<_>>() })))
 }
 
 async fn show(State(state): State<ApiState>, caller: Caller, Path(id): Path<String>) -> Result<Json<Value>, ApiError> {
     let id = sev_id(&id)?;
     let detail = state.sevs.get(id).await?;
-    if !caller.may_see(&detail) {
+    if !caller.access().may_see(&detail) {
         return Err(crate::app::AppError::NotFound(id).into());
     }
     Ok(Json(detail_json(&detail)))
@@ -216,7 +202,7 @@ async fn post_update(
 ) -> Result<Response, ApiError> {
     let id = sev_id(&id)?;
     let author = caller.actor(body.author, "api")?;
-    check_visible(&state.sevs, &caller, id).await?;
+    caller.access().check(&state.sevs, id).await?;
     let sev = state.sevs.post_update(id, &body.text, author).await?;
     Ok((StatusCode::CREATED, Json(sev_json(&sev))).into_response())
 }
@@ -239,7 +225,7 @@ async fn set_status(
 ) -> Result<Json<Value>, ApiError> {
     let id = sev_id(&id)?;
     let author = caller.actor(body.author, "api")?;
-    check_visible(&state.sevs, &caller, id).await?;
+    caller.access().check(&state.sevs, id).await?;
     let sev = state.sevs.set_status(id, body.status, body.reason, author).await?;
     Ok(Json(sev_json(&sev)))
 }
@@ -268,9 +254,9 @@ struct PatchBody {
     #[serde(default)]
     private: Option<bool>,
     #[serde(default)]
-    started_at: Option<DateTime<Utc>>,
+    started_at: Option<Timestamp>,
     #[serde(default)]
-    detected_at: Option<DateTime<Utc>>,
+    detected_at: Option<Timestamp>,
     #[serde(default)]
     author: Option<String>,
 }
@@ -302,7 +288,7 @@ async fn patch(
             "nothing to change: send one or more of title, level, description, product_track, coordinator, report_owner, tags, add_tags, remove_tags, private, started_at, detected_at",
         ));
     }
-    check_visible(&state.sevs, &caller, id).await?;
+    caller.access().check(&state.sevs, id).await?;
     let sev = state.sevs.patch(id, patch, author).await?;
     Ok(Json(sev_json(&sev)))
 }
@@ -310,7 +296,7 @@ async fn patch(
 /// `202 {"retried": n}`: the SEV's failed integration steps are queued again.
 async fn retry(State(state): State<ApiState>, caller: Caller, Path(id): Path<String>) -> Result<Response, ApiError> {
     let id = sev_id(&id)?;
-    check_visible(&state.sevs, &caller, id).await?;
+    caller.access().check(&state.sevs, id).await?;
     let retried = state.sevs.retry_failed(id).await?;
     Ok((StatusCode::ACCEPTED, Json(json!({ "sev": id, "retried": retried }))).into_response())
 }
@@ -318,7 +304,7 @@ async fn retry(State(state): State<ApiState>, caller: Caller, Path(id): Path<Str
 /// Integration health: active SEVs with their failed steps, and whether paging is on.
 async fn status(State(state): State<ApiState>, caller: Caller) -> Result<Json<Value>, ApiError> {
     let health = state.sevs.health().await?;
-    let health = retain_visible(&state.sevs, &caller, health, |(s, _)| s.id).await?;
+    let health = caller.access().retain(&state.sevs, health, |(s, _)| s.id).await?;
     let sevs: Vec<Value> = health
         .iter()
         .map(|(s, failed)| json!({"id": s.id, "title": s.title, "level": s.level, "status": s.status, "failed_steps": failed}))

@@ -1,5 +1,6 @@
 //! Application services: the one way every entry point (web, Slack, alerts) acts on SEVs.
 
+mod access;
 mod alerts;
 mod error;
 mod integrations;
@@ -12,6 +13,7 @@ mod sev_reports;
 mod sevs;
 mod transfer;
 
+pub use access::{Access, SecurityGroup};
 pub use alerts::{AlertAction, AlertOutcome, AlertService};
 pub use error::AppError;
 pub use integrations::Integrations;

@@ -21,7 +21,7 @@ use crate::store::{RepoError, SevRepo};
 /// Optimistic page writers retry lost races this many times.
 const UPDATE_ATTEMPTS: u32 = 50;
 /// Who the timeline names for what sevtool does by itself.
-pub const SEVTOOL: &str = "sevtool";
+pub use crate::domain::actor::SEVTOOL;
 
 #[derive(Debug, thiserror::Error)]
 pub enum PagingError {

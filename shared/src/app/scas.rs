@@ -4,7 +4,9 @@ use chrono::{DateTime, Utc};
 
 use super::AppError;
 use crate::clock::Clock;
-use crate::domain::{Actor, DuePolicy, Entry, EntryId, EntryKind, Priority, Sca, ScaId, ScaPatch, ScaSource, SevId};
+use crate::domain::{
+    Actor, DuePolicy, Entry, EntryId, EntryKind, Priority, Sca, ScaId, ScaPatch, ScaSource, SevId, Timestamp,
+};
 use crate::queue::{Relay, Task, TaskEnvelope};
 use crate::store::{RepoError, SevRepo};
 
@@ -18,7 +20,7 @@ pub struct NewSca {
     /// Defaults to whoever adds it.
     pub owner: Option<Actor>,
     /// Defaults to the policy's deadline for the priority and the SEV's level.
-    pub due: Option<DateTime<Utc>>,
+    pub due: Option<Timestamp>,
     pub ticket: Option<String>,
     pub source: ScaSource,
 }
@@ -79,7 +81,10 @@ impl ScaService {
     pub async fn create(&self, sev: SevId, new: NewSca, author: Actor) -> Result<Sca, AppError> {
         let level = self.repo.load(sev).await?.sev.level;
         let now = self.clock.now();
-        let due = new.due.or_else(|| self.policy.due(new.priority, level, now));
+        let due = new
+            .due
+            .map(Timestamp::get)
+            .or_else(|| self.policy.due(new.priority, level, now));
         let owner = new.owner.unwrap_or_else(|| author.clone());
         let mut sca = Sca::new(
             ScaId(0),

@@ -13,7 +13,7 @@ use crate::queue::{Task, TaskEnvelope, TaskError, TaskHandler};
 use crate::store::{RepoError, StoredReport};
 
 /// Who drafts a report on its own, when the SEV gets an owner.
-const DRAFTER: &str = "sevtool";
+use crate::domain::actor::SEVTOOL as DRAFTER;
 /// Completion re-reads and retries when an edit lands at the same moment.
 const COMPLETE_ATTEMPTS: u32 = 5;
 

@@ -6,7 +6,8 @@ use serde::Serialize;
 use super::AppError;
 use crate::clock::Clock;
 use crate::domain::{
-    Actor, DomainError, Entry, EntryId, EntryKind, Level, Muster, NewSev, Page, Sev, SevId, SevPatch, Status, muster,
+    Actor, DomainError, Entry, EntryId, EntryKind, Level, Muster, NewSev, Page, Sev, SevId, SevPatch, Status,
+    Timestamp, muster,
 };
 use crate::queue::{Relay, Task, TaskEnvelope};
 use crate::store::{FailedTask, NewSevRecord, RepoError, SevRepo};
@@ -15,6 +16,9 @@ use crate::store::{FailedTask, NewSevRecord, RepoError, SevRepo};
 const UPDATE_ATTEMPTS: u32 = 100;
 /// When a list names no time range, it covers active SEVs and those started this recently.
 const DEFAULT_LIST_WINDOW: Duration = Duration::days(90);
+/// The longest range a list may cover: ten years, like the reports' 120 months. The list is read
+/// month by month, so a range such as `since=1970-01-01` is refused rather than read for minutes.
+const MAX_LIST_WINDOW: Duration = Duration::days(3653);
 
 /// A request to file a SEV, as any entry point hands it over.
 #[derive(Debug, Clone)]
@@ -29,8 +33,8 @@ pub struct FileRequest {
 pub struct ListFilter {
     pub statuses: Vec<Status>,
     pub levels: Vec<Level>,
-    pub since: Option<DateTime<Utc>>,
-    pub until: Option<DateTime<Utc>>,
+    pub since: Option<Timestamp>,
+    pub until: Option<Timestamp>,
 }
 
 /// A SEV with everything its page shows.
@@ -317,8 +321,20 @@ impl SevService {
     /// With no time range, the list covers every active SEV and those started in the last 90 days.
     pub async fn list(&self, filter: &ListFilter) -> Result<Vec<Sev>, AppError> {
         let ranged = filter.since.is_some() || filter.until.is_some();
-        let until = filter.until.unwrap_or_else(|| self.clock.now() + Duration::seconds(1));
-        let since = filter.since.unwrap_or(until - DEFAULT_LIST_WINDOW);
+        let until = filter
+            .until
+            .map_or_else(|| self.clock.now() + Duration::seconds(1), Timestamp::get);
+        let since = filter.since.map_or(until - DEFAULT_LIST_WINDOW, Timestamp::get);
+        if since >= until {
+            return Err(DomainError::invalid("since", "must be before until").into());
+        }
+        if until - since > MAX_LIST_WINDOW {
+            return Err(DomainError::invalid(
+                "since",
+                "the range is longer than ten years; ask for a shorter one (the reports cover longer spans by month)",
+            )
+            .into());
+        }
         let mut sevs = self.repo.started_between(since, until).await?;
         if !ranged {
             let known: std::collections::HashSet<SevId> = sevs.iter().map(|s| s.id).collect();

@@ -38,14 +38,11 @@ fn identify(auth: &Auth, req: &Request) -> Result<Caller, Refusal> {
         Mode::SignIn { .. } => {}
     }
     let headers = req.headers();
-    if let Some(given) = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-    {
-        // A wrong token is refused outright, never retried as a cookie: scripts want to know.
-        return match auth.token() {
-            Some(t) if bool::from(t.expose().as_bytes().ct_eq(given.trim().as_bytes())) => Ok(Caller::Service),
+    if let Some(value) = headers.get(header::AUTHORIZATION) {
+        // Whoever sends credentials means them: anything but the right bearer token is refused
+        // outright, never retried as the cookie, so a script learns its token is wrong.
+        return match (auth.token(), value.to_str().ok().and_then(bearer)) {
+            (Some(t), Some(given)) if bool::from(t.expose().as_bytes().ct_eq(given.as_bytes())) => Ok(Caller::Service),
             _ => Err(Refusal::BadToken),
         };
     }
@@ -53,6 +50,14 @@ fn identify(auth: &Auth, req: &Request) -> Result<Caller, Refusal> {
         .and_then(|value| auth.signer().session(value, Utc::now()))
         .map(|session| auth.person(session))
         .ok_or(Refusal::SignedOut)
+}
+
+/// The credentials of an `Authorization: Bearer <token>` header (RFC 9110 section 11.4 and RFC
+/// 6750): the scheme in any case, then one or more spaces.
+fn bearer(value: &str) -> Option<&str> {
+    let (scheme, token) = value.trim().split_once(' ')?;
+    let token = token.trim_start_matches(' ');
+    (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then_some(token)
 }
 
 impl Refusal {
@@ -93,5 +98,27 @@ impl Refusal {
             );
         }
         response
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::bearer;
+
+    #[test]
+    fn the_bearer_scheme_is_read_in_any_case_with_any_spacing() {
+        for v in ["Bearer t0ken", "bearer t0ken", "BEARER   t0ken", " Bearer t0ken "] {
+            assert_eq!(bearer(v), Some("t0ken"), "{v:?}");
+        }
+        for v in [
+            "Basic dXNlcjpwYXNz",
+            "Bearer",
+            "Bearer ",
+            "Bearert0ken",
+            "Token t0ken",
+            "",
+        ] {
+            assert_eq!(bearer(v), None, "{v:?}");
+        }
     }
 }

@@ -8,15 +8,13 @@
 //!   company's Slack workspace; the session carries the Slack user id, so web actions are recorded
 //!   under the same name as Slack ones. This is the way in on AWS.
 //!
-//! Private SEVs are shown only to their members (reporter, coordinator, report owner, SCA owners
-//! and whoever acted on them) and to `SEVTOOL_SECURITY_GROUP`; to anyone else they do not exist.
+//! What each caller may see is decided by the one visibility policy, [`crate::app::Access`].
 
 mod middleware;
 mod routes;
 mod session;
 mod slack_oidc;
 
-use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use axum::extract::FromRequestParts;
@@ -29,9 +27,8 @@ pub use session::{SESSION_TTL, Session, Signer, cookie};
 pub use slack_oidc::SlackSignIn;
 
 use crate::api::ApiError;
-use crate::app::{AppError, SevDetail, SevService};
+use crate::app::{Access, SecurityGroup};
 use crate::config::Secret;
-use crate::domain::SevId;
 use crate::reports::Viewer;
 
 /// The name of the session cookie.
@@ -44,7 +41,7 @@ pub struct Auth(Arc<AuthInner>);
 struct AuthInner {
     mode: Mode,
     signer: Signer,
-    security_group: BTreeSet<String>,
+    security_group: SecurityGroup,
     /// Session cookies get `Secure` when the public address is https.
     secure_cookies: bool,
 }
@@ -74,7 +71,7 @@ pub struct AuthSettings {
     pub slack: Option<SlackSignIn>,
     /// `SEVTOOL_SESSION_KEY`; without it a random key is made, so sessions end at restart.
     pub session_key: Option<Secret>,
-    pub security_group: BTreeSet<String>,
+    pub security_group: SecurityGroup,
     pub secure_cookies: bool,
 }
 
@@ -123,10 +120,15 @@ impl Auth {
             access_token: None,
             slack: None,
             session_key: None,
-            security_group: BTreeSet::new(),
+            security_group: SecurityGroup::default(),
             secure_cookies: false,
         };
         Auth::new(settings, WhenUnconfigured::Open)
+    }
+
+    /// Whether cookies get `Secure`: the public address is https.
+    pub fn secure_cookies(&self) -> bool {
+        self.0.secure_cookies
     }
 
     fn signer(&self) -> &Signer {
@@ -203,24 +205,18 @@ impl Caller {
         }
     }
 
-    /// What aggregate numbers (reports, exports) may include.
-    pub fn viewer(&self) -> Viewer {
+    /// What the visibility policy lets them see and act on.
+    pub fn access(&self) -> Access {
         match self {
-            Caller::Local | Caller::Service => Viewer::OPERATOR,
-            Caller::Person(p) if p.security => Viewer::OPERATOR,
-            Caller::Person(_) => Viewer::ANONYMOUS,
+            Caller::Local | Caller::Service => Access::Everything,
+            Caller::Person(p) if p.security => Access::Everything,
+            Caller::Person(p) => Access::Person(p.id.clone()),
         }
     }
 
-    /// Whether this SEV exists for the caller.
-    pub fn may_see(&self, detail: &SevDetail) -> bool {
-        if !detail.sev.private || self.viewer().sees_private {
-            return true;
-        }
-        match self {
-            Caller::Person(p) => is_member(detail, &p.id),
-            Caller::Local | Caller::Service => true,
-        }
+    /// What aggregate numbers (reports, exports) may include.
+    pub fn viewer(&self) -> Viewer {
+        self.access().viewer()
     }
 
     /// What pages show in the header.
@@ -230,62 +226,6 @@ impl Caller {
             _ => None,
         }
     }
-}
-
-/// Fails with the same "does not exist" a missing SEV gets, unless the caller may see it.
-pub async fn check_visible(sevs: &SevService, caller: &Caller, id: SevId) -> Result<(), AppError> {
-    if caller.viewer().sees_private {
-        return Ok(());
-    }
-    let detail = sevs.get(id).await?;
-    if caller.may_see(&detail) {
-        Ok(())
-    } else {
-        Err(AppError::NotFound(id))
-    }
-}
-
-/// The items whose SEV the caller may see; `sev_of` says which SEV each belongs to.
-pub async fn retain_visible<T>(
-    sevs: &SevService,
-    caller: &Caller,
-    items: Vec<T>,
-    sev_of: impl Fn(&T) -> SevId,
-) -> Result<Vec<T>, AppError> {
-    if caller.viewer().sees_private {
-        return Ok(items);
-    }
-    let mut seen: std::collections::HashMap<SevId, bool> = std::collections::HashMap::new();
-    let mut kept = Vec::with_capacity(items.len());
-    for item in items {
-        let id = sev_of(&item);
-        let visible = match seen.get(&id) {
-            Some(v) => *v,
-            None => {
-                let v = match check_visible(sevs, caller, id).await {
-                    Ok(()) => true,
-                    Err(AppError::NotFound(_)) => false,
-                    Err(e) => return Err(e),
-                };
-                seen.insert(id, v);
-                v
-            }
-        };
-        if visible {
-            kept.push(item);
-        }
-    }
-    Ok(kept)
-}
-
-/// Whoever holds a role on the SEV or has acted on it.
-fn is_member(detail: &SevDetail, id: &str) -> bool {
-    let sev = &detail.sev;
-    sev.reporter == id
-        || sev.coordinator.as_deref() == Some(id)
-        || sev.report_owner.as_deref() == Some(id)
-        || detail.scas.iter().any(|s| s.owner == id)
-        || detail.timeline.iter().any(|e| e.author == id)
 }
 
 impl<S: Send + Sync> FromRequestParts<S> for Caller {
@@ -306,27 +246,6 @@ impl<S: Send + Sync> FromRequestParts<S> for Caller {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::{Level, NewSev, Sev};
-
-    fn detail(private: bool) -> SevDetail {
-        let now = Utc::now();
-        let new = NewSev {
-            title: "db down".into(),
-            level: Some(Level::Sev1),
-            private,
-            ..NewSev::default()
-        };
-        let (mut sev, _) = Sev::file(SevId(7), new, "U1".into(), now).unwrap();
-        sev.coordinator = Some("U2".into());
-        SevDetail {
-            muster: crate::domain::muster(sev.declared_at, &[]),
-            sev,
-            timeline: vec![],
-            scas: vec![],
-            failed_tasks: vec![],
-            pages: vec![],
-        }
-    }
 
     fn person(id: &str, security: bool) -> Caller {
         Caller::Person(Person {
@@ -337,14 +256,11 @@ mod tests {
     }
 
     #[test]
-    fn private_sevs_exist_only_for_members_the_security_group_and_operators() {
-        let private = detail(true);
-        assert!(person("U1", false).may_see(&private), "reporter");
-        assert!(person("U2", false).may_see(&private), "coordinator");
-        assert!(!person("U3", false).may_see(&private), "a stranger");
-        assert!(person("U3", true).may_see(&private), "security group");
-        assert!(Caller::Service.may_see(&private) && Caller::Local.may_see(&private));
-        assert!(person("U3", false).may_see(&detail(false)), "public SEVs are for all");
+    fn operators_and_the_security_group_see_everything_and_people_their_own() {
+        assert_eq!(Caller::Service.access(), Access::Everything);
+        assert_eq!(Caller::Local.access(), Access::Everything);
+        assert_eq!(person("U3", true).access(), Access::Everything);
+        assert_eq!(person("U3", false).access(), Access::Person("U3".into()));
     }
 
     #[test]
@@ -352,7 +268,16 @@ mod tests {
         assert_eq!(person("U3", false).actor(Some("U1".into()), "api").unwrap(), "U3");
         assert_eq!(Caller::Service.actor(Some("ops-bot".into()), "api").unwrap(), "ops-bot");
         assert_eq!(Caller::Local.actor(None, "web").unwrap(), "web");
-        assert!(Caller::Service.actor(Some("alert:x".into()), "api").is_err());
+        assert_eq!(
+            Caller::Service.actor(Some("U024BE7LH".into()), "api").unwrap(),
+            "U024BE7LH"
+        );
+        for reserved in ["alert:x", "sevtool", "web:alice", "JIRA"] {
+            assert!(
+                Caller::Service.actor(Some(reserved.into()), "api").is_err(),
+                "{reserved}"
+            );
+        }
     }
 
     #[test]

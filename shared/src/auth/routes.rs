@@ -12,6 +12,7 @@ use subtle::ConstantTimeEq;
 
 use super::{Auth, Mode, SESSION_COOKIE, cookie};
 use crate::api::ApiState;
+use crate::domain::{actor, text};
 use crate::web::{csrf, error_page, render};
 
 /// The cookie that carries a Slack sign-in between leaving for Slack and coming back.
@@ -30,12 +31,45 @@ pub fn routes() -> axum::Router<ApiState> {
 }
 
 /// Where to go after signing in: only a path on this site, so the page cannot bounce people to
-/// another one.
-fn local_path(next: Option<&str>) -> String {
+/// another one. Anything else, or anything a browser might read differently from us, is `/`.
+pub(crate) fn local_path(next: Option<&str>) -> String {
     match next {
-        Some(p) if p.starts_with('/') && !p.starts_with("//") && !p.contains('\\') => p.to_owned(),
+        Some(p) if is_local_path(p) && percent_decoded(p).is_none_or(|d| is_local_path(&d)) => p.to_owned(),
         _ => "/".to_owned(),
     }
+}
+
+/// One leading `/` and then no second one, no backslash (browsers read `/\\x` as `//x`) and only
+/// visible ASCII: no tab, newline or other control character a browser strips before reading
+/// the address, and nothing that cannot go in a `Location` header as is.
+fn is_local_path(p: &str) -> bool {
+    p.starts_with('/')
+        && !matches!(p.as_bytes().get(1), Some(b'/' | b'\\'))
+        && p.bytes().all(|b| b.is_ascii_graphic() && b != b'\\')
+}
+
+/// `p` with `%XX` escapes decoded once, if it has any, so `/%2F%2Fevil` is checked as `///evil`.
+fn percent_decoded(p: &str) -> Option<String> {
+    if !p.contains('%') {
+        return None;
+    }
+    let bytes = p.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = bytes.get(i + 1..i + 3).and_then(|h| std::str::from_utf8(h).ok());
+        match (bytes[i], hex.and_then(|h| u8::from_str_radix(h, 16).ok())) {
+            (b'%', Some(b)) => {
+                out.push(b);
+                i += 3;
+            }
+            (b, _) => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    Some(String::from_utf8_lossy(&out).into_owned())
 }
 
 #[derive(Deserialize, Default)]
@@ -45,7 +79,7 @@ struct NextParam {
 }
 
 fn sign_in_page(auth: &Auth, headers: &HeaderMap, status: StatusCode, next: &str, error: Option<&str>) -> Response {
-    let (token, set_cookie) = csrf::token(headers);
+    let (token, set_cookie) = csrf::token(headers, auth.secure_cookies());
     let slack_href = format!(
         "/auth/slack?{}",
         serde_urlencoded::to_string([("next", next)]).unwrap_or_default()
@@ -112,17 +146,23 @@ async fn sign_in_with_token(State(state): State<ApiState>, headers: HeaderMap, b
         let expired = "this form has expired or came from another site; try again";
         return sign_in_page(auth, &headers, StatusCode::FORBIDDEN, &next, Some(expired));
     }
-    let name = form.name.split_whitespace().collect::<Vec<_>>().join(" ");
-    if name.is_empty() || name.chars().count() > MAX_NAME || name.to_ascii_lowercase().starts_with("alert:") {
+    let name = text::squash(&form.name);
+    if name.is_empty() || name.chars().count() > MAX_NAME || name.chars().any(char::is_control) {
         let why = "give your name (up to 80 characters): it goes on the timeline next to what you do";
         return sign_in_page(auth, &headers, StatusCode::BAD_REQUEST, &next, Some(why));
     }
-    if !bool::from(expected.expose().as_bytes().ct_eq(form.token.as_bytes())) {
+    if actor::is_reserved(&name) {
+        let why = "that name is kept for sevtool itself, alert sources or Slack users; give your own name";
+        return sign_in_page(auth, &headers, StatusCode::BAD_REQUEST, &next, Some(why));
+    }
+    if !bool::from(expected.expose().as_bytes().ct_eq(form.token.trim().as_bytes())) {
         tracing::info!("a web sign-in gave a wrong token");
         let why = "that is not the access token; ask whoever runs sevtool";
         return sign_in_page(auth, &headers, StatusCode::UNAUTHORIZED, &next, Some(why));
     }
-    let session = auth.new_session(name.clone(), name, Utc::now());
+    // The id is `web:<name>`: it can never equal a Slack user id or a system actor, so a typed
+    // name never makes anyone a member of a private SEV someone else is in.
+    let session = auth.new_session(actor::web_person(&name), name, Utc::now());
     with_cookie(Redirect::to(&next).into_response(), &auth.session_cookie(&session))
 }
 
@@ -227,7 +267,20 @@ mod tests {
     #[test]
     fn sign_in_only_ever_returns_to_this_site() {
         assert_eq!(local_path(Some("/sevs/4?x=1")), "/sevs/4?x=1");
-        for bad in ["https://evil.example", "//evil.example/x", "/\\evil.example", ""] {
+        assert_eq!(local_path(Some("/sevs?tag=a%2Fb")), "/sevs?tag=a%2Fb");
+        for bad in [
+            "https://evil.example",
+            "//evil.example/x",
+            "/\\evil.example",
+            "",
+            "/\t/evil.example",
+            "/%2F%2Fevil.example",
+            "/%2f/evil.example",
+            "/%5Cevil.example",
+            "/\r\nSet-Cookie:x=1",
+            "/caf\u{e9}",
+            "\u{0}/x",
+        ] {
             assert_eq!(local_path(Some(bad)), "/", "{bad}");
         }
         assert_eq!(local_path(None), "/");

@@ -19,8 +19,8 @@ pub const SESSION_TTL: Duration = Duration::hours(12);
 /// A signed-in person, as the session cookie carries them.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Session {
-    /// The name actions are recorded under: a Slack user id after Sign in with Slack, else the
-    /// name given at sign-in.
+    /// The name actions are recorded under: a Slack user id after Sign in with Slack, else
+    /// `web:<the name given at sign-in>`.
     pub id: String,
     /// What pages show.
     pub name: String,
@@ -73,7 +73,9 @@ impl Signer {
     }
 }
 
-const SESSION_PURPOSE: &str = "session";
+/// Versioned: sessions made before token sign-ins became `web:<name>` carried the bare typed
+/// name as their id, which could equal a Slack user id or a system actor; they no longer open.
+const SESSION_PURPOSE: &str = "session-v2";
 
 /// A cookie's value from the request's `Cookie` headers.
 pub fn cookie<'a>(headers: &'a axum::http::HeaderMap, name: &str) -> Option<&'a str> {

@@ -1,5 +1,6 @@
 //! The SEV domain: pure rules, no I/O. Everything here is unit-tested rule by rule.
 
+pub mod actor;
 mod error;
 mod level;
 mod nag;
@@ -9,8 +10,11 @@ mod sca;
 mod sev;
 mod status;
 mod tag;
+pub mod text;
+mod time;
 mod timeline;
 
+pub use actor::Actor;
 pub use error::DomainError;
 pub use level::Level;
 pub use nag::{NagPolicy, NagStep};
@@ -22,8 +26,5 @@ pub use sca::{DuePolicy, MAX_SCA_TEXT, Priority, Sca, ScaId, ScaPatch, ScaSource
 pub use sev::{MAX_TEXT, MAX_TITLE, NewSev, Sev, SevId, SevPatch};
 pub use status::Status;
 pub use tag::Tag;
+pub use time::{FIRST_YEAR, LAST_YEAR, Timestamp};
 pub use timeline::{Entry, EntryId, EntryKind, ReportChange};
-
-/// Who did something: a Slack user id, a web user, an alert source. Kept as an opaque string so
-/// every entry point can name its people its own way (`U024BE7LH`, `web:alice`, `alertmanager`).
-pub type Actor = String;

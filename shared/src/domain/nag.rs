@@ -79,7 +79,10 @@ impl NagPolicy {
             if !asleep {
                 return local.with_timezone(&Utc);
             }
-            let next_hour = local + Duration::hours(1);
+            // Stored times may predate the bounds of `Timestamp`: at chrono's edge, stop walking.
+            let Some(next_hour) = local.checked_add_signed(Duration::hours(1)) else {
+                break;
+            };
             local = offset
                 .with_ymd_and_hms(
                     next_hour.year(),
@@ -97,27 +100,34 @@ impl NagPolicy {
 
     /// The nags still to come for `sca` after `now`, each moved out of quiet hours. The
     /// escalation is the next one due, repeating every `repeat` while the SCA stays open.
+    ///
+    /// Every step is checked arithmetic: a due date read from storage is not bounded the way
+    /// input is, and a rung that would fall outside chrono's range is simply not planned.
     pub fn ladder(&self, sca: &Sca, now: DateTime<Utc>, offset: FixedOffset) -> Vec<(NagStep, DateTime<Utc>)> {
         let Some(due) = sca.due.filter(|_| sca.is_open()) else {
             return Vec::new();
         };
-        let first_escalation = due + self.grace;
-        let escalation = if first_escalation > now {
-            first_escalation
-        } else {
-            let periods = ((now - first_escalation).num_seconds() / self.repeat.num_seconds().max(1)) + 1;
-            first_escalation + self.repeat * i32::try_from(periods).unwrap_or(i32::MAX)
-        };
         [
-            (NagStep::Before, due - self.before),
-            (NagStep::Due, due),
-            (NagStep::Overdue, due + self.overdue_after),
-            (NagStep::Escalate, escalation),
+            (NagStep::Before, due.checked_sub_signed(self.before)),
+            (NagStep::Due, Some(due)),
+            (NagStep::Overdue, due.checked_add_signed(self.overdue_after)),
+            (NagStep::Escalate, self.escalation(due, now)),
         ]
         .into_iter()
-        .map(|(step, at)| (step, self.next_waking(at, offset)))
+        .filter_map(|(step, at)| Some((step, self.next_waking(at?, offset))))
         .filter(|(_, at)| *at > now)
         .collect()
+    }
+
+    /// The first escalation after `now`: `grace` after the due date, then every `repeat`.
+    fn escalation(&self, due: DateTime<Utc>, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
+        let first = due.checked_add_signed(self.grace)?;
+        if first > now {
+            return Some(first);
+        }
+        let periods = (now - first).num_seconds() / self.repeat.num_seconds().max(1) + 1;
+        let step = self.repeat.checked_mul(i32::try_from(periods).ok()?)?;
+        first.checked_add_signed(step)
     }
 }
 
@@ -190,6 +200,22 @@ mod tests {
         assert_eq!(p.next_waking(utc(3, 2), tokyo), utc(3, 2));
         // 14:00 UTC is 23:00 in Tokyo: wait until 08:00 there, 23:00 UTC.
         assert_eq!(p.next_waking(utc(3, 14), tokyo), utc(3, 23));
+    }
+
+    #[test]
+    fn due_dates_at_the_edges_of_time_plan_what_fits_and_never_panic() {
+        let p = NagPolicy::default();
+        let utc0 = FixedOffset::east_opt(0).unwrap();
+        for due in [DateTime::<Utc>::MIN_UTC, DateTime::<Utc>::MAX_UTC] {
+            let mut s = sca(utc(18, 10));
+            s.due = Some(due);
+            for now in [DateTime::<Utc>::MIN_UTC, utc(2, 9), DateTime::<Utc>::MAX_UTC] {
+                for (_, at) in p.ladder(&s, now, utc0) {
+                    assert!(at > now);
+                }
+            }
+        }
+        assert_eq!(p.next_waking(DateTime::<Utc>::MAX_UTC, utc0), DateTime::<Utc>::MAX_UTC);
     }
 
     #[test]

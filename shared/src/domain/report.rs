@@ -169,13 +169,14 @@ impl ReportNagStep {
     }
 }
 
-/// `first`, or the first repeat of it every `every` after `now`.
-fn next_after(first: DateTime<Utc>, every: Duration, now: DateTime<Utc>) -> DateTime<Utc> {
+/// `first`, or the first repeat of it every `every` after `now`; `None` past chrono's range
+/// (stored times are not bounded the way input is).
+fn next_after(first: DateTime<Utc>, every: Duration, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
     if first > now {
-        return first;
+        return Some(first);
     }
     let periods = (now - first).num_seconds() / every.num_seconds().max(1) + 1;
-    first + every * i32::try_from(periods).unwrap_or(i32::MAX)
+    first.checked_add_signed(every.checked_mul(i32::try_from(periods).ok()?)?)
 }
 
 /// The process timeline for reports (see the README's "Corrective actions and nags").
@@ -203,7 +204,10 @@ impl ReportPolicy {
         let mut at = resolved;
         let mut left = self.due_business_days;
         while left > 0 {
-            at += Duration::days(1);
+            let Some(next) = at.checked_add_signed(Duration::days(1)) else {
+                return at;
+            };
+            at = next;
             if !matches!(at.weekday(), Weekday::Sat | Weekday::Sun) {
                 left -= 1;
             }
@@ -222,11 +226,16 @@ impl ReportPolicy {
             && let Some(over) = sev.mitigated_at.or(sev.resolved_at)
         {
             let step = ReportNagStep::Owner;
-            out.push((step, next_after(over + self.owner_within, step.every(), now)));
+            let first = over.checked_add_signed(self.owner_within);
+            out.extend(
+                first
+                    .and_then(|f| next_after(f, step.every(), now))
+                    .map(|at| (step, at)),
+            );
         }
         if let Some(resolved) = sev.resolved_at.filter(|_| !sev.status.is_active()) {
             let step = ReportNagStep::Overdue;
-            out.push((step, next_after(self.due(resolved), step.every(), now)));
+            out.extend(next_after(self.due(resolved), step.every(), now).map(|at| (step, at)));
         }
         out
     }

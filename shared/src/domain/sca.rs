@@ -6,7 +6,7 @@ use std::str::FromStr;
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-use super::{Actor, DomainError, Level, SevId};
+use super::{Actor, DomainError, Level, SevId, Timestamp};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct ScaId(pub u64);
@@ -146,7 +146,7 @@ impl DuePolicy {
             Priority::Should => self.should_days,
             Priority::Could => self.could_days,
         };
-        days.map(|d| from + Duration::days(d))
+        days.and_then(|d| from.checked_add_signed(Duration::try_days(d)?))
     }
 }
 
@@ -168,8 +168,24 @@ pub struct Sca {
 
 pub const MAX_SCA_TEXT: usize = 2_000;
 
+/// The one rule adding and changing an SCA both apply to its due date: within the years a
+/// [`Timestamp`] allows, and not already past (a day's slack for time zones).
+fn check_due(due: Option<DateTime<Utc>>, now: DateTime<Utc>) -> Result<Option<DateTime<Utc>>, DomainError> {
+    let Some(due) = due else {
+        return Ok(None);
+    };
+    let due = Timestamp::new("due", due)?.get();
+    if now
+        .checked_sub_signed(Duration::days(1))
+        .is_some_and(|yesterday| due < yesterday)
+    {
+        return Err(DomainError::invalid("due", "is in the past; give a date from today on"));
+    }
+    Ok(Some(due))
+}
+
 fn clean(field: &'static str, raw: &str, max: usize) -> Result<String, DomainError> {
-    let text = raw.trim();
+    let text = super::text::trim(raw);
     if text.is_empty() {
         return Err(DomainError::invalid(field, "is required"));
     }
@@ -185,7 +201,7 @@ pub struct ScaPatch {
     pub text: Option<String>,
     pub priority: Option<Priority>,
     pub owner: Option<Actor>,
-    pub due: Option<Option<DateTime<Utc>>>,
+    pub due: Option<Option<Timestamp>>,
     pub ticket: Option<Option<String>>,
     /// `open`, `done`, or `won't do` with its reason.
     pub state: Option<(ScaStateName, Option<String>)>,
@@ -214,9 +230,7 @@ impl Sca {
     ) -> Result<Sca, DomainError> {
         let text = clean("text", text, MAX_SCA_TEXT)?;
         let owner = clean("owner", &owner, 100)?;
-        if due.is_some_and(|d| d < now - Duration::days(1)) {
-            return Err(DomainError::invalid("due", "is in the past; give a date from today on"));
-        }
+        let due = check_due(due, now)?;
         Ok(Sca {
             id,
             sev,
@@ -266,7 +280,8 @@ impl Sca {
             changes.push(format!("owner {} -> {o}", next.owner));
             next.owner = o;
         }
-        if let Some(d) = patch.due.filter(|d| *d != next.due) {
+        let due = patch.due.map(|d| check_due(d.map(Timestamp::get), now)).transpose()?;
+        if let Some(d) = due.filter(|d| *d != next.due) {
             changes.push(d.map_or_else(
                 || "due date removed".to_owned(),
                 |d| format!("due {}", d.format("%Y-%m-%d")),
@@ -456,5 +471,54 @@ mod tests {
         assert_eq!(json["state"], "open");
         assert_eq!(json["priority"], "must");
         assert_eq!(json["source"]["via"], "api");
+    }
+
+    #[test]
+    fn adding_and_changing_an_sca_accept_and_refuse_the_same_due_dates() {
+        let far_past = DateTime::<Utc>::MIN_UTC;
+        let yesterday_and_more = t0() - Duration::days(3);
+        let far_future = DateTime::<Utc>::MAX_UTC;
+        for bad in [far_past, yesterday_and_more, far_future] {
+            let new = Sca::new(
+                ScaId(1),
+                SevId(3),
+                "x",
+                Priority::Must,
+                "U1".into(),
+                Some(bad),
+                ScaSource::Api,
+                "U1".into(),
+                t0(),
+            );
+            let e = new.unwrap_err().to_string();
+            assert!(e.starts_with("due: "), "{bad}: {e}");
+            // A PATCH can only carry a Timestamp, which the far ends cannot even become.
+            if let Ok(ts) = Timestamp::new("due", bad) {
+                let patch = ScaPatch {
+                    due: Some(Some(ts)),
+                    ..ScaPatch::default()
+                };
+                assert_eq!(sca().apply(patch, t0()).unwrap_err().to_string(), e);
+            }
+        }
+        let fine = Timestamp::new("due", t0() + Duration::days(400)).unwrap();
+        let patch = ScaPatch {
+            due: Some(Some(fine)),
+            ..ScaPatch::default()
+        };
+        assert_eq!(sca().apply(patch, t0()).unwrap(), ["due 2027-08-18"]);
+    }
+
+    #[test]
+    fn policy_deadlines_never_overflow() {
+        let p = DuePolicy {
+            must_worst_days: Some(i64::MAX),
+            ..DuePolicy::default()
+        };
+        assert_eq!(p.due(Priority::Must, Level::Sev0, t0()), None);
+        assert_eq!(
+            DuePolicy::default().due(Priority::Must, Level::Sev2, DateTime::<Utc>::MAX_UTC),
+            None
+        );
     }
 }

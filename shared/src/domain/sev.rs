@@ -5,7 +5,7 @@ use std::str::FromStr;
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-use super::{Actor, DomainError, EntryKind, Level, Status, Tag};
+use super::{Actor, DomainError, EntryKind, Level, Status, Tag, Timestamp};
 
 /// The human number of a SEV, shown as `SEV-<n>`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -61,8 +61,8 @@ pub struct NewSev {
     pub tags: Vec<Tag>,
     pub private: bool,
     pub drill: bool,
-    pub started_at: Option<DateTime<Utc>>,
-    pub detected_at: Option<DateTime<Utc>>,
+    pub started_at: Option<Timestamp>,
+    pub detected_at: Option<Timestamp>,
 }
 
 /// A change to a SEV's descriptive fields. `None` leaves a field alone; `Some(None)` clears it.
@@ -78,8 +78,8 @@ pub struct SevPatch {
     pub coordinator: Option<Option<Actor>>,
     pub report_owner: Option<Option<Actor>>,
     pub private: Option<bool>,
-    pub started_at: Option<DateTime<Utc>>,
-    pub detected_at: Option<DateTime<Utc>>,
+    pub started_at: Option<Timestamp>,
+    pub detected_at: Option<Timestamp>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -121,7 +121,7 @@ pub struct Sev {
 }
 
 fn clean_title(raw: &str) -> Result<String, DomainError> {
-    let title = raw.split_whitespace().collect::<Vec<_>>().join(" ");
+    let title = super::text::squash(raw);
     if title.is_empty() {
         return Err(DomainError::invalid(
             "title",
@@ -138,7 +138,7 @@ fn clean_title(raw: &str) -> Result<String, DomainError> {
 }
 
 fn clean_text(field: &'static str, raw: &str) -> Result<Option<String>, DomainError> {
-    let text = raw.trim();
+    let text = super::text::trim(raw);
     if text.chars().count() > MAX_TEXT {
         return Err(DomainError::invalid(
             field,
@@ -149,7 +149,7 @@ fn clean_text(field: &'static str, raw: &str) -> Result<Option<String>, DomainEr
 }
 
 fn clean_name(field: &'static str, raw: &str) -> Result<Option<String>, DomainError> {
-    let name = raw.trim();
+    let name = super::text::trim(raw);
     if name.chars().count() > 100 {
         return Err(DomainError::invalid(field, "is longer than 100 characters"));
     }
@@ -203,8 +203,8 @@ impl Sev {
             Some(p) => clean_name("product_track", p)?,
             None => None,
         };
-        let detected_at = new.detected_at.unwrap_or(now);
-        let started_at = new.started_at.unwrap_or(detected_at);
+        let detected_at = new.detected_at.map_or(now, Timestamp::get);
+        let started_at = new.started_at.map_or(detected_at, Timestamp::get);
         check_times(started_at, detected_at, now)?;
         let level = new.level.unwrap_or(Level::Sev2);
         let sev = Sev {
@@ -376,8 +376,8 @@ impl Sev {
             field("private", p.to_string());
             next.private = p;
         }
-        let started = patch.started_at.unwrap_or(next.started_at);
-        let detected = patch.detected_at.unwrap_or(next.detected_at);
+        let started = patch.started_at.map_or(next.started_at, Timestamp::get);
+        let detected = patch.detected_at.map_or(next.detected_at, Timestamp::get);
         check_times(started, detected, next.declared_at)?;
         if started != next.started_at {
             field("started_at", started.to_rfc3339());
@@ -400,6 +400,10 @@ mod tests {
     use super::*;
     use chrono::TimeZone;
 
+    fn ts(h: u32, m: u32) -> Timestamp {
+        Timestamp::new("t", t(h, m)).unwrap()
+    }
+
     fn t(h: u32, m: u32) -> DateTime<Utc> {
         Utc.with_ymd_and_hms(2026, 7, 14, h, m, 0).unwrap()
     }
@@ -408,8 +412,8 @@ mod tests {
         let new = NewSev {
             title: "  Checkout   returns 5xx ".into(),
             level: Some(Level::Sev1),
-            started_at: Some(t(9, 0)),
-            detected_at: Some(t(9, 10)),
+            started_at: Some(ts(9, 0)),
+            detected_at: Some(ts(9, 10)),
             ..NewSev::default()
         };
         Sev::file(SevId(7), new, "U1".into(), t(9, 15)).unwrap().0
@@ -471,8 +475,8 @@ mod tests {
     fn filing_rejects_times_out_of_order() {
         let new = NewSev {
             title: "x".into(),
-            started_at: Some(t(10, 0)),
-            detected_at: Some(t(9, 0)),
+            started_at: Some(ts(10, 0)),
+            detected_at: Some(ts(9, 0)),
             ..NewSev::default()
         };
         assert!(matches!(
@@ -484,7 +488,7 @@ mod tests {
         ));
         let new = NewSev {
             title: "x".into(),
-            detected_at: Some(t(12, 0)),
+            detected_at: Some(ts(12, 0)),
             ..NewSev::default()
         };
         assert!(matches!(
@@ -608,7 +612,7 @@ mod tests {
         let before = sev.clone();
         let err = sev.apply(SevPatch {
             title: Some("new".into()),
-            detected_at: Some(t(8, 0)),
+            detected_at: Some(ts(8, 0)),
             ..SevPatch::default()
         });
         assert!(err.is_err());

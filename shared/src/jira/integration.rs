@@ -15,7 +15,7 @@ use crate::queue::{Steps, Task, TaskEnvelope, TaskError, TaskHandler};
 use crate::store::{RepoError, SevRepo, keys};
 
 /// The author of what this integration changes on an SCA.
-const AUTHOR: &str = "jira";
+use crate::domain::actor::JIRA as AUTHOR;
 
 /// An open SCA linked to an issue of this Jira site: what the sweep polls.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

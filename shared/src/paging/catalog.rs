@@ -242,8 +242,13 @@ impl Catalog {
                 if k.is_empty() {
                     return invalid(format!("team {name}: has an empty alias"));
                 }
-                if let Some(&other) = index.get(&k) {
-                    let other: &Team = &teams[other];
+                if index.get(&k) == Some(&teams.len()) {
+                    return invalid(format!(
+                        "team {name}: `{k}` is listed twice (its name and aliases must differ)"
+                    ));
+                }
+                if let Some(other) = index.get(&k).and_then(|&i| teams.get(i)) {
+                    let other: &Team = other;
                     return invalid(format!(
                         "`{k}` names both team {} and team {name}; names and aliases must be unique",
                         other.name
@@ -425,6 +430,14 @@ mod tests {
             (coord.clone() + &team("a", "colour = \"red\""), "unknown field"),
             (coord.clone() + &team("atc", ""), "names both team atc and team atc"),
             (coord.clone() + &team("b", "aliases = [\"ATC\"]"), "`atc` names both"),
+            (
+                coord.clone() + &team("g", "aliases = [\"G\"]"),
+                "team g: `g` is listed twice",
+            ),
+            (
+                coord.clone() + &team("h", "aliases = [\"x\", \"x\"]"),
+                "team h: `x` is listed twice",
+            ),
             (
                 coord.clone() + &team("c", "rotation = \"coordinator\""),
                 "2 teams are marked",

@@ -7,7 +7,7 @@ use std::str::FromStr;
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use serde::{Serialize, Serializer};
 
-use crate::domain::DomainError;
+use crate::domain::{DomainError, FIRST_YEAR, LAST_YEAR};
 
 /// The most months one report covers: ten years, enough for any review and small enough that
 /// a typo such as `since=0001-01` is refused rather than read month by month.
@@ -20,14 +20,24 @@ pub struct Month {
 }
 
 impl Month {
+    /// Months of the years a [`crate::domain::Timestamp`] allows.
     pub fn new(year: i32, month: u32) -> Option<Month> {
-        ((1970..=9999).contains(&year) && (1..=12).contains(&month)).then_some(Month { year, month })
+        ((FIRST_YEAR..=LAST_YEAR).contains(&year) && (1..=12).contains(&month)).then_some(Month { year, month })
     }
 
+    /// The month of `t`, held to the first or last month allowed: stored times are not bounded
+    /// the way input is, and a month outside them would walk off chrono's calendar.
     pub fn of(t: DateTime<Utc>) -> Month {
-        Month {
-            year: t.year(),
-            month: t.month(),
+        match t.year() {
+            y if y < FIRST_YEAR => Month {
+                year: FIRST_YEAR,
+                month: 1,
+            },
+            y if y > LAST_YEAR => Month {
+                year: LAST_YEAR,
+                month: 12,
+            },
+            year => Month { year, month: t.month() },
         }
     }
 

@@ -8,7 +8,9 @@ use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc, Weekday};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use super::Viewer;
-use crate::domain::{DomainError, Level, Report, ReportPolicy, Sca, ScaId, Sev, SevId, Status};
+use crate::domain::{
+    DomainError, FIRST_YEAR, LAST_YEAR, Level, Report, ReportPolicy, Sca, ScaId, Sev, SevId, Status, Timestamp,
+};
 
 /// An ISO week, `2026-W47`: Monday 00:00 UTC to the next Monday.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -17,12 +19,20 @@ pub struct IsoWeek {
 }
 
 impl IsoWeek {
+    /// The week of `t`, held to the weeks [`IsoWeek::new`] allows (stored times are not
+    /// bounded the way input is).
     pub fn of(t: DateTime<Utc>) -> IsoWeek {
+        let t = t.clamp(Timestamp::earliest().get(), Timestamp::latest().get());
         let w = t.date_naive().iso_week();
-        IsoWeek::new(w.year(), w.week()).unwrap_or_else(|| unreachable!("a date's own ISO week exists"))
+        IsoWeek::new(w.year(), w.week()).unwrap_or_else(|| unreachable!("a bounded date's own ISO week exists"))
     }
 
+    /// Weeks of the ISO years a [`Timestamp`] allows, so `prev` and `next` stay far inside
+    /// chrono's calendar.
     pub fn new(year: i32, week: u32) -> Option<IsoWeek> {
+        if !(FIRST_YEAR - 1..=LAST_YEAR + 1).contains(&year) {
+            return None;
+        }
         NaiveDate::from_isoywd_opt(year, week, Weekday::Mon).map(|monday| IsoWeek { monday })
     }
 

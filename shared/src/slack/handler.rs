@@ -12,9 +12,12 @@ use super::command::{self, Command, USAGE};
 use super::messages::{self, is_slack_user, person};
 use super::state::{AppliedReaction, ChannelRole};
 use super::{Inbound, Reaction, SlackClient, SlackSettings, SlackSev, SlackState, naming};
-use crate::app::{AppError, FileRequest, NewSca, PagingService, ReportService, ScaService, SevService};
+use crate::app::{
+    Access, AppError, FileRequest, NewSca, PagingService, ReportService, ScaService, SecurityGroup, SevService,
+};
 use crate::domain::{
-    EntryId, NagStep, NewSev, Priority, Sca, ScaId, ScaPatch, ScaSource, ScaStateName, Sev, SevId, SevPatch, Status,
+    DomainError, EntryId, NagStep, NewSev, Priority, Sca, ScaId, ScaPatch, ScaSource, ScaStateName, Sev, SevId,
+    SevPatch, Status, Timestamp,
 };
 use crate::queue::{Steps, Task, TaskEnvelope, TaskError, TaskHandler};
 use crate::store::{RepoError, SevRepo};
@@ -38,7 +41,13 @@ pub struct SlackIntegration {
     pub(super) reports: Option<ReportService>,
     /// When reports are due, for the report nags.
     pub(super) report_policy: crate::domain::ReportPolicy,
+    /// Who sees every private SEV, for [`SlackIntegration::access`].
+    security: SecurityGroup,
 }
+
+/// What a person who may not see a channel's private SEV is told: no title, id or owner.
+pub(super) const PRIVATE_CHANNEL: &str = "This channel belongs to a private SEV: only its members (reporter, coordinator, \
+    report owner, SCA owners and whoever acted on it) and the security group may use `/sev` here.";
 
 pub(super) fn storage(e: RepoError) -> TaskError {
     TaskError::Retryable(format!("storage: {e}"))
@@ -66,6 +75,7 @@ impl SlackIntegration {
         scas: ScaService,
         repo: SevRepo,
         settings: Arc<SlackSettings>,
+        security: SecurityGroup,
     ) -> Self {
         let state = SlackState::new(repo.clone());
         SlackIntegration {
@@ -78,6 +88,21 @@ impl SlackIntegration {
             paging: None,
             reports: None,
             report_policy: crate::domain::ReportPolicy::default(),
+            security,
+        }
+    }
+
+    /// What the Slack user `user` may see and act on: the one visibility policy.
+    pub(super) fn access(&self, user: &str) -> Access {
+        Access::person(user, &self.security)
+    }
+
+    /// Whether `user` may act on SEV `id`; storage trouble is retried.
+    pub(super) async fn may_act(&self, user: &str, id: SevId) -> Result<bool, TaskError> {
+        match self.access(user).check(&self.sevs, id).await {
+            Ok(()) => Ok(true),
+            Err(AppError::NotFound(_)) => Ok(false),
+            Err(e) => Err(TaskError::Retryable(e.to_string())),
         }
     }
 
@@ -265,7 +290,7 @@ impl SlackIntegration {
                 trigger_id,
             } => {
                 if self.paging.is_some() && matches!(command::parse(text), Ok(Command::Mayday)) {
-                    return self.mayday_prompt(channel, response_url, steps).await;
+                    return self.mayday_prompt(channel, user, response_url, steps).await;
                 }
                 let reply = self.run_command(channel, user, text, trigger_id).await?;
                 steps
@@ -405,11 +430,22 @@ impl SlackIntegration {
         let Ok(id) = sca.parse::<ScaId>() else {
             return Ok(format!("`{sca}` is not an SCA."));
         };
-        let snooze = |days| async move {
-            let current = self.scas.get(id).await?;
+        // A button acts for whoever pressed it, so it may act only where they may.
+        let current = match self.access(user).sca(&self.sevs, &self.scas, id).await {
+            Ok(current) => current,
+            Err(e) => {
+                return Ok(match outcome(Err(e))? {
+                    Outcome::Done(m) | Outcome::Refused(m) => m,
+                });
+            }
+        };
+        let snooze = |days| {
             let from = current.due.map_or_else(Utc::now, |d| d.max(Utc::now()));
+            let to = from
+                .checked_add_signed(Duration::days(days))
+                .ok_or_else(|| DomainError::invalid("due", "cannot move any later"))?;
             Ok::<_, AppError>(ScaPatch {
-                due: Some(Some(from + Duration::days(days))),
+                due: Some(Some(Timestamp::new("due", to)?)),
                 ..ScaPatch::default()
             })
         };
@@ -418,8 +454,8 @@ impl SlackIntegration {
                 state: Some((ScaStateName::Done, None)),
                 ..ScaPatch::default()
             }),
-            "sca_snooze_1d" => snooze(1).await,
-            "sca_snooze_1w" => snooze(7).await,
+            "sca_snooze_1d" => snooze(1),
+            "sca_snooze_1w" => snooze(7),
             "sca_reassign" => match selected {
                 Some(u) => Ok(ScaPatch {
                     owner: Some(u.to_owned()),
@@ -490,6 +526,10 @@ impl SlackIntegration {
             } else {
                 self.scas.open_for(user).await
             };
+            let listed = match listed {
+                Ok(scas) => self.access(user).retain(&self.sevs, scas, |s| s.sev).await,
+                Err(e) => Err(e),
+            };
             return Ok(match outcome(listed.map(|scas| sca_list(&scas, overdue)))? {
                 Outcome::Done(m) | Outcome::Refused(m) => m,
             });
@@ -500,6 +540,9 @@ impl SlackIntegration {
                     .into(),
             );
         };
+        if !self.may_act(user, id).await? {
+            return Ok(PRIVATE_CHANNEL.into());
+        }
         let actor = user.to_owned();
         let sevs = &self.sevs;
         let done = |verb: &str, sev: Sev| Ok(format!("{} {verb}.", sev.id));
@@ -588,6 +631,9 @@ impl SlackIntegration {
         let Some((id, ChannelRole::Response)) = self.state.channel(channel).await.map_err(storage)? else {
             return Ok(());
         };
+        if !self.may_act(user, id).await? {
+            return Ok(());
+        }
         let reaction_key = format!("{channel}#{ts}#{emoji}#{user}");
         let reply = if kind == "reaction_added" {
             self.react(id, action, channel, ts, user, &reaction_key).await?

@@ -13,15 +13,14 @@ pub fn escape(text: &str) -> String {
 
 /// A Slack user id becomes a mention; anyone else (a web user, an alert source) is named as is.
 pub fn person(actor: &str) -> String {
-    let slack_id = actor.len() > 1
-        && actor.starts_with(['U', 'W'])
-        && actor.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit());
-    if slack_id { format!("<@{actor}>") } else { escape(actor) }
+    if is_slack_user(actor) {
+        format!("<@{actor}>")
+    } else {
+        escape(actor)
+    }
 }
 
-pub fn is_slack_user(actor: &str) -> bool {
-    person(actor).starts_with("<@")
-}
+pub use crate::domain::actor::is_slack_user;
 
 fn drill(sev: &Sev) -> &'static str {
     if sev.drill { "[DRILL] " } else { "" }

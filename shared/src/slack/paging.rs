@@ -86,13 +86,19 @@ impl SlackIntegration {
     pub(super) async fn mayday_prompt(
         &self,
         channel: &str,
+        user: &str,
         response_url: &str,
         steps: &Steps<'_>,
     ) -> Result<(), TaskError> {
-        let text = match (&self.paging, self.state.channel(channel).await.map_err(storage)?) {
+        let sev = match self.state.channel(channel).await.map_err(storage)? {
+            Some((id, _)) => Some((id, self.may_act(user, id).await?)),
+            None => None,
+        };
+        let text = match (&self.paging, sev) {
             (None, _) => NOT_SET_UP.to_owned(),
             (Some(_), None) => "This is not a SEV channel. Use `/sev mayday` in a SEV's response channel.".to_owned(),
-            (Some(paging), Some((id, _))) => {
+            (Some(_), Some((_, false))) => super::handler::PRIVATE_CHANNEL.to_owned(),
+            (Some(paging), Some((id, true))) => {
                 let teams = paging.catalog().teams().len();
                 let text = format!("Mayday pages the on-call of every team ({teams}) for {id}. Are you sure?");
                 let blocks = json!([
@@ -139,6 +145,9 @@ impl SlackIntegration {
         let Ok(id) = value.parse::<SevId>() else {
             return Ok("That button names no SEV.".into());
         };
+        if !self.may_act(user, id).await? {
+            return Ok(format!("{}", crate::app::AppError::NotFound(id)));
+        }
         match paging.mayday(id, true, user).await {
             Ok(teams) => Ok(format!("Mayday declared for {id}: paging all {teams} teams.")),
             Err(e) => paging_reply(e),

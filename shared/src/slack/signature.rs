@@ -59,7 +59,12 @@ impl SigningSecret {
             return Err(SignatureError::Missing);
         };
         let ts: i64 = timestamp.trim().parse().map_err(|_| SignatureError::BadTimestamp)?;
-        if (now - ts).abs() > MAX_SKEW_SECS {
+        // Checked: `i64::MIN` as a timestamp must be a replay, not an overflow.
+        if now
+            .checked_sub(ts)
+            .and_then(i64::checked_abs)
+            .is_none_or(|skew| skew > MAX_SKEW_SECS)
+        {
             return Err(SignatureError::Stale);
         }
         let expected = self.sign(timestamp, body);
@@ -135,6 +140,22 @@ mod tests {
         assert_eq!(check(ts - MAX_SKEW_SECS), Ok(()));
         assert_eq!(check(ts + MAX_SKEW_SECS + 1), Err(SignatureError::Stale));
         assert_eq!(check(ts - MAX_SKEW_SECS - 1), Err(SignatureError::Stale));
+    }
+
+    #[test]
+    fn extreme_timestamps_are_stale_not_an_overflow() {
+        let secret = SigningSecret::new("s");
+        for (ts, now) in [
+            ("-9223372036854775808", 1_700_000_000),
+            ("9223372036854775807", -1),
+            ("-9223372036854775808", i64::MAX),
+        ] {
+            assert_eq!(
+                secret.verify(Some(ts), Some("v0=aa"), b"", now),
+                Err(SignatureError::Stale),
+                "{ts} at {now}"
+            );
+        }
     }
 
     #[test]

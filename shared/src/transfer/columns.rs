@@ -4,7 +4,7 @@ use std::collections::BTreeSet;
 
 use chrono::{DateTime, Utc};
 
-use crate::domain::{Level, Sev, SevId, Status, Tag};
+use crate::domain::{Level, Sev, SevId, Status, Tag, Timestamp};
 
 pub const COLUMNS: [&str; 21] = [
     "id",
@@ -38,8 +38,34 @@ fn opt_time(t: Option<DateTime<Utc>>) -> String {
     t.map(time).unwrap_or_default()
 }
 
-/// One SEV as a CSV row. Tags are separated by spaces (a tag never holds one).
+/// What a spreadsheet reads as a formula when a cell starts with it (OWASP's CSV injection list).
+const FORMULA_STARTS: [char; 6] = ['=', '+', '-', '@', '\t', '\r'];
+
+/// A cell a spreadsheet will show as text: one that would start a formula gets a leading `'`,
+/// which spreadsheets hide and [`from_record`] removes again on import.
+fn neutralise(cell: String) -> String {
+    if cell.starts_with(FORMULA_STARTS) {
+        format!("'{cell}")
+    } else {
+        cell
+    }
+}
+
+/// The cell as it was before [`neutralise`].
+fn restore(cell: &str) -> &str {
+    match cell.strip_prefix('\'') {
+        Some(rest) if rest.starts_with(FORMULA_STARTS) => rest,
+        _ => cell,
+    }
+}
+
+/// One SEV as a CSV row. Tags are separated by spaces (a tag never holds one). Text people wrote
+/// is neutralised so that opening the export in a spreadsheet runs nothing.
 pub fn to_record(sev: &Sev) -> Vec<String> {
+    cells(sev).into_iter().map(neutralise).collect()
+}
+
+fn cells(sev: &Sev) -> Vec<String> {
     let opt = |v: &Option<String>| v.clone().unwrap_or_default();
     vec![
         sev.id.to_string(),
@@ -82,16 +108,17 @@ pub fn from_record(header: &csv::StringRecord, row: &csv::StringRecord) -> Resul
             .iter()
             .position(|h| h.trim() == name)
             .and_then(|i| row.get(i))
-            .map(str::trim)
+            .map(|v| restore(v.trim()))
             .filter(|v| !v.is_empty())
     };
     let text = |name: &str| get(name).map(str::to_owned);
     let when = |name: &'static str| -> Result<Option<DateTime<Utc>>, String> {
         get(name)
             .map(|v| {
-                DateTime::parse_from_rfc3339(v)
+                let t = DateTime::parse_from_rfc3339(v)
                     .map(|t| t.with_timezone(&Utc))
-                    .map_err(|e| format!("{name}: `{v}` is not an RFC 3339 time ({e})"))
+                    .map_err(|e| format!("{name}: `{v}` is not an RFC 3339 time ({e})"))?;
+                Timestamp::new(name, t).map(Timestamp::get).map_err(|e| e.to_string())
             })
             .transpose()
     };
@@ -182,6 +209,28 @@ mod tests {
         s.private = true;
         let row = csv::StringRecord::from(to_record(&s));
         assert_eq!(from_record(&header(), &row), Ok(s));
+    }
+
+    #[test]
+    fn cells_a_spreadsheet_would_run_are_neutralised_and_read_back_as_written() {
+        let mut s = sev(7, "2026-07-14T09:00:00Z", 12, Some(210), Level::Sev1);
+        s.title = "=HYPERLINK(\"http://evil.example\",\"click\")".into();
+        s.description = Some("+1 from ops".into());
+        s.product_track = Some("@payments".into());
+        s.resolution = Some("-rollback".into());
+        s.coordinator = Some("\tbob".into());
+        let row = to_record(&s);
+        for cell in &row {
+            assert!(!cell.starts_with(FORMULA_STARTS), "{cell:?}");
+        }
+        assert_eq!(row[1], "'=HYPERLINK(\"http://evil.example\",\"click\")");
+        let back = from_record(&header(), &csv::StringRecord::from(row)).unwrap();
+        assert_eq!(
+            (back.title, back.description, back.product_track),
+            (s.title, s.description, s.product_track)
+        );
+        assert_eq!(back.resolution, s.resolution);
+        assert_eq!(restore("'hello"), "'hello", "a quote before ordinary text is the text");
     }
 
     #[test]

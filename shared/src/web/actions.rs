@@ -13,8 +13,10 @@ use super::pages::{FormValues, app_error, intake_page};
 use super::{csrf, error_page, web_actor};
 use crate::api::{ApiState, MAX_BODY_BYTES};
 use crate::app::{FileRequest, NewSca};
-use crate::auth::{Caller, check_visible};
-use crate::domain::{Level, NewSev, Priority, ScaId, ScaPatch, ScaSource, ScaStateName, SevId, SevPatch, Status};
+use crate::auth::Caller;
+use crate::domain::{
+    Level, NewSev, Priority, ScaId, ScaPatch, ScaSource, ScaStateName, SevId, SevPatch, Status, Timestamp,
+};
 
 pub fn routes() -> axum::Router<ApiState> {
     axum::Router::new()
@@ -102,7 +104,7 @@ pub(super) async fn sev_form_within<T: DeserializeOwned>(
         (Ok(id), Ok(f)) => (id, f),
         (Err(r), _) | (_, Err(r)) => return Err(r.into_response()),
     };
-    check_visible(&state.sevs, caller, id).await.map_err(app_error)?;
+    caller.access().check(&state.sevs, id).await.map_err(app_error)?;
     Ok((id, f))
 }
 
@@ -145,7 +147,16 @@ async fn file(State(state): State<ApiState>, caller: Caller, headers: HeaderMap,
     };
     let level = match f.level.parse::<Level>() {
         Ok(l) => l,
-        Err(e) => return intake_page(StatusCode::BAD_REQUEST, &caller, &headers, values, Some(e.to_string())),
+        Err(e) => {
+            return intake_page(
+                StatusCode::BAD_REQUEST,
+                &state,
+                &caller,
+                &headers,
+                values,
+                Some(e.to_string()),
+            );
+        }
     };
     let new = NewSev {
         title: f.title,
@@ -161,9 +172,14 @@ async fn file(State(state): State<ApiState>, caller: Caller, headers: HeaderMap,
     };
     match state.sevs.file(request).await {
         Ok((sev, _)) => Redirect::to(&format!("/sevs/{}", sev.id)).into_response(),
-        Err(crate::app::AppError::Domain(e)) => {
-            intake_page(StatusCode::BAD_REQUEST, &caller, &headers, values, Some(e.to_string()))
-        }
+        Err(crate::app::AppError::Domain(e)) => intake_page(
+            StatusCode::BAD_REQUEST,
+            &state,
+            &caller,
+            &headers,
+            values,
+            Some(e.to_string()),
+        ),
         Err(e) => app_error(e),
     }
 }
@@ -244,12 +260,13 @@ struct FieldsForm {
 }
 
 /// A `datetime-local` field (`2026-07-01T09:30`) as UTC; blank leaves the time alone.
-fn utc_field(name: &str, raw: Option<String>) -> Result<Option<chrono::DateTime<chrono::Utc>>, String> {
+fn utc_field(name: &'static str, raw: Option<String>) -> Result<Option<Timestamp>, String> {
     match blank_to_none(raw) {
         None => Ok(None),
         Some(v) => chrono::NaiveDateTime::parse_from_str(&v, "%Y-%m-%dT%H:%M")
-            .map(|t| Some(t.and_utc()))
-            .map_err(|_| format!("{name}: `{v}` is not a time; use 2026-07-01T09:30 (UTC)")),
+            .map_err(|_| format!("{name}: that is not a time; use 2026-07-01T09:30 (UTC)"))
+            .and_then(|t| Timestamp::new(name, t.and_utc()).map_err(|e| e.to_string()))
+            .map(Some),
     }
 }
 
@@ -338,12 +355,6 @@ async fn add_sca(
 #[derive(Deserialize)]
 struct Empty {}
 
-/// An SCA is visible to whoever may see its SEV.
-async fn sca_visible(state: &ApiState, caller: &Caller, id: ScaId) -> Result<(), crate::app::AppError> {
-    let sca = state.scas.get(id).await?;
-    check_visible(&state.sevs, caller, sca.sev).await
-}
-
 #[derive(Deserialize)]
 struct OwnerForm {
     owner: String,
@@ -363,7 +374,11 @@ async fn sca_form<T: DeserializeOwned>(
         (Err(e), _) => return Err(error_page(StatusCode::NOT_FOUND, &e.to_string())),
         (_, Err(r)) => return Err(r.into_response()),
     };
-    sca_visible(state, caller, id).await.map_err(app_error)?;
+    caller
+        .access()
+        .sca(&state.sevs, &state.scas, id)
+        .await
+        .map_err(app_error)?;
     Ok((id, f))
 }
 

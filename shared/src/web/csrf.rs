@@ -14,13 +14,15 @@ pub fn from_cookie(headers: &HeaderMap) -> Option<String> {
         .filter(|t| t.len() == 32 && t.bytes().all(|b| b.is_ascii_hexdigit()))
 }
 
-/// The request's token, or a new one with the cookie that sets it.
-pub fn token(headers: &HeaderMap) -> (String, Option<HeaderValue>) {
+/// The request's token, or a new one with the cookie that sets it (`Secure` when the site is
+/// served over https, like the session cookie).
+pub fn token(headers: &HeaderMap, secure: bool) -> (String, Option<HeaderValue>) {
     if let Some(t) = from_cookie(headers) {
         return (t, None);
     }
     let t = format!("{:032x}", rand::random::<u128>());
-    let cookie = HeaderValue::from_str(&format!("{COOKIE}={t}; Path=/; HttpOnly; SameSite=Strict")).ok();
+    let secure = if secure { "; Secure" } else { "" };
+    let cookie = HeaderValue::from_str(&format!("{COOKIE}={t}; Path=/; HttpOnly; SameSite=Strict{secure}")).ok();
     (t, cookie)
 }
 
@@ -56,11 +58,17 @@ mod tests {
     #[test]
     fn pages_keep_an_existing_token_or_set_a_new_one() {
         let t = "0123456789abcdef0123456789abcdef";
-        assert_eq!(token(&with_cookie(&format!("sevtool_csrf={t}"))), (t.to_owned(), None));
-        let (fresh, cookie) = token(&HeaderMap::new());
+        assert_eq!(
+            token(&with_cookie(&format!("sevtool_csrf={t}")), false),
+            (t.to_owned(), None)
+        );
+        let (fresh, cookie) = token(&HeaderMap::new(), false);
         assert_eq!(fresh.len(), 32);
         let cookie = cookie.unwrap();
         let cookie = cookie.to_str().unwrap();
         assert!(cookie.contains("SameSite=Strict") && cookie.contains("HttpOnly") && cookie.contains(&fresh));
+        assert!(!cookie.contains("Secure"));
+        let (_, secure) = token(&HeaderMap::new(), true);
+        assert!(secure.unwrap().to_str().unwrap().ends_with("; Secure"), "https sites");
     }
 }

@@ -3,6 +3,7 @@
 
 mod actions;
 pub(crate) mod csrf;
+mod headers;
 mod pages;
 mod report;
 mod weekly;
@@ -14,10 +15,12 @@ use axum::response::{Html, IntoResponse, Response};
 use minijinja::Environment;
 use serde::Serialize;
 
+pub use headers::security_headers;
+
 use crate::api::ApiState;
 
-/// Who acts from the web when nobody signed in (the open local server); shown on the timeline.
-const WEB_ACTOR: &str = "web";
+// Who acts from the web when nobody signed in (the open local server); shown on the timeline.
+use crate::domain::actor::WEB as WEB_ACTOR;
 
 /// The name a web action is recorded under: the signed-in person, else [`WEB_ACTOR`].
 fn web_actor(caller: &crate::auth::Caller) -> String {

@@ -8,7 +8,8 @@ use serde::{Deserialize, Serialize};
 use super::{csrf, error_page, render};
 use crate::api::ApiState;
 use crate::app::{AppError, ListFilter};
-use crate::auth::{Caller, retain_visible};
+use crate::auth::Caller;
+use crate::domain::actor::WEB_PERSON_PREFIX;
 use crate::domain::{Level, Sca, ScaState, Sev, SevId, Status};
 
 pub fn routes() -> axum::Router<ApiState> {
@@ -93,7 +94,7 @@ async fn list(State(state): State<ApiState>, caller: Caller, Query(params): Quer
         Ok(s) => s,
         Err(e) => return app_error(e),
     };
-    let sevs = match retain_visible(&state.sevs, &caller, sevs, |s| s.id).await {
+    let sevs = match caller.access().retain(&state.sevs, sevs, |s| s.id).await {
         Ok(s) => s,
         Err(e) => return app_error(e),
     };
@@ -144,12 +145,13 @@ struct LevelChoice {
 /// The intake form; `values` refills it after a refused submit, so nothing typed is lost.
 pub fn intake_page(
     status: StatusCode,
+    state: &ApiState,
     caller: &Caller,
     headers: &HeaderMap,
     values: FormValues,
     error: Option<String>,
 ) -> Response {
-    let (token, cookie) = csrf::token(headers);
+    let (token, cookie) = csrf::token(headers, state.auth.secure_cookies());
     let levels: Vec<LevelChoice> = Level::ALL
         .iter()
         .map(|l| LevelChoice {
@@ -171,9 +173,10 @@ pub fn intake_page(
     with_cookie(page, cookie)
 }
 
-async fn new_form(caller: Caller, headers: HeaderMap) -> Response {
+async fn new_form(State(state): State<ApiState>, caller: Caller, headers: HeaderMap) -> Response {
     intake_page(
         StatusCode::OK,
+        &state,
         &caller,
         &headers,
         FormValues {
@@ -248,10 +251,10 @@ async fn show(State(state): State<ApiState>, caller: Caller, headers: HeaderMap,
         Ok(d) => d,
         Err(e) => return app_error(e),
     };
-    if !caller.may_see(&detail) {
+    if !caller.access().may_see(&detail) {
         return app_error(AppError::NotFound(id));
     }
-    let (token, cookie) = csrf::token(&headers);
+    let (token, cookie) = csrf::token(&headers, state.auth.secure_cookies());
     let timeline: Vec<EntryRow> = detail
         .timeline
         .iter()
@@ -339,14 +342,33 @@ struct ScaParams {
 /// "My open SCAs" (the signed-in person's, or `?owner=` on the open server) and every overdue
 /// one, soonest due first: the web twin of `/sev scas` and `/sev scas overdue`.
 async fn scas(State(state): State<ApiState>, caller: Caller, Query(params): Query<ScaParams>) -> Response {
-    let owner = match &caller {
-        Caller::Person(p) => Some(p.id.clone()),
-        _ => params.owner.map(|o| o.trim().to_owned()).filter(|o| !o.is_empty()),
+    // Someone signed in with the token as `web:ada` also owns what was assigned to plain "ada"
+    // (a typed owner): only for this list, never for who may see a private SEV.
+    let owners: Vec<String> = match &caller {
+        Caller::Person(p) => std::iter::once(p.id.clone())
+            .chain(p.id.strip_prefix(WEB_PERSON_PREFIX).map(str::to_owned))
+            .collect(),
+        _ => params
+            .owner
+            .map(|o| o.trim().to_owned())
+            .filter(|o| !o.is_empty())
+            .into_iter()
+            .collect(),
     };
-    let mine = match &owner {
-        Some(o) => state.scas.open_for(o).await,
-        None => Ok(Vec::new()),
-    };
+    let mut mine = Ok(Vec::new());
+    for owner in &owners {
+        mine = match (mine, state.scas.open_for(owner).await) {
+            (Ok(mut all), Ok(more)) => {
+                all.extend(more);
+                Ok(all)
+            }
+            (Err(e), _) | (_, Err(e)) => Err(e),
+        };
+    }
+    let mine = mine.map(|mut all| {
+        all.sort_by_key(|s| (s.due.is_none(), s.due));
+        all
+    });
     let now = Utc::now();
     let overdue = state
         .scas
@@ -357,7 +379,8 @@ async fn scas(State(state): State<ApiState>, caller: Caller, Query(params): Quer
         (Ok(m), Ok(o)) => (m, o),
         (Err(e), _) | (_, Err(e)) => return app_error(e),
     };
-    let visible = |list| retain_visible(&state.sevs, &caller, list, |s: &Sca| s.sev);
+    let access = caller.access();
+    let visible = |list| access.retain(&state.sevs, list, |s: &Sca| s.sev);
     let (mine, overdue) = match (visible(mine).await, visible(overdue).await) {
         (Ok(m), Ok(o)) => (m, o),
         (Err(e), _) | (_, Err(e)) => return app_error(e),
@@ -367,7 +390,7 @@ async fn scas(State(state): State<ApiState>, caller: Caller, Query(params): Quer
         StatusCode::OK,
         "scas.html",
         minijinja::context! {
-            owner, mine => rows(mine), overdue => rows(overdue),
+            owner => owners.first(), mine => rows(mine), overdue => rows(overdue),
             signed_in => matches!(caller, Caller::Person(_)), who => caller.display_name(),
         },
     )
@@ -388,7 +411,7 @@ async fn status(State(state): State<ApiState>, caller: Caller) -> Response {
         Ok(h) => h,
         Err(e) => return app_error(e),
     };
-    let health = match retain_visible(&state.sevs, &caller, health, |(s, _)| s.id).await {
+    let health = match caller.access().retain(&state.sevs, health, |(s, _)| s.id).await {
         Ok(h) => h,
         Err(e) => return app_error(e),
     };

@@ -40,7 +40,7 @@ async fn page(
     notice: Notice,
 ) -> Response {
     let detail = match state.sevs.get(id).await {
-        Ok(d) if caller.may_see(&d) => d,
+        Ok(d) if caller.access().may_see(&d) => d,
         Ok(_) => return app_error(AppError::NotFound(id)),
         Err(e) => return app_error(e),
     };
@@ -56,7 +56,7 @@ async fn page(
         },
     };
     let text = notice.kept.unwrap_or(markdown);
-    let (token, cookie) = csrf::token(headers);
+    let (token, cookie) = csrf::token(headers, state.auth.secure_cookies());
     let page = render(
         status,
         "report.html",

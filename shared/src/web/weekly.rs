@@ -50,7 +50,7 @@ async fn show(
         Ok(d) => d,
         Err(e) => return app_error(e),
     };
-    let (token, cookie) = csrf::token(&headers);
+    let (token, cookie) = csrf::token(&headers, state.auth.secure_cookies());
     let total: usize = digest.by_level.values().map(Vec::len).sum();
     let completed: Vec<(String, &crate::reports::ReportLine)> = digest
         .reports_completed

@@ -1,0 +1,214 @@
+//! Who may see and act on which SEV: the one visibility policy that every surface asks (the
+//! JSON API, the web pages, Slack commands and buttons, reports, exports and the digest).
+//!
+//! Private SEVs (security, customer data) exist only for their members (reporter, coordinator,
+//! report owner, SCA owners and whoever acted on them), for `SEVTOOL_SECURITY_GROUP` and for
+//! operators; to anyone else they do not exist, so a refusal reads exactly like a missing SEV.
+
+use std::collections::{BTreeSet, HashMap};
+
+use super::{AppError, ScaService, SevDetail, SevService};
+use crate::domain::actor::{WEB_PERSON_PREFIX, is_slack_user};
+use crate::domain::{Actor, Sca, ScaId, SevId};
+use crate::reports::Viewer;
+
+/// `SEVTOOL_SECURITY_GROUP`: people who see every private SEV. A Slack user id matches only that
+/// Slack user; any other entry (`alice`, or `web:alice`) matches only the person who signed in
+/// with the shared token under that name, so typing a name can never claim a Slack user's place.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SecurityGroup(BTreeSet<String>);
+
+impl SecurityGroup {
+    pub fn new(entries: impl IntoIterator<Item = String>) -> SecurityGroup {
+        SecurityGroup(entries.into_iter().collect())
+    }
+
+    pub fn contains(&self, actor: &str) -> bool {
+        match actor.strip_prefix(WEB_PERSON_PREFIX) {
+            Some(name) => self.0.contains(actor) || (!is_slack_user(name) && self.0.contains(name)),
+            None => is_slack_user(actor) && self.0.contains(actor),
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+/// Who is asking, as the policy sees them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Access {
+    /// Sees and acts on every SEV: operators (the open local server, the shared token as a bearer
+    /// token, the `sevtool` process itself) and the security group.
+    Everything,
+    /// A person: every SEV that is not private, and the private ones they are a member of.
+    Person(Actor),
+}
+
+impl Access {
+    /// A person, who sees everything if the security group lists them.
+    pub fn person(id: &str, security: &SecurityGroup) -> Access {
+        if security.contains(id) {
+            Access::Everything
+        } else {
+            Access::Person(id.to_owned())
+        }
+    }
+
+    /// What aggregate numbers (reports, exports, the digest) may include.
+    pub fn viewer(&self) -> Viewer {
+        match self {
+            Access::Everything => Viewer::OPERATOR,
+            Access::Person(_) => Viewer::ANONYMOUS,
+        }
+    }
+
+    /// Whether this SEV exists for them.
+    pub fn may_see(&self, detail: &SevDetail) -> bool {
+        match self {
+            Access::Everything => true,
+            Access::Person(_) if !detail.sev.private => true,
+            Access::Person(id) => is_member(detail, id),
+        }
+    }
+
+    /// The SEV, or the same "does not exist" a missing SEV gets.
+    pub async fn sev(&self, sevs: &SevService, id: SevId) -> Result<SevDetail, AppError> {
+        let detail = sevs.get(id).await?;
+        if self.may_see(&detail) {
+            Ok(detail)
+        } else {
+            Err(AppError::NotFound(id))
+        }
+    }
+
+    /// Fails like a missing SEV unless they may see it; reads nothing for those who see all.
+    pub async fn check(&self, sevs: &SevService, id: SevId) -> Result<(), AppError> {
+        match self {
+            Access::Everything => Ok(()),
+            Access::Person(_) => self.sev(sevs, id).await.map(drop),
+        }
+    }
+
+    /// The SCA, or the same "does not exist" a missing SCA gets if its SEV is hidden from them.
+    pub async fn sca(&self, sevs: &SevService, scas: &ScaService, id: ScaId) -> Result<Sca, AppError> {
+        let sca = scas.get(id).await?;
+        match self.check(sevs, sca.sev).await {
+            Ok(()) => Ok(sca),
+            Err(AppError::NotFound(_)) => Err(AppError::NoSuchSca(id)),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// The items whose SEV they may see; `sev_of` says which SEV each belongs to.
+    pub async fn retain<T>(
+        &self,
+        sevs: &SevService,
+        items: Vec<T>,
+        sev_of: impl Fn(&T) -> SevId,
+    ) -> Result<Vec<T>, AppError> {
+        if *self == Access::Everything {
+            return Ok(items);
+        }
+        let mut seen: HashMap<SevId, bool> = HashMap::new();
+        let mut kept = Vec::with_capacity(items.len());
+        for item in items {
+            let id = sev_of(&item);
+            let visible = match seen.get(&id) {
+                Some(v) => *v,
+                None => {
+                    let v = match self.check(sevs, id).await {
+                        Ok(()) => true,
+                        Err(AppError::NotFound(_)) => false,
+                        Err(e) => return Err(e),
+                    };
+                    seen.insert(id, v);
+                    v
+                }
+            };
+            if visible {
+                kept.push(item);
+            }
+        }
+        Ok(kept)
+    }
+}
+
+/// Whoever holds a role on the SEV or has acted on it.
+fn is_member(detail: &SevDetail, id: &str) -> bool {
+    let sev = &detail.sev;
+    sev.reporter == id
+        || sev.coordinator.as_deref() == Some(id)
+        || sev.report_owner.as_deref() == Some(id)
+        || detail.scas.iter().any(|s| s.owner == id)
+        || detail.timeline.iter().any(|e| e.author == id)
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::Utc;
+
+    use super::*;
+    use crate::domain::actor::{SEVTOOL, web_person};
+    use crate::domain::{Entry, EntryId, EntryKind, Level, NewSev, Sev};
+
+    fn detail(private: bool) -> SevDetail {
+        let now = Utc::now();
+        let new = NewSev {
+            title: "db down".into(),
+            level: Some(Level::Sev1),
+            private,
+            ..NewSev::default()
+        };
+        let (mut sev, _) = Sev::file(SevId(7), new, "U1".into(), now).unwrap();
+        sev.coordinator = Some("U2".into());
+        let drafted = Entry {
+            id: EntryId::new(now, 1),
+            at: now,
+            author: SEVTOOL.into(),
+            kind: EntryKind::Note { text: "drafted".into() },
+        };
+        SevDetail {
+            muster: crate::domain::muster(sev.declared_at, &[]),
+            sev,
+            timeline: vec![drafted],
+            scas: vec![],
+            failed_tasks: vec![],
+            pages: vec![],
+        }
+    }
+
+    #[test]
+    fn private_sevs_exist_only_for_members_the_security_group_and_operators() {
+        let private = detail(true);
+        let none = SecurityGroup::default();
+        assert!(Access::person("U1", &none).may_see(&private), "reporter");
+        assert!(Access::person("U2", &none).may_see(&private), "coordinator");
+        assert!(!Access::person("U3", &none).may_see(&private), "a stranger");
+        let security = SecurityGroup::new(["U3".to_owned()]);
+        assert!(Access::person("U3", &security).may_see(&private), "security group");
+        assert!(Access::Everything.may_see(&private));
+        assert!(
+            Access::person("U3", &none).may_see(&detail(false)),
+            "public SEVs are for all"
+        );
+    }
+
+    #[test]
+    fn a_typed_name_is_never_a_member_through_a_system_actor_or_a_slack_id() {
+        let private = detail(true);
+        let none = SecurityGroup::default();
+        for typed in ["sevtool", "U1", "U2"] {
+            assert!(!Access::person(&web_person(typed), &none).may_see(&private), "{typed}");
+        }
+    }
+
+    #[test]
+    fn security_group_entries_match_only_their_own_kind_of_identity() {
+        let group = SecurityGroup::new(["U9".to_owned(), "alice".to_owned(), "web:bob".to_owned()]);
+        assert!(group.contains("U9"));
+        assert!(!group.contains("web:U9"), "a typed Slack id is not the Slack user");
+        assert!(group.contains("web:alice") && group.contains("web:bob"));
+        assert!(!group.contains("alice"), "a bare name is not a sign-in");
+    }
+}
