@@ -611,3 +611,166 @@ async fn the_worst_stored_values_and_every_task_kind_never_stop_the_consumer() {
         .await;
     assert_eq!(app.get_text("/healthz").await, "ok");
 }
+
+/// Who asks, in the matrix below: how their requests are made, and whether they may see the
+/// private SEV.
+struct Viewer {
+    who: &'static str,
+    auth: (&'static str, String),
+    sees: bool,
+}
+
+/// Every surface that reads SEVs, for every kind of caller: a member, a stranger, the security
+/// group and an operator. A stranger must meet no trace of the private SEV (title, SCA text,
+/// ids), and the others must see it, so the walk cannot pass by showing nothing to anyone.
+#[tokio::test]
+async fn a_private_sev_leaks_to_no_stranger_on_any_surface() {
+    let slack = FakeSlack::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let api = slack.api_url();
+    let env = [
+        ("SEVTOOL_ACCESS_TOKEN", TOKEN),
+        ("SEVTOOL_SECURITY_GROUP", "sam,U0SAM"),
+        ("SLACK_BOT_TOKEN", BOT_TOKEN),
+        ("SLACK_SIGNING_SECRET", SECRET),
+        ("SLACK_API_URL", api.as_str()),
+    ];
+    let app = Sevtool::start(dir.path(), &env).await;
+    let carol = app.session(TOKEN, "carol").await;
+    let http = no_redirects();
+    let r = http
+        .post(app.url("/api/sevs"))
+        .header("cookie", &carol)
+        .json(&json!({"title": SECRET_TITLE, "level": "SEV1", "private": true}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201);
+    let due = (chrono::Utc::now() - chrono::Duration::hours(1)).to_rfc3339();
+    let r = http
+        .post(app.url("/api/sevs/SEV-1/scas"))
+        .header("cookie", &carol)
+        .json(&json!({"text": SECRET_TEXT, "priority": "must", "owner": "U0CAROL", "due": due}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201);
+    let r = http
+        .post(app.url("/api/sevs"))
+        .bearer_auth(TOKEN)
+        .json(&json!({"title": "Search is slow", "level": "SEV3"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201);
+
+    let viewers = [
+        Viewer {
+            who: "member",
+            auth: ("cookie", carol.clone()),
+            sees: true,
+        },
+        Viewer {
+            who: "stranger",
+            auth: ("cookie", app.session(TOKEN, "dave").await),
+            sees: false,
+        },
+        Viewer {
+            who: "security group",
+            auth: ("cookie", app.session(TOKEN, "sam").await),
+            sees: true,
+        },
+        Viewer {
+            who: "operator",
+            auth: ("authorization", format!("Bearer {TOKEN}")),
+            sees: true,
+        },
+    ];
+    let month = chrono::Utc::now().format("%Y-%m").to_string();
+    // Lists: a stranger must not even meet the ids.
+    let lists = [
+        "/api/sevs".to_owned(),
+        "/api/scas?overdue=true".to_owned(),
+        "/api/status".to_owned(),
+        format!("/api/export?format=csv&since={month}&until={month}"),
+        "/".to_owned(),
+        "/scas".to_owned(),
+        "/status".to_owned(),
+        "/weekly".to_owned(),
+    ];
+    // The SEV's own addresses: a stranger gets what a missing SEV gets.
+    let own = [
+        "/api/sevs/SEV-1",
+        "/api/scas/SCA-1",
+        "/api/sevs/SEV-1/report",
+        "/sevs/SEV-1",
+        "/sevs/SEV-1/report",
+    ];
+    for v in &viewers {
+        let get = |path: String| {
+            let req = http.get(app.url(&path)).header(v.auth.0, &v.auth.1);
+            async move {
+                let r = req.send().await.unwrap();
+                (r.status().as_u16(), r.text().await.unwrap())
+            }
+        };
+        for path in &lists {
+            let (status, body) = get(path.clone()).await;
+            assert_eq!(status, 200, "{} {path}", v.who);
+            let seen = body.contains(SECRET_TITLE) || body.contains(SECRET_TEXT) || body.contains("SCA-1");
+            if !v.sees {
+                assert!(!seen && !body.contains("SEV-1"), "{} {path}: {body}", v.who);
+            }
+        }
+        for path in own {
+            let (status, body) = get(path.to_owned()).await;
+            if v.sees {
+                assert_eq!(status, 200, "{} {path}: {body}", v.who);
+            } else {
+                assert_eq!(status, 404, "{} {path}: {body}", v.who);
+                assert!(
+                    !body.contains(SECRET_TITLE) && !body.contains(SECRET_TEXT),
+                    "{} {path}",
+                    v.who
+                );
+            }
+        }
+        let (_, sev) = get("/api/sevs/SEV-1".into()).await;
+        assert_eq!(sev.contains(SECRET_TITLE), v.sees, "{}", v.who);
+        let (_, list) = get("/api/sevs".into()).await;
+        assert!(
+            list.contains("Search is slow"),
+            "{}: the public SEV shows to all",
+            v.who
+        );
+        assert_eq!(list.contains(SECRET_TITLE), v.sees, "{}", v.who);
+        let (_, months) = get(format!("/api/reports/monthly?since={month}&until={month}")).await;
+        let months: Value = serde_json::from_str(&months).unwrap();
+        let counted = months["months"][0]["total"].as_u64();
+        assert_eq!(
+            counted,
+            Some(if v.sees && v.who != "member" { 2 } else { 1 }),
+            "{}: {months}",
+            v.who
+        );
+        // Acting: a stranger's change is refused like one to a missing SEV.
+        let r = http
+            .post(app.url("/api/sevs/SEV-1/updates"))
+            .header(v.auth.0, &v.auth.1)
+            .json(&json!({"text": "peeking"}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status().as_u16(), if v.sees { 201 } else { 404 }, "{}", v.who);
+    }
+
+    // Slack: a member (the SCA's owner), a stranger and the security group, from anywhere.
+    let s = Slack { app, slack, _dir: dir };
+    for (user, sees) in [("U0CAROL", true), ("U0DAVE", false), ("U0SAM", true)] {
+        let listed = command(&s, user, "C0ANYWHERE", "scas overdue", &format!("t-{user}")).await;
+        assert_eq!(listed.contains(SECRET_TEXT), sees, "{user}: {listed}");
+        if !sees {
+            assert!(!leaks(&listed), "{user}: {listed}");
+        }
+    }
+}
