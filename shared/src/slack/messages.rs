@@ -144,17 +144,52 @@ pub fn nag(sca: &Sca, sev: &Sev, step: NagStep) -> String {
     )
 }
 
+/// What a nag's buttons do: the `action_id`s the nag is sent with and read back by the handler.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ScaAction {
+    Done,
+    SnoozeDay,
+    SnoozeWeek,
+    /// A users menu: the press carries the person picked.
+    Reassign,
+}
+
+impl ScaAction {
+    pub const ALL: [ScaAction; 4] = [
+        ScaAction::Done,
+        ScaAction::SnoozeDay,
+        ScaAction::SnoozeWeek,
+        ScaAction::Reassign,
+    ];
+    /// Every SCA action id starts with this, so an unknown one (an old message's button) is
+    /// still answered as an SCA action.
+    pub const PREFIX: &str = "sca_";
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ScaAction::Done => "sca_done",
+            ScaAction::SnoozeDay => "sca_snooze_1d",
+            ScaAction::SnoozeWeek => "sca_snooze_1w",
+            ScaAction::Reassign => "sca_reassign",
+        }
+    }
+
+    pub fn parse(action_id: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|a| a.as_str() == action_id)
+    }
+}
+
 /// The nag as blocks, with its buttons. The actions block carries the SCA's id.
 pub fn nag_blocks(sca: &Sca, text: &str) -> Value {
     let id = sca.id.to_string();
-    let button = |label: &str, action: &str| json!({ "type": "button", "text": { "type": "plain_text", "text": label }, "action_id": action, "value": id });
+    let button = |label: &str, action: ScaAction| json!({ "type": "button", "text": { "type": "plain_text", "text": label }, "action_id": action.as_str(), "value": id });
     json!([
         { "type": "section", "text": { "type": "mrkdwn", "text": text } },
         { "type": "actions", "block_id": id, "elements": [
-            button("Mark done", "sca_done"),
-            button("Snooze 1 day", "sca_snooze_1d"),
-            button("Snooze 1 week", "sca_snooze_1w"),
-            { "type": "users_select", "action_id": "sca_reassign", "placeholder": { "type": "plain_text", "text": "Reassign to…" } },
+            button("Mark done", ScaAction::Done),
+            button("Snooze 1 day", ScaAction::SnoozeDay),
+            button("Snooze 1 week", ScaAction::SnoozeWeek),
+            { "type": "users_select", "action_id": ScaAction::Reassign.as_str(), "placeholder": { "type": "plain_text", "text": "Reassign to…" } },
         ] },
     ])
 }
@@ -262,6 +297,16 @@ mod tests {
             .map(|e| e["action_id"].as_str().unwrap())
             .collect();
         assert_eq!(actions, ["sca_done", "sca_snooze_1d", "sca_snooze_1w", "sca_reassign"]);
+    }
+
+    #[test]
+    fn sca_action_ids_read_back_as_the_action_they_name() {
+        for action in ScaAction::ALL {
+            assert_eq!(ScaAction::parse(action.as_str()), Some(action));
+            assert!(action.as_str().starts_with(ScaAction::PREFIX));
+        }
+        assert_eq!(ScaAction::parse("sca_x"), None);
+        assert_eq!(ScaAction::parse("mayday_confirm"), None);
     }
 
     #[test]

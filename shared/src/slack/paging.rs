@@ -6,7 +6,7 @@ use std::collections::HashMap;
 
 use serde_json::{Value, json};
 
-use super::handler::{Outcome, SlackIntegration, outcome, storage};
+use super::handler::{SlackIntegration, reply, storage};
 use super::messages::escape;
 use super::state::ChannelRole;
 use crate::app::{PagingError, SEVTOOL, SevDetail};
@@ -20,9 +20,7 @@ const ROLL_CALL_NAMES: usize = 60;
 
 fn paging_reply(e: PagingError) -> Result<String, TaskError> {
     match e {
-        PagingError::App(app) => match outcome(Err(app))? {
-            Outcome::Done(m) | Outcome::Refused(m) => Ok(m),
-        },
+        PagingError::App(app) => reply(Err(app)),
         other => Ok(other.to_string()),
     }
 }
