@@ -10,9 +10,10 @@
 
 use std::sync::Arc;
 
+use lambda_runtime::Diagnostic;
 use serde::Deserialize;
 use serde_json::Value;
-use sev::app::ReportService;
+use sev::app::{AppError, ErrorKind, ExportError, ReportService};
 use sev::domain::DomainError;
 use sev::reports::{IsoWeek, MAX_MONTHS, Month, MonthRange, Viewer};
 use sev::transfer::{Format, Lake};
@@ -44,26 +45,80 @@ pub struct Deps {
     pub lake: Option<Arc<dyn Lake>>,
 }
 
+/// Why an event failed, named so that CloudWatch can filter on it (`errorType`): a mistake in
+/// the event, exports switched off, or the application's own error by its kind.
+#[derive(Debug, thiserror::Error)]
+pub enum EventError {
+    /// The event cannot be acted on as sent (its shape, a month, a week, a format).
+    #[error("{0}")]
+    BadEvent(String),
+    #[error("exports are off: set SEVTOOL_EXPORT_BUCKET to the data lake's S3 bucket")]
+    ExportsOff,
+    #[error(transparent)]
+    App(#[from] AppError),
+    #[error(transparent)]
+    Export(#[from] ExportError),
+}
+
+impl EventError {
+    /// `errorType` in the Lambda's error report. The application's errors go by their kind, so
+    /// an alarm can tell an outage (worth a retry) from a refusal.
+    pub fn error_type(&self) -> &'static str {
+        let kind = |k: ErrorKind| match k {
+            ErrorKind::Invalid => "Invalid",
+            ErrorKind::NotFound => "NotFound",
+            ErrorKind::Conflict => "Conflict",
+            ErrorKind::PreconditionRequired => "PreconditionRequired",
+            ErrorKind::Contention => "Contention",
+            ErrorKind::Unavailable => "Unavailable",
+        };
+        match self {
+            EventError::BadEvent(_) => "BadEvent",
+            EventError::ExportsOff => "ExportsOff",
+            EventError::App(e) | EventError::Export(ExportError::App(e)) => kind(e.kind()),
+            EventError::Export(ExportError::Lake(_)) => "LakeFailed",
+            EventError::Export(ExportError::Write(_)) => "ExportFailed",
+        }
+    }
+}
+
+impl From<EventError> for Diagnostic {
+    fn from(e: EventError) -> Diagnostic {
+        Diagnostic {
+            error_type: e.error_type().to_owned(),
+            error_message: e.to_string(),
+        }
+    }
+}
+
+impl From<DomainError> for EventError {
+    fn from(e: DomainError) -> Self {
+        EventError::BadEvent(e.to_string())
+    }
+}
+
+fn encoded(v: impl serde::Serialize) -> Result<Value, EventError> {
+    // Only maps with non-string keys fail to encode, and none of these answers has one.
+    serde_json::to_value(v).map_err(|e| EventError::BadEvent(format!("the answer could not be encoded: {e}")))
+}
+
 const USAGE: &str = r#"send {"action": "weekly", "week"?: "2026-W47", "post"?: true}, {"action": "sweep"} or {"action": "export", "format"?: "csv" | "jsonl", "since"?: "2026-01", "until"?: "2026-12"}"#;
 
-pub async fn handle(deps: &Deps, event: Value) -> Result<Value, String> {
+pub async fn handle(deps: &Deps, event: Value) -> Result<Value, EventError> {
     let reports = &deps.reports;
-    let event: Event = serde_json::from_value(event).map_err(|e| format!("bad event ({e}); {USAGE}"))?;
+    let event: Event =
+        serde_json::from_value(event).map_err(|e| EventError::BadEvent(format!("bad event ({e}); {USAGE}")))?;
     match event {
         Event::Export { format, since, until } => {
             let Some(lake) = &deps.lake else {
-                return Err("exports are off: set SEVTOOL_EXPORT_BUCKET to the data lake's S3 bucket".into());
+                return Err(EventError::ExportsOff);
             };
-            let format: Format = format
-                .as_deref()
-                .unwrap_or("jsonl")
-                .parse()
-                .map_err(|e| format!("{e}"))?;
+            let format: Format = format.as_deref().unwrap_or("jsonl").parse()?;
             // Month's own refusal says what a month looks like; this names the field it was in.
             let month = |field: &str, raw: &str| {
                 raw.parse::<Month>().map_err(|e| match e {
-                    DomainError::Invalid { reason, .. } => format!("{field}: {reason}"),
-                    e => format!("{field}: {e}"),
+                    DomainError::Invalid { reason, .. } => EventError::BadEvent(format!("{field}: {reason}")),
+                    e => EventError::BadEvent(format!("{field}: {e}")),
                 })
             };
             let until = match until.as_deref() {
@@ -74,42 +129,33 @@ pub async fn handle(deps: &Deps, event: Value) -> Result<Value, String> {
                 Some(s) => month("since", s)?,
                 None => until.last(MAX_MONTHS).first,
             };
-            let range = MonthRange::new(since, until).map_err(|e| e.to_string())?;
-            let export = reports
-                .export_to_lake(lake.as_ref(), format, range)
-                .await
-                .map_err(|e| e.to_string())?;
+            let range = MonthRange::new(since, until)?;
+            let export = reports.export_to_lake(lake.as_ref(), format, range).await?;
             tracing::info!(
                 format = export.format,
                 sevs = export.sevs,
                 bytes = export.bytes,
                 "exported to the lake"
             );
-            serde_json::to_value(&export).map_err(|e| e.to_string())
+            encoded(&export)
         }
         Event::Sweep => {
-            let day = reports.start_sweep().await.map_err(|e| e.to_string())?;
+            let day = reports.start_sweep().await?;
             Ok(serde_json::json!({ "sweep": day }))
         }
         Event::Weekly { week, post } => {
             let week = match week {
-                Some(w) => w.parse::<IsoWeek>().map_err(|e| e.to_string())?,
+                Some(w) => w.parse::<IsoWeek>()?,
                 None => IsoWeek::of(reports.now()).prev(),
             };
-            let digest = reports
-                .weekly(week, Viewer::ANONYMOUS)
-                .await
-                .map_err(|e| e.to_string())?;
+            let digest = reports.weekly(week, Viewer::ANONYMOUS).await?;
             let sevs: usize = digest.by_level.values().map(Vec::len).sum();
             tracing::info!(week = %week, sevs, overdue_scas = digest.overdue_scas.len(), "weekly digest built");
             if post {
                 // One post per week however often the schedule's invocation is retried.
-                reports
-                    .post_digest(week, "scheduled")
-                    .await
-                    .map_err(|e| e.to_string())?;
+                reports.post_digest(week, "scheduled").await?;
             }
-            serde_json::to_value(&digest).map_err(|e| e.to_string())
+            encoded(&digest)
         }
     }
 }
@@ -192,13 +238,13 @@ mod tests {
     async fn bad_events_say_what_to_send() {
         let (svc, _dir) = exports_off();
         let err = handle(&svc, json!({"action": "monthly"})).await.unwrap_err();
-        assert!(err.contains("\"action\": \"weekly\""), "{err}");
-        assert!(
-            handle(&svc, json!({"action": "weekly", "week": "W5"}))
-                .await
-                .unwrap_err()
-                .contains("ISO week")
-        );
+        assert_eq!(err.error_type(), "BadEvent");
+        assert!(err.to_string().contains("\"action\": \"weekly\""), "{err}");
+        let err = handle(&svc, json!({"action": "weekly", "week": "W5"}))
+            .await
+            .unwrap_err();
+        assert!(err.to_string().contains("ISO week"), "{err}");
+        assert_eq!(Diagnostic::from(err).error_type, "BadEvent");
     }
 
     #[tokio::test]
@@ -276,11 +322,13 @@ mod tests {
             (json!({"action": "export", "bucket": "other"}), "unknown field"),
         ] {
             let err = handle(&deps, event.clone()).await.unwrap_err();
-            assert!(err.contains(hint), "{event}: {err}");
+            assert_eq!(err.error_type(), "BadEvent", "{event}");
+            assert!(err.to_string().contains(hint), "{event}: {err}");
         }
         assert!(lake.0.lock().unwrap().is_empty());
         let (off, _dir) = exports_off();
         let err = handle(&off, json!({"action": "export"})).await.unwrap_err();
-        assert!(err.contains("SEVTOOL_EXPORT_BUCKET"), "{err}");
+        assert_eq!(err.error_type(), "ExportsOff");
+        assert!(err.to_string().contains("SEVTOOL_EXPORT_BUCKET"), "{err}");
     }
 }

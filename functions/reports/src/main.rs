@@ -16,9 +16,7 @@ async fn main() -> Result<(), lambda_runtime::Error> {
         lake: services.lake,
     };
     lambda_runtime::run(service_fn(|event: LambdaEvent<Value>| async move {
-        events::handle(deps, event.payload)
-            .await
-            .map_err(lambda_runtime::Error::from)
+        events::handle(deps, event.payload).await
     }))
     .await
 }

@@ -3,7 +3,7 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
-use crate::app::AppError;
+use crate::app::{AppError, ErrorKind};
 use crate::domain::DomainError;
 
 /// An error as the API answers it: a status and `{"error": "<what is wrong and how to fix it>"}`.
@@ -50,23 +50,32 @@ impl IntoResponse for ApiError {
     }
 }
 
+/// The HTTP status of each kind of application error, for the JSON API and the web pages alike.
+pub fn status_of(kind: ErrorKind) -> StatusCode {
+    match kind {
+        ErrorKind::Invalid => StatusCode::BAD_REQUEST,
+        ErrorKind::NotFound => StatusCode::NOT_FOUND,
+        ErrorKind::Conflict | ErrorKind::Contention => StatusCode::CONFLICT,
+        ErrorKind::PreconditionRequired => StatusCode::PRECONDITION_REQUIRED,
+        ErrorKind::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+    }
+}
+
+/// What a person is told of `e`: its own message, except for an outage, whose backend detail
+/// is logged here and never shown.
+pub fn public_message(e: &AppError) -> String {
+    match e {
+        AppError::Store(store) => {
+            tracing::error!(error = %store, "storage failed");
+            "storage is unavailable right now; nothing was changed, try again shortly".to_owned()
+        }
+        other => other.to_string(),
+    }
+}
+
 impl From<AppError> for ApiError {
     fn from(e: AppError) -> Self {
-        let status = match &e {
-            AppError::Domain(DomainError::Invalid { .. }) => StatusCode::BAD_REQUEST,
-            AppError::Domain(_) | AppError::Conflict | AppError::IdempotencyMismatch => StatusCode::CONFLICT,
-            AppError::NotFound(_) | AppError::NoSuchSca(_) | AppError::NoReport(_) => StatusCode::NOT_FOUND,
-            AppError::StaleReport { .. } => StatusCode::CONFLICT,
-            AppError::ReportVersionRequired(_) => StatusCode::PRECONDITION_REQUIRED,
-            AppError::Store(store) => {
-                tracing::error!(error = %store, "storage failed");
-                return Self::new(
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    "storage is unavailable right now; nothing was changed, try again shortly",
-                );
-            }
-        };
-        Self::new(status, e.to_string())
+        Self::new(status_of(e.kind()), public_message(&e))
     }
 }
 

@@ -15,7 +15,7 @@ use axum::Router;
 use axum::routing::get;
 
 pub use alerts::{AlertWebhooks, MAX_ALERT_BODY_BYTES};
-pub use error::ApiError;
+pub use error::{ApiError, public_message, status_of};
 pub use extract::{MAX_BODY_BYTES, actor};
 
 use crate::app::{PagingService, ReportService, ScaService, SevService};

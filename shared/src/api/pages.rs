@@ -33,8 +33,7 @@ impl From<PagingError> for ApiError {
     fn from(e: PagingError) -> Self {
         match e {
             PagingError::App(app) => app.into(),
-            PagingError::UnknownTeam { .. } | PagingError::NotConfirmed => ApiError::bad_request(e.to_string()),
-            PagingError::Inactive(..) => ApiError::new(StatusCode::CONFLICT, e.to_string()),
+            other => ApiError::new(super::status_of(other.kind()), other.to_string()),
         }
     }
 }

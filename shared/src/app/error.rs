@@ -1,5 +1,37 @@
 use crate::domain::{DomainError, ScaId, SevId};
+use crate::queue::TaskError;
 use crate::store::{RepoError, StoreError};
+
+/// What an error means to whoever hit it, decided once for every error of the application:
+/// the JSON API's status, the web page's status and whether a task is retried all follow from
+/// it (`http::status_of`, `TaskError::from`), so they cannot disagree.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorKind {
+    /// The request itself is wrong (a field, a value); sent again as is, it fails again.
+    Invalid,
+    /// What it names does not exist, or does not exist for this caller.
+    NotFound,
+    /// It clashes with the current state (a status move that is not allowed, a stale report, a
+    /// reused idempotency key); it fails again until someone changes the state.
+    Conflict,
+    /// It lacks something it must carry (the version of the report it edits).
+    PreconditionRequired,
+    /// Others changed the same thing at once, and it gave up; nothing changed, and the same
+    /// request may well succeed a moment later.
+    Contention,
+    /// Storage is down; nothing changed, try again later.
+    Unavailable,
+}
+
+impl ErrorKind {
+    /// Whether the same request may succeed if sent again later, unchanged.
+    pub fn is_transient(self) -> bool {
+        match self {
+            ErrorKind::Contention | ErrorKind::Unavailable => true,
+            ErrorKind::Invalid | ErrorKind::NotFound | ErrorKind::Conflict | ErrorKind::PreconditionRequired => false,
+        }
+    }
+}
 
 #[derive(Debug, thiserror::Error)]
 pub enum AppError {
@@ -25,7 +57,44 @@ pub enum AppError {
     #[error("this Idempotency-Key was already used for a different request; use a new key for a new SEV")]
     IdempotencyMismatch,
     #[error("storage is unavailable: {0}")]
-    Store(StoreError),
+    Store(#[source] StoreError),
+}
+
+impl AppError {
+    /// The one classification of this error; no wildcard, so a new variant must be decided.
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            AppError::Domain(DomainError::Invalid { .. }) => ErrorKind::Invalid,
+            AppError::Domain(
+                DomainError::IllegalMove { .. }
+                | DomainError::AlreadyAtStatus(_)
+                | DomainError::AlreadyAtLevel(_)
+                | DomainError::Closed,
+            ) => ErrorKind::Conflict,
+            AppError::NotFound(_) | AppError::NoSuchSca(_) | AppError::NoReport(_) => ErrorKind::NotFound,
+            AppError::StaleReport { .. } | AppError::IdempotencyMismatch => ErrorKind::Conflict,
+            AppError::ReportVersionRequired(_) => ErrorKind::PreconditionRequired,
+            AppError::Conflict => ErrorKind::Contention,
+            AppError::Store(_) => ErrorKind::Unavailable,
+        }
+    }
+}
+
+/// A task that hit an application error is retried only if the same task may succeed later.
+impl From<AppError> for TaskError {
+    fn from(e: AppError) -> Self {
+        if e.kind().is_transient() {
+            TaskError::Retryable(e.to_string())
+        } else {
+            TaskError::Permanent(e.to_string())
+        }
+    }
+}
+
+impl From<RepoError> for TaskError {
+    fn from(e: RepoError) -> Self {
+        AppError::from(e).into()
+    }
 }
 
 impl From<RepoError> for AppError {
@@ -35,6 +104,66 @@ impl From<RepoError> for AppError {
             RepoError::Conflict => AppError::Conflict,
             RepoError::IdempotencyMismatch => AppError::IdempotencyMismatch,
             RepoError::Store(s) => AppError::Store(s),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::{Level, Status};
+
+    #[test]
+    fn every_error_has_one_kind_and_only_contention_and_outages_are_transient() {
+        let cases = [
+            (
+                AppError::Domain(DomainError::invalid("title", "is required")),
+                ErrorKind::Invalid,
+            ),
+            (AppError::Domain(DomainError::Closed), ErrorKind::Conflict),
+            (
+                AppError::Domain(DomainError::AlreadyAtStatus(Status::Open)),
+                ErrorKind::Conflict,
+            ),
+            (
+                AppError::Domain(DomainError::AlreadyAtLevel(Level::Sev1)),
+                ErrorKind::Conflict,
+            ),
+            (AppError::NotFound(SevId(1)), ErrorKind::NotFound),
+            (AppError::NoSuchSca(ScaId(1)), ErrorKind::NotFound),
+            (AppError::NoReport(SevId(1)), ErrorKind::NotFound),
+            (
+                AppError::StaleReport {
+                    sev: SevId(1),
+                    current: 2,
+                },
+                ErrorKind::Conflict,
+            ),
+            (AppError::IdempotencyMismatch, ErrorKind::Conflict),
+            (
+                AppError::ReportVersionRequired(SevId(1)),
+                ErrorKind::PreconditionRequired,
+            ),
+            (AppError::Conflict, ErrorKind::Contention),
+            (
+                AppError::Store(StoreError::Backend("down".into())),
+                ErrorKind::Unavailable,
+            ),
+        ];
+        for (e, kind) in cases {
+            assert_eq!(e.kind(), kind, "{e}");
+            assert_eq!(
+                kind.is_transient(),
+                matches!(kind, ErrorKind::Contention | ErrorKind::Unavailable),
+                "{e}"
+            );
+            let shown = e.to_string();
+            let retried = matches!(TaskError::from(e), TaskError::Retryable(_));
+            assert_eq!(
+                retried,
+                kind.is_transient(),
+                "a task retries exactly the transient: {shown}"
+            );
         }
     }
 }

@@ -15,7 +15,7 @@ mod transfer;
 
 pub use access::{Access, SecurityGroup};
 pub use alerts::{AlertAction, AlertOutcome, AlertService};
-pub use error::AppError;
+pub use error::{AppError, ErrorKind};
 pub use integrations::Integrations;
 pub use nags::{NagPlanner, TimeZones, schedule_name};
 pub use paging::{Paging, PagingError, PagingService, SEVTOOL};

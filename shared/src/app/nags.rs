@@ -6,7 +6,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use chrono::FixedOffset;
 
-use super::{AppError, ScaService};
+use super::ScaService;
 use crate::clock::Clock;
 use crate::domain::{NagPolicy, NagStep, ReportPolicy, ScaId};
 use crate::queue::{Task, TaskEnvelope, TaskError, TaskHandler};
@@ -78,11 +78,7 @@ impl NagPlanner {
 
     /// Upserts the schedules of the rungs still to come and deletes the others.
     pub async fn plan(&self, id: ScaId) -> Result<(), TaskError> {
-        let sca = match self.scas.get(id).await {
-            Ok(sca) => sca,
-            Err(AppError::NoSuchSca(_)) => return Err(TaskError::Permanent(format!("{id} does not exist"))),
-            Err(e) => return Err(TaskError::Retryable(e.to_string())),
-        };
+        let sca = self.scas.get(id).await?;
         let now = self.clock.now();
         let offset = self.offset_of(&sca.owner).await;
         let ladder = self.policy.ladder(&sca, now, offset);
@@ -105,11 +101,7 @@ impl NagPlanner {
     /// Plans every open SCA's nags again: a schedule that was lost (deleted by hand, never made
     /// because the scheduler was down past the task's retries) comes back. Idempotent.
     pub async fn sweep(&self) -> Result<usize, TaskError> {
-        let scas = self
-            .scas
-            .open_with_due()
-            .await
-            .map_err(|e| TaskError::Retryable(e.to_string()))?;
+        let scas = self.scas.open_with_due().await?;
         let mut failed = 0;
         for sca in &scas {
             if let Err(e) = self.plan(sca.id).await {

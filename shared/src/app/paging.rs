@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 
-use super::AppError;
+use super::{AppError, ErrorKind};
 
 /// Recording the muster on the SEV retries lost races with other changes this often.
 const MUSTER_ATTEMPTS: u32 = 20;
@@ -15,7 +15,7 @@ use super::sevs::{entries_at, entry_tasks};
 use crate::clock::Clock;
 use crate::domain::{EntryKind, Level, OnCallPerson, Page, PageReason, PageState, Sev, SevId, Status};
 use crate::paging::{Catalog, OnCall, Rotation, Team};
-use crate::queue::{Relay, Task, TaskEnvelope};
+use crate::queue::{Relay, Task, TaskEnvelope, TaskError};
 use crate::store::{RepoError, SevRepo};
 
 /// Optimistic page writers retry lost races this many times.
@@ -33,6 +33,26 @@ pub enum PagingError {
     NotConfirmed,
     #[error(transparent)]
     App(#[from] AppError),
+}
+
+impl PagingError {
+    /// The kind of error, as [`AppError::kind`] decides it for the rest.
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            PagingError::UnknownTeam { .. } | PagingError::NotConfirmed => ErrorKind::Invalid,
+            PagingError::Inactive(..) => ErrorKind::Conflict,
+            PagingError::App(e) => e.kind(),
+        }
+    }
+}
+
+impl From<PagingError> for TaskError {
+    fn from(e: PagingError) -> Self {
+        match e {
+            PagingError::App(e) => e.into(),
+            other => TaskError::Permanent(other.to_string()),
+        }
+    }
 }
 
 impl From<RepoError> for PagingError {

@@ -160,11 +160,10 @@ impl TaskHandler for ReportDrafter {
         let Task::DraftReport { sev, .. } = &task.task else {
             return Ok(());
         };
-        match self.reports.draft(*sev, DRAFTER.to_owned()).await {
-            Ok(_) => Ok(()),
-            Err(AppError::NotFound(_)) => Err(TaskError::Permanent(format!("{sev} does not exist"))),
-            Err(AppError::Domain(e)) => Err(TaskError::Permanent(e.to_string())),
-            Err(e) => Err(TaskError::Retryable(e.to_string())),
-        }
+        self.reports
+            .draft(*sev, DRAFTER.to_owned())
+            .await
+            .map(drop)
+            .map_err(TaskError::from)
     }
 }

@@ -63,13 +63,6 @@ fn storage(e: impl std::fmt::Display) -> TaskError {
     TaskError::Retryable(format!("storage: {e}"))
 }
 
-fn app(e: AppError) -> TaskError {
-    match e {
-        AppError::NoSuchSca(_) | AppError::NotFound(_) | AppError::Domain(_) => TaskError::Permanent(e.to_string()),
-        _ => TaskError::Retryable(e.to_string()),
-    }
-}
-
 impl JiraIntegration {
     pub fn new(
         settings: Arc<JiraSettings>,
@@ -119,7 +112,7 @@ impl JiraIntegration {
     /// the link is stored, nor a crash between the two, files a second issue; and a link someone
     /// removed on purpose is not put back.
     async fn link(&self, id: ScaId) -> Result<(), TaskError> {
-        let sca = self.scas.get(id).await.map_err(app)?;
+        let sca = self.scas.get(id).await.map_err(TaskError::from)?;
         self.track(&sca).await?;
         if !sca.is_open() || sca.ticket.is_some() {
             return Ok(());
@@ -165,7 +158,11 @@ impl JiraIntegration {
                     ticket: Some(Some(link)),
                     ..ScaPatch::default()
                 };
-                let sca = self.scas.update(id, patch, AUTHOR.into()).await.map_err(app)?;
+                let sca = self
+                    .scas
+                    .update(id, patch, AUTHOR.into())
+                    .await
+                    .map_err(TaskError::from)?;
                 self.track(&sca).await
             })
             .await
@@ -226,7 +223,7 @@ impl JiraIntegration {
                     .map_err(storage)?;
                 return Ok(Checked::Open);
             }
-            Err(e) => return Err(app(e)),
+            Err(e) => return Err(e.into()),
         };
         let current = sca.ticket.as_deref().and_then(|t| self.client.issue_key_of(t));
         if !sca.is_open() || current != Some(l.issue.as_str()) {
@@ -240,7 +237,11 @@ impl JiraIntegration {
                     state: Some((ScaStateName::Done, None)),
                     ..ScaPatch::default()
                 };
-                let sca = self.scas.update(l.sca, patch, AUTHOR.into()).await.map_err(app)?;
+                let sca = self
+                    .scas
+                    .update(l.sca, patch, AUTHOR.into())
+                    .await
+                    .map_err(TaskError::from)?;
                 self.track(&sca).await?;
                 tracing::info!(sca = %l.sca, issue = %l.issue, "SCA done: its Jira issue is done");
                 Ok(Checked::Done)

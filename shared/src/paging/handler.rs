@@ -8,7 +8,7 @@ use async_trait::async_trait;
 use chrono::Duration;
 
 use super::pager::{OnCall, PageRequest, Pager};
-use crate::app::{AppError, PagingError, PagingService, SEVTOOL, SevService};
+use crate::app::{PagingService, SEVTOOL, SevService};
 use crate::domain::{PageState, SevId};
 use crate::queue::{Steps, Task, TaskEnvelope, TaskError, TaskHandler};
 use crate::store::SevRepo;
@@ -25,20 +25,6 @@ pub struct PagingIntegration {
     pager: Arc<dyn Pager>,
 }
 
-fn app(e: AppError) -> TaskError {
-    match e {
-        AppError::NotFound(_) => TaskError::Permanent(e.to_string()),
-        other => TaskError::Retryable(other.to_string()),
-    }
-}
-
-fn paging_error(e: PagingError) -> TaskError {
-    match e {
-        PagingError::App(e) => app(e),
-        other => TaskError::Permanent(other.to_string()),
-    }
-}
-
 impl PagingIntegration {
     pub fn new(paging: PagingService, sevs: SevService, repo: SevRepo, pager: Arc<dyn Pager>) -> Self {
         PagingIntegration {
@@ -50,7 +36,7 @@ impl PagingIntegration {
     }
 
     async fn page(&self, task: &TaskEnvelope, id: SevId, team_name: &str) -> Result<(), TaskError> {
-        let Some(page) = self.paging.page_of(id, team_name).await.map_err(app)? else {
+        let Some(page) = self.paging.page_of(id, team_name).await.map_err(TaskError::from)? else {
             return Err(TaskError::Permanent(format!("{id} has no page to {team_name}")));
         };
         if page.state != PageState::Queued {
@@ -60,10 +46,10 @@ impl PagingIntegration {
             self.paging
                 .record_failed(id, team_name, "the team is no longer in the catalog")
                 .await
-                .map_err(app)?;
+                .map_err(TaskError::from)?;
             return Ok(());
         };
-        let sev = self.sevs.get(id).await.map_err(app)?.sev;
+        let sev = self.sevs.get(id).await.map_err(TaskError::from)?.sev;
         let request = PageRequest {
             sev: id,
             level: sev.level,
@@ -85,12 +71,15 @@ impl PagingIntegration {
                 self.paging
                     .record_retrying(id, &team.name, &reason)
                     .await
-                    .map_err(app)?;
+                    .map_err(TaskError::from)?;
                 return Err(TaskError::Retryable(reason));
             }
             Err(TaskError::Retryable(reason) | TaskError::Permanent(reason)) => {
                 tracing::error!(sev = %id, team = %team.name, %reason, "page failed for good");
-                self.paging.record_failed(id, &team.name, &reason).await.map_err(app)?;
+                self.paging
+                    .record_failed(id, &team.name, &reason)
+                    .await
+                    .map_err(TaskError::from)?;
                 return Ok(());
             }
         }
@@ -108,14 +97,17 @@ impl PagingIntegration {
                 Vec::new()
             }
         };
-        self.paging.record_paged(id, &team.name, &on_call).await.map_err(app)?;
+        self.paging
+            .record_paged(id, &team.name, &on_call)
+            .await
+            .map_err(TaskError::from)?;
         tracing::info!(sev = %id, team = %team.name, people = on_call.len(), "paged");
         Ok(())
     }
 
     async fn resolve_pages(&self, task: &TaskEnvelope, id: SevId) -> Result<(), TaskError> {
         let steps = Steps::new(&self.repo, &task.key);
-        for page in self.paging.pages(id).await.map_err(app)? {
+        for page in self.paging.pages(id).await.map_err(TaskError::from)? {
             match page.state {
                 PageState::Paged | PageState::Acknowledged => {
                     if let Some(team) = self.paging.catalog().find(&page.team).cloned() {
@@ -133,7 +125,10 @@ impl PagingIntegration {
                 PageState::Queued => {}
                 PageState::Failed | PageState::Resolved => continue,
             }
-            self.paging.record_resolved(id, &page.team).await.map_err(app)?;
+            self.paging
+                .record_resolved(id, &page.team)
+                .await
+                .map_err(TaskError::from)?;
         }
         Ok(())
     }
@@ -144,7 +139,7 @@ impl TaskHandler for PagingIntegration {
     async fn handle(&self, task: &TaskEnvelope) -> Result<(), TaskError> {
         match &task.task {
             Task::AutoPage { sev } => {
-                let teams = self.paging.auto_page(*sev).await.map_err(paging_error)?;
+                let teams = self.paging.auto_page(*sev).await.map_err(TaskError::from)?;
                 if !teams.is_empty() {
                     tracing::info!(sev = %sev, teams = teams.len(), "auto-paged");
                 }
@@ -152,7 +147,7 @@ impl TaskHandler for PagingIntegration {
             }
             Task::Page { sev, team } => self.page(task, *sev, team).await,
             Task::Mayday { sev } => {
-                let created = self.paging.fan_out(*sev, SEVTOOL).await.map_err(paging_error)?;
+                let created = self.paging.fan_out(*sev, SEVTOOL).await.map_err(TaskError::from)?;
                 tracing::info!(sev = %sev, pages = created, "mayday fanned out");
                 Ok(())
             }

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 
 use serde_json::{Value, json};
 
-use super::handler::{SlackIntegration, reply, storage};
+use super::handler::{SlackIntegration, reply};
 use super::messages::escape;
 use super::state::ChannelRole;
 use crate::app::{PagingError, SEVTOOL, SevDetail};
@@ -88,7 +88,7 @@ impl SlackIntegration {
         response_url: &str,
         steps: &Steps<'_>,
     ) -> Result<(), TaskError> {
-        let sev = match self.state.channel(channel).await.map_err(storage)? {
+        let sev = match self.state.channel(channel).await.map_err(TaskError::from)? {
             Some((id, _)) => Some((id, self.may_act(user, id).await?)),
             None => None,
         };
@@ -216,9 +216,9 @@ impl SlackIntegration {
                         Ok(self.client.post_message(response, &text, None, None).await?)
                     })
                     .await?;
-                let mut slack = self.state.sev(id).await.map_err(storage)?;
+                let mut slack = self.state.sev(id).await.map_err(TaskError::from)?;
                 slack.roll_call_ts = Some(ts);
-                self.state.save(id, &slack).await.map_err(storage)?;
+                self.state.save(id, &slack).await.map_err(TaskError::from)?;
                 Ok(false)
             }
             _ => Ok(true),
@@ -227,7 +227,7 @@ impl SlackIntegration {
 
     /// Edits the roll-call in place to the SEV's current pages, if a mayday posted one.
     async fn refresh_roll_call(&self, id: SevId) -> Result<(), TaskError> {
-        let slack = self.state.sev(id).await.map_err(storage)?;
+        let slack = self.state.sev(id).await.map_err(TaskError::from)?;
         let (Some(channel), Some(ts)) = (slack.response.as_deref(), slack.roll_call_ts.as_deref()) else {
             return Ok(());
         };
@@ -247,7 +247,7 @@ impl SlackIntegration {
         else {
             return Ok(());
         };
-        let Some((id, ChannelRole::Response)) = self.state.channel(channel).await.map_err(storage)? else {
+        let Some((id, ChannelRole::Response)) = self.state.channel(channel).await.map_err(TaskError::from)? else {
             return Ok(());
         };
         let at = event["event_ts"]

@@ -2,7 +2,7 @@
 //! in the reports channel for review (a private SEV's stays in its own channel), and the weekly
 //! digest in the digest channel.
 
-use super::handler::{SlackIntegration, storage};
+use super::handler::SlackIntegration;
 use super::messages::is_slack_user;
 use super::report_posts::{ReportPost, digest_message, report_message, report_nag};
 use crate::domain::{ReportChange, ReportNagStep, Sev, SevId};
@@ -17,7 +17,7 @@ impl SlackIntegration {
         response: &str,
         steps: &Steps<'_>,
     ) -> Result<(), TaskError> {
-        let Some(stored) = self.repo.report(sev.id).await.map_err(storage)? else {
+        let Some(stored) = self.repo.report(sev.id).await.map_err(TaskError::from)? else {
             return Err(TaskError::Permanent(format!("{} has no stored report", sev.id)));
         };
         let web = self.settings.web_url.as_deref();
@@ -74,7 +74,7 @@ impl SlackIntegration {
             .repo
             .report(id)
             .await
-            .map_err(storage)?
+            .map_err(TaskError::from)?
             .is_some_and(|r| r.report.is_complete());
         let due = match (step, sev.resolved_at) {
             (ReportNagStep::Owner, _) => sev.mitigated_at.or(sev.resolved_at),
@@ -100,7 +100,7 @@ impl SlackIntegration {
                 })
                 .await?;
         }
-        if let Some(channel) = self.state.sev(id).await.map_err(storage)?.response {
+        if let Some(channel) = self.state.sev(id).await.map_err(TaskError::from)?.response {
             steps
                 .once("channel", || async {
                     Ok(self.client.post_message(&channel, &text, None, None).await?)

@@ -449,8 +449,7 @@ fn paging(state: &ApiState) -> Result<&crate::app::PagingService, Refusal> {
 fn paging_error(e: crate::app::PagingError) -> Response {
     match e {
         crate::app::PagingError::App(app) => app_error(app),
-        crate::app::PagingError::Inactive(..) => error_page(StatusCode::CONFLICT, &e.to_string()),
-        other => error_page(StatusCode::BAD_REQUEST, &other.to_string()),
+        other => error_page(crate::api::status_of(other.kind()), &other.to_string()),
     }
 }
 

@@ -29,14 +29,9 @@ pub(super) fn with_cookie(mut response: Response, cookie: Option<axum::http::Hea
     response
 }
 
+/// The page for an application error: the API's status and message, as a page.
 pub fn app_error(e: AppError) -> Response {
-    let status = match &e {
-        AppError::Domain(crate::domain::DomainError::Invalid { .. }) => StatusCode::BAD_REQUEST,
-        AppError::NotFound(_) | AppError::NoSuchSca(_) | AppError::NoReport(_) => StatusCode::NOT_FOUND,
-        AppError::Store(_) => StatusCode::SERVICE_UNAVAILABLE,
-        _ => StatusCode::CONFLICT,
-    };
-    error_page(status, &e.to_string())
+    error_page(crate::api::status_of(e.kind()), &crate::api::public_message(&e))
 }
 
 fn age(since: DateTime<Utc>, now: DateTime<Utc>) -> String {

@@ -1,7 +1,7 @@
 //! Channel set-up and cross-posting: a filed SEV's response and announcement channels, its
 //! pinned summary and announcement, and each new timeline entry posted where people follow it.
 
-use super::{SlackIntegration, storage};
+use super::SlackIntegration;
 use crate::domain::{EntryId, EntryKind, SevId};
 use crate::queue::{Steps, TaskError};
 use crate::slack::messages::{self, is_slack_user};
@@ -39,18 +39,18 @@ impl SlackIntegration {
         let announce: String = steps
             .once("announce-channel", || self.create_channel(&announce_name, sev.private))
             .await?;
-        let mut slack = self.state.sev(id).await.map_err(storage)?;
+        let mut slack = self.state.sev(id).await.map_err(TaskError::from)?;
         slack.response = Some(response.clone());
         slack.announce = Some(announce.clone());
-        self.state.save(id, &slack).await.map_err(storage)?;
+        self.state.save(id, &slack).await.map_err(TaskError::from)?;
         self.state
             .link_channel(&response, id, ChannelRole::Response)
             .await
-            .map_err(storage)?;
+            .map_err(TaskError::from)?;
         self.state
             .link_channel(&announce, id, ChannelRole::Announce)
             .await
-            .map_err(storage)?;
+            .map_err(TaskError::from)?;
 
         let people: Vec<String> = [Some(&sev.reporter), sev.coordinator.as_ref()]
             .into_iter()
@@ -86,7 +86,7 @@ impl SlackIntegration {
                 })
                 .await?;
             slack.announcement_ts = Some(ts);
-            self.state.save(id, &slack).await.map_err(storage)?;
+            self.state.save(id, &slack).await.map_err(TaskError::from)?;
         }
         Ok(())
     }
@@ -100,7 +100,7 @@ impl SlackIntegration {
         if matches!(entry.kind, EntryKind::Filed { .. }) {
             return Ok(());
         }
-        let slack = self.state.sev(id).await.map_err(storage)?;
+        let slack = self.state.sev(id).await.map_err(TaskError::from)?;
         let (Some(response), Some(announce)) = (slack.response.as_deref(), slack.announce.as_deref()) else {
             return Err(TaskError::Retryable(format!(
                 "the Slack channels of {id} are not set up yet"

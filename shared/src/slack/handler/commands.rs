@@ -1,7 +1,7 @@
 //! The `/sev` slash-command interpreter, and the filing and SCA-adding it shares with modal
 //! submissions and reactions.
 
-use super::{PRIVATE_CHANNEL, SlackIntegration, reply, storage};
+use super::{PRIVATE_CHANNEL, SlackIntegration, reply};
 use crate::app::{AppError, FileRequest, NewSca};
 use crate::domain::{NewSev, Priority, Sca, ScaSource, Sev, SevId, SevPatch};
 use crate::queue::TaskError;
@@ -45,7 +45,7 @@ impl SlackIntegration {
             };
             return reply(listed.map(|scas| sca_list(&scas, overdue)));
         }
-        let Some((id, _)) = self.state.channel(channel).await.map_err(storage)? else {
+        let Some((id, _)) = self.state.channel(channel).await.map_err(TaskError::from)? else {
             return Ok(
                 "This is not a SEV channel. Use this command in a SEV's response channel, or `/sev new` to file one."
                     .into(),

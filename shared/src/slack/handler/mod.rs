@@ -21,7 +21,7 @@ use super::{Inbound, SlackClient, SlackSettings, SlackState};
 use crate::app::{Access, AppError, PagingService, ReportService, ScaService, SecurityGroup, SevService};
 use crate::domain::{NewSev, SevId};
 use crate::queue::{Steps, Task, TaskEnvelope, TaskError, TaskHandler};
-use crate::store::{RepoError, SevRepo};
+use crate::store::SevRepo;
 
 #[derive(Clone)]
 pub struct SlackIntegration {
@@ -45,16 +45,12 @@ pub struct SlackIntegration {
 pub(super) const PRIVATE_CHANNEL: &str = "This channel belongs to a private SEV: only its members (reporter, coordinator, \
     report owner, SCA owners and whoever acted on it) and the security group may use `/sev` here.";
 
-pub(super) fn storage(e: RepoError) -> TaskError {
-    TaskError::Retryable(format!("storage: {e}"))
-}
-
-/// What an application error means for the task that hit it: people's mistakes are answered
-/// (the reply is the error's message), storage trouble is retried.
+/// What an application error means for the task that hit it, by its kind: what may succeed
+/// later (an outage, contention) is retried, anything else is the person's answer.
 pub(super) fn reply(result: Result<String, AppError>) -> Result<String, TaskError> {
     match result {
         Ok(msg) => Ok(msg),
-        Err(AppError::Store(e)) => Err(TaskError::Retryable(format!("storage: {e}"))),
+        Err(e) if e.kind().is_transient() => Err(e.into()),
         Err(e) => Ok(e.to_string()),
     }
 }
@@ -109,10 +105,7 @@ impl SlackIntegration {
     }
 
     pub(super) async fn load(&self, id: SevId) -> Result<crate::app::SevDetail, TaskError> {
-        self.sevs.get(id).await.map_err(|e| match e {
-            AppError::NotFound(_) => TaskError::Permanent(e.to_string()),
-            other => TaskError::Retryable(other.to_string()),
-        })
+        self.sevs.get(id).await.map_err(TaskError::from)
     }
 
     async fn on_inbound(&self, inbound: &Inbound, steps: &Steps<'_>) -> Result<(), TaskError> {
@@ -225,8 +218,13 @@ mod tests {
         );
         let down = reply(Err(AppError::Store(StoreError::Backend("down".into()))));
         assert!(
-            matches!(&down, Err(TaskError::Retryable(m)) if m == "storage: storage backend failed: down"),
+            matches!(&down, Err(TaskError::Retryable(m)) if m == "storage is unavailable: storage backend failed: down"),
             "{down:?}"
+        );
+        let busy = reply(Err(AppError::Conflict));
+        assert!(
+            matches!(&busy, Err(TaskError::Retryable(_))),
+            "contention is retried: {busy:?}"
         );
     }
 }

@@ -3,7 +3,7 @@
 
 use chrono::{Duration, Utc};
 
-use super::{SlackIntegration, reply, storage};
+use super::{SlackIntegration, reply};
 use crate::app::AppError;
 use crate::domain::{DomainError, NagStep, ScaId, ScaPatch, ScaStateName, Sev, Timestamp};
 use crate::queue::{Steps, TaskError};
@@ -32,7 +32,7 @@ impl SlackIntegration {
                 .await?;
         }
         if matches!(step, NagStep::Overdue | NagStep::Escalate)
-            && let Some(channel) = self.state.sev(sca.sev).await.map_err(storage)?.response
+            && let Some(channel) = self.state.sev(sca.sev).await.map_err(TaskError::from)?.response
         {
             steps
                 .once("channel", || async {

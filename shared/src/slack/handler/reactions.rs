@@ -4,7 +4,7 @@
 use chrono::{Duration, Utc};
 use serde_json::Value;
 
-use super::{SlackIntegration, reply, storage};
+use super::{SlackIntegration, reply};
 use crate::domain::{Priority, ScaSource, SevId, SevPatch, Status};
 use crate::queue::{Steps, TaskError};
 use crate::slack::Reaction;
@@ -36,7 +36,7 @@ impl SlackIntegration {
         let Some(action) = self.settings.reactions.action(emoji) else {
             return Ok(());
         };
-        let Some((id, ChannelRole::Response)) = self.state.channel(channel).await.map_err(storage)? else {
+        let Some((id, ChannelRole::Response)) = self.state.channel(channel).await.map_err(TaskError::from)? else {
             return Ok(());
         };
         if !self.may_act(user, id).await? {
@@ -134,7 +134,10 @@ impl SlackIntegration {
         let answer = match result {
             Ok(msg) => {
                 let applied = AppliedReaction { at: Utc::now(), author };
-                self.state.record_reaction(key, &applied).await.map_err(storage)?;
+                self.state
+                    .record_reaction(key, &applied)
+                    .await
+                    .map_err(TaskError::from)?;
                 msg
             }
             Err(e) => reply(Err(e))?,
@@ -144,7 +147,7 @@ impl SlackIntegration {
 
     /// Undoes a reaction removed soon after it acted, where undoing makes sense.
     async fn unreact(&self, id: SevId, action: Reaction, user: &str, key: &str) -> Result<Option<String>, TaskError> {
-        let Some(applied) = self.state.applied_reaction(key).await.map_err(storage)? else {
+        let Some(applied) = self.state.applied_reaction(key).await.map_err(TaskError::from)? else {
             return Ok(None);
         };
         if Utc::now() - applied.at > UNDO_WINDOW {
