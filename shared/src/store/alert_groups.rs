@@ -77,11 +77,8 @@ impl SevRepo {
             Write::Put(group_item(id, group, expected + 1), Condition::Version(expected)),
             Write::Put(Item::new(keys::alert_origin(sev), to_json(origin)), Condition::Always),
         ];
-        match self.store.transact(writes).await {
-            Ok(()) => Ok(expected + 1),
-            Err(StoreError::TransactionCancelled { .. } | StoreError::TransactionConflict) => Err(RepoError::Conflict),
-            Err(e) => Err(e.into()),
-        }
+        self.commit(writes).await?;
+        Ok(expected + 1)
     }
 
     /// Where an alert-opened SEV came from; `None` for SEVs people filed.

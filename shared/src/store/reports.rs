@@ -4,7 +4,7 @@ use chrono::{DateTime, Utc};
 
 use super::keys::{self, sortable_time};
 use super::repo::{entry_writes, from_item, outbox_writes, to_json};
-use super::{Condition, Index, Item, Query, RepoError, SevRepo, SortKey, StoreError, Write};
+use super::{Condition, Index, Item, Query, RepoError, SevRepo, SortKey, Write};
 use crate::domain::{Entry, Report, SevId};
 use crate::queue::TaskEnvelope;
 
@@ -52,11 +52,8 @@ impl SevRepo {
         let mut writes = vec![Write::Put(report_item(report, version), condition)];
         writes.extend(entry_writes(report.sev, entries));
         writes.extend(outbox_writes(tasks));
-        match self.store.transact(writes).await {
-            Ok(()) => Ok(version),
-            Err(StoreError::TransactionCancelled { .. } | StoreError::TransactionConflict) => Err(RepoError::Conflict),
-            Err(e) => Err(e.into()),
-        }
+        self.commit(writes).await?;
+        Ok(version)
     }
 
     /// Reports marked complete in `[from, until)`, oldest first.
@@ -70,11 +67,9 @@ impl SevRepo {
             keys::REPORT_DONE,
             SortKey::Between(sortable_time(from), sortable_time(until)),
         );
-        let items = self.store.query(&q).await?;
-        Ok(items
-            .iter()
-            .map(from_item::<Report>)
-            .collect::<Result<Vec<_>, _>>()?
+        Ok(self
+            .query_all::<Report>(&q)
+            .await?
             .into_iter()
             .filter(|r| r.completed_at().is_some_and(|t| t >= from && t < until))
             .collect())
