@@ -4,7 +4,49 @@
 
 use chrono::Duration;
 
-use crate::domain::{DuePolicy, NagPolicy};
+use crate::domain::{DuePolicy, NagPolicy, ReportPolicy};
+
+use super::{ConfigError, checked, checked_as_given, set_or};
+
+pub(super) struct Timeline {
+    pub sca_policy: DuePolicy,
+    pub report_policy: ReportPolicy,
+    pub nag_policy: NagPolicy,
+    pub nag_offset: chrono::FixedOffset,
+}
+
+/// The timeline variables, each through its parser over the defaults.
+pub(super) fn read(get: &impl Fn(&str) -> Option<String>) -> Result<Timeline, ConfigError> {
+    let offset = set_or(get, "SEVTOOL_NAG_UTC_OFFSET", "+00:00");
+    let nag_offset = checked_as_given("SEVTOOL_NAG_UTC_OFFSET", &offset, |v| {
+        v.parse::<chrono::FixedOffset>()
+            .map_err(|e| format!("{e}; write it as +02:00 or -05:00"))
+    })?;
+    let sca_policy = checked(
+        "SEVTOOL_SCA_DUE_DAYS",
+        set_or(get, "SEVTOOL_SCA_DUE_DAYS", ""),
+        due_policy,
+    )?;
+    let report_policy = ReportPolicy {
+        due_business_days: checked(
+            "SEVTOOL_REPORT_DUE_DAYS",
+            set_or(get, "SEVTOOL_REPORT_DUE_DAYS", "5"),
+            report_due_days,
+        )?,
+        owner_within: checked(
+            "SEVTOOL_REPORT_OWNER_HOURS",
+            set_or(get, "SEVTOOL_REPORT_OWNER_HOURS", "24"),
+            report_owner_within,
+        )?,
+    };
+    let nag_policy = checked("SEVTOOL_NAG_POLICY", set_or(get, "SEVTOOL_NAG_POLICY", ""), nag_policy)?;
+    Ok(Timeline {
+        sca_policy,
+        report_policy,
+        nag_policy,
+        nag_offset,
+    })
+}
 
 /// `key=value` pairs, blanks skipped; `Err` names the pair that is not one.
 fn pairs(spec: &str) -> impl Iterator<Item = Result<(&str, &str), String>> {
@@ -19,7 +61,7 @@ fn pairs(spec: &str) -> impl Iterator<Item = Result<(&str, &str), String>> {
 const MAX_DUE_DAYS: i64 = 3650;
 
 /// Parses `must_worst=14,must=30,should=60,could=none` (`SEVTOOL_SCA_DUE_DAYS`).
-pub(super) fn due_policy(spec: &str) -> Result<DuePolicy, String> {
+fn due_policy(spec: &str) -> Result<DuePolicy, String> {
     let mut policy = DuePolicy::default();
     for pair in pairs(spec) {
         let (key, value) = pair?;
@@ -67,7 +109,7 @@ fn span(key: &str, value: &str) -> Result<Duration, String> {
 /// Parses `before=3d,overdue=1d,grace=7d,repeat=7d,quiet=20-08,weekends=skip`
 /// (`SEVTOOL_NAG_POLICY`): the nag ladder's rungs after (or before) the due date, the local
 /// hours nobody is nagged in (`quiet=off` for none) and whether weekends are skipped.
-pub(super) fn nag_policy(spec: &str) -> Result<NagPolicy, String> {
+fn nag_policy(spec: &str) -> Result<NagPolicy, String> {
     let mut policy = NagPolicy::default();
     for pair in pairs(spec) {
         let (key, value) = pair?;
@@ -110,7 +152,7 @@ fn quiet_hours(value: &str) -> Result<(u32, u32), String> {
 }
 
 /// `SEVTOOL_REPORT_DUE_DAYS`: business days after resolution a SEV report is due.
-pub(super) fn report_due_days(value: &str) -> Result<u32, String> {
+fn report_due_days(value: &str) -> Result<u32, String> {
     value
         .parse::<u32>()
         .ok()
@@ -119,7 +161,7 @@ pub(super) fn report_due_days(value: &str) -> Result<u32, String> {
 }
 
 /// `SEVTOOL_REPORT_OWNER_HOURS`: how long after mitigation a SEV may go without a report owner.
-pub(super) fn report_owner_within(value: &str) -> Result<Duration, String> {
+fn report_owner_within(value: &str) -> Result<Duration, String> {
     value
         .parse::<i64>()
         .ok()
@@ -131,6 +173,66 @@ pub(super) fn report_owner_within(value: &str) -> Result<Duration, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::config::tests::config;
+
+    #[test]
+    fn sca_deadlines_default_to_the_policy_and_can_be_changed() {
+        assert_eq!(config(&[]).unwrap().sca_policy, DuePolicy::default());
+        assert_eq!(config(&[]).unwrap().report_policy.due_business_days, 5);
+        assert_eq!(
+            config(&[("SEVTOOL_REPORT_DUE_DAYS", "10")])
+                .unwrap()
+                .report_policy
+                .due_business_days,
+            10
+        );
+        let bad = config(&[("SEVTOOL_REPORT_DUE_DAYS", "0")]).unwrap_err();
+        assert_eq!(bad.name, "SEVTOOL_REPORT_DUE_DAYS");
+        let p = config(&[("SEVTOOL_SCA_DUE_DAYS", "must=21, could=90, should=none")])
+            .unwrap()
+            .sca_policy;
+        assert_eq!(
+            (p.must_worst_days, p.must_days, p.should_days, p.could_days),
+            (Some(14), Some(21), None, Some(90))
+        );
+        for bad in ["must=0", "sometimes=3", "must"] {
+            assert!(config(&[("SEVTOOL_SCA_DUE_DAYS", bad)]).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn the_nag_policy_and_report_owner_hours_come_from_the_environment() {
+        let c = config(&[
+            ("SEVTOOL_NAG_POLICY", "grace=10d"),
+            ("SEVTOOL_REPORT_OWNER_HOURS", "48"),
+        ])
+        .unwrap();
+        assert_eq!(c.nag_policy.grace, chrono::Duration::days(10));
+        assert_eq!(c.report_policy.owner_within, chrono::Duration::hours(48));
+        assert_eq!(
+            config(&[]).unwrap().report_policy.owner_within,
+            chrono::Duration::hours(24)
+        );
+        let bad = config(&[("SEVTOOL_NAG_POLICY", "grace=soon")]).unwrap_err();
+        assert_eq!(bad.name, "SEVTOOL_NAG_POLICY");
+        assert!(bad.to_string().contains("grace"), "{bad}");
+        let bad = config(&[("SEVTOOL_REPORT_OWNER_HOURS", "0")]).unwrap_err();
+        assert_eq!(bad.name, "SEVTOOL_REPORT_OWNER_HOURS");
+    }
+
+    #[test]
+    fn the_nag_time_zone_is_an_offset() {
+        assert_eq!(config(&[]).unwrap().nag_offset.local_minus_utc(), 0);
+        assert_eq!(
+            config(&[("SEVTOOL_NAG_UTC_OFFSET", "+09:00")])
+                .unwrap()
+                .nag_offset
+                .local_minus_utc(),
+            9 * 3600
+        );
+        let err = config(&[("SEVTOOL_NAG_UTC_OFFSET", "Europe/Paris")]).unwrap_err();
+        assert!(err.to_string().contains("+02:00"), "{err}");
+    }
 
     #[test]
     fn nag_policy_changes_only_what_it_names() {
