@@ -117,7 +117,7 @@ class Code:
     def servers(self, rel: Path) -> set[str]:
         """The Lambda functions that serve routes defined in `rel`: the crate itself for a file in
         functions/, else every function crate that uses the shared module the file belongs to,
-        directly or through another shared module that uses it (`api` merges `web`'s routes)."""
+        directly or through another shared module that uses it (`http` merges `api`'s and `web`'s routes)."""
         parts = rel.parts
         if parts[0] == "functions":
             return {parts[1]} - NOT_LAMBDA.keys()
@@ -556,7 +556,7 @@ def _queue_with_redrive(change):
 def _new_crate(crate):
     def mutate(t, code):
         code.crates.append(crate)
-        code.function_sources[crate] = "use sev::api::router;"
+        code.function_sources[crate] = "use sev::http::router;"
     return mutate
 
 

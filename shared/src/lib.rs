@@ -1,15 +1,15 @@
 //! sevtool's library: the SEV domain, the application services every entry point calls, and the
-//! adapters behind small ports (storage, queue), plus the HTTP routes shared by Lambda and `sevtool`.
+//! adapters behind small ports (storage, queue), plus the HTTP layer (`http`) shared by Lambda
+//! and `sevtool`.
 
 pub mod alerts;
-pub mod api;
 pub mod app;
-pub mod auth;
 mod aws_error;
 pub mod clock;
 pub mod config;
 pub mod domain;
 mod hex;
+pub mod http;
 pub mod jira;
 pub mod paging;
 pub mod queue;
@@ -20,5 +20,4 @@ pub mod slack;
 pub mod store;
 pub mod telemetry;
 pub mod transfer;
-pub mod web;
 pub mod wiring;

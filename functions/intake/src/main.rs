@@ -1,6 +1,6 @@
 //! The `intake` Lambda: serves the shared HTTP routes behind API Gateway.
 
-use sev::api::{AlertWebhooks, ApiState, router};
+use sev::http::{AlertWebhooks, AppState, router};
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
@@ -9,7 +9,7 @@ async fn main() -> Result<(), lambda_http::Error> {
     let services = sev::wiring::aws(&config).await?;
     let jira = sev::wiring::jira_webhook(&config, &services);
     lambda_http::run(
-        router(ApiState {
+        router(AppState {
             sevs: services.sevs,
             scas: services.scas,
             reports: services.reports,
@@ -19,7 +19,7 @@ async fn main() -> Result<(), lambda_http::Error> {
             },
             paging: services.paging,
             // Reachable from the internet: without a way to sign in, refuse rather than run open.
-            auth: sev::auth::Auth::from_config(&config, sev::auth::WhenUnconfigured::Refuse),
+            auth: sev::http::auth::Auth::from_config(&config, sev::http::auth::WhenUnconfigured::Refuse),
         })
         .merge(jira),
     )

@@ -9,8 +9,8 @@ use std::net::SocketAddr;
 use axum::http::StatusCode;
 use axum::routing::post;
 use axum::{Json, Router};
-use sev::api::{AlertWebhooks, ApiState, router};
 use sev::config::Config;
+use sev::http::{AlertWebhooks, AppState, router};
 use tokio::sync::watch;
 
 #[tokio::main]
@@ -86,13 +86,13 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
         service: services.alerts,
         token: config.alert_webhook_token.clone(),
     };
-    let app = router(ApiState {
+    let app = router(AppState {
         sevs: services.sevs,
         scas: services.scas,
         reports: services.reports,
         alerts,
         paging: services.paging,
-        auth: sev::auth::Auth::from_config(&config, sev::auth::WhenUnconfigured::Open),
+        auth: sev::http::auth::Auth::from_config(&config, sev::http::auth::WhenUnconfigured::Open),
     })
     .merge(slack)
     .merge(jira);

@@ -10,15 +10,17 @@ use serde::Deserialize;
 use serde::de::DeserializeOwned;
 
 use super::pages::{FormValues, app_error, intake_page};
-use super::{csrf, error_page, web_actor};
-use crate::api::{ApiState, MAX_BODY_BYTES};
+use super::web_actor;
 use crate::app::{FileRequest, NewSca};
-use crate::auth::Caller;
 use crate::domain::{
     Level, NewSev, Priority, ScaId, ScaPatch, ScaSource, ScaStateName, SevId, SevPatch, Status, Timestamp,
 };
+use crate::http::Caller;
+use crate::http::csrf;
+use crate::http::render::error_page;
+use crate::http::{AppState, MAX_BODY_BYTES};
 
-pub fn routes() -> axum::Router<ApiState> {
+pub fn routes() -> axum::Router<AppState> {
     axum::Router::new()
         .route("/sevs", post(file))
         .route("/sevs/{id}/updates", post(update))
@@ -82,7 +84,7 @@ fn form_within<T: DeserializeOwned>(headers: &HeaderMap, body: &Bytes, limit: us
 /// The prologue of every form posted about a SEV: its id, the checked form, and the caller's
 /// right to see the SEV. The error is the page to answer with.
 pub(super) async fn sev_form<T: DeserializeOwned>(
-    state: &ApiState,
+    state: &AppState,
     caller: &Caller,
     headers: &HeaderMap,
     raw_id: &str,
@@ -93,7 +95,7 @@ pub(super) async fn sev_form<T: DeserializeOwned>(
 
 /// [`sev_form`] with its own size limit (the report editor).
 pub(super) async fn sev_form_within<T: DeserializeOwned>(
-    state: &ApiState,
+    state: &AppState,
     caller: &Caller,
     headers: &HeaderMap,
     raw_id: &str,
@@ -134,7 +136,7 @@ struct FileForm {
     private: Option<String>,
 }
 
-async fn file(State(state): State<ApiState>, caller: Caller, headers: HeaderMap, body: Bytes) -> Response {
+async fn file(State(state): State<AppState>, caller: Caller, headers: HeaderMap, body: Bytes) -> Response {
     let f: FileForm = match form(&headers, &body) {
         Ok(f) => f,
         Err(r) => return r.into_response(),
@@ -190,7 +192,7 @@ struct UpdateForm {
 }
 
 async fn update(
-    State(state): State<ApiState>,
+    State(state): State<AppState>,
     caller: Caller,
     headers: HeaderMap,
     Path(id): Path<String>,
@@ -214,7 +216,7 @@ struct StatusForm {
 }
 
 async fn status(
-    State(state): State<ApiState>,
+    State(state): State<AppState>,
     caller: Caller,
     headers: HeaderMap,
     Path(id): Path<String>,
@@ -272,7 +274,7 @@ fn utc_field(name: &'static str, raw: Option<String>) -> Result<Option<Timestamp
 
 /// Saves the fields form: blank fields clear, unchanged ones change nothing.
 async fn fields(
-    State(state): State<ApiState>,
+    State(state): State<AppState>,
     caller: Caller,
     headers: HeaderMap,
     Path(id): Path<String>,
@@ -324,7 +326,7 @@ struct ScaForm {
 }
 
 async fn add_sca(
-    State(state): State<ApiState>,
+    State(state): State<AppState>,
     caller: Caller,
     headers: HeaderMap,
     Path(id): Path<String>,
@@ -363,7 +365,7 @@ struct OwnerForm {
 /// The prologue of every form about one SCA: its id (404 when malformed), the form, and that the
 /// caller may see its SEV.
 async fn sca_form<T: DeserializeOwned>(
-    state: &ApiState,
+    state: &AppState,
     caller: &Caller,
     headers: &HeaderMap,
     raw_id: &str,
@@ -384,7 +386,7 @@ async fn sca_form<T: DeserializeOwned>(
 
 /// Hands an SCA to someone else; its nags follow the new owner.
 async fn sca_owner(
-    State(state): State<ApiState>,
+    State(state): State<AppState>,
     caller: Caller,
     headers: HeaderMap,
     Path(id): Path<String>,
@@ -411,7 +413,7 @@ async fn sca_owner(
 }
 
 async fn sca_done(
-    State(state): State<ApiState>,
+    State(state): State<AppState>,
     caller: Caller,
     headers: HeaderMap,
     Path(id): Path<String>,
@@ -437,7 +439,7 @@ struct PageForm {
 }
 
 /// The paging service, or the page that says paging is off here.
-fn paging(state: &ApiState) -> Result<&crate::app::PagingService, Refusal> {
+fn paging(state: &AppState) -> Result<&crate::app::PagingService, Refusal> {
     state.paging.as_ref().ok_or_else(|| {
         Refusal(
             StatusCode::SERVICE_UNAVAILABLE,
@@ -449,12 +451,12 @@ fn paging(state: &ApiState) -> Result<&crate::app::PagingService, Refusal> {
 fn paging_error(e: crate::app::PagingError) -> Response {
     match e {
         crate::app::PagingError::App(app) => app_error(app),
-        other => error_page(crate::api::status_of(other.kind()), &other.to_string()),
+        other => error_page(crate::http::status_of(other.kind()), &other.to_string()),
     }
 }
 
 async fn page_team(
-    State(state): State<ApiState>,
+    State(state): State<AppState>,
     caller: Caller,
     headers: HeaderMap,
     Path(id): Path<String>,
@@ -486,7 +488,7 @@ struct MaydayForm {
 
 /// Pages every team's on-call; the form's confirm box is the confirm step.
 async fn mayday(
-    State(state): State<ApiState>,
+    State(state): State<AppState>,
     caller: Caller,
     headers: HeaderMap,
     Path(id): Path<String>,
@@ -507,7 +509,7 @@ async fn mayday(
 }
 
 async fn retry(
-    State(state): State<ApiState>,
+    State(state): State<AppState>,
     caller: Caller,
     headers: HeaderMap,
     Path(id): Path<String>,

@@ -9,8 +9,9 @@ use axum::response::{IntoResponse, Redirect, Response};
 use chrono::Utc;
 use subtle::ConstantTimeEq;
 
-use super::{Auth, Caller, Mode, SESSION_COOKIE, cookie};
-use crate::api::ApiError;
+use super::{Auth, Caller, Mode, SESSION_COOKIE};
+use crate::http::ApiError;
+use crate::http::extract::cookie;
 
 pub(super) const UNCONFIGURED: &str = "sign-in is not configured: set SLACK_CLIENT_ID and SLACK_CLIENT_SECRET \
     (Sign in with Slack) or SEVTOOL_ACCESS_TOKEN, then redeploy";
@@ -89,7 +90,7 @@ impl Refusal {
         let mut response = if api {
             ApiError::new(status, message).into_response()
         } else {
-            crate::web::error_page(status, message)
+            crate::http::render::error_page(status, message)
         };
         if status == StatusCode::UNAUTHORIZED {
             response.headers_mut().insert(

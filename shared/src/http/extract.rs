@@ -9,7 +9,8 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Deserializer};
 
 use super::ApiError;
-use crate::domain::{actor, text};
+use crate::app::ReportService;
+use crate::reports::{Month, MonthRange};
 
 /// The largest request body the API reads. Enough for a long update; anything bigger is a mistake.
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
@@ -103,27 +104,60 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for ApiQuery<T> {
     }
 }
 
-/// Who is acting, when the caller may name someone (a script, or the open local server); the
-/// default says where the change came from. A name may not take the shape of a system actor
-/// (sevtool's own, an alert source, a signed-in person): the timeline and the visibility
-/// policy tell them apart by that shape. Slack user ids are fine: the token is an operator's.
-pub fn actor(given: Option<String>, default: &str) -> Result<String, ApiError> {
-    let Some(name) = given.map(|a| text::trim(&a).to_owned()).filter(|a| !a.is_empty()) else {
-        return Ok(default.to_owned());
-    };
-    if actor::is_system(&name) {
-        return Err(ApiError::bad_request(format!(
-            "author: `{}` is kept for sevtool's own actors, alert sources and signed-in people; name yourself another way",
-            name.chars().take(40).collect::<String>()
-        )));
-    }
-    if name.chars().count() > 100 {
-        return Err(ApiError::bad_request("author: is longer than 100 characters"));
-    }
-    Ok(name)
-}
-
 /// Tells "absent" (leave alone) from `null` (clear) for optional fields.
 pub fn present<'de, T: Deserialize<'de>, D: Deserializer<'de>>(d: D) -> Result<Option<Option<T>>, D::Error> {
     Option::<T>::deserialize(d).map(Some)
+}
+
+/// A cookie's value from the request's `Cookie` headers.
+pub fn cookie<'a>(headers: &'a axum::http::HeaderMap, name: &str) -> Option<&'a str> {
+    headers
+        .get_all(axum::http::header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(n, _)| *n == name)
+        .map(|(_, value)| value)
+}
+
+/// The months `since..=until` of a report's query: `until` defaults to this month and `since`
+/// to a year before it; at most [`MAX_MONTHS`](crate::reports::MAX_MONTHS) long.
+pub fn month_range(reports: &ReportService, since: Option<&str>, until: Option<&str>) -> Result<MonthRange, ApiError> {
+    let month = |field: &'static str, raw: &str| {
+        raw.parse::<Month>().map_err(|_| {
+            ApiError::bad_request(format!(
+                "{field}: `{}` is not a month; write months like 2026-07",
+                raw.trim()
+            ))
+        })
+    };
+    let until = match until {
+        Some(u) => month("until", u)?,
+        None => Month::of(reports.now()),
+    };
+    let since = match since {
+        Some(s) => month("since", s)?,
+        None => until.last(DEFAULT_MONTHS).first,
+    };
+    Ok(MonthRange::new(since, until)?)
+}
+
+/// Reports without a range cover this month and the eleven before it.
+const DEFAULT_MONTHS: usize = 12;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cookies_are_found_by_exact_name() {
+        let mut h = axum::http::HeaderMap::new();
+        h.insert(
+            axum::http::header::COOKIE,
+            "a_sevtool_session=x; sevtool_session=y".parse().unwrap(),
+        );
+        assert_eq!(cookie(&h, "sevtool_session"), Some("y"));
+        assert_eq!(cookie(&h, "missing"), None);
+    }
 }

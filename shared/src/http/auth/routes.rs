@@ -10,10 +10,12 @@ use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 use subtle::ConstantTimeEq;
 
-use super::{Auth, Mode, SESSION_COOKIE, cookie};
-use crate::api::ApiState;
+use super::{Auth, Mode, SESSION_COOKIE};
 use crate::domain::{actor, text};
-use crate::web::{csrf, error_page, render};
+use crate::http::AppState;
+use crate::http::csrf;
+use crate::http::extract::cookie;
+use crate::http::render::{error_page, render};
 
 /// The cookie that carries a Slack sign-in between leaving for Slack and coming back.
 const SIGN_IN_COOKIE: &str = "sevtool_signin";
@@ -22,7 +24,7 @@ const SIGN_IN_PURPOSE: &str = "sign-in";
 const SIGN_IN_TTL: Duration = Duration::minutes(10);
 const MAX_NAME: usize = 80;
 
-pub fn routes() -> axum::Router<ApiState> {
+pub fn routes() -> axum::Router<AppState> {
     axum::Router::new()
         .route("/signin", get(page).post(sign_in_with_token))
         .route("/signout", post(sign_out))
@@ -102,7 +104,7 @@ fn sign_in_page(auth: &Auth, headers: &HeaderMap, status: StatusCode, next: &str
     page
 }
 
-async fn page(State(state): State<ApiState>, headers: HeaderMap, Query(q): Query<NextParam>) -> Response {
+async fn page(State(state): State<AppState>, headers: HeaderMap, Query(q): Query<NextParam>) -> Response {
     let next = local_path(q.next.as_deref());
     match &state.auth.0.mode {
         Mode::Open => Redirect::to(&next).into_response(),
@@ -130,7 +132,7 @@ fn with_cookie(mut response: Response, cookie: &str) -> Response {
     response
 }
 
-async fn sign_in_with_token(State(state): State<ApiState>, headers: HeaderMap, body: Bytes) -> Response {
+async fn sign_in_with_token(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
     let auth = &state.auth;
     let Some(expected) = auth.token() else {
         return error_page(
@@ -180,7 +182,7 @@ struct Pending {
     expires: DateTime<Utc>,
 }
 
-async fn to_slack(State(state): State<ApiState>, Query(q): Query<NextParam>) -> Response {
+async fn to_slack(State(state): State<AppState>, Query(q): Query<NextParam>) -> Response {
     let auth = &state.auth;
     let Some(slack) = auth.slack() else {
         return error_page(StatusCode::NOT_FOUND, "Sign in with Slack is off here");
@@ -212,7 +214,7 @@ struct Callback {
     error: Option<String>,
 }
 
-async fn from_slack(State(state): State<ApiState>, headers: HeaderMap, Query(cb): Query<Callback>) -> Response {
+async fn from_slack(State(state): State<AppState>, headers: HeaderMap, Query(cb): Query<Callback>) -> Response {
     let auth = &state.auth;
     let Some(slack) = auth.slack() else {
         return error_page(StatusCode::NOT_FOUND, "Sign in with Slack is off here");

@@ -16,12 +16,12 @@ use serde_json::json;
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
-use super::extract::{json_body, parse_json};
-use super::{ApiError, ApiState};
 use crate::alerts::{AlertmanagerPayload, GenericPayload, GrafanaPayload, Notification, PayloadError};
 use crate::app::{AlertService, AppError};
 use crate::config::Secret;
 use crate::domain::SevId;
+use crate::http::extract::{json_body, parse_json};
+use crate::http::{ApiError, AppState};
 
 /// Alertmanager sends every alert of a group in one body: allow far more than the API's 64 KiB.
 pub const MAX_ALERT_BODY_BYTES: usize = 1024 * 1024;
@@ -34,7 +34,7 @@ pub struct AlertWebhooks {
 }
 
 /// The webhooks, which check the alert token themselves.
-pub fn routes() -> axum::Router<ApiState> {
+pub fn routes() -> axum::Router<AppState> {
     axum::Router::new()
         .route("/alerts/alertmanager", post(alertmanager))
         .route("/alerts/grafana", post(grafana))
@@ -42,7 +42,7 @@ pub fn routes() -> axum::Router<ApiState> {
 }
 
 /// What people read about a SEV's alerts, behind sign-in.
-pub fn read_routes() -> axum::Router<ApiState> {
+pub fn read_routes() -> axum::Router<AppState> {
     axum::Router::new().route("/api/sevs/{id}/alerts", get(origin))
 }
 
@@ -115,7 +115,7 @@ fn app_error(e: AppError) -> ApiError {
 }
 
 async fn receive<P: DeserializeOwned>(
-    state: ApiState,
+    state: AppState,
     req: Request,
     convert: fn(P) -> Result<Notification, PayloadError>,
 ) -> Response {
@@ -138,21 +138,21 @@ async fn receive<P: DeserializeOwned>(
     with_challenge(result.into_response())
 }
 
-async fn alertmanager(State(state): State<ApiState>, req: Request) -> Response {
+async fn alertmanager(State(state): State<AppState>, req: Request) -> Response {
     receive(state, req, AlertmanagerPayload::into_notification).await
 }
 
-async fn grafana(State(state): State<ApiState>, req: Request) -> Response {
+async fn grafana(State(state): State<AppState>, req: Request) -> Response {
     receive(state, req, GrafanaPayload::into_notification).await
 }
 
-async fn generic(State(state): State<ApiState>, req: Request) -> Response {
+async fn generic(State(state): State<AppState>, req: Request) -> Response {
     receive(state, req, GenericPayload::into_notification).await
 }
 
 async fn origin(
-    State(state): State<ApiState>,
-    caller: crate::auth::Caller,
+    State(state): State<AppState>,
+    caller: crate::http::Caller,
     Path(id): Path<String>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
     let id: SevId = id.parse()?;

@@ -11,13 +11,15 @@ use serde::Deserialize;
 
 use super::actions::{back_to, sev_form, sev_form_within, sev_id};
 use super::pages::{app_error, when, with_cookie};
-use super::{csrf, render, web_actor};
-use crate::api::ApiState;
+use super::web_actor;
 use crate::app::AppError;
-use crate::auth::Caller;
 use crate::domain::{MAX_REPORT_BYTES, SevId, unwritten_sections};
+use crate::http::AppState;
+use crate::http::Caller;
+use crate::http::csrf;
+use crate::http::render::render;
 
-pub fn routes() -> axum::Router<ApiState> {
+pub fn routes() -> axum::Router<AppState> {
     axum::Router::new()
         .route("/sevs/{id}/report", get(editor).post(save))
         .route("/sevs/{id}/report/complete", post(complete))
@@ -32,7 +34,7 @@ struct Notice {
 }
 
 async fn page(
-    state: &ApiState,
+    state: &AppState,
     caller: &Caller,
     headers: &HeaderMap,
     id: SevId,
@@ -77,7 +79,7 @@ async fn page(
     with_cookie(page, cookie)
 }
 
-async fn editor(State(state): State<ApiState>, caller: Caller, headers: HeaderMap, Path(id): Path<String>) -> Response {
+async fn editor(State(state): State<AppState>, caller: Caller, headers: HeaderMap, Path(id): Path<String>) -> Response {
     match sev_id(&id) {
         Ok(id) => page(&state, &caller, &headers, id, StatusCode::OK, Notice::default()).await,
         Err(r) => r.into_response(),
@@ -91,7 +93,7 @@ struct SaveForm {
 }
 
 async fn save(
-    State(state): State<ApiState>,
+    State(state): State<AppState>,
     caller: Caller,
     headers: HeaderMap,
     Path(id): Path<String>,
@@ -129,7 +131,7 @@ async fn save(
 struct Empty {}
 
 async fn complete(
-    State(state): State<ApiState>,
+    State(state): State<AppState>,
     caller: Caller,
     headers: HeaderMap,
     Path(id): Path<String>,

@@ -17,19 +17,16 @@ mod slack_oidc;
 
 use std::sync::Arc;
 
-use axum::extract::FromRequestParts;
-use axum::http::request::Parts;
 use chrono::{DateTime, Utc};
 
 pub use middleware::require_sign_in;
 pub use routes::routes;
-pub use session::{SESSION_TTL, Session, Signer, cookie};
+pub use session::{SESSION_TTL, Session, Signer};
 pub use slack_oidc::SlackSignIn;
 
-use crate::api::ApiError;
-use crate::app::{Access, SecurityGroup};
+use super::{Caller, Person};
+use crate::app::SecurityGroup;
 use crate::config::Secret;
-use crate::reports::Viewer;
 
 /// The name of the session cookie.
 pub const SESSION_COOKIE: &str = "sevtool_session";
@@ -174,116 +171,5 @@ impl Auth {
             name,
             expires: now + SESSION_TTL,
         }
-    }
-}
-
-/// Who made a request. Handlers take it as an extractor; the sign-in middleware puts it there.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Caller {
-    /// The local server with sign-in off: whoever runs it owns the data anyway.
-    Local,
-    /// A script holding the shared token: an operator's credential, which sees everything.
-    Service,
-    Person(Person),
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Person {
-    pub id: String,
-    pub name: String,
-    /// In `SEVTOOL_SECURITY_GROUP`: sees every private SEV.
-    pub security: bool,
-}
-
-impl Caller {
-    /// The name a change is recorded under. People are who they signed in as; scripts and the
-    /// open local server may name someone (`author`), else `default` says where it came from.
-    pub fn actor(&self, given: Option<String>, default: &str) -> Result<String, ApiError> {
-        match self {
-            Caller::Person(p) => Ok(p.id.clone()),
-            Caller::Local | Caller::Service => crate::api::actor(given, default),
-        }
-    }
-
-    /// What the visibility policy lets them see and act on.
-    pub fn access(&self) -> Access {
-        match self {
-            Caller::Local | Caller::Service => Access::Everything,
-            Caller::Person(p) if p.security => Access::Everything,
-            Caller::Person(p) => Access::Person(p.id.clone()),
-        }
-    }
-
-    /// What aggregate numbers (reports, exports) may include.
-    pub fn viewer(&self) -> Viewer {
-        self.access().viewer()
-    }
-
-    /// What pages show in the header.
-    pub fn display_name(&self) -> Option<&str> {
-        match self {
-            Caller::Person(p) => Some(&p.name),
-            _ => None,
-        }
-    }
-}
-
-impl<S: Send + Sync> FromRequestParts<S> for Caller {
-    type Rejection = std::convert::Infallible;
-
-    /// Routes outside the sign-in middleware (none that act on SEVs) see an anonymous person.
-    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        Ok(parts.extensions.get::<Caller>().cloned().unwrap_or_else(|| {
-            Caller::Person(Person {
-                id: "anonymous".into(),
-                name: "anonymous".into(),
-                security: false,
-            })
-        }))
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn person(id: &str, security: bool) -> Caller {
-        Caller::Person(Person {
-            id: id.into(),
-            name: id.into(),
-            security,
-        })
-    }
-
-    #[test]
-    fn operators_and_the_security_group_see_everything_and_people_their_own() {
-        assert_eq!(Caller::Service.access(), Access::Everything);
-        assert_eq!(Caller::Local.access(), Access::Everything);
-        assert_eq!(person("U3", true).access(), Access::Everything);
-        assert_eq!(person("U3", false).access(), Access::Person("U3".into()));
-    }
-
-    #[test]
-    fn people_act_as_themselves_and_only_scripts_may_name_someone() {
-        assert_eq!(person("U3", false).actor(Some("U1".into()), "api").unwrap(), "U3");
-        assert_eq!(Caller::Service.actor(Some("ops-bot".into()), "api").unwrap(), "ops-bot");
-        assert_eq!(Caller::Local.actor(None, "web").unwrap(), "web");
-        assert_eq!(
-            Caller::Service.actor(Some("U024BE7LH".into()), "api").unwrap(),
-            "U024BE7LH"
-        );
-        for reserved in ["alert:x", "sevtool", "web:alice", "JIRA"] {
-            assert!(
-                Caller::Service.actor(Some(reserved.into()), "api").is_err(),
-                "{reserved}"
-            );
-        }
-    }
-
-    #[test]
-    fn reports_count_private_sevs_only_for_those_who_see_them_all() {
-        assert!(!person("U1", false).viewer().sees_private);
-        assert!(person("U1", true).viewer().sees_private);
-        assert!(Caller::Service.viewer().sees_private);
     }
 }

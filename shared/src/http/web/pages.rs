@@ -5,14 +5,15 @@ use axum::routing::get;
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::{csrf, error_page, render};
-use crate::api::ApiState;
 use crate::app::{AppError, ListFilter};
-use crate::auth::Caller;
 use crate::domain::actor::WEB_PERSON_PREFIX;
 use crate::domain::{Level, Sca, ScaState, Sev, SevId, Status};
+use crate::http::AppState;
+use crate::http::Caller;
+use crate::http::csrf;
+use crate::http::render::{error_page, render};
 
-pub fn routes() -> axum::Router<ApiState> {
+pub fn routes() -> axum::Router<AppState> {
     axum::Router::new()
         .route("/", get(list))
         .route("/sevs/new", get(new_form))
@@ -31,7 +32,7 @@ pub(super) fn with_cookie(mut response: Response, cookie: Option<axum::http::Hea
 
 /// The page for an application error: the API's status and message, as a page.
 pub fn app_error(e: AppError) -> Response {
-    error_page(crate::api::status_of(e.kind()), &crate::api::public_message(&e))
+    error_page(crate::http::status_of(e.kind()), &crate::http::public_message(&e))
 }
 
 fn age(since: DateTime<Utc>, now: DateTime<Utc>) -> String {
@@ -76,7 +77,7 @@ struct Row {
     coordinator: Option<String>,
 }
 
-async fn list(State(state): State<ApiState>, caller: Caller, Query(params): Query<ListParams>) -> Response {
+async fn list(State(state): State<AppState>, caller: Caller, Query(params): Query<ListParams>) -> Response {
     let mut filter = ListFilter::default();
     if let Ok(l) = params.level.parse() {
         filter.levels.push(l);
@@ -140,7 +141,7 @@ struct LevelChoice {
 /// The intake form; `values` refills it after a refused submit, so nothing typed is lost.
 pub fn intake_page(
     status: StatusCode,
-    state: &ApiState,
+    state: &AppState,
     caller: &Caller,
     headers: &HeaderMap,
     values: FormValues,
@@ -168,7 +169,7 @@ pub fn intake_page(
     with_cookie(page, cookie)
 }
 
-async fn new_form(State(state): State<ApiState>, caller: Caller, headers: HeaderMap) -> Response {
+async fn new_form(State(state): State<AppState>, caller: Caller, headers: HeaderMap) -> Response {
     intake_page(
         StatusCode::OK,
         &state,
@@ -237,7 +238,7 @@ fn moves(sev: &Sev) -> Vec<Status> {
         .collect()
 }
 
-async fn show(State(state): State<ApiState>, caller: Caller, headers: HeaderMap, Path(id): Path<String>) -> Response {
+async fn show(State(state): State<AppState>, caller: Caller, headers: HeaderMap, Path(id): Path<String>) -> Response {
     let id: SevId = match id.parse() {
         Ok(id) => id,
         Err(e) => return error_page(StatusCode::NOT_FOUND, &e.to_string()),
@@ -336,7 +337,7 @@ struct ScaParams {
 
 /// "My open SCAs" (the signed-in person's, or `?owner=` on the open server) and every overdue
 /// one, soonest due first: the web twin of `/sev scas` and `/sev scas overdue`.
-async fn scas(State(state): State<ApiState>, caller: Caller, Query(params): Query<ScaParams>) -> Response {
+async fn scas(State(state): State<AppState>, caller: Caller, Query(params): Query<ScaParams>) -> Response {
     // Someone signed in with the token as `web:ada` also owns what was assigned to plain "ada"
     // (a typed owner): only for this list, never for who may see a private SEV.
     let owners: Vec<String> = match &caller {
@@ -401,7 +402,7 @@ struct HealthRow {
 }
 
 /// The integration status page: each active SEV's failed steps, with a link to retry them.
-async fn status(State(state): State<ApiState>, caller: Caller) -> Response {
+async fn status(State(state): State<AppState>, caller: Caller) -> Response {
     let health = match state.sevs.health().await {
         Ok(h) => h,
         Err(e) => return app_error(e),

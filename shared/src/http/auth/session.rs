@@ -77,18 +77,6 @@ impl Signer {
 /// name as their id, which could equal a Slack user id or a system actor; they no longer open.
 const SESSION_PURPOSE: &str = "session-v2";
 
-/// A cookie's value from the request's `Cookie` headers.
-pub fn cookie<'a>(headers: &'a axum::http::HeaderMap, name: &str) -> Option<&'a str> {
-    headers
-        .get_all(axum::http::header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(n, _)| *n == name)
-        .map(|(_, value)| value)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -132,16 +120,5 @@ mod tests {
         let now = Utc::now();
         let other = s.sign("sign-in", &session(now + Duration::hours(1)));
         assert_eq!(s.session(&other, now), None);
-    }
-
-    #[test]
-    fn cookies_are_found_by_exact_name() {
-        let mut h = axum::http::HeaderMap::new();
-        h.insert(
-            axum::http::header::COOKIE,
-            "a_sevtool_session=x; sevtool_session=y".parse().unwrap(),
-        );
-        assert_eq!(cookie(&h, "sevtool_session"), Some("y"));
-        assert_eq!(cookie(&h, "missing"), None);
     }
 }

@@ -10,12 +10,13 @@ use serde::Deserialize;
 
 use super::actions::form;
 use super::pages::{app_error, when, with_cookie};
-use super::{csrf, error_page, render};
-use crate::api::ApiState;
-use crate::auth::Caller;
+use crate::http::AppState;
+use crate::http::Caller;
+use crate::http::csrf;
+use crate::http::render::{error_page, render};
 use crate::reports::IsoWeek;
 
-pub fn routes() -> axum::Router<ApiState> {
+pub fn routes() -> axum::Router<AppState> {
     axum::Router::new()
         .route("/weekly", get(show))
         .route("/weekly/post", post(post_to_slack))
@@ -29,7 +30,7 @@ struct WeekParams {
     posted: Option<String>,
 }
 
-fn week_or_last(state: &ApiState, raw: Option<&str>) -> Result<IsoWeek, String> {
+fn week_or_last(state: &AppState, raw: Option<&str>) -> Result<IsoWeek, String> {
     match raw.map(str::trim).filter(|w| !w.is_empty()) {
         Some(w) => w.parse().map_err(|e: crate::domain::DomainError| e.to_string()),
         None => Ok(IsoWeek::of(state.reports.now()).prev()),
@@ -37,7 +38,7 @@ fn week_or_last(state: &ApiState, raw: Option<&str>) -> Result<IsoWeek, String> 
 }
 
 async fn show(
-    State(state): State<ApiState>,
+    State(state): State<AppState>,
     caller: Caller,
     headers: HeaderMap,
     Query(p): Query<WeekParams>,
@@ -81,7 +82,7 @@ struct PostForm {
     submission: String,
 }
 
-async fn post_to_slack(State(state): State<ApiState>, headers: HeaderMap, body: Bytes) -> Response {
+async fn post_to_slack(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
     let f: PostForm = match form(&headers, &body) {
         Ok(f) => f,
         Err(r) => return r.into_response(),

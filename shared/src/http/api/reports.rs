@@ -8,17 +8,16 @@ use axum::routing::get;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::extract::ApiQuery;
-use super::{ApiError, ApiState};
-use crate::auth::Caller;
 use crate::domain::Level;
-use crate::reports::{Dimension, MAX_MONTHS, Month, MonthRange};
+use crate::http::Caller;
+use crate::http::extract::{ApiQuery, month_range};
+use crate::http::{ApiError, AppState};
+use crate::reports::{Dimension, MAX_MONTHS};
 
 /// Months a report covers when the query names none: the last year, this month included.
-const DEFAULT_MONTHS: usize = 12;
 const DEFAULT_TOP: usize = 10;
 
-pub fn routes() -> axum::Router<ApiState> {
+pub fn routes() -> axum::Router<AppState> {
     axum::Router::new()
         .route("/api/reports/monthly", get(monthly))
         .route("/api/reports/top", get(top))
@@ -35,34 +34,12 @@ struct RangeParams {
     until: Option<String>,
 }
 
-fn month(field: &'static str, raw: &str) -> Result<Month, ApiError> {
-    raw.parse::<Month>().map_err(|_| {
-        ApiError::bad_request(format!(
-            "{field}: `{}` is not a month; write months like 2026-07",
-            raw.trim()
-        ))
-    })
-}
-
-/// `since..=until`; `until` defaults to this month and `since` to a year before it.
-pub(super) fn range(state: &ApiState, since: Option<&str>, until: Option<&str>) -> Result<MonthRange, ApiError> {
-    let until = match until {
-        Some(u) => month("until", u)?,
-        None => Month::of(state.reports.now()),
-    };
-    let since = match since {
-        Some(s) => month("since", s)?,
-        None => until.last(DEFAULT_MONTHS).first,
-    };
-    Ok(MonthRange::new(since, until)?)
-}
-
 async fn monthly(
-    State(state): State<ApiState>,
+    State(state): State<AppState>,
     caller: Caller,
     ApiQuery(p): ApiQuery<RangeParams>,
 ) -> Result<Json<Value>, ApiError> {
-    let range = range(&state, p.since.as_deref(), p.until.as_deref())?;
+    let range = month_range(&state.reports, p.since.as_deref(), p.until.as_deref())?;
     let months = state.reports.monthly(range, caller.viewer()).await?;
     Ok(Json(json!({ "months": months })))
 }
@@ -77,7 +54,7 @@ struct TopParams {
 }
 
 async fn top(
-    State(state): State<ApiState>,
+    State(state): State<AppState>,
     caller: Caller,
     ApiQuery(p): ApiQuery<TopParams>,
 ) -> Result<Json<Value>, ApiError> {
@@ -95,7 +72,7 @@ async fn top(
             .filter(|n| (1..=1000).contains(n))
             .ok_or_else(|| ApiError::bad_request(format!("limit: `{raw}` is not a number from 1 to 1000")))?,
     };
-    let range = range(&state, p.since.as_deref(), p.until.as_deref())?;
+    let range = month_range(&state.reports, p.since.as_deref(), p.until.as_deref())?;
     let answer = state.reports.top(dimension, range, caller.viewer(), limit).await?;
     Ok(Json(json!(answer)))
 }
@@ -108,7 +85,7 @@ struct TrendParams {
 }
 
 async fn trend(
-    State(state): State<ApiState>,
+    State(state): State<AppState>,
     caller: Caller,
     ApiQuery(p): ApiQuery<TrendParams>,
 ) -> Result<Json<Value>, ApiError> {
@@ -127,11 +104,11 @@ async fn trend(
 }
 
 async fn scas(
-    State(state): State<ApiState>,
+    State(state): State<AppState>,
     caller: Caller,
     ApiQuery(p): ApiQuery<RangeParams>,
 ) -> Result<Json<Value>, ApiError> {
-    let range = range(&state, p.since.as_deref(), p.until.as_deref())?;
+    let range = month_range(&state.reports, p.since.as_deref(), p.until.as_deref())?;
     Ok(Json(json!(state.reports.scas(range, caller.viewer()).await?)))
 }
 
@@ -143,7 +120,7 @@ struct WeekParams {
 
 /// `week` defaults to the last complete week, the one a Monday review looks back on.
 async fn weekly(
-    State(state): State<ApiState>,
+    State(state): State<AppState>,
     caller: Caller,
     ApiQuery(p): ApiQuery<WeekParams>,
 ) -> Result<Json<Value>, ApiError> {
@@ -164,11 +141,11 @@ struct PostWeekBody {
 /// request post once; without one every request posts. The posted digest leaves private SEVs
 /// out whoever asks, since everyone in the channel reads it.
 async fn post_weekly(
-    State(state): State<ApiState>,
+    State(state): State<AppState>,
     headers: axum::http::HeaderMap,
     body: axum::body::Bytes,
 ) -> Result<(axum::http::StatusCode, Json<Value>), ApiError> {
-    let body: PostWeekBody = super::extract::optional_json(&body)?;
+    let body: PostWeekBody = crate::http::extract::optional_json(&body)?;
     let week = match body.week.as_deref() {
         Some(w) => w.parse()?,
         None => crate::reports::IsoWeek::of(state.reports.now()).prev(),

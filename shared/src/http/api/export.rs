@@ -6,13 +6,13 @@ use axum::response::IntoResponse;
 use axum::routing::get;
 use serde::Deserialize;
 
-use super::extract::ApiQuery;
-use super::{ApiError, ApiState};
-use crate::auth::Caller;
+use crate::http::Caller;
+use crate::http::extract::ApiQuery;
+use crate::http::{ApiError, AppState};
 use crate::reports::{MAX_MONTHS, Month};
 use crate::transfer::{self, Format};
 
-pub fn routes() -> axum::Router<ApiState> {
+pub fn routes() -> axum::Router<AppState> {
     axum::Router::new().route("/api/export", get(export))
 }
 
@@ -25,7 +25,7 @@ struct Params {
 }
 
 async fn export(
-    State(state): State<ApiState>,
+    State(state): State<AppState>,
     caller: Caller,
     ApiQuery(p): ApiQuery<Params>,
 ) -> Result<impl IntoResponse, ApiError> {
@@ -45,7 +45,7 @@ async fn export(
             Some(until.last(MAX_MONTHS).first.to_string())
         }
     };
-    let range = super::reports::range(&state, since.as_deref(), p.until.as_deref())?;
+    let range = crate::http::extract::month_range(&state.reports, since.as_deref(), p.until.as_deref())?;
     let sevs = state.reports.export(range, caller.viewer()).await?;
     let mut body = Vec::new();
     transfer::write(&sevs, format, &mut body).map_err(|e| {

@@ -9,7 +9,7 @@ const COOKIE: &str = "sevtool_csrf";
 
 /// The token from the request's cookie, if it carries a well-formed one.
 pub fn from_cookie(headers: &HeaderMap) -> Option<String> {
-    crate::auth::cookie(headers, COOKIE)
+    crate::http::extract::cookie(headers, COOKIE)
         .map(str::to_owned)
         .filter(|t| t.len() == 32 && t.bytes().all(|b| b.is_ascii_hexdigit()))
 }

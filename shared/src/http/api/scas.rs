@@ -7,13 +7,13 @@ use chrono::Utc;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::extract::{ApiJson, ApiQuery, present};
-use super::{ApiError, ApiState};
 use crate::app::NewSca;
-use crate::auth::Caller;
 use crate::domain::{Priority, ScaId, ScaPatch, ScaSource, ScaStateName, SevId, Timestamp};
+use crate::http::Caller;
+use crate::http::extract::{ApiJson, ApiQuery, present};
+use crate::http::{ApiError, AppState};
 
-pub fn routes() -> axum::Router<ApiState> {
+pub fn routes() -> axum::Router<AppState> {
     axum::Router::new()
         .route("/api/sevs/{id}/scas", post(create))
         .route("/api/scas", get(list))
@@ -36,7 +36,7 @@ struct CreateBody {
 }
 
 async fn create(
-    State(state): State<ApiState>,
+    State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
     ApiJson(body): ApiJson<CreateBody>,
@@ -56,7 +56,7 @@ async fn create(
     Ok((StatusCode::CREATED, Json(sca)).into_response())
 }
 
-async fn show(State(state): State<ApiState>, caller: Caller, Path(id): Path<String>) -> Result<Json<Value>, ApiError> {
+async fn show(State(state): State<AppState>, caller: Caller, Path(id): Path<String>) -> Result<Json<Value>, ApiError> {
     let id = id.parse::<ScaId>()?;
     let sca = caller.access().sca(&state.sevs, &state.scas, id).await?;
     Ok(Json(json!(sca)))
@@ -84,7 +84,7 @@ struct PatchBody {
 }
 
 async fn update(
-    State(state): State<ApiState>,
+    State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
     ApiJson(body): ApiJson<PatchBody>,
@@ -128,7 +128,7 @@ struct ListParams {
 
 /// `?owner=U1`: that person's open SCAs; `?overdue=true`: every overdue SCA (with `owner`, theirs).
 async fn list(
-    State(state): State<ApiState>,
+    State(state): State<AppState>,
     caller: Caller,
     ApiQuery(params): ApiQuery<ListParams>,
 ) -> Result<Json<Value>, ApiError> {

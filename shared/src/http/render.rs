@@ -1,12 +1,5 @@
-//! The web UI: server-rendered pages over the same application services as Slack and the API,
-//! so the tool works fully when Slack is down. Plain forms, no JavaScript needed.
-
-mod actions;
-pub(crate) mod csrf;
-mod headers;
-mod pages;
-mod report;
-mod weekly;
+//! Every page, rendered through the template engine (minijinja with autoescape): the web UI's
+//! pages, the sign-in pages and the error pages the gate answers browsers with.
 
 use std::sync::OnceLock;
 
@@ -15,40 +8,22 @@ use axum::response::{Html, IntoResponse, Response};
 use minijinja::Environment;
 use serde::Serialize;
 
-pub use headers::security_headers;
-
-use crate::api::ApiState;
-
-// Who acts from the web when nobody signed in (the open local server); shown on the timeline.
-use crate::domain::actor::WEB as WEB_ACTOR;
-
-/// The name a web action is recorded under: the signed-in person, else [`WEB_ACTOR`].
-fn web_actor(caller: &crate::auth::Caller) -> String {
-    caller.actor(None, WEB_ACTOR).unwrap_or_else(|_| WEB_ACTOR.to_owned())
-}
-
-pub fn routes() -> axum::Router<ApiState> {
-    pages::routes()
-        .merge(actions::routes())
-        .merge(report::routes())
-        .merge(weekly::routes())
-}
-
 /// Templates are parsed once per process. Names end in `.html`, so every value is escaped.
 fn templates() -> &'static Environment<'static> {
     static ENV: OnceLock<Environment<'static>> = OnceLock::new();
     ENV.get_or_init(|| {
         let mut env = Environment::new();
         for (name, source) in [
-            ("base.html", include_str!("templates/base.html")),
-            ("list.html", include_str!("templates/list.html")),
-            ("new.html", include_str!("templates/new.html")),
-            ("sev.html", include_str!("templates/sev.html")),
-            ("signin.html", include_str!("templates/signin.html")),
-            ("status.html", include_str!("templates/status.html")),
-            ("scas.html", include_str!("templates/scas.html")),
-            ("report.html", include_str!("templates/report.html")),
-            ("weekly.html", include_str!("templates/weekly.html")),
+            ("base.html", include_str!("web/templates/base.html")),
+            ("list.html", include_str!("web/templates/list.html")),
+            ("new.html", include_str!("web/templates/new.html")),
+            ("sev.html", include_str!("web/templates/sev.html")),
+            ("signin.html", include_str!("web/templates/signin.html")),
+            ("status.html", include_str!("web/templates/status.html")),
+            ("scas.html", include_str!("web/templates/scas.html")),
+            ("report.html", include_str!("web/templates/report.html")),
+            ("weekly.html", include_str!("web/templates/weekly.html")),
+            ("reports.html", include_str!("web/templates/reports.html")),
         ] {
             if let Err(e) = env.add_template(name, source) {
                 unreachable!("shipped template {name} is invalid: {e}");
@@ -95,6 +70,10 @@ mod tests {
             "sev.html",
             "signin.html",
             "status.html",
+            "scas.html",
+            "report.html",
+            "weekly.html",
+            "reports.html",
         ] {
             assert!(templates().get_template(name).is_ok(), "{name}");
         }

@@ -8,19 +8,19 @@ use axum::routing::post;
 use serde::Deserialize;
 use serde_json::json;
 
-use super::extract::ApiJson;
 use super::sevs::sev_id;
-use super::{ApiError, ApiState};
 use crate::app::{PagingError, PagingService};
-use crate::auth::Caller;
+use crate::http::Caller;
+use crate::http::extract::ApiJson;
+use crate::http::{ApiError, AppState};
 
-pub fn routes() -> axum::Router<ApiState> {
+pub fn routes() -> axum::Router<AppState> {
     axum::Router::new()
         .route("/api/sevs/{id}/pages", post(page))
         .route("/api/sevs/{id}/mayday", post(mayday))
 }
 
-fn paging(state: &ApiState) -> Result<&PagingService, ApiError> {
+fn paging(state: &AppState) -> Result<&PagingService, ApiError> {
     state.paging.as_ref().ok_or_else(|| {
         ApiError::new(
             StatusCode::SERVICE_UNAVAILABLE,
@@ -33,7 +33,7 @@ impl From<PagingError> for ApiError {
     fn from(e: PagingError) -> Self {
         match e {
             PagingError::App(app) => app.into(),
-            other => ApiError::new(super::status_of(other.kind()), other.to_string()),
+            other => ApiError::new(crate::http::status_of(other.kind()), other.to_string()),
         }
     }
 }
@@ -48,7 +48,7 @@ struct PageBody {
 
 /// `202`: the page is recorded and queued; its outcome shows on the SEV.
 async fn page(
-    State(state): State<ApiState>,
+    State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
     ApiJson(body): ApiJson<PageBody>,
@@ -73,7 +73,7 @@ struct MaydayBody {
 }
 
 async fn mayday(
-    State(state): State<ApiState>,
+    State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
     ApiJson(body): ApiJson<MaydayBody>,

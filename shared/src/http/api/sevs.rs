@@ -6,13 +6,13 @@ use axum::routing::{get, post};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::extract::{ApiJson, ApiQuery, present};
-use super::{ApiError, ApiState};
 use crate::app::{FileRequest, ListFilter, SevDetail};
-use crate::auth::Caller;
 use crate::domain::{Level, NewSev, Sev, SevId, SevPatch, Status, Tag, Timestamp};
+use crate::http::Caller;
+use crate::http::extract::{ApiJson, ApiQuery, present};
+use crate::http::{ApiError, AppState};
 
-pub fn routes() -> axum::Router<ApiState> {
+pub fn routes() -> axum::Router<AppState> {
     axum::Router::new()
         .route("/api/sevs", post(file).get(list))
         .route("/api/sevs/{id}", get(show).patch(patch))
@@ -99,7 +99,7 @@ fn idempotency_key(headers: &HeaderMap) -> Result<Option<String>, ApiError> {
 }
 
 async fn file(
-    State(state): State<ApiState>,
+    State(state): State<AppState>,
     caller: Caller,
     headers: HeaderMap,
     ApiJson(body): ApiJson<FileBody>,
@@ -154,7 +154,7 @@ struct ListParams {
 }
 
 async fn list(
-    State(state): State<ApiState>,
+    State(state): State<AppState>,
     caller: Caller,
     ApiQuery(params): ApiQuery<ListParams>,
 ) -> Result<Json<Value>, ApiError> {
@@ -177,7 +177,7 @@ async fn list(
     Ok(Json(json!({ "sevs": sevs.iter().map(sev_json).collect::<Vec<_>>() })))
 }
 
-async fn show(State(state): State<ApiState>, caller: Caller, Path(id): Path<String>) -> Result<Json<Value>, ApiError> {
+async fn show(State(state): State<AppState>, caller: Caller, Path(id): Path<String>) -> Result<Json<Value>, ApiError> {
     let id = sev_id(&id)?;
     let detail = state.sevs.get(id).await?;
     if !caller.access().may_see(&detail) {
@@ -195,7 +195,7 @@ struct UpdateBody {
 }
 
 async fn post_update(
-    State(state): State<ApiState>,
+    State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
     ApiJson(body): ApiJson<UpdateBody>,
@@ -218,7 +218,7 @@ struct StatusBody {
 }
 
 async fn set_status(
-    State(state): State<ApiState>,
+    State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
     ApiJson(body): ApiJson<StatusBody>,
@@ -262,7 +262,7 @@ struct PatchBody {
 }
 
 async fn patch(
-    State(state): State<ApiState>,
+    State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
     ApiJson(mut body): ApiJson<PatchBody>,
@@ -294,7 +294,7 @@ async fn patch(
 }
 
 /// `202 {"retried": n}`: the SEV's failed integration steps are queued again.
-async fn retry(State(state): State<ApiState>, caller: Caller, Path(id): Path<String>) -> Result<Response, ApiError> {
+async fn retry(State(state): State<AppState>, caller: Caller, Path(id): Path<String>) -> Result<Response, ApiError> {
     let id = sev_id(&id)?;
     caller.access().check(&state.sevs, id).await?;
     let retried = state.sevs.retry_failed(id).await?;
@@ -302,7 +302,7 @@ async fn retry(State(state): State<ApiState>, caller: Caller, Path(id): Path<Str
 }
 
 /// Integration health: active SEVs with their failed steps, and whether paging is on.
-async fn status(State(state): State<ApiState>, caller: Caller) -> Result<Json<Value>, ApiError> {
+async fn status(State(state): State<AppState>, caller: Caller) -> Result<Json<Value>, ApiError> {
     let health = state.sevs.health().await?;
     let health = caller.access().retain(&state.sevs, health, |(s, _)| s.id).await?;
     let sevs: Vec<Value> = health

@@ -9,17 +9,17 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use serde::{Deserialize, Serialize};
 
-use super::extract::{json_body, optional_json, parse_json};
-use super::{ApiError, ApiState};
 use crate::app::AppError;
-use crate::auth::Caller;
 use crate::domain::{MAX_REPORT_BYTES, Report, SevId};
+use crate::http::Caller;
+use crate::http::extract::{json_body, optional_json, parse_json};
+use crate::http::{ApiError, AppState};
 use crate::store::StoredReport;
 
 /// A report's JSON escapes quotes and newlines; room for the largest report the domain allows.
 const REPORT_BODY_BYTES: usize = 3 * MAX_REPORT_BYTES;
 
-pub fn routes() -> axum::Router<ApiState> {
+pub fn routes() -> axum::Router<AppState> {
     axum::Router::new()
         .route("/api/sevs/{id}/report", get(show).put(save))
         .route("/api/sevs/{id}/report/complete", post(complete))
@@ -49,14 +49,14 @@ fn wants_json(headers: &HeaderMap) -> bool {
         .is_some_and(|v| v.contains("application/json"))
 }
 
-async fn visible_sev(state: &ApiState, caller: &Caller, raw: &str) -> Result<SevId, ApiError> {
+async fn visible_sev(state: &AppState, caller: &Caller, raw: &str) -> Result<SevId, ApiError> {
     let id: SevId = raw.parse()?;
     caller.access().check(&state.sevs, id).await?;
     Ok(id)
 }
 
 async fn show(
-    State(state): State<ApiState>,
+    State(state): State<AppState>,
     caller: Caller,
     headers: HeaderMap,
     Path(id): Path<String>,
@@ -98,7 +98,7 @@ impl<S: Send + Sync> FromRequest<S> for ReportBody {
 }
 
 async fn save(
-    State(state): State<ApiState>,
+    State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
     ReportBody(body): ReportBody,
@@ -117,7 +117,7 @@ struct CompleteBody {
 }
 
 async fn complete(
-    State(state): State<ApiState>,
+    State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
     body: axum::body::Bytes,

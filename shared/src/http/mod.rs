@@ -1,0 +1,59 @@
+//! The HTTP layer, served by Lambda (`intake`) and by `sevtool` alike: one owner of the state,
+//! the router and the mapping of errors to statuses. Its children never import one another:
+//! `api` (JSON), `web` (pages) and `auth` (sign-in and the gate) each depend only on what this
+//! module owns (the state, [`Caller`], the extractors, the error mapping, the page renderer) and
+//! on the application services.
+
+pub mod api;
+pub mod auth;
+mod caller;
+pub(crate) mod csrf;
+mod error;
+pub(crate) mod extract;
+mod headers;
+pub(crate) mod render;
+mod web;
+
+use axum::Router;
+use axum::routing::get;
+
+pub use api::{AlertWebhooks, MAX_ALERT_BODY_BYTES};
+pub use caller::{Caller, Person};
+pub use error::{ApiError, public_message, status_of};
+pub use extract::MAX_BODY_BYTES;
+
+use crate::app::{PagingService, ReportService, ScaService, SevService};
+
+/// What every handler works with, built once per process.
+#[derive(Clone)]
+pub struct AppState {
+    pub sevs: SevService,
+    pub scas: ScaService,
+    pub reports: ReportService,
+    pub alerts: AlertWebhooks,
+    /// Present when a team catalog is configured; paging routes answer 503 without it.
+    pub paging: Option<PagingService>,
+    pub auth: auth::Auth,
+}
+
+/// Every route. Alert webhooks and the sign-in pages have their own checks; everything else is
+/// behind the sign-in gate, which puts the [`Caller`] on each request.
+pub fn router(state: AppState) -> Router {
+    let signed_in =
+        Router::new()
+            .merge(api::routes())
+            .merge(web::routes())
+            .route_layer(axum::middleware::from_fn_with_state(
+                state.auth.clone(),
+                auth::require_sign_in,
+            ));
+    Router::new()
+        .route("/healthz", get(|| async { "ok" }))
+        .merge(signed_in)
+        .merge(api::webhooks())
+        .merge(auth::routes())
+        .fallback(|| async { ApiError::not_found("no such route; the API lives under /api/sevs") })
+        .method_not_allowed_fallback(|| async { ApiError::method_not_allowed() })
+        .layer(axum::middleware::map_response(headers::security_headers))
+        .with_state(state)
+}

@@ -1,0 +1,26 @@
+//! The web UI: server-rendered pages over the same application services as Slack and the API,
+//! so the tool works fully when Slack is down. Plain forms, no JavaScript needed.
+
+mod actions;
+mod pages;
+mod report;
+mod reports;
+mod weekly;
+
+use crate::http::{AppState, Caller};
+
+// Who acts from the web when nobody signed in (the open local server); shown on the timeline.
+use crate::domain::actor::WEB as WEB_ACTOR;
+
+/// The name a web action is recorded under: the signed-in person, else [`WEB_ACTOR`].
+fn web_actor(caller: &Caller) -> String {
+    caller.actor(None, WEB_ACTOR).unwrap_or_else(|_| WEB_ACTOR.to_owned())
+}
+
+pub fn routes() -> axum::Router<AppState> {
+    pages::routes()
+        .merge(actions::routes())
+        .merge(report::routes())
+        .merge(reports::routes())
+        .merge(weekly::routes())
+}
