@@ -14,14 +14,12 @@ use std::sync::Arc;
 
 use serde::Serialize;
 
+use super::retry::{Attempt, DEFAULT_ATTEMPTS, retry_optimistic};
 use super::{AppError, FileRequest, SevService};
 use crate::alerts::{AlertGroup, AlertOrigin, AlertStatus, Notification, Rules, group_id, planned, taken_over};
 use crate::clock::Clock;
 use crate::domain::{Sev, SevId, Status};
 use crate::store::{RepoError, SevRepo};
-
-/// Lost races on one group before the delivery is refused with a retryable error.
-const ATTEMPTS: u32 = 100;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -69,13 +67,16 @@ impl AlertService {
 
     pub async fn receive(&self, n: &Notification) -> Result<AlertOutcome, AppError> {
         let id = group_id(n.source, &n.group_key);
-        for attempt in 0..ATTEMPTS {
+        // Any lost race on the group, or a delivery found opening its SEV, is `Conflict` from the
+        // attempt: read the group again. Lost races in a row refuse the delivery with a retryable
+        // error.
+        retry_optimistic(DEFAULT_ATTEMPTS, || async {
             match self.attempt(&id, n).await {
-                Err(AppError::Conflict) => crate::store::backoff(attempt).await,
-                other => return other,
+                Err(AppError::Conflict) => Ok(Attempt::Lost),
+                other => other.map(Attempt::Done),
             }
-        }
-        Err(AppError::Conflict)
+        })
+        .await
     }
 
     async fn attempt(&self, id: &str, n: &Notification) -> Result<AlertOutcome, AppError> {

@@ -8,6 +8,7 @@ mod nags;
 mod paging;
 mod report_nags;
 mod reports;
+mod retry;
 mod scas;
 mod sev_reports;
 mod sevs;

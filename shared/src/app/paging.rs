@@ -7,19 +7,15 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 
-use super::{AppError, ErrorKind};
-
-/// Recording the muster on the SEV retries lost races with other changes this often.
-const MUSTER_ATTEMPTS: u32 = 20;
+use super::retry::{Attempt, DEFAULT_ATTEMPTS, retry_optimistic};
 use super::sevs::{entries_at, entry_tasks};
+use super::{AppError, ErrorKind};
 use crate::clock::Clock;
 use crate::domain::{EntryKind, Level, OnCallPerson, Page, PageReason, PageState, Sev, SevId, Status};
 use crate::paging::{Catalog, OnCall, Rotation, Team};
 use crate::queue::{Relay, Task, TaskEnvelope, TaskError};
 use crate::store::{RepoError, SevRepo};
 
-/// Optimistic page writers retry lost races this many times.
-const UPDATE_ATTEMPTS: u32 = 50;
 /// Who the timeline names for what sevtool does by itself.
 pub use crate::domain::actor::SEVTOOL;
 
@@ -107,12 +103,6 @@ impl PagingService {
         &self.catalog
     }
 
-    async fn kick_relay(&self) {
-        if let Err(e) = self.relay.run().await {
-            tracing::warn!(error = %e, "page tasks stay in the outbox until the next relay");
-        }
-    }
-
     async fn active_sev(&self, id: SevId) -> Result<Sev, PagingError> {
         let sev = self.repo.load(id).await?.sev;
         if !sev.status.is_active() {
@@ -160,7 +150,7 @@ impl PagingService {
         let team = self.team(team)?.clone();
         self.active_sev(id).await?;
         let paging = self.create(id, &team, PageReason::Manual, by).await?;
-        self.kick_relay().await;
+        self.relay.kick().await;
         Ok(paging)
     }
 
@@ -187,7 +177,7 @@ impl PagingService {
         for team in &teams {
             self.create(id, team, PageReason::Auto, SEVTOOL).await?;
         }
-        self.kick_relay().await;
+        self.relay.kick().await;
         Ok(teams.into_iter().map(|t| t.name).collect())
     }
 
@@ -205,7 +195,7 @@ impl PagingService {
         tasks.push(TaskEnvelope::new(Task::Mayday { sev: id }, now));
         self.repo.create_pages(id, &[], &entries, &tasks).await?;
         tracing::info!(sev = %id, teams, "mayday declared");
-        self.kick_relay().await;
+        self.relay.kick().await;
         Ok(teams)
     }
 
@@ -221,7 +211,7 @@ impl PagingService {
                 created += 1;
             }
         }
-        self.kick_relay().await;
+        self.relay.kick().await;
         Ok(created)
     }
 
@@ -239,28 +229,28 @@ impl PagingService {
     where
         F: Fn(&mut Page, DateTime<Utc>) -> Option<Vec<EntryKind>>,
     {
-        for attempt in 0..UPDATE_ATTEMPTS {
+        retry_optimistic(DEFAULT_ATTEMPTS, || async {
             let Some((mut page, version)) = self.repo.page(id, team).await? else {
-                return Ok(None);
+                return Ok(Attempt::Done(None));
             };
             let now = self.clock.now();
             let Some(kinds) = change(&mut page, now) else {
-                return Ok(None);
+                return Ok(Attempt::Done(None));
             };
             let entries = entries_at(kinds, &author.to_owned(), now);
             let tasks = entry_tasks(id, &entries, now);
             match self.repo.save_page(id, &page, version, &entries, &tasks).await {
                 Ok(()) => {
                     if !tasks.is_empty() {
-                        self.kick_relay().await;
+                        self.relay.kick().await;
                     }
-                    return Ok(Some(page));
+                    Ok(Attempt::Done(Some(page)))
                 }
-                Err(RepoError::Conflict) => crate::store::backoff(attempt).await,
-                Err(e) => return Err(e.into()),
+                Err(RepoError::Conflict) => Ok(Attempt::Lost),
+                Err(e) => Err(e.into()),
             }
-        }
-        Err(AppError::Conflict)
+        })
+        .await
     }
 
     /// The pager took the page and these people are on call.
@@ -394,18 +384,19 @@ impl PagingService {
     /// Once everyone paged has joined, the SEV records when, for the trend numbers (which read
     /// SEVs only, never their pages). Set once: a later page starts no new muster.
     async fn note_muster(&self, id: SevId) -> Result<(), AppError> {
-        for attempt in 0..MUSTER_ATTEMPTS {
+        // Races are lost to other changes of the SEV, which is read again each time.
+        retry_optimistic(DEFAULT_ATTEMPTS, || async {
             let stored = self.repo.load(id).await?;
             let mut sev = stored.sev;
             if sev.mustered_at.is_some() {
-                return Ok(());
+                return Ok(Attempt::Done(()));
             }
             let pages: Vec<Page> = self.repo.pages(id).await?.into_iter().map(|(p, _)| p).collect();
             if crate::domain::muster(sev.declared_at, &pages)
                 .time_to_muster_minutes
                 .is_none()
             {
-                return Ok(());
+                return Ok(Attempt::Done(()));
             }
             sev.mustered_at = pages
                 .iter()
@@ -413,11 +404,11 @@ impl PagingService {
                 .flat_map(|p| p.on_call.iter().filter_map(|o| o.joined_at))
                 .max();
             match self.repo.save(&sev, stored.version, &[], &[]).await {
-                Ok(()) => return Ok(()),
-                Err(RepoError::Conflict) => crate::store::backoff(attempt).await,
-                Err(e) => return Err(e.into()),
+                Ok(()) => Ok(Attempt::Done(())),
+                Err(RepoError::Conflict) => Ok(Attempt::Lost),
+                Err(e) => Err(e.into()),
             }
-        }
-        Err(AppError::Conflict)
+        })
+        .await
     }
 }

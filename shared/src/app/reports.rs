@@ -58,13 +58,11 @@ impl ReportService {
         self
     }
 
-    /// Starts the integrations' work now; the tasks are committed already, so a failure here only
-    /// delays them.
+    /// Starts the integrations' work now (see [`Relay::kick`]); without a relay the committed
+    /// tasks wait for the periodic one.
     pub(super) async fn kick_relay(&self) {
-        if let Some(relay) = &self.relay
-            && let Err(e) = relay.run().await
-        {
-            tracing::warn!(error = %e, "tasks stay in the outbox until the next relay");
+        if let Some(relay) = &self.relay {
+            relay.kick().await;
         }
     }
 

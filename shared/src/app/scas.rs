@@ -3,14 +3,13 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 
 use super::AppError;
+use super::retry::{Attempt, DEFAULT_ATTEMPTS, retry_optimistic};
 use crate::clock::Clock;
 use crate::domain::{
     Actor, DuePolicy, Entry, EntryId, EntryKind, Priority, Sca, ScaId, ScaPatch, ScaSource, SevId, Timestamp,
 };
 use crate::queue::{Relay, Task, TaskEnvelope};
 use crate::store::{RepoError, SevRepo};
-
-const UPDATE_ATTEMPTS: u32 = 50;
 
 /// A new corrective action as an entry point hands it over.
 #[derive(Debug, Clone)]
@@ -72,12 +71,6 @@ impl ScaService {
         }
     }
 
-    async fn kick_relay(&self) {
-        if let Err(e) = self.relay.run().await {
-            tracing::warn!(error = %e, "tasks stay in the outbox until the next relay");
-        }
-    }
-
     pub async fn create(&self, sev: SevId, new: NewSca, author: Actor) -> Result<Sca, AppError> {
         let level = self.repo.load(sev).await?.sev.level;
         let now = self.clock.now();
@@ -114,7 +107,7 @@ impl ScaService {
             .create_sca(&sca, describe, |id, e| tasks(sev, id, e, now))
             .await?;
         tracing::info!(sca = %created.id, sev = %sev, "SCA added");
-        self.kick_relay().await;
+        self.relay.kick().await;
         Ok(created)
     }
 
@@ -124,25 +117,25 @@ impl ScaService {
 
     /// Changes an SCA under optimistic concurrency; each real change goes on the SEV's timeline.
     pub async fn update(&self, id: ScaId, patch: ScaPatch, author: Actor) -> Result<Sca, AppError> {
-        for attempt in 0..UPDATE_ATTEMPTS {
+        retry_optimistic(DEFAULT_ATTEMPTS, || async {
             let (mut sca, version) = self.repo.load_sca(id).await?.ok_or(AppError::NoSuchSca(id))?;
             let now = self.clock.now();
             let changes = sca.apply(patch.clone(), now)?;
             if changes.is_empty() {
-                return Ok(sca);
+                return Ok(Attempt::Done(sca));
             }
             let entries: Vec<Entry> = changes.into_iter().map(|c| entry(id, c, &author, now)).collect();
             let tasks: Vec<TaskEnvelope> = entries.iter().flat_map(|e| tasks(sca.sev, id, e, now)).collect();
             match self.repo.save_sca(&sca, version, &entries, &tasks).await {
                 Ok(()) => {
-                    self.kick_relay().await;
-                    return Ok(sca);
+                    self.relay.kick().await;
+                    Ok(Attempt::Done(sca))
                 }
-                Err(RepoError::Conflict) => crate::store::backoff(attempt).await,
-                Err(e) => return Err(e.into()),
+                Err(RepoError::Conflict) => Ok(Attempt::Lost),
+                Err(e) => Err(e.into()),
             }
-        }
-        Err(AppError::Conflict)
+        })
+        .await
     }
 
     pub async fn of_sev(&self, sev: SevId) -> Result<Vec<Sca>, AppError> {

@@ -4,6 +4,7 @@
 
 use async_trait::async_trait;
 
+use super::retry::{Attempt, retry_optimistic};
 use super::sevs::{entries_at, entry_tasks};
 use super::{AppError, ReportService};
 use chrono::{DateTime, Utc};
@@ -14,7 +15,10 @@ use crate::store::{RepoError, StoredReport};
 
 /// Who drafts a report on its own, when the SEV gets an owner.
 use crate::domain::actor::SEVTOOL as DRAFTER;
-/// Completion re-reads and retries when an edit lands at the same moment.
+/// Completion re-reads and retries when an edit lands at the same moment. Fewer tries than the
+/// default: a report's saves are people editing it, so one that keeps changing under the
+/// completer after a few re-reads is being saved by someone else, and the completer must be told
+/// (a 409) rather than wait it out.
 const COMPLETE_ATTEMPTS: u32 = 5;
 
 /// The timeline entry of a report change and the tasks it causes (Slack posts, report nags).
@@ -116,11 +120,11 @@ impl ReportService {
 
     /// Marks the report ready for review: it goes to the reports channel and the weekly digest.
     pub async fn complete(&self, sev: SevId, by: Actor) -> Result<StoredReport, AppError> {
-        for attempt in 0..COMPLETE_ATTEMPTS {
+        retry_optimistic(COMPLETE_ATTEMPTS, || async {
             let mut stored = self.stored(sev).await?.ok_or(AppError::NoReport(sev))?;
             let now = self.clock.now();
             if !stored.report.complete(by.clone(), now)? {
-                return Ok(stored);
+                return Ok(Attempt::Done(stored));
             }
             let (entries, tasks) = timeline_change(sev, ReportChange::Completed, &by, now);
             match self
@@ -132,13 +136,13 @@ impl ReportService {
                     tracing::info!(sev = %sev, "SEV report marked complete");
                     self.kick_relay().await;
                     stored.version = v;
-                    return Ok(stored);
+                    Ok(Attempt::Done(stored))
                 }
-                Err(RepoError::Conflict) => crate::store::backoff(attempt).await,
-                Err(e) => return Err(e.into()),
+                Err(RepoError::Conflict) => Ok(Attempt::Lost),
+                Err(e) => Err(e.into()),
             }
-        }
-        Err(AppError::Conflict)
+        })
+        .await
     }
 }
 

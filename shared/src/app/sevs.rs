@@ -4,6 +4,7 @@ use chrono::{DateTime, Duration, Utc};
 use serde::Serialize;
 
 use super::AppError;
+use super::retry::{Attempt, DEFAULT_ATTEMPTS, retry_optimistic};
 use crate::clock::Clock;
 use crate::domain::{
     Actor, DomainError, Entry, EntryId, EntryKind, Level, Muster, NewSev, Page, Sev, SevId, SevPatch, Status,
@@ -12,8 +13,6 @@ use crate::domain::{
 use crate::queue::{Relay, Task, TaskEnvelope};
 use crate::store::{FailedTask, NewSevRecord, RepoError, SevRepo};
 
-/// Optimistic writers retry when they lose a race; this many losses in a row is a 409.
-const UPDATE_ATTEMPTS: u32 = 100;
 /// When a list names no time range, it covers active SEVs and those started this recently.
 const DEFAULT_LIST_WINDOW: Duration = Duration::days(90);
 /// The longest range a list may cover: ten years, like the reports' 120 months. The list is read
@@ -162,14 +161,6 @@ impl SevService {
         SevService { repo, relay, clock }
     }
 
-    /// Starts the integrations' work now rather than at the next periodic relay. The change is
-    /// already committed with its tasks, so a queue outage here delays them and loses nothing.
-    async fn kick_relay(&self) {
-        if let Err(e) = self.relay.run().await {
-            tracing::warn!(error = %e, "tasks stay in the outbox until the next relay");
-        }
-    }
-
     /// Files a SEV. Returns it and whether this call created it (false for an idempotent replay).
     pub async fn file(&self, req: FileRequest) -> Result<(Sev, bool), AppError> {
         let now = self.clock.now();
@@ -190,7 +181,7 @@ impl SevService {
         let created = self.repo.create(record).await?;
         if created.new {
             tracing::info!(sev = %created.sev.id, level = %created.sev.level, "SEV filed");
-            self.kick_relay().await;
+            self.relay.kick().await;
         }
         Ok((created.sev, created.new))
     }
@@ -238,7 +229,7 @@ impl SevService {
         }
         if !failed.is_empty() {
             tracing::info!(sev = %id, tasks = failed.len(), "failed integration steps queued again");
-            self.kick_relay().await;
+            self.relay.kick().await;
         }
         Ok(failed.len())
     }
@@ -295,26 +286,26 @@ impl SevService {
     where
         F: Fn(&mut Sev, DateTime<Utc>) -> Result<Vec<EntryKind>, DomainError>,
     {
-        for attempt in 0..UPDATE_ATTEMPTS {
+        retry_optimistic(DEFAULT_ATTEMPTS, || async {
             let stored = self.repo.load(id).await?;
             let mut sev = stored.sev;
             let now = self.clock.now();
             let kinds = change(&mut sev, now)?;
             if kinds.is_empty() {
-                return Ok(sev);
+                return Ok(Attempt::Done(sev));
             }
             let entries = entries_at(kinds, &author, now);
             let tasks = entry_tasks(id, &entries, now);
             match self.repo.save(&sev, stored.version, &entries, &tasks).await {
                 Ok(()) => {
-                    self.kick_relay().await;
-                    return Ok(sev);
+                    self.relay.kick().await;
+                    Ok(Attempt::Done(sev))
                 }
-                Err(RepoError::Conflict) => crate::store::backoff(attempt).await,
-                Err(e) => return Err(e.into()),
+                Err(RepoError::Conflict) => Ok(Attempt::Lost),
+                Err(e) => Err(e.into()),
             }
-        }
-        Err(AppError::Conflict)
+        })
+        .await
     }
 
     /// Lists SEVs: the active ones first (worst level, then newest), then the rest newest first.

@@ -51,4 +51,13 @@ impl Relay {
             moved += tasks.len();
         }
     }
+
+    /// Runs a round right after a commit, so the committed change's tasks start now rather than
+    /// at the next periodic relay. They are in the outbox with the change already, so a failure
+    /// here (a queue outage, say) delays them and loses nothing: it is logged, not returned.
+    pub async fn kick(&self) {
+        if let Err(e) = self.run().await {
+            tracing::warn!(error = %e, "tasks stay in the outbox until the next relay");
+        }
+    }
 }
