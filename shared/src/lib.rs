@@ -11,6 +11,7 @@ pub mod domain;
 mod hex;
 pub mod http;
 pub mod jira;
+mod outbound;
 pub mod paging;
 pub mod queue;
 pub mod reports;

@@ -1,15 +1,12 @@
 //! Jira Cloud REST API v3: creates issues (`POST /rest/api/3/issue`) and reads whether one is
 //! done (`GET /rest/api/3/issue/{key}`), with Basic auth (account email and API token).
 
-use std::time::Duration;
-
 use chrono::NaiveDate;
 use serde_json::{Value, json};
 
 use crate::config::Secret;
 use crate::queue::TaskError;
 
-const TIMEOUT: Duration = Duration::from_secs(10);
 /// Jira's error texts are short; a proxy's HTML error page is not, and says nothing useful.
 const MAX_DETAIL: usize = 300;
 
@@ -103,7 +100,7 @@ async fn check(response: reqwest::Response) -> Result<Value, JiraError> {
     if (200..300).contains(&status) {
         return serde_json::from_str(&body).map_err(|e| JiraError::Unexpected(format!("not JSON: {e}")));
     }
-    if status == 429 || status == 408 || status >= 500 {
+    if crate::outbound::is_transient(status) {
         return Err(JiraError::Unavailable(format!("HTTP {status}")));
     }
     Err(JiraError::Refused {
@@ -122,10 +119,7 @@ pub(super) fn valid_issue_key(key: &str) -> bool {
 impl JiraClient {
     pub fn new(base: &str, email: &str, token: Secret) -> Self {
         JiraClient {
-            http: reqwest::Client::builder()
-                .timeout(TIMEOUT)
-                .build()
-                .unwrap_or_else(|_| reqwest::Client::new()),
+            http: crate::outbound::client(),
             base: base.trim_end_matches('/').to_owned(),
             email: email.to_owned(),
             token,

@@ -8,7 +8,7 @@ use async_trait::async_trait;
 use serde_json::{Value, json};
 
 use super::catalog::{PagerTarget, Secret};
-use super::pager::{OnCall, PageRequest, Pager, PagerError, http_client, trim_base, with_query};
+use super::pager::{OnCall, PageRequest, Pager, PagerError, trim_base, with_query};
 use crate::domain::Level;
 
 const NAME: &str = "Opsgenie";
@@ -39,7 +39,7 @@ fn truncate(s: &str, max: usize) -> String {
 impl Opsgenie {
     pub fn new(base: &str, keys: HashMap<String, Secret>) -> Self {
         Opsgenie {
-            http: http_client(),
+            http: crate::outbound::client(),
             base: trim_base(base),
             keys,
         }

@@ -41,7 +41,7 @@ pub enum PagerError {
 impl PagerError {
     /// Classifies an HTTP answer the way both vendors document theirs.
     pub fn from_status(pager: &'static str, status: u16) -> PagerError {
-        if status == 429 || status >= 500 || status == 408 {
+        if crate::outbound::is_transient(status) {
             PagerError::Unavailable {
                 pager,
                 reason: format!("HTTP {status}"),
@@ -110,13 +110,10 @@ impl Pager for PagerRouter {
     }
 }
 
-pub(crate) const TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
-
+/// Kept only for `auth` (Sign in with Slack), which calls it by this path until it is moved to
+/// `crate::outbound::client()` directly.
 pub(crate) fn http_client() -> reqwest::Client {
-    reqwest::Client::builder()
-        .timeout(TIMEOUT)
-        .build()
-        .unwrap_or_else(|_| reqwest::Client::new())
+    crate::outbound::client()
 }
 
 pub(crate) fn trim_base(base: &str) -> String {

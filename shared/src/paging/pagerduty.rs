@@ -5,7 +5,7 @@ use async_trait::async_trait;
 use serde_json::{Value, json};
 
 use super::catalog::{PagerTarget, Secret};
-use super::pager::{OnCall, PageRequest, Pager, PagerError, http_client, trim_base, with_query};
+use super::pager::{OnCall, PageRequest, Pager, PagerError, trim_base, with_query};
 use crate::domain::Level;
 
 const NAME: &str = "PagerDuty";
@@ -34,7 +34,7 @@ fn severity(level: Level) -> &'static str {
 impl PagerDuty {
     pub fn new(events_url: &str, api_url: &str, token: Option<Secret>) -> Self {
         PagerDuty {
-            http: http_client(),
+            http: crate::outbound::client(),
             events_url: trim_base(events_url),
             api_url: trim_base(api_url),
             token,

@@ -16,7 +16,6 @@ const MAX_INLINE_WAIT: Duration = Duration::from_secs(10);
 const RATE_LIMIT_RETRIES: u32 = 3;
 /// Slack asks for about one message per second per channel.
 const POST_SPACING: Duration = Duration::from_secs(1);
-const TIMEOUT: Duration = Duration::from_secs(10);
 
 #[derive(Debug, thiserror::Error)]
 pub enum SlackError {
@@ -59,7 +58,12 @@ impl From<SlackError> for TaskError {
         ];
         match &e {
             SlackError::Api { code, .. } if PERMANENT.contains(&code.as_str()) => TaskError::Permanent(e.to_string()),
-            SlackError::Http { status, .. } if (400..500).contains(status) && *status != 429 => {
+            // Only a 4xx refusal is permanent here: unlike the pagers and Jira, a status that is
+            // neither a refusal nor transient (a 3xx left after redirects) falls through to retry,
+            // as everything unrecognised from Slack does.
+            SlackError::Http { status, .. }
+                if (400..500).contains(status) && !crate::outbound::is_transient(*status) =>
+            {
                 TaskError::Permanent(e.to_string())
             }
             _ => TaskError::Retryable(e.to_string()),
@@ -115,12 +119,8 @@ impl SlackClient {
         } else {
             format!("{base}/")
         };
-        let http = reqwest::Client::builder()
-            .timeout(TIMEOUT)
-            .build()
-            .unwrap_or_else(|_| reqwest::Client::new());
         SlackClient {
-            http,
+            http: crate::outbound::client(),
             base,
             token,
             pacing: Arc::new(Mutex::new(HashMap::new())),

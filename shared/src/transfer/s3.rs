@@ -55,9 +55,10 @@ impl Lake for S3Lake {
     }
 }
 
-/// S3's answers that say "not now" rather than "no": 5xx, 429, and the transient refusals it
-/// sends as other 4xx. No answer at all passes too; a request that could not
-/// even be built does not.
+/// S3's answers that say "not now" rather than "no": the statuses every vendor shares
+/// (`outbound::is_transient`; S3 itself sends a timeout as 400 `RequestTimeout`, but a 408 from
+/// anything in between is as transient), and the transient refusals S3 sends as other 4xx, named
+/// by their code. No answer at all passes too; a request that could not even be built does not.
 const TRANSIENT: [&str; 6] = [
     "SlowDown",
     "RequestTimeout",
@@ -73,7 +74,7 @@ fn passes<E: ProvideErrorMetadata>(e: &SdkError<E, HttpResponse>) -> bool {
         SdkError::ServiceError(service) => {
             let status = service.raw().status().as_u16();
             let code = service.err().code().unwrap_or_default();
-            status >= 500 || status == 429 || TRANSIENT.contains(&code)
+            crate::outbound::is_transient(status) || TRANSIENT.contains(&code)
         }
         _ => true,
     }
