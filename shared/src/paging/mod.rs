@@ -10,6 +10,5 @@ mod pagerduty;
 pub use catalog::{Catalog, CatalogError, PagerTarget, Rotation, Secret, Team};
 pub use handler::PagingIntegration;
 pub use opsgenie::Opsgenie;
-pub(crate) use pager::http_client;
 pub use pager::{OnCall, PageRequest, Pager, PagerError, PagerRouter};
 pub use pagerduty::PagerDuty;

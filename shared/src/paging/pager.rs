@@ -110,12 +110,6 @@ impl Pager for PagerRouter {
     }
 }
 
-/// Kept only for `auth` (Sign in with Slack), which calls it by this path until it is moved to
-/// `crate::outbound::client()` directly.
-pub(crate) fn http_client() -> reqwest::Client {
-    crate::outbound::client()
-}
-
 pub(crate) fn trim_base(base: &str) -> String {
     base.trim_end_matches('/').to_owned()
 }

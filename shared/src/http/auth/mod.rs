@@ -100,7 +100,7 @@ impl Auth {
         let slack = config
             .slack_sign_in
             .clone()
-            .map(|s| SlackSignIn::new(s, crate::paging::http_client()));
+            .map(|s| SlackSignIn::new(s, crate::outbound::client()));
         let settings = AuthSettings {
             access_token: config.access_token.clone(),
             slack,
