@@ -179,7 +179,7 @@ async fn a_crash_after_filing_and_before_linking_files_nothing_again() {
     let sca = w.sca(None).await;
     // What a crash leaves behind: the issue filed and recorded, the link not yet stored.
     w.fake.known.lock().unwrap().insert("OPS-41".into());
-    Steps::new(&w.repo, &format!("jira:{}", sca.id))
+    Steps::new(&w.repo, &format!("jira:{}", sca.id), "jira")
         .once("create-issue", || async { Ok("OPS-41".to_owned()) })
         .await
         .unwrap();

@@ -11,7 +11,9 @@ use async_trait::async_trait;
 use chrono::Utc;
 use sev::clock::ManualClock;
 use sev::domain::{EntryId, SevId};
-use sev::queue::{EmbeddedQueue, Message, Queue, SqsQueue, Task, TaskEnvelope, TaskError, TaskHandler, process_batch};
+use sev::queue::{
+    EmbeddedQueue, Message, Queue, SqsQueue, Steps, Task, TaskEnvelope, TaskError, TaskHandler, process_batch,
+};
 use sev::store::{SevRepo, SqliteStore};
 
 /// Handles tasks by script: each key fails with the given errors, in order, then succeeds.
@@ -269,4 +271,39 @@ async fn sqs_adapter_sends_batches_and_redrives_to_the_dead_letter_queue() {
         1,
         "received twice without success, it moved to the DLQ"
     );
+}
+
+#[tokio::test]
+async fn two_integrations_steps_of_one_task_never_read_each_others_results() {
+    let l = local(20, 5).await;
+    let key = "sev-filed:SEV-1";
+    let slack = Steps::new(&l.repo, key, "slack");
+    let pager = Steps::new(&l.repo, key, "pager");
+    let posted: String = slack
+        .once("announce", || async { Ok("slack-ts".to_owned()) })
+        .await
+        .unwrap();
+    let paged: String = pager
+        .once("announce", || async { Ok("pager-id".to_owned()) })
+        .await
+        .unwrap();
+    assert_eq!((posted.as_str(), paged.as_str()), ("slack-ts", "pager-id"));
+    let again: String = slack
+        .once("announce", || async { Err(TaskError::Permanent("acted twice".into())) })
+        .await
+        .unwrap();
+    assert_eq!(again, "slack-ts", "a redelivery gets the recorded result");
+}
+
+#[tokio::test]
+async fn a_step_recorded_before_steps_were_scoped_is_still_done_once() {
+    let l = local(20, 5).await;
+    let key = "sev-filed:SEV-2";
+    l.repo.record_step(key, "announce", "\"old-ts\"".into()).await.unwrap();
+    let steps = Steps::new(&l.repo, key, "slack");
+    let got: String = steps
+        .once("announce", || async { Err(TaskError::Permanent("acted twice".into())) })
+        .await
+        .unwrap();
+    assert_eq!(got, "old-ts");
 }

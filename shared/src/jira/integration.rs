@@ -123,7 +123,7 @@ impl JiraIntegration {
             Err(e) => return Err(storage(e)),
         };
         let memo = format!("jira:{id}");
-        let steps = Steps::new(&self.repo, &memo);
+        let steps = Steps::new(&self.repo, &memo, "jira");
         let issue: String = steps
             .once("create-issue", || async {
                 let project = project_for(

@@ -57,7 +57,7 @@ impl PagingIntegration {
             summary: sev.title.clone(),
             dedup_key: page.dedup_key.clone(),
         };
-        let steps = Steps::new(&self.repo, &task.key);
+        let steps = Steps::new(&self.repo, &task.key, "pager");
         let triggered = steps
             .once("trigger", || async {
                 self.pager.trigger(&team.pager, &request).await.map_err(TaskError::from)
@@ -106,7 +106,7 @@ impl PagingIntegration {
     }
 
     async fn resolve_pages(&self, task: &TaskEnvelope, id: SevId) -> Result<(), TaskError> {
-        let steps = Steps::new(&self.repo, &task.key);
+        let steps = Steps::new(&self.repo, &task.key, "pager");
         for page in self.paging.pages(id).await.map_err(TaskError::from)? {
             match page.state {
                 PageState::Paged | PageState::Acknowledged => {

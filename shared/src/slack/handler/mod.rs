@@ -188,7 +188,7 @@ impl SlackIntegration {
 #[async_trait]
 impl TaskHandler for SlackIntegration {
     async fn handle(&self, task: &TaskEnvelope) -> Result<(), TaskError> {
-        let steps = Steps::new(&self.repo, &task.key);
+        let steps = Steps::new(&self.repo, &task.key, "slack");
         match &task.task {
             Task::SevFiled { sev } => self.on_filed(*sev, &steps).await,
             Task::TimelineEntryAdded { sev, entry } => self.on_entry(*sev, entry, &steps).await,
