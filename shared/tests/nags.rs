@@ -435,3 +435,17 @@ async fn a_report_is_asked_for_an_owner_daily_then_nagged_weekly_until_complete(
     w.run().await;
     assert!(w.pending().await.iter().all(|(n, _)| !n.starts_with("report-")));
 }
+
+#[tokio::test]
+async fn a_snooze_counts_from_the_due_date_or_from_now_if_that_has_passed() {
+    let w = world().await;
+    let sca = w.sca_due_in(10).await;
+    let later = w.scas.snooze(sca.id, 7, "U2".into()).await.unwrap();
+    assert_eq!(later.due, Some(monday() + Duration::days(17)), "from the due date");
+    w.clock.set(monday() + Duration::days(30));
+    let overdue = w.scas.snooze(sca.id, 1, "U2".into()).await.unwrap();
+    assert_eq!(overdue.due, Some(monday() + Duration::days(31)), "from today");
+    w.clock.set(Utc.with_ymd_and_hms(2200, 12, 31, 0, 0, 0).unwrap());
+    let refused = w.scas.snooze(sca.id, 7, "U2".into()).await.unwrap_err().to_string();
+    assert!(refused.starts_with("due: "), "past the last year allowed: {refused}");
+}

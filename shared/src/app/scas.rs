@@ -6,7 +6,8 @@ use super::AppError;
 use super::retry::{Attempt, DEFAULT_ATTEMPTS, retry_optimistic};
 use crate::clock::Clock;
 use crate::domain::{
-    Actor, DuePolicy, Entry, EntryId, EntryKind, Priority, Sca, ScaId, ScaPatch, ScaSource, SevId, Timestamp,
+    Actor, DomainError, DuePolicy, Entry, EntryId, EntryKind, Priority, Sca, ScaId, ScaPatch, ScaSource, SevId,
+    Timestamp,
 };
 use crate::queue::{Relay, Task, TaskEnvelope};
 use crate::store::{RepoError, SevRepo};
@@ -113,6 +114,22 @@ impl ScaService {
 
     pub async fn get(&self, id: ScaId) -> Result<Sca, AppError> {
         Ok(self.repo.load_sca(id).await?.ok_or(AppError::NoSuchSca(id))?.0)
+    }
+
+    /// Moves an SCA's due date `days` later, from its due date or from now if that has passed
+    /// (snoozing an overdue SCA gives it time from today, not from a date already gone).
+    pub async fn snooze(&self, id: ScaId, days: i64, author: Actor) -> Result<Sca, AppError> {
+        let current = self.get(id).await?;
+        let now = self.clock.now();
+        let from = current.due.map_or(now, |d| d.max(now));
+        let to = chrono::Duration::try_days(days)
+            .and_then(|d| from.checked_add_signed(d))
+            .ok_or_else(|| DomainError::invalid("due", "cannot move any later"))?;
+        let patch = ScaPatch {
+            due: Some(Some(Timestamp::new("due", to)?)),
+            ..ScaPatch::default()
+        };
+        self.update(id, patch, author).await
     }
 
     /// Changes an SCA under optimistic concurrency; each real change goes on the SEV's timeline.

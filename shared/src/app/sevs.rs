@@ -161,6 +161,12 @@ impl SevService {
         SevService { repo, relay, clock }
     }
 
+    /// The service's clock, for entry points that time rules of their own (a reaction's undo
+    /// window), so tests can move it.
+    pub fn now(&self) -> DateTime<Utc> {
+        self.clock.now()
+    }
+
     /// Files a SEV. Returns it and whether this call created it (false for an idempotent replay).
     pub async fn file(&self, req: FileRequest) -> Result<(Sev, bool), AppError> {
         let now = self.clock.now();

@@ -1,11 +1,9 @@
 //! SCA nags: the reminders on each rung of the ladder, and the buttons they carry (done,
 //! snooze, reassign).
 
-use chrono::{Duration, Utc};
-
 use super::{SlackIntegration, reply};
 use crate::app::AppError;
-use crate::domain::{DomainError, NagStep, ScaId, ScaPatch, ScaStateName, Sev, Timestamp};
+use crate::domain::{NagStep, ScaId, ScaPatch, ScaStateName, Sev};
 use crate::queue::{Steps, TaskError};
 use crate::slack::messages::{self, ScaAction, is_slack_user, person};
 
@@ -83,41 +81,33 @@ impl SlackIntegration {
             return Ok(format!("`{sca}` is not an SCA."));
         };
         // A button acts for whoever pressed it, so it may act only where they may.
-        let current = match self.access(user).sca(&self.sevs, &self.scas, id).await {
-            Ok(current) => current,
-            Err(e) => return reply(Err(e)),
-        };
-        let snooze = |days| {
-            let from = current.due.map_or_else(Utc::now, |d| d.max(Utc::now()));
-            let to = from
-                .checked_add_signed(Duration::days(days))
-                .ok_or_else(|| DomainError::invalid("due", "cannot move any later"))?;
-            Ok::<_, AppError>(ScaPatch {
-                due: Some(Some(Timestamp::new("due", to)?)),
-                ..ScaPatch::default()
-            })
-        };
+        if let Err(e) = self.access(user).sca(&self.sevs, &self.scas, id).await {
+            return reply(Err(e));
+        }
         let Some(kind) = ScaAction::parse(action) else {
             return Ok(format!("I don't know the action `{action}`."));
         };
-        let patch = match kind {
-            ScaAction::Done => Ok(ScaPatch {
-                state: Some((ScaStateName::Done, None)),
-                ..ScaPatch::default()
-            }),
-            ScaAction::SnoozeDay => snooze(1),
-            ScaAction::SnoozeWeek => snooze(7),
-            ScaAction::Reassign => match selected {
-                Some(u) => Ok(ScaPatch {
+        let actor = user.to_owned();
+        let result = match kind {
+            ScaAction::Done => {
+                let patch = ScaPatch {
+                    state: Some((ScaStateName::Done, None)),
+                    ..ScaPatch::default()
+                };
+                self.scas.update(id, patch, actor).await
+            }
+            ScaAction::SnoozeDay => self.scas.snooze(id, 1, actor).await,
+            ScaAction::SnoozeWeek => self.scas.snooze(id, 7, actor).await,
+            ScaAction::Reassign => {
+                let Some(u) = selected else {
+                    return Ok("Pick someone to hand it to.".into());
+                };
+                let patch = ScaPatch {
                     owner: Some(u.to_owned()),
                     ..ScaPatch::default()
-                }),
-                None => return Ok("Pick someone to hand it to.".into()),
-            },
-        };
-        let result = match patch {
-            Ok(patch) => self.scas.update(id, patch, user.to_owned()).await,
-            Err(e) => Err(e),
+                };
+                self.scas.update(id, patch, actor).await
+            }
         };
         reply(result.map(|s| match kind {
             ScaAction::Done => format!("{} marked done. Thank you!", s.id),

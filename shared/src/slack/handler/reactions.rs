@@ -1,7 +1,7 @@
 //! Reactions in a response channel: an emoji acts on the SEV (status, update, timeline note,
 //! report owner, SCA), and removing it soon after undoes what it did.
 
-use chrono::{Duration, Utc};
+use chrono::Duration;
 use serde_json::Value;
 
 use super::{SlackIntegration, reply};
@@ -133,7 +133,10 @@ impl SlackIntegration {
         // Only a reaction that acted is recorded, so only it can be undone.
         let answer = match result {
             Ok(msg) => {
-                let applied = AppliedReaction { at: Utc::now(), author };
+                let applied = AppliedReaction {
+                    at: self.sevs.now(),
+                    author,
+                };
                 self.state
                     .record_reaction(key, &applied)
                     .await
@@ -150,7 +153,7 @@ impl SlackIntegration {
         let Some(applied) = self.state.applied_reaction(key).await.map_err(TaskError::from)? else {
             return Ok(None);
         };
-        if Utc::now() - applied.at > UNDO_WINDOW {
+        if self.sevs.now() - applied.at > UNDO_WINDOW {
             return Ok(None);
         }
         let sev = self.load(id).await?.sev;
