@@ -30,10 +30,10 @@ pub use weekly::{IsoWeek, OverdueReport, OverdueSca, ReportLine, SevLine, Weekly
 
 use crate::domain::Sev;
 
-/// Who is asking, for what they may see. There is no sign-in yet, so every API caller is
-/// [`Viewer::ANONYMOUS`]: private SEVs (security, customer data) are left out of their numbers
-/// entirely. The local operator (the `sevtool` CLI, which holds the database file anyway) is
-/// [`Viewer::OPERATOR`].
+/// What aggregate numbers may include, as the visibility policy (`app::Access::viewer`) decides
+/// it: [`Viewer::OPERATOR`] for operators and the security group, who see every private SEV;
+/// [`Viewer::ANONYMOUS`] for everyone else, whose numbers leave private SEVs (security,
+/// customer data) out entirely, even those they are a member of.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Viewer {
     pub sees_private: bool,
