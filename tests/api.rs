@@ -8,14 +8,6 @@ async fn fresh() -> (Sevtool, tempfile::TempDir) {
     (Sevtool::start(dir.path(), &[]).await, dir)
 }
 
-async fn file(app: &Sevtool, title: &str, level: &str) -> Value {
-    let r = app
-        .post_json("/api/sevs", json!({"title": title, "level": level}))
-        .await;
-    assert_eq!(r.status(), 201);
-    r.json().await.unwrap()
-}
-
 async fn error_of(r: reqwest::Response) -> (u16, String) {
     let status = r.status().as_u16();
     let body: Value = r
@@ -134,7 +126,7 @@ async fn an_idempotency_key_makes_a_retried_post_return_the_same_sev() {
 #[tokio::test]
 async fn twenty_concurrent_updates_all_land() {
     let (app, _dir) = fresh().await;
-    file(&app, "Ledger lag", "SEV2").await;
+    app.file_sev(json!({"title": "Ledger lag", "level": "SEV2"})).await;
     let mut posts = tokio::task::JoinSet::new();
     for i in 0..20 {
         let (http, url) = (app.http.clone(), app.url("/api/sevs/SEV-1/updates"));
@@ -150,8 +142,8 @@ async fn twenty_concurrent_updates_all_land() {
 #[tokio::test]
 async fn lists_filter_by_status_level_and_time() {
     let (app, _dir) = fresh().await;
-    file(&app, "a", "SEV1").await;
-    file(&app, "b", "SEV3").await;
+    app.file_sev(json!({"title": "a", "level": "SEV1"})).await;
+    app.file_sev(json!({"title": "b", "level": "SEV3"})).await;
     app.post_json(
         "/api/sevs/SEV-2/status",
         json!({"status": "resolved", "reason": "false alarm"}),
@@ -174,7 +166,7 @@ async fn lists_filter_by_status_level_and_time() {
 #[tokio::test]
 async fn bad_input_gets_a_precise_4xx_on_every_route() {
     let (app, _dir) = fresh().await;
-    file(&app, "exists", "SEV2").await;
+    app.file_sev(json!({"title": "exists", "level": "SEV2"})).await;
     let raw = |method: reqwest::Method, path: &str, ct: &str, body: &str| {
         app.http
             .request(method, app.url(path))
@@ -434,7 +426,7 @@ async fn bad_input_gets_a_precise_4xx_on_every_route() {
 #[tokio::test]
 async fn corrective_actions_are_added_tracked_and_closed_with_a_reason() {
     let (app, _dir) = fresh().await;
-    file(&app, "Ledger lag", "SEV1").await;
+    app.file_sev(json!({"title": "Ledger lag", "level": "SEV1"})).await;
     let r = app
         .post_json(
             "/api/sevs/SEV-1/scas",

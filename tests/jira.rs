@@ -79,13 +79,6 @@ async fn start(data: &Path, env: &[(String, String)]) -> Sevtool {
     Sevtool::start(data, &pairs).await
 }
 
-async fn file(app: &Sevtool, body: Value) -> String {
-    let r = app.post_json("/api/sevs", body).await;
-    assert_eq!(r.status(), 201);
-    let sev: Value = r.json().await.unwrap();
-    sev["id"].as_str().unwrap().to_owned()
-}
-
 async fn add_sca(app: &Sevtool, sev: &str, body: Value) -> Value {
     let r = app.post_json(&format!("/api/sevs/{sev}/scas"), body).await;
     assert_eq!(r.status(), 201);
@@ -139,11 +132,10 @@ fn texts(doc: &Value) -> String {
 #[tokio::test]
 async fn an_sca_becomes_one_issue_in_its_team_s_project_linked_from_the_sca() {
     let mut s = setup(&[]).await;
-    let sev = file(
-        &s.app,
-        json!({"title": "Checkout returns 5xx", "level": "SEV1", "product_track": "checkout"}),
-    )
-    .await;
+    let sev = s
+        .app
+        .file_sev_id(json!({"title": "Checkout returns 5xx", "level": "SEV1", "product_track": "checkout"}))
+        .await;
     let sca = add_sca(
         &s.app,
         &sev,
@@ -196,7 +188,10 @@ async fn an_sca_becomes_one_issue_in_its_team_s_project_linked_from_the_sca() {
     );
 
     // No owning team: the default project; Could Do has no deadline, so no due date.
-    let other = file(&s.app, json!({"title": "Search is slow", "level": "SEV3"})).await;
+    let other = s
+        .app
+        .file_sev_id(json!({"title": "Search is slow", "level": "SEV3"}))
+        .await;
     let could = add_sca(&s.app, &other, json!({"text": "Cache the facets", "priority": "could"})).await;
     let could_id = could["id"].as_str().unwrap().to_owned();
     let linked = wait_for(&s.app, &could_id, "the second link", 30, |v| v["ticket"].is_string()).await;
@@ -234,7 +229,7 @@ async fn an_sca_becomes_one_issue_in_its_team_s_project_linked_from_the_sca() {
 async fn a_failed_create_is_retried_and_still_files_one_issue() {
     let s = setup(&[]).await;
     s.jira.fail_creates(vec![500, 429]);
-    let sev = file(&s.app, json!({"title": "Ledger lag", "level": "SEV2"})).await;
+    let sev = s.app.file_sev_id(json!({"title": "Ledger lag", "level": "SEV2"})).await;
     let sca = add_sca(&s.app, &sev, json!({"text": "Page on lag", "priority": "should"})).await;
     let id = sca["id"].as_str().unwrap();
     let linked = wait_for(&s.app, id, "the link after retries", 60, |v| v["ticket"].is_string()).await;
@@ -248,7 +243,7 @@ async fn a_failed_create_is_retried_and_still_files_one_issue() {
 #[tokio::test]
 async fn a_refused_create_fails_for_good_with_jira_s_reason_and_the_sca_stays() {
     let s = setup(&[("SEVTOOL_JIRA_PRIORITIES", "must=Blocker")]).await;
-    let sev = file(&s.app, json!({"title": "Ledger lag", "level": "SEV2"})).await;
+    let sev = s.app.file_sev_id(json!({"title": "Ledger lag", "level": "SEV2"})).await;
     let sca = add_sca(&s.app, &sev, json!({"text": "Page on lag", "priority": "must"})).await;
     let id = sca["id"].as_str().unwrap();
     let deadline = Instant::now() + Duration::from_secs(30);
@@ -276,7 +271,7 @@ async fn a_refused_create_fails_for_good_with_jira_s_reason_and_the_sca_stays() 
 #[tokio::test]
 async fn the_sweep_marks_done_the_scas_whose_issue_is_done() {
     let s = setup(&[]).await;
-    let sev = file(&s.app, json!({"title": "Ledger lag", "level": "SEV2"})).await;
+    let sev = s.app.file_sev_id(json!({"title": "Ledger lag", "level": "SEV2"})).await;
     let mut ids = Vec::new();
     for text in ["Page on lag", "Add a lag dashboard"] {
         let sca = add_sca(&s.app, &sev, json!({"text": text, "priority": "should"})).await;
@@ -350,7 +345,7 @@ fn issue_updated(key: &str) -> Value {
 #[tokio::test]
 async fn a_signed_webhook_marks_the_sca_done_at_once_and_a_redelivery_reads_once() {
     let s = setup(&[("SEVTOOL_JIRA_WEBHOOK_SECRET", WEBHOOK_SECRET)]).await;
-    let sev = file(&s.app, json!({"title": "Ledger lag", "level": "SEV2"})).await;
+    let sev = s.app.file_sev_id(json!({"title": "Ledger lag", "level": "SEV2"})).await;
     let sca = add_sca(&s.app, &sev, json!({"text": "Page on lag", "priority": "should"})).await;
     let id = sca["id"].as_str().unwrap().to_owned();
     wait_for(&s.app, &id, "the link", 30, |v| v["ticket"].is_string()).await;

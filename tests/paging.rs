@@ -52,15 +52,6 @@ async fn setup(catalog: &str, env: &[(&str, &str)]) -> Setup {
     Setup { app, pager, _dir: dir }
 }
 
-async fn file(app: &Sevtool, level: &str) -> String {
-    let r = app
-        .post_json("/api/sevs", json!({"title": "Checkout returns 5xx", "level": level}))
-        .await;
-    assert_eq!(r.status(), 201);
-    let sev: Value = r.json().await.unwrap();
-    sev["id"].as_str().unwrap().to_owned()
-}
-
 /// Polls the SEV until `check` holds of it; fails after a generous deadline.
 async fn wait_for(app: &Sevtool, id: &str, what: &str, secs: u64, check: impl Fn(&Value) -> bool) -> Value {
     app.poll_json(&format!("/api/sevs/{id}"), what, secs, check).await
@@ -78,7 +69,10 @@ fn state_of(sev: &Value, team: &str) -> String {
 async fn a_page_retried_three_times_reaches_the_pager_once_with_one_dedup_key() {
     let s = setup(&catalog(0), &[("SEVTOOL_AUTOPAGE_LEVEL", "off")]).await;
     s.pager.fail(&routing_key("payments"), vec![500, 503, 429]);
-    let id = file(&s.app, "SEV1").await;
+    let id = s
+        .app
+        .file_sev_id(json!({"title": "Checkout returns 5xx", "level": "SEV1"}))
+        .await;
 
     let r = s
         .app
@@ -137,7 +131,10 @@ async fn a_page_retried_three_times_reaches_the_pager_once_with_one_dedup_key() 
 #[tokio::test]
 async fn unknown_teams_get_close_matches_and_mayday_needs_confirming() {
     let s = setup(&catalog(0), &[("SEVTOOL_AUTOPAGE_LEVEL", "off")]).await;
-    let id = file(&s.app, "SEV2").await;
+    let id = s
+        .app
+        .file_sev_id(json!({"title": "Checkout returns 5xx", "level": "SEV2"}))
+        .await;
     let r = s
         .app
         .post_json(&format!("/api/sevs/{id}/pages"), json!({"team": "paymnts"}))
@@ -159,7 +156,10 @@ async fn unknown_teams_get_close_matches_and_mayday_needs_confirming() {
 #[tokio::test]
 async fn the_sev_page_pages_a_team_and_a_confirmed_mayday() {
     let s = setup(&catalog(2), &[("SEVTOOL_AUTOPAGE_LEVEL", "off")]).await;
-    let id = file(&s.app, "SEV2").await;
+    let id = s
+        .app
+        .file_sev_id(json!({"title": "Checkout returns 5xx", "level": "SEV2"}))
+        .await;
     let html = s.app.get_text(&format!("/sevs/{id}")).await;
     assert!(
         html.contains("Nobody has been paged") && html.contains("<option>team-001</option>"),
@@ -193,8 +193,14 @@ async fn the_sev_page_pages_a_team_and_a_confirmed_mayday() {
 #[tokio::test]
 async fn filing_pages_the_coordinator_and_resolving_resolves_the_page() {
     let s = setup(&catalog(0), &[]).await;
-    let low = file(&s.app, "SEV3").await;
-    let id = file(&s.app, "SEV1").await;
+    let low = s
+        .app
+        .file_sev_id(json!({"title": "Checkout returns 5xx", "level": "SEV3"}))
+        .await;
+    let id = s
+        .app
+        .file_sev_id(json!({"title": "Checkout returns 5xx", "level": "SEV1"}))
+        .await;
     let sev = wait_for(&s.app, &id, "the coordinator page", 60, |v| {
         state_of(v, "atc") == "paged"
     })
@@ -226,7 +232,10 @@ async fn a_pager_outage_never_blocks_filing_a_sev() {
     s.pager.down(Some(503));
     for _ in 0..3 {
         let started = Instant::now();
-        let id = file(&s.app, "SEV0").await;
+        let id = s
+            .app
+            .file_sev_id(json!({"title": "Checkout returns 5xx", "level": "SEV0"}))
+            .await;
         assert!(started.elapsed() < Duration::from_secs(5), "filing waited on the pager");
         let r = s
             .app
@@ -263,7 +272,10 @@ async fn a_mayday_over_200_teams_pages_each_team_exactly_once() {
         s.pager
             .slow(&routing_key(&format!("team-{i:03}")), Duration::from_secs(2));
     }
-    let id = file(&s.app, "SEV0").await;
+    let id = s
+        .app
+        .file_sev_id(json!({"title": "Checkout returns 5xx", "level": "SEV0"}))
+        .await;
     let started = Instant::now();
     let r = s
         .app
@@ -382,7 +394,10 @@ mod slack {
             ],
         )
         .await;
-        let id = file(&s.app, "SEV1").await;
+        let id = s
+            .app
+            .file_sev_id(json!({"title": "Checkout returns 5xx", "level": "SEV1"}))
+            .await;
         fake_slack
             .wait_for("the response channel", 30, |f| !f.ok_calls("pins.add").is_empty())
             .await;

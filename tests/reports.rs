@@ -3,12 +3,6 @@
 use blackbox::Sevtool;
 use serde_json::{Value, json};
 
-async fn file(app: &Sevtool, body: Value) -> Value {
-    let r = app.post_json("/api/sevs", body).await;
-    assert_eq!(r.status(), 201);
-    r.json().await.unwrap()
-}
-
 #[tokio::test]
 async fn monthly_report_has_every_month_and_leaves_out_private_sevs_and_drills() {
     let dir = tempfile::tempdir().unwrap();
@@ -17,20 +11,17 @@ async fn monthly_report_has_every_month_and_leaves_out_private_sevs_and_drills()
     let analyst = app.session("t", "analyst").await;
     app.act_as(&analyst);
     let july = |day: u32| format!("2026-07-{day:02}T09:00:00Z");
-    file(&app, json!({"title": "a", "level": "SEV1", "product_track": "payments", "started_at": july(1), "detected_at": july(1)})).await;
-    file(
-        &app,
+    app.file_sev(json!({"title": "a", "level": "SEV1", "product_track": "payments", "started_at": july(1), "detected_at": july(1)})).await;
+    app.file_sev(
         json!({"title": "b", "level": "SEV2", "product_track": "payments", "started_at": july(2),
                       "detected_at": "2026-07-02T09:30:00Z", "tags": ["system/payments/ledger"]}),
     )
     .await;
-    file(
-        &app,
+    app.file_sev(
         json!({"title": "c", "level": "SEV1", "product_track": "search", "started_at": july(3), "private": true}),
     )
     .await;
-    file(
-        &app,
+    app.file_sev(
         json!({"title": "d", "level": "SEV1", "product_track": "search", "started_at": july(4), "drill": true}),
     )
     .await;
@@ -89,11 +80,8 @@ async fn bad_report_queries_are_precise_400s() {
 async fn a_sev_report_is_markdown_from_the_template_and_an_override_is_used() {
     let dir = tempfile::tempdir().unwrap();
     let app = Sevtool::start(dir.path(), &[]).await;
-    file(
-        &app,
-        json!({"title": "Checkout returns 5xx", "level": "SEV1", "product_track": "payments"}),
-    )
-    .await;
+    app.file_sev(json!({"title": "Checkout returns 5xx", "level": "SEV1", "product_track": "payments"}))
+        .await;
     app.post_json(
         "/api/sevs/SEV-1/updates",
         json!({"text": "Rolled back deploy 4812", "author": "bob"}),
@@ -118,7 +106,7 @@ async fn a_sev_report_is_markdown_from_the_template_and_an_override_is_used() {
     std::fs::write(&custom, "{{id}} is {{level}}").unwrap();
     let other = tempfile::tempdir().unwrap();
     let app2 = Sevtool::start(other.path(), &[("SEVTOOL_REPORT_TEMPLATE", custom.to_str().unwrap())]).await;
-    file(&app2, json!({"title": "x", "level": "SEV3"})).await;
+    app2.file_sev(json!({"title": "x", "level": "SEV3"})).await;
     let md = app2.get_text("/api/sevs/1/report").await;
     assert_eq!(md, "SEV-1 is SEV3");
 }
@@ -127,17 +115,14 @@ async fn a_sev_report_is_markdown_from_the_template_and_an_override_is_used() {
 async fn the_reports_page_draws_charts_and_escapes_what_people_wrote() {
     let dir = tempfile::tempdir().unwrap();
     let app = Sevtool::start(dir.path(), &[]).await;
-    file(
-        &app,
-        json!({"title": "x", "level": "SEV1", "product_track": "<script>alert(1)</script>"}),
-    )
-    .await;
+    app.file_sev(json!({"title": "x", "level": "SEV1", "product_track": "<script>alert(1)</script>"}))
+        .await;
     let r = app.http.get(app.url("/reports")).send().await.unwrap();
     assert_eq!(r.status(), 200);
     assert!(r.headers()["content-type"].to_str().unwrap().starts_with("text/html"));
     let html = r.text().await.unwrap();
     assert!(!html.contains("<script>"), "{html}");
-    assert!(html.contains("&lt;script&gt;alert(1)&lt;/script&gt;: 1"), "{html}");
+    assert!(html.contains("&lt;script&gt;alert(1)&lt;&#x2f;script&gt;: 1"), "{html}");
     assert_eq!(html.matches("<svg").count(), 2);
     let r = app.http.get(app.url("/reports?since=nope")).send().await.unwrap();
     assert_eq!(r.status(), 400);
@@ -147,16 +132,10 @@ async fn the_reports_page_draws_charts_and_escapes_what_people_wrote() {
 async fn the_weekly_digest_lists_the_weeks_sevs_by_level() {
     let dir = tempfile::tempdir().unwrap();
     let app = Sevtool::start(dir.path(), &[]).await;
-    file(
-        &app,
-        json!({"title": "a", "level": "SEV1", "started_at": "2026-07-14T09:00:00Z"}),
-    )
-    .await;
-    file(
-        &app,
-        json!({"title": "b", "level": "SEV1", "started_at": "2026-07-21T09:00:00Z"}),
-    )
-    .await;
+    app.file_sev(json!({"title": "a", "level": "SEV1", "started_at": "2026-07-14T09:00:00Z"}))
+        .await;
+    app.file_sev(json!({"title": "b", "level": "SEV1", "started_at": "2026-07-21T09:00:00Z"}))
+        .await;
     let (status, d) = app.get_json("/api/reports/weekly?week=2026-W29").await;
     assert_eq!(status, 200, "{d}");
     assert_eq!(d["week"], "2026-W29");

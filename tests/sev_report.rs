@@ -27,14 +27,6 @@ async fn start() -> (Sevtool, FakeSlack, tempfile::TempDir) {
     (app, slack, dir)
 }
 
-async fn file(app: &Sevtool, title: &str) -> String {
-    let r = app
-        .post_json("/api/sevs", json!({"title": title, "level": "SEV2"}))
-        .await;
-    assert_eq!(r.status(), 201);
-    r.json::<Value>().await.unwrap()["id"].as_str().unwrap().to_owned()
-}
-
 async fn report_json(app: &Sevtool, id: &str) -> (u16, Value) {
     let r = app
         .http
@@ -85,7 +77,9 @@ fn markdown_posts(slack: &FakeSlack, channel: Option<&str>) -> Vec<Value> {
 #[tokio::test]
 async fn a_report_is_drafted_edited_without_lost_updates_completed_and_reviewed() {
     let (app, slack, _dir) = start().await;
-    let id = file(&app, "Checkout returns 502").await;
+    let id = app
+        .file_sev_id(json!({"title": "Checkout returns 502", "level": "SEV2"}))
+        .await;
     assert_eq!(report_json(&app, &id).await.0, 404, "no report before anyone owns it");
 
     let r = app
@@ -226,7 +220,9 @@ async fn a_report_is_drafted_edited_without_lost_updates_completed_and_reviewed(
 #[tokio::test]
 async fn the_web_editor_keeps_your_text_when_someone_else_saved_first() {
     let (app, _slack, _dir) = start().await;
-    let id = file(&app, "Search is slow").await;
+    let id = app
+        .file_sev_id(json!({"title": "Search is slow", "level": "SEV2"}))
+        .await;
 
     let page = app
         .http

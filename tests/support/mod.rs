@@ -169,6 +169,22 @@ impl Sevtool {
             .expect("POST form")
     }
 
+    /// Files a SEV through the API (`body` as `POST /api/sevs` takes it), expecting `201`, and
+    /// returns the SEV as the API shows it.
+    pub async fn file_sev(&self, body: serde_json::Value) -> serde_json::Value {
+        let r = self.post_json("/api/sevs", body).await;
+        assert_eq!(r.status(), 201, "filing a SEV");
+        r.json().await.expect("the filed SEV")
+    }
+
+    /// [`Sevtool::file_sev`], for the new SEV's id (`SEV-<n>`).
+    pub async fn file_sev_id(&self, body: serde_json::Value) -> String {
+        self.file_sev(body).await["id"]
+            .as_str()
+            .expect("the SEV's id")
+            .to_owned()
+    }
+
     pub async fn post_json(&self, path: &str, body: serde_json::Value) -> reqwest::Response {
         self.http.post(self.url(path)).json(&body).send().await.expect("POST")
     }
