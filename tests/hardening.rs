@@ -8,7 +8,6 @@ use std::time::Duration;
 use blackbox::fake_slack::{BOT_TOKEN, FakeSlack};
 use blackbox::{Sevtool, set_cookie};
 use serde_json::{Value, json};
-use sev::slack::SigningSecret;
 
 const TOKEN: &str = "hardening-shared-token";
 const SECRET: &str = "hardening-signing-secret";
@@ -166,18 +165,9 @@ async fn slack_with_a_private_sev() -> Slack {
 }
 
 async fn signed(s: &Slack, path: &str, content_type: &str, body: String) -> u16 {
-    let ts = chrono::Utc::now().timestamp().to_string();
-    let sig = SigningSecret::new(SECRET).sign(&ts, body.as_bytes());
     s.app
-        .http
-        .post(s.app.url(path))
-        .header("content-type", content_type)
-        .header("x-slack-request-timestamp", ts)
-        .header("x-slack-signature", sig)
-        .body(body)
-        .send()
+        .post_signed(SECRET, path, content_type, body, &[])
         .await
-        .unwrap()
         .status()
         .as_u16()
 }

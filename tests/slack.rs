@@ -44,19 +44,7 @@ fn unix_now() -> u64 {
 
 /// Posts `body` to `path` signed as Slack signs it.
 async fn signed(s: &Setup, path: &str, content_type: &str, body: String, extra: &[(&str, &str)]) -> reqwest::Response {
-    let ts = now();
-    let sig = SigningSecret::new(SECRET).sign(&ts, body.as_bytes());
-    let mut req = s
-        .app
-        .http
-        .post(s.app.url(path))
-        .header("content-type", content_type)
-        .header("x-slack-request-timestamp", ts)
-        .header("x-slack-signature", sig);
-    for (k, v) in extra {
-        req = req.header(*k, *v);
-    }
-    req.body(body).send().await.unwrap()
+    s.app.post_signed(SECRET, path, content_type, body, extra).await
 }
 
 async fn command(s: &Setup, text: &str, channel: &str, trigger: &str) -> Value {

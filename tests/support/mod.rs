@@ -185,6 +185,30 @@ impl Sevtool {
             .to_owned()
     }
 
+    /// Posts `body` to `path` signed with `secret` as Slack signs its requests, stamped now,
+    /// with `extra` headers (a retry's, say).
+    pub async fn post_signed(
+        &self,
+        secret: &str,
+        path: &str,
+        content_type: &str,
+        body: String,
+        extra: &[(&str, &str)],
+    ) -> reqwest::Response {
+        let ts = chrono::Utc::now().timestamp().to_string();
+        let sig = sev::slack::SigningSecret::new(secret).sign(&ts, body.as_bytes());
+        let mut req = self
+            .http
+            .post(self.url(path))
+            .header("content-type", content_type)
+            .header("x-slack-request-timestamp", ts)
+            .header("x-slack-signature", sig);
+        for (k, v) in extra {
+            req = req.header(*k, *v);
+        }
+        req.body(body).send().await.expect("POST a signed Slack request")
+    }
+
     pub async fn post_json(&self, path: &str, body: serde_json::Value) -> reqwest::Response {
         self.http.post(self.url(path)).json(&body).send().await.expect("POST")
     }

@@ -29,10 +29,6 @@ impl SecurityGroup {
             None => is_slack_user(actor) && self.0.contains(actor),
         }
     }
-
-    pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
-    }
 }
 
 /// Who is asking, as the policy sees them.

@@ -1,7 +1,7 @@
 //! Headers every response carries, so a page can be neither framed (clickjacking), nor sniffed
 //! into another content type, nor made to run or load anything from elsewhere.
 
-use axum::http::{HeaderName, HeaderValue, header};
+use axum::http::{HeaderValue, header};
 use axum::response::Response;
 
 /// The pages use no script at all and only their own inline styles, and forms post back here.
@@ -17,11 +17,7 @@ pub async fn security_headers(mut response: Response) -> Response {
         (header::REFERRER_POLICY, "same-origin"),
     ];
     for (name, value) in set {
-        insert(headers, name, value);
+        headers.insert(name, HeaderValue::from_static(value));
     }
     response
-}
-
-fn insert(headers: &mut axum::http::HeaderMap, name: HeaderName, value: &'static str) {
-    headers.insert(name, HeaderValue::from_static(value));
 }
