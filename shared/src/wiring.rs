@@ -7,7 +7,8 @@ use std::time::Duration;
 
 use crate::alerts::Rules;
 use crate::app::{
-    AlertService, Integrations, NagPlanner, PagingService, ReportDrafter, ReportService, ScaService, SevService,
+    AlertService, Integrations, Jobs, NagPlanner, PagingService, ReportDrafter, ScaService, SevReportService,
+    SevService, TransferService, TrendService,
 };
 use crate::clock::SystemClock;
 use crate::config::{Config, ConfigError, PagingSettings};
@@ -55,7 +56,10 @@ pub struct Services {
     pub sevs: SevService,
     pub scas: ScaService,
     pub alerts: AlertService,
-    pub reports: ReportService,
+    pub trends: TrendService,
+    pub sev_reports: SevReportService,
+    pub transfer: TransferService,
+    pub jobs: Jobs,
     /// Where tasks go: entry points that only acknowledge (Slack) enqueue here directly.
     pub queue: Arc<dyn Queue>,
     /// Where SCA nags are scheduled.
@@ -116,9 +120,10 @@ fn services(
     let sevs = SevService::new(repo.clone(), relay.clone(), clock.clone());
     let scas = ScaService::new(repo.clone(), relay.clone(), clock.clone(), config.sca_policy.clone());
     let alerts = AlertService::new(sevs.clone(), repo.clone(), Arc::new(rules), clock.clone());
-    let reports = ReportService::new(repo.clone(), clock.clone(), Arc::new(template))
-        .with_relay(relay.clone())
-        .with_policy(config.report_policy.clone());
+    let trends = TrendService::new(repo.clone(), clock.clone(), config.report_policy.clone());
+    let sev_reports = SevReportService::new(repo.clone(), relay.clone(), clock.clone(), Arc::new(template));
+    let transfer = TransferService::new(repo.clone(), clock.clone());
+    let jobs = Jobs::new(repo.clone(), relay.clone(), clock.clone());
     let (paging, pager) = match &config.paging {
         Some(settings) => {
             let catalog = Arc::new(Catalog::load(&settings.teams)?);
@@ -130,7 +135,10 @@ fn services(
         None => (None, None),
     };
     Ok(Services {
-        reports,
+        trends,
+        sev_reports,
+        transfer,
+        jobs,
         repo,
         relay,
         sevs,
@@ -165,7 +173,7 @@ pub fn integrations(config: &Config, services: &Services) -> Integrations {
     }
     let mut all = Integrations::default()
         .with("nags", Arc::new(planner))
-        .with("reports", Arc::new(ReportDrafter::new(services.reports.clone())));
+        .with("reports", Arc::new(ReportDrafter::new(services.sev_reports.clone())));
     if let Some((slack, client)) = slack {
         let handler = SlackIntegration::new(
             client,
@@ -176,7 +184,7 @@ pub fn integrations(config: &Config, services: &Services) -> Integrations {
             config.security_group.clone(),
         )
         .with_paging(services.paging.clone())
-        .with_reports(services.reports.clone());
+        .with_trends(services.trends.clone());
         all = all.with("slack", Arc::new(handler));
     }
     // Last: the SCA is stored and its nags planned before Jira is asked anything.

@@ -6,9 +6,9 @@ mod common;
 use std::sync::Arc;
 
 use chrono::{TimeZone, Utc};
-use sev::app::{ExportError, ReportService};
+use sev::app::{ExportError, TransferService};
 use sev::clock::ManualClock;
-use sev::reports::{Month, MonthRange, Template, Viewer};
+use sev::reports::{Month, MonthRange, Viewer};
 use sev::store::{SevRepo, SqliteStore};
 use sev::transfer::{self, Format, LakeError, S3Lake};
 
@@ -20,11 +20,11 @@ async fn s3() -> aws_sdk_s3::Client {
     aws_sdk_s3::Client::from_conf(config)
 }
 
-/// Reports over three SEVs of July 2026, one of them private.
-async fn reports(dir: &std::path::Path) -> ReportService {
+/// Three SEVs of July 2026, one of them private.
+async fn reports(dir: &std::path::Path) -> TransferService {
     let repo = SevRepo::new(Arc::new(SqliteStore::open(&dir.join("l.db")).unwrap()));
     let clock = Arc::new(ManualClock::new(Utc.with_ymd_and_hms(2026, 7, 22, 8, 0, 0).unwrap()));
-    let reports = ReportService::new(repo, clock, Arc::new(Template::shipped()));
+    let reports = TransferService::new(repo, clock);
     let csv = "id,title,level,status,started_at,private,tags\n\
                1,Checkout 5xx,SEV1,open,2026-07-01T10:00:00Z,false,system/payments-api\n\
                2,\"Search slow, again\",SEV3,open,2026-07-03T10:00:00Z,false,\n\

@@ -104,14 +104,14 @@ async fn world_in(zones: Option<Arc<dyn TimeZones>>) -> World {
 }
 
 impl World {
-    fn reports(&self) -> sev::app::ReportService {
+    fn reports(&self) -> sev::app::SevReportService {
         let relay = Relay::new(self.repo.clone(), Arc::new(self.queue.clone()));
-        sev::app::ReportService::new(
+        sev::app::SevReportService::new(
             self.repo.clone(),
+            relay,
             self.clock.clone(),
             Arc::new(sev::reports::Template::shipped()),
         )
-        .with_relay(relay)
     }
 
     /// Fires what is due and handles every queued task, as `sevtool`'s loops do.

@@ -9,7 +9,7 @@ use std::sync::Arc;
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
-use sev::app::{FileRequest, ReportService, SevService};
+use sev::app::{FileRequest, SevService, TrendService};
 use sev::clock::ManualClock;
 use sev::domain::{Level, NewSev, Sev, SevId, Status, Tag, Timestamp};
 use sev::queue::Relay;
@@ -272,7 +272,7 @@ async fn the_service_reads_the_month_index_and_reports_what_was_filed() {
     let clock = Arc::new(ManualClock::new(Utc::now()));
     let relay = Relay::new(repo.clone(), Arc::new(common::RecordingQueue::default()));
     let sevs = SevService::new(repo.clone(), relay, clock.clone());
-    let reports = ReportService::new(repo, clock.clone(), Arc::new(sev::reports::Template::shipped()));
+    let reports = TrendService::new(repo, clock.clone(), sev::domain::ReportPolicy::default());
     let (_, truth) = generate(300, 5);
     let base: DateTime<Utc> = Utc.with_ymd_and_hms(2025, 1, 1, 0, 0, 0).unwrap();
     let mut expected: BTreeMap<Month, (usize, Vec<i64>)> = BTreeMap::new();

@@ -12,7 +12,10 @@ async fn main() -> Result<(), lambda_http::Error> {
         router(AppState {
             sevs: services.sevs,
             scas: services.scas,
-            reports: services.reports,
+            trends: services.trends,
+            sev_reports: services.sev_reports,
+            transfer: services.transfer,
+            jobs: services.jobs,
             alerts: AlertWebhooks {
                 service: services.alerts,
                 token: config.alert_webhook_token.clone(),

@@ -13,7 +13,7 @@ use std::sync::Arc;
 use lambda_runtime::Diagnostic;
 use serde::Deserialize;
 use serde_json::Value;
-use sev::app::{AppError, ErrorKind, ExportError, ReportService};
+use sev::app::{AppError, ErrorKind, ExportError, Jobs, TransferService, TrendService};
 use sev::domain::DomainError;
 use sev::reports::{IsoWeek, MAX_MONTHS, Month, MonthRange, Viewer};
 use sev::transfer::{Format, Lake};
@@ -40,7 +40,9 @@ enum Event {
 
 /// What the function works with, built once per cold start.
 pub struct Deps {
-    pub reports: ReportService,
+    pub trends: TrendService,
+    pub transfer: TransferService,
+    pub jobs: Jobs,
     /// The data lake; none: exports are off.
     pub lake: Option<Arc<dyn Lake>>,
 }
@@ -105,7 +107,6 @@ fn encoded(v: impl serde::Serialize) -> Result<Value, EventError> {
 const USAGE: &str = r#"send {"action": "weekly", "week"?: "2026-W47", "post"?: true}, {"action": "sweep"} or {"action": "export", "format"?: "csv" | "jsonl", "since"?: "2026-01", "until"?: "2026-12"}"#;
 
 pub async fn handle(deps: &Deps, event: Value) -> Result<Value, EventError> {
-    let reports = &deps.reports;
     let event: Event =
         serde_json::from_value(event).map_err(|e| EventError::BadEvent(format!("bad event ({e}); {USAGE}")))?;
     match event {
@@ -123,14 +124,14 @@ pub async fn handle(deps: &Deps, event: Value) -> Result<Value, EventError> {
             };
             let until = match until.as_deref() {
                 Some(u) => month("until", u)?,
-                None => Month::of(reports.now()),
+                None => Month::of(deps.transfer.now()),
             };
             let since = match since.as_deref() {
                 Some(s) => month("since", s)?,
                 None => until.last(MAX_MONTHS).first,
             };
             let range = MonthRange::new(since, until)?;
-            let export = reports.export_to_lake(lake.as_ref(), format, range).await?;
+            let export = deps.transfer.export_to_lake(lake.as_ref(), format, range).await?;
             tracing::info!(
                 format = export.format,
                 sevs = export.sevs,
@@ -140,20 +141,20 @@ pub async fn handle(deps: &Deps, event: Value) -> Result<Value, EventError> {
             encoded(&export)
         }
         Event::Sweep => {
-            let day = reports.start_sweep().await?;
+            let day = deps.jobs.start_sweep().await?;
             Ok(serde_json::json!({ "sweep": day }))
         }
         Event::Weekly { week, post } => {
             let week = match week {
                 Some(w) => w.parse::<IsoWeek>()?,
-                None => IsoWeek::of(reports.now()).prev(),
+                None => IsoWeek::of(deps.trends.now()).prev(),
             };
-            let digest = reports.weekly(week, Viewer::ANONYMOUS).await?;
+            let digest = deps.trends.weekly(week, Viewer::ANONYMOUS).await?;
             let sevs: usize = digest.by_level.values().map(Vec::len).sum();
             tracing::info!(week = %week, sevs, overdue_scas = digest.overdue_scas.len(), "weekly digest built");
             if post {
                 // One post per week however often the schedule's invocation is retried.
-                reports.post_digest(week, "scheduled").await?;
+                deps.jobs.post_digest(week, "scheduled").await?;
             }
             encoded(&digest)
         }
@@ -168,7 +169,8 @@ mod tests {
     use chrono::{TimeZone, Utc};
     use serde_json::json;
     use sev::clock::ManualClock;
-    use sev::reports::Template;
+    use sev::domain::ReportPolicy;
+    use sev::queue::{Queue, QueueError, Relay, TaskEnvelope};
     use sev::store::{SevRepo, SqliteStore};
     use sev::transfer::LakeError;
 
@@ -190,14 +192,29 @@ mod tests {
         }
     }
 
+    /// A queue that is down, so what the jobs queue stays in the outbox for the tests to read.
+    struct NoQueue;
+
+    #[async_trait]
+    impl Queue for NoQueue {
+        async fn send_batch(&self, _: &[TaskEnvelope]) -> Result<(), QueueError> {
+            Err(QueueError::Backend("down for the test".into()))
+        }
+    }
+
     fn deps_with(lake: Option<Arc<FakeLake>>) -> (Deps, SevRepo, tempfile::TempDir) {
         let dir = tempfile::tempdir().unwrap();
         let store = SqliteStore::open(&dir.path().join("t.db")).unwrap();
         let clock = Arc::new(ManualClock::new(Utc.with_ymd_and_hms(2026, 7, 22, 8, 0, 0).unwrap()));
         let repo = SevRepo::new(Arc::new(store));
-        let reports = ReportService::new(repo.clone(), clock, Arc::new(Template::shipped()));
-        let lake = lake.map(|l| l as Arc<dyn Lake>);
-        (Deps { reports, lake }, repo, dir)
+        let relay = Relay::new(repo.clone(), Arc::new(NoQueue));
+        let deps = Deps {
+            trends: TrendService::new(repo.clone(), clock.clone(), ReportPolicy::default()),
+            transfer: TransferService::new(repo.clone(), clock.clone()),
+            jobs: Jobs::new(repo.clone(), relay, clock),
+            lake: lake.map(|l| l as Arc<dyn Lake>),
+        };
+        (deps, repo, dir)
     }
 
     fn exports_off() -> (Deps, tempfile::TempDir) {
@@ -259,7 +276,7 @@ mod tests {
         let header = rows.headers().unwrap().clone();
         for row in rows.records() {
             let sev = sev::transfer::from_record(&header, &row.unwrap()).unwrap();
-            deps.reports.import(&sev).await.unwrap();
+            deps.transfer.import(&sev).await.unwrap();
         }
         let out = handle(&deps, json!({"action": "export", "format": "csv"}))
             .await

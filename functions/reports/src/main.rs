@@ -12,7 +12,9 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     let config = sev::wiring::aws_config().await?;
     let services = sev::wiring::aws(&config).await?;
     let deps = &events::Deps {
-        reports: services.reports,
+        trends: services.trends,
+        transfer: services.transfer,
+        jobs: services.jobs,
         lake: services.lake,
     };
     lambda_runtime::run(service_fn(|event: LambdaEvent<Value>| async move {

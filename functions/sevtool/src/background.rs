@@ -5,7 +5,7 @@
 use std::time::Duration;
 
 use chrono::{Datelike, Timelike, Weekday};
-use sev::app::{Integrations, ReportService};
+use sev::app::{Integrations, Jobs};
 use sev::queue::{EmbeddedQueue, Relay, process_batch_concurrently};
 use sev::reports::IsoWeek;
 use sev::schedule::EmbeddedScheduler;
@@ -62,20 +62,20 @@ pub async fn schedule_loop(scheduler: EmbeddedScheduler, queue: EmbeddedQueue, m
 
 /// The daily sweep (at start and whenever the UTC day turns) and the Monday digest. Each is
 /// keyed by its day or week, so a restart that asks again acts once.
-pub async fn jobs_loop(reports: ReportService, mut stop: watch::Receiver<bool>) {
+pub async fn jobs_loop(jobs: Jobs, mut stop: watch::Receiver<bool>) {
     let mut swept = None;
     let mut posted = None;
     loop {
-        let now = reports.now();
+        let now = jobs.now();
         if swept != Some(now.date_naive()) {
-            match reports.start_sweep().await {
+            match jobs.start_sweep().await {
                 Ok(day) => swept = Some(day),
                 Err(e) => tracing::warn!(error = %e, "could not start the daily sweep; will try again"),
             }
         }
         let last_week = IsoWeek::of(now).prev();
         if now.weekday() == Weekday::Mon && now.hour() >= DIGEST_HOUR && posted != Some(last_week) {
-            match reports.post_digest(last_week, "scheduled").await {
+            match jobs.post_digest(last_week, "scheduled").await {
                 Ok(()) => posted = Some(last_week),
                 Err(e) => tracing::warn!(error = %e, "could not queue the weekly digest; will try again"),
             }

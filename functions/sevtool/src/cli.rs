@@ -3,7 +3,7 @@
 
 use std::io::Write;
 
-use sev::app::ReportService;
+use sev::app::TransferService;
 use sev::reports::{MAX_MONTHS, Month, MonthRange, Viewer};
 use sev::transfer::{self, Format};
 
@@ -23,17 +23,19 @@ fn flag<'a>(args: &'a [String], name: &str) -> Result<Option<&'a str>, Error> {
     }
 }
 
-pub async fn export(reports: &ReportService, args: &[String]) -> Result<(), Error> {
+pub async fn export(transfer: &TransferService, args: &[String]) -> Result<(), Error> {
     let format: Format = flag(args, "--format")?
         .ok_or(format!("--format is required\n{USAGE}"))?
         .parse()?;
     let until = flag(args, "--until")?.map(str::parse::<Month>).transpose()?;
-    let until = until.unwrap_or_else(|| Month::of(reports.now()));
+    let until = until.unwrap_or_else(|| Month::of(transfer.now()));
     let since = match flag(args, "--since")? {
         Some(s) => s.parse()?,
         None => until.last(MAX_MONTHS).first,
     };
-    let sevs = reports.export(MonthRange::new(since, until)?, Viewer::OPERATOR).await?;
+    let sevs = transfer
+        .export(MonthRange::new(since, until)?, Viewer::OPERATOR)
+        .await?;
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
     transfer::write(&sevs, format, &mut out)?;
@@ -44,7 +46,7 @@ pub async fn export(reports: &ReportService, args: &[String]) -> Result<(), Erro
 
 /// Loads every valid row; a bad row is reported with its line number and skipped. Exits non-zero
 /// when any row was bad, after loading the rest.
-pub async fn import(reports: &ReportService, args: &[String]) -> Result<bool, Error> {
+pub async fn import(transfer: &TransferService, args: &[String]) -> Result<bool, Error> {
     let path = args.first().ok_or(format!("import needs a file\n{USAGE}"))?;
     let mut reader = csv::ReaderBuilder::new().flexible(true).from_path(path)?;
     let header = reader.headers()?.clone();
@@ -66,7 +68,7 @@ pub async fn import(reports: &ReportService, args: &[String]) -> Result<bool, Er
             .map_err(|e| e.to_string())
             .and_then(|r| transfer::from_record(&header, &r));
         match parsed {
-            Ok(sev) => match reports.import(&sev).await? {
+            Ok(sev) => match transfer.import(&sev).await? {
                 (_, true) => stored += 1,
                 (_, false) => known += 1,
             },

@@ -32,9 +32,9 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     match args.first().map(String::as_str) {
         None => {}
-        Some("export") => return cli::export(&services.reports, &args[1..]).await,
+        Some("export") => return cli::export(&services.transfer, &args[1..]).await,
         Some("import") => {
-            if !cli::import(&services.reports, &args[1..]).await? {
+            if !cli::import(&services.transfer, &args[1..]).await? {
                 std::process::exit(1);
             }
             return Ok(());
@@ -55,7 +55,7 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
 
     let (stop_tx, stop_rx) = watch::channel(false);
     let relay = tokio::spawn(background::relay_loop(services.relay.clone(), stop_rx.clone()));
-    let jobs = tokio::spawn(background::jobs_loop(services.reports.clone(), stop_rx.clone()));
+    let jobs = tokio::spawn(background::jobs_loop(services.jobs.clone(), stop_rx.clone()));
     let schedules = tokio::spawn(background::schedule_loop(
         scheduler,
         queues.tasks.clone(),
@@ -89,7 +89,10 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
     let app = router(AppState {
         sevs: services.sevs,
         scas: services.scas,
-        reports: services.reports,
+        trends: services.trends,
+        sev_reports: services.sev_reports,
+        transfer: services.transfer,
+        jobs: services.jobs,
         alerts,
         paging: services.paging,
         auth: sev::http::auth::Auth::from_config(&config, sev::http::auth::WhenUnconfigured::Open),

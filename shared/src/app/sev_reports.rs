@@ -2,16 +2,20 @@
 //! people, marked complete for review. Every save names the version it edited, so two people
 //! editing at once never silently overwrite each other.
 
+use std::sync::Arc;
+
 use async_trait::async_trait;
 
+use super::AppError;
 use super::retry::{Attempt, retry_optimistic};
 use super::sevs::{entries_at, entry_tasks};
-use super::{AppError, ReportService};
 use chrono::{DateTime, Utc};
 
+use crate::clock::Clock;
 use crate::domain::{Actor, Entry, EntryKind, Report, ReportChange, SevId};
-use crate::queue::{Task, TaskEnvelope, TaskError, TaskHandler};
-use crate::store::{RepoError, StoredReport};
+use crate::queue::{Relay, Task, TaskEnvelope, TaskError, TaskHandler};
+use crate::reports::{self, Template};
+use crate::store::{RepoError, SevRepo, StoredReport};
 
 /// Who drafts a report on its own, when the SEV gets an owner.
 use crate::domain::actor::SEVTOOL as DRAFTER;
@@ -33,7 +37,40 @@ fn timeline_change(
     (entries, tasks)
 }
 
-impl ReportService {
+/// The SEV report: one document per SEV, from the company's template.
+#[derive(Clone)]
+pub struct SevReportService {
+    repo: SevRepo,
+    relay: Relay,
+    clock: Arc<dyn Clock>,
+    template: Arc<Template>,
+}
+
+impl SevReportService {
+    pub fn new(repo: SevRepo, relay: Relay, clock: Arc<dyn Clock>, template: Arc<Template>) -> Self {
+        SevReportService {
+            repo,
+            relay,
+            clock,
+            template,
+        }
+    }
+
+    /// The SEV's report as the template fills it in now (record, timeline and SCAs): what a draft
+    /// starts from, and what is shown while there is no stored report.
+    pub async fn filled_template(&self, id: SevId) -> Result<String, AppError> {
+        let sev = self.repo.load(id).await?.sev;
+        let timeline = self.repo.timeline(id).await?;
+        let scas = self.repo.scas_of(id).await?;
+        Ok(reports::sev_report(
+            &self.template,
+            &sev,
+            &timeline,
+            &scas,
+            self.clock.now(),
+        ))
+    }
+
     /// The stored report, if there is one. Callers have read the SEV already (to check who may
     /// see it), so a missing SEV is simply one without a report here.
     pub async fn stored(&self, sev: SevId) -> Result<Option<StoredReport>, AppError> {
@@ -45,7 +82,7 @@ impl ReportService {
         if let Some(existing) = self.stored(sev).await? {
             return Ok(existing);
         }
-        let markdown = self.sev_report(sev).await?;
+        let markdown = self.filled_template(sev).await?;
         match self.create(sev, &markdown, by).await {
             Err(AppError::StaleReport { .. }) => self.repo.report(sev).await?.ok_or(AppError::NoReport(sev)),
             other => other,
@@ -66,7 +103,7 @@ impl ReportService {
         match self.repo.save_report(&report, None, &entries, &tasks).await {
             Ok(version) => {
                 tracing::info!(sev = %sev, "SEV report drafted");
-                self.kick_relay().await;
+                self.relay.kick().await;
                 Ok(StoredReport { report, version })
             }
             Err(RepoError::Conflict) => Err(self.stale(sev).await),
@@ -134,7 +171,7 @@ impl ReportService {
             {
                 Ok(v) => {
                     tracing::info!(sev = %sev, "SEV report marked complete");
-                    self.kick_relay().await;
+                    self.relay.kick().await;
                     stored.version = v;
                     Ok(Attempt::Done(stored))
                 }
@@ -149,11 +186,11 @@ impl ReportService {
 /// Drafts a SEV's report when it gets a report owner, whichever way it got one.
 #[derive(Clone)]
 pub struct ReportDrafter {
-    reports: ReportService,
+    reports: SevReportService,
 }
 
 impl ReportDrafter {
-    pub fn new(reports: ReportService) -> Self {
+    pub fn new(reports: SevReportService) -> Self {
         ReportDrafter { reports }
     }
 }

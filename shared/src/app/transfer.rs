@@ -1,12 +1,16 @@
-//! Export and import through the reports service: export reads the month index; import stores
+//! Export and import of SEV records: export reads the month index; import stores
 //! each row once, whatever number of times the file is loaded; the lake export writes one
 //! object a day.
 
+use std::sync::Arc;
+
 use serde::Serialize;
 
-use super::{AppError, ReportService};
+use super::AppError;
+use crate::clock::Clock;
 use crate::domain::{Entry, EntryId, EntryKind, Sev, SevId};
 use crate::reports::{MonthRange, Viewer};
+use crate::store::SevRepo;
 use crate::transfer::{self, Format, Lake, LakeError, import_key, object_name};
 
 /// What one lake export wrote.
@@ -28,10 +32,26 @@ pub enum ExportError {
     Write(#[from] std::io::Error),
 }
 
-impl ReportService {
+/// Moves SEV records in and out: CSV/JSONL export and import, and the daily lake export.
+#[derive(Clone)]
+pub struct TransferService {
+    repo: SevRepo,
+    clock: Arc<dyn Clock>,
+}
+
+impl TransferService {
+    pub fn new(repo: SevRepo, clock: Arc<dyn Clock>) -> Self {
+        TransferService { repo, clock }
+    }
+
+    pub fn now(&self) -> chrono::DateTime<chrono::Utc> {
+        self.clock.now()
+    }
+
     /// SEVs that started in the range and the viewer may see, drills included, by number.
     pub async fn export(&self, range: MonthRange, viewer: Viewer) -> Result<Vec<Sev>, AppError> {
-        let mut sevs = self.started_in(range).await?;
+        let (from, until) = range.bounds();
+        let mut sevs = self.repo.started_between(from, until).await?;
         sevs.retain(|s| viewer.may_see(s));
         sevs.sort_by_key(|s| s.id);
         Ok(sevs)

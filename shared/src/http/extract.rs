@@ -9,7 +9,6 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Deserializer};
 
 use super::ApiError;
-use crate::app::ReportService;
 use crate::reports::{Month, MonthRange};
 
 /// The largest request body the API reads. Enough for a long update; anything bigger is a mistake.
@@ -123,7 +122,11 @@ pub fn cookie<'a>(headers: &'a axum::http::HeaderMap, name: &str) -> Option<&'a 
 
 /// The months `since..=until` of a report's query: `until` defaults to this month and `since`
 /// to a year before it; at most [`MAX_MONTHS`](crate::reports::MAX_MONTHS) long.
-pub fn month_range(reports: &ReportService, since: Option<&str>, until: Option<&str>) -> Result<MonthRange, ApiError> {
+pub fn month_range(
+    now: chrono::DateTime<chrono::Utc>,
+    since: Option<&str>,
+    until: Option<&str>,
+) -> Result<MonthRange, ApiError> {
     let month = |field: &'static str, raw: &str| {
         raw.parse::<Month>().map_err(|_| {
             ApiError::bad_request(format!(
@@ -134,7 +137,7 @@ pub fn month_range(reports: &ReportService, since: Option<&str>, until: Option<&
     };
     let until = match until {
         Some(u) => month("until", u)?,
-        None => Month::of(reports.now()),
+        None => Month::of(now),
     };
     let since = match since {
         Some(s) => month("since", s)?,

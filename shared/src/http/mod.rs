@@ -22,14 +22,17 @@ pub use caller::{Caller, Person};
 pub use error::{ApiError, public_message, status_of};
 pub use extract::MAX_BODY_BYTES;
 
-use crate::app::{PagingService, ReportService, ScaService, SevService};
+use crate::app::{Jobs, PagingService, ScaService, SevReportService, SevService, TransferService, TrendService};
 
 /// What every handler works with, built once per process.
 #[derive(Clone)]
 pub struct AppState {
     pub sevs: SevService,
     pub scas: ScaService,
-    pub reports: ReportService,
+    pub trends: TrendService,
+    pub sev_reports: SevReportService,
+    pub transfer: TransferService,
+    pub jobs: Jobs,
     pub alerts: AlertWebhooks,
     /// Present when a team catalog is configured; paging routes answer 503 without it.
     pub paging: Option<PagingService>,

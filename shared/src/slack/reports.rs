@@ -41,12 +41,12 @@ impl SlackIntegration {
     /// Posts the digest of `week` to the digest channel. Scheduled digests are read by people who
     /// may not see private SEVs, so those are left out.
     pub(super) async fn post_digest(&self, week: IsoWeek, steps: &Steps<'_>) -> Result<(), TaskError> {
-        let Some(reports) = &self.reports else {
+        let Some(trends) = &self.trends else {
             return Err(TaskError::Permanent(
-                "the weekly digest needs the reports service".into(),
+                "the weekly digest needs the trend reports service".into(),
             ));
         };
-        let digest = reports
+        let digest = trends
             .weekly(week, Viewer::ANONYMOUS)
             .await
             .map_err(|e| TaskError::Retryable(e.to_string()))?;

@@ -40,13 +40,13 @@ async fn export(
         None => {
             let until = match p.until.as_deref() {
                 Some(u) => u.parse::<Month>()?,
-                None => Month::of(state.reports.now()),
+                None => Month::of(state.transfer.now()),
             };
             Some(until.last(MAX_MONTHS).first.to_string())
         }
     };
-    let range = crate::http::extract::month_range(&state.reports, since.as_deref(), p.until.as_deref())?;
-    let sevs = state.reports.export(range, caller.viewer()).await?;
+    let range = crate::http::extract::month_range(state.transfer.now(), since.as_deref(), p.until.as_deref())?;
+    let sevs = state.transfer.export(range, caller.viewer()).await?;
     let mut body = Vec::new();
     transfer::write(&sevs, format, &mut body).map_err(|e| {
         ApiError::new(

@@ -39,8 +39,8 @@ async fn monthly(
     caller: Caller,
     ApiQuery(p): ApiQuery<RangeParams>,
 ) -> Result<Json<Value>, ApiError> {
-    let range = month_range(&state.reports, p.since.as_deref(), p.until.as_deref())?;
-    let months = state.reports.monthly(range, caller.viewer()).await?;
+    let range = month_range(state.trends.now(), p.since.as_deref(), p.until.as_deref())?;
+    let months = state.trends.monthly(range, caller.viewer()).await?;
     Ok(Json(json!({ "months": months })))
 }
 
@@ -72,8 +72,8 @@ async fn top(
             .filter(|n| (1..=1000).contains(n))
             .ok_or_else(|| ApiError::bad_request(format!("limit: `{raw}` is not a number from 1 to 1000")))?,
     };
-    let range = month_range(&state.reports, p.since.as_deref(), p.until.as_deref())?;
-    let answer = state.reports.top(dimension, range, caller.viewer(), limit).await?;
+    let range = month_range(state.trends.now(), p.since.as_deref(), p.until.as_deref())?;
+    let answer = state.trends.top(dimension, range, caller.viewer(), limit).await?;
     Ok(Json(json!(answer)))
 }
 
@@ -99,7 +99,7 @@ async fn trend(
             .filter(|n| (2..=MAX_MONTHS).contains(n))
             .ok_or_else(|| ApiError::bad_request(format!("months: `{raw}` is not a number from 2 to {MAX_MONTHS}")))?,
     };
-    let trend = state.reports.trend(level, months, caller.viewer()).await?;
+    let trend = state.trends.trend(level, months, caller.viewer()).await?;
     Ok(Json(json!(trend)))
 }
 
@@ -108,8 +108,8 @@ async fn scas(
     caller: Caller,
     ApiQuery(p): ApiQuery<RangeParams>,
 ) -> Result<Json<Value>, ApiError> {
-    let range = month_range(&state.reports, p.since.as_deref(), p.until.as_deref())?;
-    Ok(Json(json!(state.reports.scas(range, caller.viewer()).await?)))
+    let range = month_range(state.trends.now(), p.since.as_deref(), p.until.as_deref())?;
+    Ok(Json(json!(state.trends.scas(range, caller.viewer()).await?)))
 }
 
 #[derive(Deserialize)]
@@ -126,9 +126,9 @@ async fn weekly(
 ) -> Result<Json<Value>, ApiError> {
     let week = match p.week.as_deref() {
         Some(w) => w.parse()?,
-        None => crate::reports::IsoWeek::of(state.reports.now()).prev(),
+        None => crate::reports::IsoWeek::of(state.trends.now()).prev(),
     };
-    Ok(Json(json!(state.reports.weekly(week, caller.viewer()).await?)))
+    Ok(Json(json!(state.trends.weekly(week, caller.viewer()).await?)))
 }
 
 #[derive(Deserialize, Default)]
@@ -148,13 +148,13 @@ async fn post_weekly(
     let body: PostWeekBody = crate::http::extract::optional_json(&body)?;
     let week = match body.week.as_deref() {
         Some(w) => w.parse()?,
-        None => crate::reports::IsoWeek::of(state.reports.now()).prev(),
+        None => crate::reports::IsoWeek::of(state.trends.now()).prev(),
     };
     let request = match headers.get("idempotency-key").and_then(|v| v.to_str().ok()) {
         Some(key) if !key.trim().is_empty() => format!("api:{}", key.trim()),
-        _ => format!("api:{}", state.reports.now().timestamp_micros()),
+        _ => format!("api:{}", state.trends.now().timestamp_micros()),
     };
-    state.reports.post_digest(week, &request).await?;
+    state.jobs.post_digest(week, &request).await?;
     Ok((
         axum::http::StatusCode::ACCEPTED,
         Json(json!({ "week": week, "posting": true })),

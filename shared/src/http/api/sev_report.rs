@@ -62,14 +62,14 @@ async fn show(
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
     let id = visible_sev(&state, &caller, &id).await?;
-    let stored = state.reports.stored(id).await?;
+    let stored = state.sev_reports.stored(id).await?;
     if wants_json(&headers) {
         let stored = stored.ok_or(AppError::NoReport(id))?;
         return Ok(Json(ReportView::from(stored)).into_response());
     }
     let markdown = match stored {
         Some(s) => s.report.markdown,
-        None => state.reports.sev_report(id).await?,
+        None => state.sev_reports.filled_template(id).await?,
     };
     Ok(([(header::CONTENT_TYPE, "text/markdown; charset=utf-8")], markdown).into_response())
 }
@@ -105,7 +105,7 @@ async fn save(
 ) -> Result<Json<ReportView>, ApiError> {
     let author = caller.actor(body.author, "api")?;
     let id = visible_sev(&state, &caller, &id).await?;
-    let saved = state.reports.edit(id, &body.markdown, body.version, author).await?;
+    let saved = state.sev_reports.edit(id, &body.markdown, body.version, author).await?;
     Ok(Json(saved.into()))
 }
 
@@ -126,5 +126,5 @@ async fn complete(
     let body: CompleteBody = optional_json(&body)?;
     let author = caller.actor(body.author, "api")?;
     let id = visible_sev(&state, &caller, &id).await?;
-    Ok(Json(state.reports.complete(id, author).await?.into()))
+    Ok(Json(state.sev_reports.complete(id, author).await?.into()))
 }

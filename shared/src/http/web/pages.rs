@@ -290,7 +290,7 @@ async fn show(State(state): State<AppState>, caller: Caller, headers: HeaderMap,
         .as_ref()
         .map(|p| p.catalog().teams().iter().map(|t| t.name.clone()).collect())
         .unwrap_or_default();
-    let report_state = match state.reports.stored(id).await {
+    let report_state = match state.sev_reports.stored(id).await {
         Ok(None) => "not drafted yet (it is when someone owns the report)".to_owned(),
         Ok(Some(s)) => match s.report.completed_at() {
             Some(at) => format!("complete since {}", when(at)),

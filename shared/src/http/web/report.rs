@@ -46,13 +46,13 @@ async fn page(
         Ok(_) => return app_error(AppError::NotFound(id)),
         Err(e) => return app_error(e),
     };
-    let stored = match state.reports.stored(id).await {
+    let stored = match state.sev_reports.stored(id).await {
         Ok(s) => s,
         Err(e) => return app_error(e),
     };
     let (markdown, version) = match &stored {
         Some(s) => (s.report.markdown.clone(), s.version),
-        None => match state.reports.sev_report(id).await {
+        None => match state.sev_reports.filled_template(id).await {
             Ok(m) => (m, 0),
             Err(e) => return app_error(e),
         },
@@ -106,7 +106,7 @@ async fn save(
         Err(page) => return page,
     };
     match state
-        .reports
+        .sev_reports
         .edit(id, &f.markdown, Some(f.version), web_actor(&caller))
         .await
     {
@@ -141,7 +141,7 @@ async fn complete(
         Ok((id, Empty {})) => id,
         Err(page) => return page,
     };
-    match state.reports.complete(id, web_actor(&caller)).await {
+    match state.sev_reports.complete(id, web_actor(&caller)).await {
         Ok(_) => back_to(id),
         Err(e @ (AppError::Domain(_) | AppError::NoReport(_))) => {
             let notice = Notice {

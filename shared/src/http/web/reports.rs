@@ -56,14 +56,14 @@ fn top<'a>(answer: &'a TopAnswer, label: &'static str) -> Top<'a> {
 }
 
 async fn page(State(state): State<AppState>, caller: Caller, ApiQuery(p): ApiQuery<Params>) -> Response {
-    let range = match month_range(&state.reports, p.since.as_deref(), p.until.as_deref()) {
+    let range = match month_range(state.trends.now(), p.since.as_deref(), p.until.as_deref()) {
         Ok(r) => r,
         Err(e) => return error_page(e.status, &e.message),
     };
     let who = caller.viewer();
     let (sevs, trend) = match (
-        state.reports.started_in(range).await,
-        state.reports.trend(Level::Sev1, 3, who).await,
+        state.trends.started_in(range).await,
+        state.trends.trend(Level::Sev1, 3, who).await,
     ) {
         (Ok(s), Ok(t)) => (s, t),
         (Err(e), _) | (_, Err(e)) => return app_error(e),

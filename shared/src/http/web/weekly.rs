@@ -33,7 +33,7 @@ struct WeekParams {
 fn week_or_last(state: &AppState, raw: Option<&str>) -> Result<IsoWeek, String> {
     match raw.map(str::trim).filter(|w| !w.is_empty()) {
         Some(w) => w.parse().map_err(|e: crate::domain::DomainError| e.to_string()),
-        None => Ok(IsoWeek::of(state.reports.now()).prev()),
+        None => Ok(IsoWeek::of(state.trends.now()).prev()),
     }
 }
 
@@ -47,7 +47,7 @@ async fn show(
         Ok(w) => w,
         Err(e) => return error_page(StatusCode::BAD_REQUEST, &e),
     };
-    let digest = match state.reports.weekly(week, caller.viewer()).await {
+    let digest = match state.trends.weekly(week, caller.viewer()).await {
         Ok(d) => d,
         Err(e) => return app_error(e),
     };
@@ -92,7 +92,7 @@ async fn post_to_slack(State(state): State<AppState>, headers: HeaderMap, body: 
         Err(e) => return error_page(StatusCode::BAD_REQUEST, &e),
     };
     // The submission id makes a double click or a resent form post once.
-    match state.reports.post_digest(week, &format!("web:{}", f.submission)).await {
+    match state.jobs.post_digest(week, &format!("web:{}", f.submission)).await {
         Ok(()) => Redirect::to(&format!("/weekly?week={week}&posted=1")).into_response(),
         Err(e) => app_error(e),
     }

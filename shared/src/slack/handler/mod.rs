@@ -18,7 +18,7 @@ use async_trait::async_trait;
 use super::command::{self, Command};
 use super::messages::ScaAction;
 use super::{Inbound, SlackClient, SlackSettings, SlackState};
-use crate::app::{Access, AppError, PagingService, ReportService, ScaService, SecurityGroup, SevService};
+use crate::app::{Access, AppError, PagingService, ScaService, SecurityGroup, SevService, TrendService};
 use crate::domain::{NewSev, SevId};
 use crate::queue::{Steps, Task, TaskEnvelope, TaskError, TaskHandler};
 use crate::store::SevRepo;
@@ -34,7 +34,7 @@ pub struct SlackIntegration {
     /// Present when a team catalog is configured.
     pub(super) paging: Option<PagingService>,
     /// Builds the weekly digest it posts.
-    pub(super) reports: Option<ReportService>,
+    pub(super) trends: Option<TrendService>,
     /// When reports are due, for the report nags.
     pub(super) report_policy: crate::domain::ReportPolicy,
     /// Who sees every private SEV, for [`SlackIntegration::access`].
@@ -73,7 +73,7 @@ impl SlackIntegration {
             state,
             settings,
             paging: None,
-            reports: None,
+            trends: None,
             report_policy: crate::domain::ReportPolicy::default(),
             security,
         }
@@ -93,9 +93,9 @@ impl SlackIntegration {
         }
     }
 
-    pub fn with_reports(mut self, reports: ReportService) -> Self {
-        self.report_policy = reports.policy().clone();
-        self.reports = Some(reports);
+    pub fn with_trends(mut self, trends: TrendService) -> Self {
+        self.report_policy = trends.policy().clone();
+        self.trends = Some(trends);
         self
     }
 

@@ -1,4 +1,4 @@
-//! The reports service: reads SEVs through the month index (never a table scan) and hands them to
+//! The trend reports: read SEVs through the month index (never a table scan) and hand them to
 //! the pure computations in `reports`.
 
 use std::sync::Arc;
@@ -7,11 +7,8 @@ use serde::Serialize;
 
 use super::AppError;
 use crate::clock::Clock;
-use crate::domain::{Level, ReportPolicy, Sev, SevId};
-use crate::queue::{Relay, Task, TaskEnvelope};
-use crate::reports::{
-    self, Dimension, Month, MonthRange, MonthRow, ScaSummary, Template, TopAnswer, Trend, Viewer, counted,
-};
+use crate::domain::{Level, ReportPolicy, Sev};
+use crate::reports::{self, Dimension, Month, MonthRange, MonthRow, ScaSummary, TopAnswer, Trend, Viewer, counted};
 use crate::store::SevRepo;
 
 #[derive(Debug, Clone, Serialize)]
@@ -24,60 +21,21 @@ pub struct ScaReport {
     pub summary: ScaSummary,
 }
 
+/// The trend reports over SEV metadata (per month, top product tracks and systems, a level's
+/// trend, SCA completion) and the weekly review digest. Read-only.
 #[derive(Clone)]
-pub struct ReportService {
-    pub(super) repo: SevRepo,
-    pub(super) clock: Arc<dyn Clock>,
-    template: Arc<Template>,
-    /// Sends a saved report's tasks at once; without it they wait for the periodic relay.
-    relay: Option<Relay>,
+pub struct TrendService {
+    repo: SevRepo,
+    clock: Arc<dyn Clock>,
     policy: ReportPolicy,
 }
 
 /// How far back the digest looks for SEVs that still owe a report.
 const REPORTS_OWED_WINDOW: chrono::Duration = chrono::Duration::days(180);
 
-impl ReportService {
-    pub fn new(repo: SevRepo, clock: Arc<dyn Clock>, template: Arc<Template>) -> Self {
-        ReportService {
-            repo,
-            clock,
-            template,
-            relay: None,
-            policy: ReportPolicy::default(),
-        }
-    }
-
-    pub fn with_policy(mut self, policy: ReportPolicy) -> Self {
-        self.policy = policy;
-        self
-    }
-
-    pub fn with_relay(mut self, relay: Relay) -> Self {
-        self.relay = Some(relay);
-        self
-    }
-
-    /// Starts the integrations' work now (see [`Relay::kick`]); without a relay the committed
-    /// tasks wait for the periodic one.
-    pub(super) async fn kick_relay(&self) {
-        if let Some(relay) = &self.relay {
-            relay.kick().await;
-        }
-    }
-
-    /// The SEV's report in Markdown: the template filled in with its record, timeline and SCAs.
-    pub async fn sev_report(&self, id: SevId) -> Result<String, AppError> {
-        let sev = self.repo.load(id).await?.sev;
-        let timeline = self.repo.timeline(id).await?;
-        let scas = self.repo.scas_of(id).await?;
-        Ok(reports::sev_report(
-            &self.template,
-            &sev,
-            &timeline,
-            &scas,
-            self.clock.now(),
-        ))
+impl TrendService {
+    pub fn new(repo: SevRepo, clock: Arc<dyn Clock>, policy: ReportPolicy) -> Self {
+        TrendService { repo, clock, policy }
     }
 
     pub fn now(&self) -> chrono::DateTime<chrono::Utc> {
@@ -151,34 +109,6 @@ impl ReportService {
             now,
         };
         Ok(reports::weekly(&input, viewer))
-    }
-
-    /// Asks for the digest of `week` to be posted to Slack. `request` names this request: the same
-    /// name twice posts once (a retried schedule), a new one posts again.
-    pub async fn post_digest(&self, week: reports::IsoWeek, request: &str) -> Result<(), AppError> {
-        let task = TaskEnvelope::new(
-            Task::PostDigest {
-                week,
-                request: request.to_owned(),
-            },
-            self.clock.now(),
-        );
-        self.repo.enqueue(&[task]).await?;
-        tracing::info!(week = %week, "weekly digest requested");
-        self.kick_relay().await;
-        Ok(())
-    }
-
-    /// Queues today's sweep (UTC day): the schedule that runs the `reports` Lambda daily calls
-    /// this, and a retried run sweeps once.
-    pub async fn start_sweep(&self) -> Result<chrono::NaiveDate, AppError> {
-        let now = self.clock.now();
-        let day = now.date_naive();
-        self.repo
-            .enqueue(&[TaskEnvelope::new(Task::Sweep { day }, now)])
-            .await?;
-        self.kick_relay().await;
-        Ok(day)
     }
 
     pub fn policy(&self) -> &ReportPolicy {
