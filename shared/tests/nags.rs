@@ -322,8 +322,8 @@ struct Tokyo;
 
 #[async_trait]
 impl TimeZones for Tokyo {
-    async fn offset_of(&self, person: &str) -> Option<FixedOffset> {
-        (person == "U2").then(|| FixedOffset::east_opt(9 * 3600).unwrap())
+    async fn offset_of(&self, person: &sev::domain::Actor) -> Option<FixedOffset> {
+        (*person == "U2").then(|| FixedOffset::east_opt(9 * 3600).unwrap())
     }
 }
 

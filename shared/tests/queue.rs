@@ -37,12 +37,12 @@ impl Scripted {
 #[async_trait]
 impl TaskHandler for Scripted {
     async fn handle(&self, task: &TaskEnvelope) -> Result<(), TaskError> {
-        if let Some(errors) = self.failures.lock().unwrap().get_mut(&task.key)
+        if let Some(errors) = self.failures.lock().unwrap().get_mut(task.key.as_str())
             && !errors.is_empty()
         {
             return Err(errors.remove(0));
         }
-        self.handled.lock().unwrap().push(task.key.clone());
+        self.handled.lock().unwrap().push(task.key.to_string());
         Ok(())
     }
 }

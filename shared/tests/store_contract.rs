@@ -15,7 +15,7 @@ use sev::domain::{
     DuePolicy, EntryKind, Level, NewSev, Priority, ScaId, ScaPatch, ScaSource, ScaState, ScaStateName, SevId, Status,
     Timestamp,
 };
-use sev::queue::Relay;
+use sev::queue::{Relay, Task, TaskEnvelope};
 use sev::store::{Claim, Condition, Index, Item, Key, Query, RepoError, SevRepo, SortKey, StoreError, Write};
 
 fn item(pk: &str, sk: &str, data: &str) -> Item {
@@ -174,7 +174,10 @@ async fn concurrent_updates_to_one_sev_all_land(b: Backend) {
     let (sev, _) = svc.file(file_req("Checkout 5xx", None)).await.unwrap();
     let tasks = (0..20).map(|i| {
         let svc = svc.clone();
-        tokio::spawn(async move { svc.post_update(sev.id, &format!("update {i}"), format!("U{i}")).await })
+        tokio::spawn(async move {
+            svc.post_update(sev.id, &format!("update {i}"), format!("U{i}").into())
+                .await
+        })
     });
     for t in tasks {
         t.await.unwrap().unwrap();
@@ -331,22 +334,24 @@ async fn changes_and_their_tasks_are_written_together(b: Backend) {
 async fn task_claims_make_handling_exactly_once(b: Backend) {
     let repo = SevRepo::new(b.store.clone());
     let lease = Duration::minutes(2);
-    assert_eq!(repo.claim_task("t1", lease).await.unwrap(), Claim::Claimed);
-    assert_eq!(repo.claim_task("t1", lease).await.unwrap(), Claim::Busy);
-    repo.release_task("t1").await.unwrap();
-    assert_eq!(repo.claim_task("t1", lease).await.unwrap(), Claim::Claimed);
-    repo.finish_task("t1").await.unwrap();
-    assert_eq!(repo.claim_task("t1", lease).await.unwrap(), Claim::AlreadyDone);
+    let key = |n| TaskEnvelope::new(Task::SevFiled { sev: SevId(n) }, Utc::now()).key;
+    let (t1, t2) = (key(1), key(2));
+    assert_eq!(repo.claim_task(&t1, lease).await.unwrap(), Claim::Claimed);
+    assert_eq!(repo.claim_task(&t1, lease).await.unwrap(), Claim::Busy);
+    repo.release_task(&t1).await.unwrap();
+    assert_eq!(repo.claim_task(&t1, lease).await.unwrap(), Claim::Claimed);
+    repo.finish_task(&t1).await.unwrap();
+    assert_eq!(repo.claim_task(&t1, lease).await.unwrap(), Claim::AlreadyDone);
     assert_eq!(
-        repo.claim_task("t1", Duration::seconds(-1)).await.unwrap(),
+        repo.claim_task(&t1, Duration::seconds(-1)).await.unwrap(),
         Claim::AlreadyDone
     );
     assert_eq!(
-        repo.claim_task("t2", Duration::seconds(-1)).await.unwrap(),
+        repo.claim_task(&t2, Duration::seconds(-1)).await.unwrap(),
         Claim::Claimed
     );
     assert_eq!(
-        repo.claim_task("t2", lease).await.unwrap(),
+        repo.claim_task(&t2, lease).await.unwrap(),
         Claim::Claimed,
         "a lapsed claim can be taken over"
     );
@@ -562,7 +567,16 @@ async fn pages_are_created_once_and_updated_optimistically(b: Backend) {
     let (sevs, repo, _) = service(&b);
     let (sev, _) = sevs.file(file_req("paged", None)).await.unwrap();
     let now = Utc::now();
-    let page = |team: &str| Page::new(sev.id, team, "pagerduty", PageReason::Manual, "U1", now);
+    let page = |team: &str| {
+        Page::new(
+            sev.id,
+            team,
+            sev::domain::PagerKind::PagerDuty,
+            PageReason::Manual,
+            &"U1".into(),
+            now,
+        )
+    };
     let task = |team: &str| {
         TaskEnvelope::new(
             Task::Page {
@@ -590,10 +604,10 @@ async fn pages_are_created_once_and_updated_optimistically(b: Backend) {
         .await
         .unwrap()
         .into_iter()
-        .map(|(_, t)| t.key)
+        .map(|(_, t)| t.key.to_string())
         .collect();
     assert!(
-        outbox.contains(&task("a").key) && !outbox.contains(&task("c").key),
+        outbox.contains(&task("a").key.to_string()) && !outbox.contains(&task("c").key.to_string()),
         "{outbox:?}"
     );
 

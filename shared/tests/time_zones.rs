@@ -53,16 +53,20 @@ async fn owners_zones_come_from_slack_are_cached_and_survive_an_outage() {
     let zones = SlackTimeZones::new(SlackClient::new(&url, BotToken::new("xoxb-test")), repo, clock.clone());
     let tokyo = FixedOffset::east_opt(9 * 3600);
 
-    assert_eq!(zones.offset_of("U0TOKYO").await, tokyo);
-    assert_eq!(zones.offset_of("U0TOKYO").await, tokyo);
+    assert_eq!(zones.offset_of(&"U0TOKYO".into()).await, tokyo);
+    assert_eq!(zones.offset_of(&"U0TOKYO".into()).await, tokyo);
     assert_eq!(fake.calls.load(Ordering::SeqCst), 1, "the second lookup is cached");
-    assert_eq!(zones.offset_of("U0NOBODY").await, None);
-    assert_eq!(zones.offset_of("web:alice").await, None, "not a Slack user: not asked");
+    assert_eq!(zones.offset_of(&"U0NOBODY".into()).await, None);
+    assert_eq!(
+        zones.offset_of(&"web:alice".into()).await,
+        None,
+        "not a Slack user: not asked"
+    );
     assert_eq!(fake.calls.load(Ordering::SeqCst), 2);
 
     // A week on the zone is asked for again; Slack being down keeps the last known one.
     fake.down.store(true, Ordering::SeqCst);
     clock.set(clock.now() + Duration::days(8));
-    assert_eq!(zones.offset_of("U0TOKYO").await, tokyo);
+    assert_eq!(zones.offset_of(&"U0TOKYO".into()).await, tokyo);
     assert_eq!(fake.calls.load(Ordering::SeqCst), 3);
 }

@@ -230,12 +230,23 @@ mod tests {
         for _ in 0..2 {
             handle(&svc, json!({"action": "weekly", "post": true})).await.unwrap();
         }
-        let keys: std::collections::BTreeSet<String> =
-            repo.outbox(10).await.unwrap().into_iter().map(|(_, t)| t.key).collect();
+        let keys: std::collections::BTreeSet<String> = repo
+            .outbox(10)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|(_, t)| t.key.to_string())
+            .collect();
         assert_eq!(keys.into_iter().collect::<Vec<_>>(), ["digest:2026-W29:scheduled"]);
         let out = handle(&svc, json!({"action": "sweep"})).await.unwrap();
         assert_eq!(out["sweep"], "2026-07-22");
-        let keys: Vec<String> = repo.outbox(10).await.unwrap().into_iter().map(|(_, t)| t.key).collect();
+        let keys: Vec<String> = repo
+            .outbox(10)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|(_, t)| t.key.to_string())
+            .collect();
         assert!(keys.contains(&"sweep:2026-07-22".to_owned()), "{keys:?}");
     }
 

@@ -137,7 +137,10 @@ mod tests {
             if self.down {
                 return Err(QueueError::Backend("queue is down".into()));
             }
-            self.sent.lock().unwrap().extend(tasks.iter().map(|t| t.key.clone()));
+            self.sent
+                .lock()
+                .unwrap()
+                .extend(tasks.iter().map(|t| t.key.to_string()));
             Ok(())
         }
     }

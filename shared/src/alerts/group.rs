@@ -9,7 +9,7 @@ use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::text::{describe_alert, when};
-use super::{ALERT_ACTOR_PREFIX, AlertStatus, Labels, Notification, Plan, Source};
+use super::{AlertStatus, Labels, Notification, Plan, Source};
 use crate::domain::{Entry, EntryKind, Level, NewSev, Sev, SevId, Tag, Timestamp};
 
 /// Fingerprints remembered per group, so a huge group cannot grow its item without bound.
@@ -267,7 +267,7 @@ pub fn taken_over(sev: &Sev, timeline: &[Entry]) -> Option<String> {
     timeline
         .iter()
         .rev()
-        .filter(|e| !e.author.starts_with(ALERT_ACTOR_PREFIX))
+        .filter(|e| !e.author.is_alert())
         .find_map(|e| match &e.kind {
             EntryKind::StatusChanged { to, .. } => Some(format!("{} set the status to {to}", e.author)),
             EntryKind::LevelChanged { to, .. } => Some(format!("{} set the level to {to}", e.author)),

@@ -17,7 +17,7 @@ use std::fmt;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::domain::Timestamp;
+use crate::domain::{Actor, Timestamp};
 
 pub use alertmanager::{AlertmanagerPayload, GrafanaPayload};
 pub use generic::GenericPayload;
@@ -52,12 +52,10 @@ impl Source {
 
     /// The actor alert-made changes are recorded under. Anything not starting with `alert:` is a
     /// person (or another integration acting for one), which is what "taken over" looks for.
-    pub fn actor(self) -> String {
-        format!("{ALERT_ACTOR_PREFIX}{}", self.as_str())
+    pub fn actor(self) -> Actor {
+        Actor::alert(self.as_str())
     }
 }
-
-pub use crate::domain::actor::ALERT_PREFIX as ALERT_ACTOR_PREFIX;
 
 impl fmt::Display for Source {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

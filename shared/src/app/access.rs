@@ -8,7 +8,7 @@
 use std::collections::{BTreeSet, HashMap};
 
 use super::{AppError, ScaService, SevDetail, SevService};
-use crate::domain::actor::{WEB_PERSON_PREFIX, is_slack_user};
+use crate::domain::actor::{ActorKind, is_slack_user};
 use crate::domain::{Actor, Sca, ScaId, SevId};
 use crate::reports::Viewer;
 
@@ -23,10 +23,13 @@ impl SecurityGroup {
         SecurityGroup(entries.into_iter().collect())
     }
 
-    pub fn contains(&self, actor: &str) -> bool {
-        match actor.strip_prefix(WEB_PERSON_PREFIX) {
-            Some(name) => self.0.contains(actor) || (!is_slack_user(name) && self.0.contains(name)),
-            None => is_slack_user(actor) && self.0.contains(actor),
+    pub fn contains(&self, actor: &Actor) -> bool {
+        match actor.kind() {
+            ActorKind::Person(name) => {
+                self.0.contains(actor.as_str()) || (!is_slack_user(name) && self.0.contains(name))
+            }
+            ActorKind::Slack(id) => self.0.contains(id),
+            ActorKind::Alert(_) | ActorKind::System | ActorKind::Named(_) => false,
         }
     }
 }
@@ -43,11 +46,11 @@ pub enum Access {
 
 impl Access {
     /// A person, who sees everything if the security group lists them.
-    pub fn person(id: &str, security: &SecurityGroup) -> Access {
+    pub fn person(id: &Actor, security: &SecurityGroup) -> Access {
         if security.contains(id) {
             Access::Everything
         } else {
-            Access::Person(id.to_owned())
+            Access::Person(id.clone())
         }
     }
 
@@ -131,13 +134,13 @@ impl Access {
 }
 
 /// Whoever holds a role on the SEV or has acted on it.
-fn is_member(detail: &SevDetail, id: &str) -> bool {
+fn is_member(detail: &SevDetail, id: &Actor) -> bool {
     let sev = &detail.sev;
-    sev.reporter == id
-        || sev.coordinator.as_deref() == Some(id)
-        || sev.report_owner.as_deref() == Some(id)
-        || detail.scas.iter().any(|s| s.owner == id)
-        || detail.timeline.iter().any(|e| e.author == id)
+    sev.reporter == *id
+        || sev.coordinator.as_ref() == Some(id)
+        || sev.report_owner.as_ref() == Some(id)
+        || detail.scas.iter().any(|s| s.owner == *id)
+        || detail.timeline.iter().any(|e| e.author == *id)
 }
 
 #[cfg(test)]
@@ -145,7 +148,6 @@ mod tests {
     use chrono::Utc;
 
     use super::*;
-    use crate::domain::actor::{SEVTOOL, web_person};
     use crate::domain::{Entry, EntryId, EntryKind, Level, NewSev, Sev};
 
     fn detail(private: bool) -> SevDetail {
@@ -161,7 +163,7 @@ mod tests {
         let drafted = Entry {
             id: EntryId::new(now, 1),
             at: now,
-            author: SEVTOOL.into(),
+            author: Actor::SEVTOOL,
             kind: EntryKind::Note { text: "drafted".into() },
         };
         SevDetail {
@@ -178,14 +180,17 @@ mod tests {
     fn private_sevs_exist_only_for_members_the_security_group_and_operators() {
         let private = detail(true);
         let none = SecurityGroup::default();
-        assert!(Access::person("U1", &none).may_see(&private), "reporter");
-        assert!(Access::person("U2", &none).may_see(&private), "coordinator");
-        assert!(!Access::person("U3", &none).may_see(&private), "a stranger");
+        assert!(Access::person(&"U1".into(), &none).may_see(&private), "reporter");
+        assert!(Access::person(&"U2".into(), &none).may_see(&private), "coordinator");
+        assert!(!Access::person(&"U3".into(), &none).may_see(&private), "a stranger");
         let security = SecurityGroup::new(["U3".to_owned()]);
-        assert!(Access::person("U3", &security).may_see(&private), "security group");
+        assert!(
+            Access::person(&"U3".into(), &security).may_see(&private),
+            "security group"
+        );
         assert!(Access::Everything.may_see(&private));
         assert!(
-            Access::person("U3", &none).may_see(&detail(false)),
+            Access::person(&"U3".into(), &none).may_see(&detail(false)),
             "public SEVs are for all"
         );
     }
@@ -195,16 +200,22 @@ mod tests {
         let private = detail(true);
         let none = SecurityGroup::default();
         for typed in ["sevtool", "U1", "U2"] {
-            assert!(!Access::person(&web_person(typed), &none).may_see(&private), "{typed}");
+            assert!(
+                !Access::person(&Actor::web_person(typed), &none).may_see(&private),
+                "{typed}"
+            );
         }
     }
 
     #[test]
     fn security_group_entries_match_only_their_own_kind_of_identity() {
         let group = SecurityGroup::new(["U9".to_owned(), "alice".to_owned(), "web:bob".to_owned()]);
-        assert!(group.contains("U9"));
-        assert!(!group.contains("web:U9"), "a typed Slack id is not the Slack user");
-        assert!(group.contains("web:alice") && group.contains("web:bob"));
-        assert!(!group.contains("alice"), "a bare name is not a sign-in");
+        assert!(group.contains(&"U9".into()));
+        assert!(
+            !group.contains(&"web:U9".into()),
+            "a typed Slack id is not the Slack user"
+        );
+        assert!(group.contains(&"web:alice".into()) && group.contains(&"web:bob".into()));
+        assert!(!group.contains(&"alice".into()), "a bare name is not a sign-in");
     }
 }

@@ -18,7 +18,7 @@ use super::retry::{Attempt, DEFAULT_ATTEMPTS, retry_optimistic};
 use super::{AppError, FileRequest, SevService};
 use crate::alerts::{AlertGroup, AlertOrigin, AlertStatus, Notification, Rules, group_id, planned, taken_over};
 use crate::clock::Clock;
-use crate::domain::{Sev, SevId, Status};
+use crate::domain::{Actor, Sev, SevId, Status};
 use crate::store::{RepoError, SevRepo};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -248,8 +248,8 @@ impl AlertService {
     }
 
     /// Posts to the timeline. A SEV closed between our read and this write keeps its record as is.
-    async fn post(&self, sev: SevId, text: &str, actor: &str) -> Result<(), AppError> {
-        match self.sevs.post_update(sev, text, actor.to_owned()).await {
+    async fn post(&self, sev: SevId, text: &str, actor: &Actor) -> Result<(), AppError> {
+        match self.sevs.post_update(sev, text, actor.clone()).await {
             Ok(_) => Ok(()),
             Err(AppError::Domain(e)) => {
                 tracing::info!(sev = %sev, error = %e, "alert update skipped");

@@ -21,7 +21,7 @@ pub use error::{AppError, ErrorKind};
 pub use integrations::Integrations;
 pub use jobs::Jobs;
 pub use nags::{NagPlanner, TimeZones, schedule_name};
-pub use paging::{Paging, PagingError, PagingService, SEVTOOL};
+pub use paging::{Paging, PagingError, PagingService};
 pub use report_nags::report_schedule_name;
 pub use scas::{NewSca, ScaService};
 pub use sev_reports::{ReportDrafter, SevReportService};

@@ -8,7 +8,7 @@ use chrono::FixedOffset;
 
 use super::ScaService;
 use crate::clock::Clock;
-use crate::domain::{NagPolicy, NagStep, ReportPolicy, ScaId};
+use crate::domain::{Actor, NagPolicy, NagStep, ReportPolicy, ScaId};
 use crate::queue::{Task, TaskEnvelope, TaskError, TaskHandler};
 use crate::schedule::Scheduler;
 use crate::store::SevRepo;
@@ -16,7 +16,7 @@ use crate::store::SevRepo;
 /// Where a person is, for their quiet hours: their own time zone, when something knows it.
 #[async_trait]
 pub trait TimeZones: Send + Sync {
-    async fn offset_of(&self, person: &str) -> Option<FixedOffset>;
+    async fn offset_of(&self, person: &Actor) -> Option<FixedOffset>;
 }
 
 #[derive(Clone)]
@@ -69,7 +69,7 @@ impl NagPlanner {
         self
     }
 
-    pub(super) async fn offset_of(&self, owner: &str) -> FixedOffset {
+    pub(super) async fn offset_of(&self, owner: &Actor) -> FixedOffset {
         match &self.zones {
             Some(zones) => zones.offset_of(owner).await.unwrap_or(self.offset),
             None => self.offset,

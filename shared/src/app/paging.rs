@@ -11,13 +11,12 @@ use super::retry::{Attempt, DEFAULT_ATTEMPTS, retry_optimistic};
 use super::sevs::{entries_at, entry_tasks};
 use super::{AppError, ErrorKind};
 use crate::clock::Clock;
-use crate::domain::{EntryKind, Level, OnCallPerson, Page, PageReason, PageState, Sev, SevId, Status};
+use crate::domain::{Actor, EntryKind, Level, OnCallPerson, Page, PageReason, PageState, Sev, SevId, Status};
 use crate::paging::{Catalog, OnCall, Rotation, Team};
 use crate::queue::{Relay, Task, TaskEnvelope, TaskError};
 use crate::store::{RepoError, SevRepo};
 
 /// Who the timeline names for what sevtool does by itself.
-pub use crate::domain::actor::SEVTOOL;
 
 #[derive(Debug, thiserror::Error)]
 pub enum PagingError {
@@ -119,7 +118,7 @@ impl PagingService {
     }
 
     /// Records a page to `team` and queues it; an existing page to the team is returned as is.
-    async fn create(&self, id: SevId, team: &Team, reason: PageReason, by: &str) -> Result<Paging, PagingError> {
+    async fn create(&self, id: SevId, team: &Team, reason: PageReason, by: &Actor) -> Result<Paging, PagingError> {
         let now = self.clock.now();
         let page = Page::new(id, &team.name, team.pager.kind(), reason, by, now);
         let task = TaskEnvelope::new(
@@ -146,7 +145,7 @@ impl PagingService {
     }
 
     /// Pages one team, named by name or alias.
-    pub async fn page(&self, id: SevId, team: &str, by: &str) -> Result<Paging, PagingError> {
+    pub async fn page(&self, id: SevId, team: &str, by: &Actor) -> Result<Paging, PagingError> {
         let team = self.team(team)?.clone();
         self.active_sev(id).await?;
         let paging = self.create(id, &team, PageReason::Manual, by).await?;
@@ -175,7 +174,7 @@ impl PagingService {
             teams.push(t.clone());
         }
         for team in &teams {
-            self.create(id, team, PageReason::Auto, SEVTOOL).await?;
+            self.create(id, team, PageReason::Auto, &Actor::SEVTOOL).await?;
         }
         self.relay.kick().await;
         Ok(teams.into_iter().map(|t| t.name).collect())
@@ -183,14 +182,14 @@ impl PagingService {
 
     /// Declares a mayday: every team will be paged. The fan-out itself runs from the pager
     /// queue, so a catalog of hundreds of teams never holds up the request.
-    pub async fn mayday(&self, id: SevId, confirmed: bool, by: &str) -> Result<usize, PagingError> {
+    pub async fn mayday(&self, id: SevId, confirmed: bool, by: &Actor) -> Result<usize, PagingError> {
         if !confirmed {
             return Err(PagingError::NotConfirmed);
         }
         self.active_sev(id).await?;
         let now = self.clock.now();
         let teams = self.catalog.teams().len();
-        let entries = entries_at(vec![EntryKind::Mayday { teams }], &by.to_owned(), now);
+        let entries = entries_at(vec![EntryKind::Mayday { teams }], by, now);
         let mut tasks = entry_tasks(id, &entries, now);
         tasks.push(TaskEnvelope::new(Task::Mayday { sev: id }, now));
         self.repo.create_pages(id, &[], &entries, &tasks).await?;
@@ -200,7 +199,7 @@ impl PagingService {
     }
 
     /// The mayday fan-out: a page per team not paged yet. Safe to repeat after a crash.
-    pub async fn fan_out(&self, id: SevId, by: &str) -> Result<usize, PagingError> {
+    pub async fn fan_out(&self, id: SevId, by: &Actor) -> Result<usize, PagingError> {
         let paged: Vec<String> = self.repo.pages(id).await?.into_iter().map(|(p, _)| p.team).collect();
         let mut created = 0;
         for team in self.catalog.teams() {
@@ -225,7 +224,7 @@ impl PagingService {
 
     /// Changes one page under optimistic concurrency. `change` returns `None` to leave the page
     /// alone, or the timeline entries the change makes.
-    async fn update<F>(&self, id: SevId, team: &str, author: &str, change: F) -> Result<Option<Page>, AppError>
+    async fn update<F>(&self, id: SevId, team: &str, author: &Actor, change: F) -> Result<Option<Page>, AppError>
     where
         F: Fn(&mut Page, DateTime<Utc>) -> Option<Vec<EntryKind>>,
     {
@@ -237,7 +236,7 @@ impl PagingService {
             let Some(kinds) = change(&mut page, now) else {
                 return Ok(Attempt::Done(None));
             };
-            let entries = entries_at(kinds, &author.to_owned(), now);
+            let entries = entries_at(kinds, author, now);
             let tasks = entry_tasks(id, &entries, now);
             match self.repo.save_page(id, &page, version, &entries, &tasks).await {
                 Ok(()) => {
@@ -259,7 +258,7 @@ impl PagingService {
             .catalog
             .find(team)
             .is_some_and(|t| t.rotation == Some(Rotation::Coordinator));
-        self.update(id, team, SEVTOOL, |page, now| {
+        self.update(id, team, &Actor::SEVTOOL, |page, now| {
             if page.state != PageState::Queued {
                 return None;
             }
@@ -284,7 +283,7 @@ impl PagingService {
     }
 
     pub async fn record_failed(&self, id: SevId, team: &str, reason: &str) -> Result<Option<Page>, AppError> {
-        self.update(id, team, SEVTOOL, |page, now| {
+        self.update(id, team, &Actor::SEVTOOL, |page, now| {
             if page.state != PageState::Queued {
                 return None;
             }
@@ -299,7 +298,7 @@ impl PagingService {
 
     /// Keeps the latest error of a page that is being retried, for the SEV's page to show.
     pub async fn record_retrying(&self, id: SevId, team: &str, error: &str) -> Result<(), AppError> {
-        self.update(id, team, SEVTOOL, |page, now| {
+        self.update(id, team, &Actor::SEVTOOL, |page, now| {
             (page.state == PageState::Queued).then(|| {
                 page.error = Some(error.to_owned());
                 page.updated_at = now;
@@ -311,7 +310,7 @@ impl PagingService {
     }
 
     pub async fn record_resolved(&self, id: SevId, team: &str) -> Result<Option<Page>, AppError> {
-        self.update(id, team, SEVTOOL, |page, now| {
+        self.update(id, team, &Actor::SEVTOOL, |page, now| {
             if page.state == PageState::Resolved {
                 return None;
             }
@@ -335,7 +334,7 @@ impl PagingService {
         team: &str,
         users: &HashMap<String, String>,
     ) -> Result<(), AppError> {
-        self.update(id, team, SEVTOOL, |page, _| {
+        self.update(id, team, &Actor::SEVTOOL, |page, _| {
             let mut changed = false;
             for p in &mut page.on_call {
                 if let Some(u) = users.get(&p.email)
@@ -355,13 +354,14 @@ impl PagingService {
     /// Returns whether they were.
     pub async fn record_join(&self, id: SevId, slack_user: &str, at: DateTime<Utc>) -> Result<bool, AppError> {
         let mut mustered = false;
+        let author = Actor::from(slack_user);
         for (page, _) in self.repo.pages(id).await? {
             if !page.on_call.iter().any(|p| p.slack_user.as_deref() == Some(slack_user)) {
                 continue;
             }
             let first = !mustered;
             let changed = self
-                .update(id, &page.team, slack_user, |page, _| {
+                .update(id, &page.team, &author, |page, _| {
                     page.joined(slack_user, at).then(|| {
                         if first {
                             vec![EntryKind::Joined {

@@ -45,8 +45,8 @@ impl NagPlanner {
                 Some((_, at)) => {
                     // Quiet hours of whoever the nag is for: the owner, or the coordinator.
                     let person = match step {
-                        ReportNagStep::Owner => sev.coordinator.as_deref(),
-                        ReportNagStep::Overdue => sev.report_owner.as_deref(),
+                        ReportNagStep::Owner => sev.coordinator.as_ref(),
+                        ReportNagStep::Overdue => sev.report_owner.as_ref(),
                     };
                     let offset = match person {
                         Some(p) => self.offset_of(p).await,

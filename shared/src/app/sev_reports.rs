@@ -17,8 +17,6 @@ use crate::queue::{Relay, Task, TaskEnvelope, TaskError, TaskHandler};
 use crate::reports::{self, Template};
 use crate::store::{RepoError, SevRepo, StoredReport};
 
-/// Who drafts a report on its own, when the SEV gets an owner.
-use crate::domain::actor::SEVTOOL as DRAFTER;
 /// Completion re-reads and retries when an edit lands at the same moment. Fewer tries than the
 /// default: a report's saves are people editing it, so one that keeps changing under the
 /// completer after a few re-reads is being saved by someone else, and the completer must be told
@@ -202,7 +200,7 @@ impl TaskHandler for ReportDrafter {
             return Ok(());
         };
         self.reports
-            .draft(*sev, DRAFTER.to_owned())
+            .draft(*sev, Actor::SEVTOOL)
             .await
             .map(drop)
             .map_err(TaskError::from)

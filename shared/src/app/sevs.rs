@@ -7,7 +7,7 @@ use super::AppError;
 use super::retry::{Attempt, DEFAULT_ATTEMPTS, retry_optimistic};
 use crate::clock::Clock;
 use crate::domain::{
-    Actor, DomainError, Entry, EntryId, EntryKind, Level, Muster, NewSev, Page, Sev, SevId, SevPatch, Status,
+    Actor, DomainError, Entry, EntryId, EntryKind, Level, Muster, NewSev, Page, Sev, SevField, SevId, SevPatch, Status,
     Timestamp, muster,
 };
 use crate::queue::{Relay, Task, TaskEnvelope};
@@ -55,7 +55,7 @@ pub struct SevService {
     clock: Arc<dyn Clock>,
 }
 
-fn fingerprint(new: &NewSev, reporter: &str) -> String {
+fn fingerprint(new: &NewSev, reporter: &Actor) -> String {
     format!(
         "{:?}|{:?}|{:?}|{:?}|{:?}|{}|{}|{:?}|{:?}|{reporter}",
         new.title,
@@ -144,7 +144,7 @@ pub(super) fn entry_tasks(id: SevId, entries: &[Entry], now: DateTime<Utc>) -> V
 fn decides_report_nags(kind: &EntryKind) -> bool {
     match kind {
         EntryKind::StatusChanged { .. } | EntryKind::Report { .. } => true,
-        EntryKind::FieldChanged { field, .. } => field == "report_owner",
+        EntryKind::FieldChanged { field, .. } => *field == SevField::ReportOwner,
         _ => false,
     }
 }
@@ -152,7 +152,7 @@ fn decides_report_nags(kind: &EntryKind) -> bool {
 fn entries_owning_report(entries: &[Entry]) -> Vec<&Entry> {
     entries
         .iter()
-        .filter(|e| matches!(&e.kind, EntryKind::FieldChanged { field, value } if field == "report_owner" && !value.is_empty()))
+        .filter(|e| matches!(&e.kind, EntryKind::FieldChanged { field, value } if *field == SevField::ReportOwner && !value.is_empty()))
         .collect()
 }
 
@@ -268,13 +268,13 @@ impl SevService {
 
     /// Makes `user` the coordinator unless someone already is (a person's choice wins over the
     /// pager's). Returns the SEV as it is afterwards.
-    pub async fn claim_coordinator(&self, id: SevId, user: &str, author: Actor) -> Result<Sev, AppError> {
+    pub async fn claim_coordinator(&self, id: SevId, user: &Actor, author: Actor) -> Result<Sev, AppError> {
         self.mutate(id, author, |sev, _| {
             if sev.coordinator.is_some() {
                 return Ok(Vec::new());
             }
             sev.apply(SevPatch {
-                coordinator: Some(Some(user.to_owned())),
+                coordinator: Some(Some(user.clone())),
                 ..SevPatch::default()
             })
         })

@@ -18,7 +18,7 @@ pub use actor::Actor;
 pub use error::DomainError;
 pub use level::Level;
 pub use nag::{NagPolicy, NagStep};
-pub use page::{Muster, OnCallPerson, Page, PageReason, PageState, dedup_key, muster};
+pub use page::{Muster, OnCallPerson, Page, PageReason, PageState, PagerKind, dedup_key, muster};
 pub use report::{
     MAX_REPORT_BYTES, Report, ReportNagStep, ReportPolicy, ReportState, TO_BE_WRITTEN, unwritten_sections,
 };
@@ -27,4 +27,4 @@ pub use sev::{MAX_TEXT, MAX_TITLE, NewSev, Sev, SevId, SevPatch};
 pub use status::Status;
 pub use tag::Tag;
 pub use time::{FIRST_YEAR, LAST_YEAR, Timestamp};
-pub use timeline::{Entry, EntryId, EntryKind, ReportChange};
+pub use timeline::{Entry, EntryId, EntryKind, ReportChange, SevField};

@@ -3,7 +3,7 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::SevId;
+use super::{Actor, SevId};
 
 /// Why a team was paged.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -52,18 +52,40 @@ pub struct OnCallPerson {
     pub joined_at: Option<DateTime<Utc>>,
 }
 
+/// Which pager a team is paged through.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum PagerKind {
+    PagerDuty,
+    Opsgenie,
+}
+
+impl PagerKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PagerKind::PagerDuty => "pagerduty",
+            PagerKind::Opsgenie => "opsgenie",
+        }
+    }
+}
+
+impl std::fmt::Display for PagerKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Page {
     pub team: String,
-    /// `pagerduty` or `opsgenie`.
-    pub pager: String,
+    pub pager: PagerKind,
     pub state: PageState,
     pub reason: PageReason,
     /// Sent with every trigger and resolve, so a retried page never pages twice.
     pub dedup_key: String,
     #[serde(default)]
     pub on_call: Vec<OnCallPerson>,
-    pub requested_by: String,
+    pub requested_by: Actor,
     pub requested_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -80,15 +102,15 @@ pub fn dedup_key(sev: SevId, team: &str) -> String {
 }
 
 impl Page {
-    pub fn new(sev: SevId, team: &str, pager: &str, reason: PageReason, by: &str, now: DateTime<Utc>) -> Page {
+    pub fn new(sev: SevId, team: &str, pager: PagerKind, reason: PageReason, by: &Actor, now: DateTime<Utc>) -> Page {
         Page {
             team: team.to_owned(),
-            pager: pager.to_owned(),
+            pager,
             state: PageState::Queued,
             reason,
             dedup_key: dedup_key(sev, team),
             on_call: Vec::new(),
-            requested_by: by.to_owned(),
+            requested_by: by.clone(),
             requested_at: now,
             updated_at: now,
             paged_at: None,
@@ -202,13 +224,43 @@ mod tests {
     }
 
     #[test]
+    fn pager_kinds_serialise_as_the_names_stored_before_they_were_typed() {
+        for (kind, name) in [(PagerKind::PagerDuty, "pagerduty"), (PagerKind::Opsgenie, "opsgenie")] {
+            assert_eq!(serde_json::to_value(kind).unwrap(), name);
+            assert_eq!(serde_json::from_value::<PagerKind>(name.into()).unwrap(), kind);
+            assert_eq!(kind.to_string(), name);
+        }
+    }
+
+    #[test]
     fn muster_waits_for_everyone_then_measures_from_declaration() {
         let t0 = Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap();
-        let mut a = Page::new(SevId(1), "a", "pagerduty", PageReason::Mayday, "U1", t0);
+        let mut a = Page::new(
+            SevId(1),
+            "a",
+            PagerKind::PagerDuty,
+            PageReason::Mayday,
+            &"U1".into(),
+            t0,
+        );
         a.paged(vec![person("a@x", "UA"), person("both@x", "UB")], t0);
-        let mut b = Page::new(SevId(1), "b", "pagerduty", PageReason::Mayday, "U1", t0);
+        let mut b = Page::new(
+            SevId(1),
+            "b",
+            PagerKind::PagerDuty,
+            PageReason::Mayday,
+            &"U1".into(),
+            t0,
+        );
         b.paged(vec![person("both@x", "UB")], t0);
-        let mut failed = Page::new(SevId(1), "c", "pagerduty", PageReason::Mayday, "U1", t0);
+        let mut failed = Page::new(
+            SevId(1),
+            "c",
+            PagerKind::PagerDuty,
+            PageReason::Mayday,
+            &"U1".into(),
+            t0,
+        );
         failed.paged(vec![person("c@x", "UC")], t0);
         failed.failed("refused", t0);
 

@@ -229,7 +229,7 @@ impl Sca {
         now: DateTime<Utc>,
     ) -> Result<Sca, DomainError> {
         let text = clean("text", text, MAX_SCA_TEXT)?;
-        let owner = clean("owner", &owner, 100)?;
+        let owner = Actor::from(clean("owner", owner.as_str(), 100)?);
         let due = check_due(due, now)?;
         Ok(Sca {
             id,
@@ -273,7 +273,7 @@ impl Sca {
         }
         if let Some(o) = patch
             .owner
-            .map(|o| clean("owner", &o, 100))
+            .map(|o| clean("owner", o.as_str(), 100).map(Actor::from))
             .transpose()?
             .filter(|o| *o != next.owner)
         {

@@ -5,7 +5,7 @@ use std::str::FromStr;
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-use super::{Actor, DomainError, EntryKind, Level, Status, Tag, Timestamp};
+use super::{Actor, DomainError, EntryKind, Level, SevField, Status, Tag, Timestamp};
 
 /// The human number of a SEV, shown as `SEV-<n>`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -318,16 +318,11 @@ impl Sev {
     pub fn apply(&mut self, patch: SevPatch) -> Result<Vec<EntryKind>, DomainError> {
         let mut next = self.clone();
         let mut entries = Vec::new();
-        let mut field = |name: &str, value: String| {
-            entries.push(EntryKind::FieldChanged {
-                field: name.to_owned(),
-                value,
-            })
-        };
+        let mut field = |field: SevField, value: String| entries.push(EntryKind::FieldChanged { field, value });
         if let Some(t) = patch.title {
             let t = clean_title(&t)?;
             if t != next.title {
-                field("title", t.clone());
+                field(SevField::Title, t.clone());
                 next.title = t;
             }
         }
@@ -339,24 +334,43 @@ impl Sev {
             if d != next.description {
                 // The description can be long and private-ish; the timeline notes the edit only.
                 field(
-                    "description",
+                    SevField::Description,
                     if d.is_some() { "(edited)".into() } else { String::new() },
                 );
                 next.description = d;
             }
         }
-        for (name, patch_value, slot) in [
-            ("product_track", patch.product_track, &mut next.product_track),
-            ("coordinator", patch.coordinator, &mut next.coordinator),
-            ("report_owner", patch.report_owner, &mut next.report_owner),
+        if let Some(v) = patch.product_track {
+            let v = match v.as_deref() {
+                Some(v) => clean_name("product_track", v)?,
+                None => None,
+            };
+            if v != next.product_track {
+                field(SevField::ProductTrack, v.clone().unwrap_or_default());
+                next.product_track = v;
+            }
+        }
+        for (name, which, patch_value, slot) in [
+            (
+                "coordinator",
+                SevField::Coordinator,
+                patch.coordinator,
+                &mut next.coordinator,
+            ),
+            (
+                "report_owner",
+                SevField::ReportOwner,
+                patch.report_owner,
+                &mut next.report_owner,
+            ),
         ] {
             if let Some(v) = patch_value {
-                let v = match v.as_deref() {
-                    Some(v) => clean_name(name, v)?,
+                let v = match v {
+                    Some(v) => clean_name(name, v.as_str())?.map(Actor::from),
                     None => None,
                 };
                 if v != *slot {
-                    field(name, v.clone().unwrap_or_default());
+                    field(which, v.as_ref().map_or_else(String::new, |a| a.as_str().to_owned()));
                     *slot = v;
                 }
             }
@@ -369,22 +383,25 @@ impl Sev {
             tags.remove(t);
         }
         if tags != next.tags {
-            field("tags", tags.iter().map(Tag::as_str).collect::<Vec<_>>().join(", "));
+            field(
+                SevField::Tags,
+                tags.iter().map(Tag::as_str).collect::<Vec<_>>().join(", "),
+            );
             next.tags = tags;
         }
         if let Some(p) = patch.private.filter(|p| *p != next.private) {
-            field("private", p.to_string());
+            field(SevField::Private, p.to_string());
             next.private = p;
         }
         let started = patch.started_at.map_or(next.started_at, Timestamp::get);
         let detected = patch.detected_at.map_or(next.detected_at, Timestamp::get);
         check_times(started, detected, next.declared_at)?;
         if started != next.started_at {
-            field("started_at", started.to_rfc3339());
+            field(SevField::StartedAt, started.to_rfc3339());
             next.started_at = started;
         }
         if detected != next.detected_at {
-            field("detected_at", detected.to_rfc3339());
+            field(SevField::DetectedAt, detected.to_rfc3339());
             next.detected_at = detected;
         }
         if let Some(level) = patch.level.filter(|l| *l != next.level) {
@@ -636,7 +653,7 @@ mod tests {
         assert_eq!(
             entries,
             [EntryKind::FieldChanged {
-                field: "coordinator".into(),
+                field: SevField::Coordinator,
                 value: String::new()
             }]
         );

@@ -64,7 +64,7 @@ pub enum EntryKind {
         change: String,
     },
     FieldChanged {
-        field: String,
+        field: SevField,
         value: String,
     },
     /// The SEV report was drafted or marked complete (edits are not on the timeline: the report
@@ -97,6 +97,73 @@ pub enum EntryKind {
     Joined {
         user: String,
     },
+}
+
+/// A field of a SEV that a patch sets, as the timeline names it (`report_owner`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(from = "String", into = "String")]
+pub enum SevField {
+    Title,
+    Description,
+    ProductTrack,
+    Coordinator,
+    ReportOwner,
+    Tags,
+    Private,
+    StartedAt,
+    DetectedAt,
+    /// A name no release of sevtool writes today, read back from an older record as it was.
+    Other(String),
+}
+
+impl SevField {
+    const NAMED: [SevField; 9] = [
+        SevField::Title,
+        SevField::Description,
+        SevField::ProductTrack,
+        SevField::Coordinator,
+        SevField::ReportOwner,
+        SevField::Tags,
+        SevField::Private,
+        SevField::StartedAt,
+        SevField::DetectedAt,
+    ];
+
+    pub fn as_str(&self) -> &str {
+        match self {
+            SevField::Title => "title",
+            SevField::Description => "description",
+            SevField::ProductTrack => "product_track",
+            SevField::Coordinator => "coordinator",
+            SevField::ReportOwner => "report_owner",
+            SevField::Tags => "tags",
+            SevField::Private => "private",
+            SevField::StartedAt => "started_at",
+            SevField::DetectedAt => "detected_at",
+            SevField::Other(name) => name,
+        }
+    }
+}
+
+impl From<String> for SevField {
+    fn from(name: String) -> SevField {
+        SevField::NAMED
+            .into_iter()
+            .find(|f| f.as_str() == name)
+            .unwrap_or(SevField::Other(name))
+    }
+}
+
+impl From<SevField> for String {
+    fn from(field: SevField) -> String {
+        field.as_str().to_owned()
+    }
+}
+
+impl fmt::Display for SevField {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

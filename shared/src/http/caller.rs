@@ -7,7 +7,7 @@ use axum::http::request::Parts;
 
 use super::ApiError;
 use crate::app::Access;
-use crate::domain::{actor, text};
+use crate::domain::{Actor, actor, text};
 use crate::reports::Viewer;
 
 /// Who made a request. Handlers take it as an extractor; the sign-in middleware puts it there.
@@ -22,7 +22,7 @@ pub enum Caller {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Person {
-    pub id: String,
+    pub id: Actor,
     pub name: String,
     /// In `SEVTOOL_SECURITY_GROUP`: sees every private SEV.
     pub security: bool,
@@ -31,7 +31,7 @@ pub struct Person {
 impl Caller {
     /// The name a change is recorded under. People are who they signed in as; scripts and the
     /// open local server may name someone (`author`), else `default` says where it came from.
-    pub fn actor(&self, given: Option<String>, default: &str) -> Result<String, ApiError> {
+    pub fn actor(&self, given: Option<String>, default: Actor) -> Result<Actor, ApiError> {
         match self {
             Caller::Person(p) => Ok(p.id.clone()),
             Caller::Local | Caller::Service => named(given, default),
@@ -80,9 +80,9 @@ impl<S: Send + Sync> FromRequestParts<S> for Caller {
 /// default says where the change came from. A name may not take the shape of a system actor
 /// (sevtool's own, an alert source, a signed-in person): the timeline and the visibility
 /// policy tell them apart by that shape. Slack user ids are fine: the token is an operator's.
-fn named(given: Option<String>, default: &str) -> Result<String, ApiError> {
+fn named(given: Option<String>, default: Actor) -> Result<Actor, ApiError> {
     let Some(name) = given.map(|a| text::trim(&a).to_owned()).filter(|a| !a.is_empty()) else {
-        return Ok(default.to_owned());
+        return Ok(default);
     };
     if actor::is_system(&name) {
         return Err(ApiError::bad_request(format!(
@@ -93,7 +93,7 @@ fn named(given: Option<String>, default: &str) -> Result<String, ApiError> {
     if name.chars().count() > 100 {
         return Err(ApiError::bad_request("author: is longer than 100 characters"));
     }
-    Ok(name)
+    Ok(Actor::from(name))
 }
 
 #[cfg(test)]
@@ -118,16 +118,19 @@ mod tests {
 
     #[test]
     fn people_act_as_themselves_and_only_scripts_may_name_someone() {
-        assert_eq!(person("U3", false).actor(Some("U1".into()), "api").unwrap(), "U3");
-        assert_eq!(Caller::Service.actor(Some("ops-bot".into()), "api").unwrap(), "ops-bot");
-        assert_eq!(Caller::Local.actor(None, "web").unwrap(), "web");
+        assert_eq!(person("U3", false).actor(Some("U1".into()), Actor::API).unwrap(), "U3");
         assert_eq!(
-            Caller::Service.actor(Some("U024BE7LH".into()), "api").unwrap(),
+            Caller::Service.actor(Some("ops-bot".into()), Actor::API).unwrap(),
+            "ops-bot"
+        );
+        assert_eq!(Caller::Local.actor(None, Actor::WEB).unwrap(), "web");
+        assert_eq!(
+            Caller::Service.actor(Some("U024BE7LH".into()), Actor::API).unwrap(),
             "U024BE7LH"
         );
         for reserved in ["alert:x", "sevtool", "web:alice", "JIRA"] {
             assert!(
-                Caller::Service.actor(Some(reserved.into()), "api").is_err(),
+                Caller::Service.actor(Some(reserved.into()), Actor::API).is_err(),
                 "{reserved}"
             );
         }

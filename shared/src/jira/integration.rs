@@ -9,13 +9,10 @@ use serde::{Deserialize, Serialize};
 use super::client::{JiraClient, JiraError, NewIssue};
 use super::{JiraSettings, adf};
 use crate::app::{AppError, ScaService};
-use crate::domain::{Sca, ScaId, ScaPatch, ScaStateName};
+use crate::domain::{Actor, Sca, ScaId, ScaPatch, ScaStateName};
 use crate::paging::Catalog;
 use crate::queue::{Steps, Task, TaskEnvelope, TaskError, TaskHandler};
 use crate::store::{RepoError, SevRepo, keys};
-
-/// The author of what this integration changes on an SCA.
-use crate::domain::actor::JIRA as AUTHOR;
 
 /// An open SCA linked to an issue of this Jira site: what the sweep polls.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -160,7 +157,7 @@ impl JiraIntegration {
                 };
                 let sca = self
                     .scas
-                    .update(id, patch, AUTHOR.into())
+                    .update(id, patch, Actor::JIRA)
                     .await
                     .map_err(TaskError::from)?;
                 self.track(&sca).await
@@ -239,7 +236,7 @@ impl JiraIntegration {
                 };
                 let sca = self
                     .scas
-                    .update(l.sca, patch, AUTHOR.into())
+                    .update(l.sca, patch, Actor::JIRA)
                     .await
                     .map_err(TaskError::from)?;
                 self.track(&sca).await?;

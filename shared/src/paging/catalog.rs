@@ -7,6 +7,8 @@ use std::path::Path;
 
 use serde::Deserialize;
 
+use crate::domain::PagerKind;
+
 #[derive(Debug, thiserror::Error)]
 pub enum CatalogError {
     #[error("cannot read the team catalog {path}: {source}")]
@@ -50,10 +52,10 @@ pub enum PagerTarget {
 }
 
 impl PagerTarget {
-    pub fn kind(&self) -> &'static str {
+    pub fn kind(&self) -> PagerKind {
         match self {
-            PagerTarget::PagerDuty { .. } => "pagerduty",
-            PagerTarget::Opsgenie { .. } => "opsgenie",
+            PagerTarget::PagerDuty { .. } => PagerKind::PagerDuty,
+            PagerTarget::Opsgenie { .. } => PagerKind::Opsgenie,
         }
     }
 }
@@ -388,7 +390,7 @@ mod tests {
         let text = include_str!("../../../config/teams.example.toml");
         let c = Catalog::parse(text).unwrap();
         assert!(c.rotation(Rotation::Coordinator).is_some());
-        assert!(c.teams().iter().any(|t| t.pager.kind() == "opsgenie"));
+        assert!(c.teams().iter().any(|t| t.pager.kind() == PagerKind::Opsgenie));
         assert_eq!(c.find("payments").unwrap().jira_project.as_deref(), Some("PAY"));
         assert_eq!(c.find("payments").unwrap().channel.as_deref(), Some("payments-eng"));
     }

@@ -8,8 +8,8 @@ use async_trait::async_trait;
 use chrono::Duration;
 
 use super::pager::{OnCall, PageRequest, Pager};
-use crate::app::{PagingService, SEVTOOL, SevService};
-use crate::domain::{PageState, SevId};
+use crate::app::{PagingService, SevService};
+use crate::domain::{Actor, PageState, SevId};
 use crate::queue::{Steps, Task, TaskEnvelope, TaskError, TaskHandler};
 use crate::store::SevRepo;
 
@@ -57,7 +57,7 @@ impl PagingIntegration {
             summary: sev.title.clone(),
             dedup_key: page.dedup_key.clone(),
         };
-        let steps = Steps::new(&self.repo, &task.key, "pager");
+        let steps = Steps::new(&self.repo, task.key.as_str(), "pager");
         let triggered = steps
             .once("trigger", || async {
                 self.pager.trigger(&team.pager, &request).await.map_err(TaskError::from)
@@ -106,7 +106,7 @@ impl PagingIntegration {
     }
 
     async fn resolve_pages(&self, task: &TaskEnvelope, id: SevId) -> Result<(), TaskError> {
-        let steps = Steps::new(&self.repo, &task.key, "pager");
+        let steps = Steps::new(&self.repo, task.key.as_str(), "pager");
         for page in self.paging.pages(id).await.map_err(TaskError::from)? {
             match page.state {
                 PageState::Paged | PageState::Acknowledged => {
@@ -147,7 +147,11 @@ impl TaskHandler for PagingIntegration {
             }
             Task::Page { sev, team } => self.page(task, *sev, team).await,
             Task::Mayday { sev } => {
-                let created = self.paging.fan_out(*sev, SEVTOOL).await.map_err(TaskError::from)?;
+                let created = self
+                    .paging
+                    .fan_out(*sev, &Actor::SEVTOOL)
+                    .await
+                    .map_err(TaskError::from)?;
                 tracing::info!(sev = %sev, pages = created, "mayday fanned out");
                 Ok(())
             }

@@ -21,7 +21,7 @@ pub use routed::RoutedQueue;
 pub use sqs::SqsQueue;
 pub use sqs_event::{batch_response, messages};
 pub use steps::Steps;
-pub use task::{QueueName, Task, TaskEnvelope};
+pub use task::{QueueName, Task, TaskEnvelope, TaskKey};
 
 #[derive(Debug, thiserror::Error)]
 pub enum QueueError {

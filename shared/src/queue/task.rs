@@ -128,11 +128,39 @@ impl Task {
     }
 }
 
+/// A task's idempotency key: what it is about, by kind (`page:SEV-3:payments`). Consumers claim
+/// and memoize by it, so a redelivered or re-sent task carries the same key and acts once.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct TaskKey(String);
+
+impl TaskKey {
+    /// Only tasks make keys (see [`TaskEnvelope::new`]); a stored one reads back as it was.
+    pub(crate) fn new(kind: &str, about: std::fmt::Arguments<'_>) -> TaskKey {
+        TaskKey(format!("{kind}:{about}"))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Display for TaskKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl PartialEq<&str> for TaskKey {
+    fn eq(&self, other: &&str) -> bool {
+        self.0 == *other
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TaskEnvelope {
     pub v: u32,
-    /// Unique per task; a redelivered or re-sent task carries the same key.
-    pub key: String,
+    pub key: TaskKey,
     pub created_at: DateTime<Utc>,
     pub task: Task,
 }
@@ -140,21 +168,29 @@ pub struct TaskEnvelope {
 impl TaskEnvelope {
     pub fn new(task: Task, created_at: DateTime<Utc>) -> Self {
         let key = match &task {
-            Task::SevFiled { sev } => format!("sev-filed:{sev}"),
-            Task::TimelineEntryAdded { sev, entry } => format!("entry:{sev}:{entry}"),
+            Task::SevFiled { sev } => TaskKey::new("sev-filed", format_args!("{sev}")),
+            Task::TimelineEntryAdded { sev, entry } => TaskKey::new("entry", format_args!("{sev}:{entry}")),
             Task::Slack { inbound } => inbound.key(),
-            Task::ScheduleNags { sca, change } => format!("schedule-nags:{sca}:{change}"),
-            Task::Nag { sca, step, at } => format!("nag:{sca}:{}:{}", step.as_str(), at.timestamp()),
-            Task::AutoPage { sev } => format!("auto-page:{sev}"),
-            Task::Page { sev, team } => format!("page:{sev}:{team}"),
-            Task::Mayday { sev } => format!("mayday:{sev}"),
-            Task::ResolvePages { sev, entry } => format!("resolve-pages:{sev}:{entry}"),
-            Task::DraftReport { sev, entry } => format!("draft-report:{sev}:{entry}"),
-            Task::ScheduleReportNags { sev, change } => format!("schedule-report-nags:{sev}:{change}"),
-            Task::ReportNag { sev, step, at } => format!("report-nag:{sev}:{}:{}", step.as_str(), at.timestamp()),
-            Task::PostDigest { week, request } => format!("digest:{week}:{request}"),
-            Task::Sweep { day } => format!("sweep:{day}"),
-            Task::JiraIssueChanged { issue, delivery } => format!("jira-issue:{issue}:{delivery}"),
+            Task::ScheduleNags { sca, change } => TaskKey::new("schedule-nags", format_args!("{sca}:{change}")),
+            Task::Nag { sca, step, at } => {
+                TaskKey::new("nag", format_args!("{sca}:{}:{}", step.as_str(), at.timestamp()))
+            }
+            Task::AutoPage { sev } => TaskKey::new("auto-page", format_args!("{sev}")),
+            Task::Page { sev, team } => TaskKey::new("page", format_args!("{sev}:{team}")),
+            Task::Mayday { sev } => TaskKey::new("mayday", format_args!("{sev}")),
+            Task::ResolvePages { sev, entry } => TaskKey::new("resolve-pages", format_args!("{sev}:{entry}")),
+            Task::DraftReport { sev, entry } => TaskKey::new("draft-report", format_args!("{sev}:{entry}")),
+            Task::ScheduleReportNags { sev, change } => {
+                TaskKey::new("schedule-report-nags", format_args!("{sev}:{change}"))
+            }
+            Task::ReportNag { sev, step, at } => {
+                TaskKey::new("report-nag", format_args!("{sev}:{}:{}", step.as_str(), at.timestamp()))
+            }
+            Task::PostDigest { week, request } => TaskKey::new("digest", format_args!("{week}:{request}")),
+            Task::Sweep { day } => TaskKey::new("sweep", format_args!("{day}")),
+            Task::JiraIssueChanged { issue, delivery } => {
+                TaskKey::new("jira-issue", format_args!("{issue}:{delivery}"))
+            }
         };
         TaskEnvelope {
             v: TASK_VERSION,

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Duration, Utc};
 
 use super::template::Template;
-use crate::domain::{Entry, Sca, ScaState, Sev};
+use crate::domain::{Actor, Entry, Sca, ScaState, Sev};
 
 const NOT_SET: &str = "_not set_";
 const NOT_YET: &str = "_not yet_";
@@ -75,7 +75,7 @@ fn scas(scas: &[Sca]) -> String {
             s.id,
             s.priority,
             cell(&s.text),
-            cell(&s.owner),
+            cell(s.owner.as_str()),
             s.due
                 .map_or_else(|| "none".to_owned(), |d| d.format("%Y-%m-%d").to_string()),
             state,
@@ -88,7 +88,7 @@ fn scas(scas: &[Sca]) -> String {
 
 /// Renders the report of `sev` with its timeline (oldest first) and SCAs.
 pub fn sev_report(template: &Template, sev: &Sev, entries: &[Entry], sca_list: &[Sca], now: DateTime<Utc>) -> String {
-    let opt = |v: &Option<String>| v.as_deref().map_or_else(|| NOT_SET.to_owned(), cell);
+    let opt = |v: Option<&str>| v.map_or_else(|| NOT_SET.to_owned(), cell);
     let tags = if sev.tags.is_empty() {
         NOT_SET.to_owned()
     } else {
@@ -99,11 +99,11 @@ pub fn sev_report(template: &Template, sev: &Sev, entries: &[Entry], sca_list: &
         ("title", sev.title.clone()),
         ("level", sev.level.to_string()),
         ("status", sev.status.to_string()),
-        ("product_track", opt(&sev.product_track)),
+        ("product_track", opt(sev.product_track.as_deref())),
         ("tags", tags),
-        ("reporter", cell(&sev.reporter)),
-        ("coordinator", opt(&sev.coordinator)),
-        ("report_owner", opt(&sev.report_owner)),
+        ("reporter", cell(sev.reporter.as_str())),
+        ("coordinator", opt(sev.coordinator.as_ref().map(Actor::as_str))),
+        ("report_owner", opt(sev.report_owner.as_ref().map(Actor::as_str))),
         (
             "description",
             sev.description

@@ -9,7 +9,7 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use super::Viewer;
 use crate::domain::{
-    DomainError, FIRST_YEAR, LAST_YEAR, Level, Report, ReportPolicy, Sca, ScaId, Sev, SevId, Status, Timestamp,
+    Actor, DomainError, FIRST_YEAR, LAST_YEAR, Level, Report, ReportPolicy, Sca, ScaId, Sev, SevId, Status, Timestamp,
 };
 
 /// An ISO week, `2026-W47`: Monday 00:00 UTC to the next Monday.
@@ -98,7 +98,7 @@ pub struct SevLine {
     pub title: String,
     pub level: Level,
     pub status: Status,
-    pub report_owner: Option<String>,
+    pub report_owner: Option<Actor>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -106,7 +106,7 @@ pub struct OverdueSca {
     pub id: ScaId,
     pub sev: SevId,
     pub text: String,
-    pub owner: String,
+    pub owner: Actor,
     pub due: Option<DateTime<Utc>>,
 }
 
@@ -116,7 +116,7 @@ pub struct ReportLine {
     pub sev: SevId,
     pub title: String,
     pub level: Level,
-    pub owner: String,
+    pub owner: Actor,
     pub completed_at: DateTime<Utc>,
 }
 
@@ -126,7 +126,7 @@ pub struct OverdueReport {
     pub sev: SevId,
     pub title: String,
     pub level: Level,
-    pub owner: Option<String>,
+    pub owner: Option<Actor>,
     pub due: DateTime<Utc>,
 }
 
@@ -317,7 +317,7 @@ mod tests {
         let after = weekly(&input("2026-07-17T10:01:00Z"), Viewer::ANONYMOUS);
         let overdue: Vec<SevId> = after.reports_overdue.iter().map(|r| r.sev).collect();
         assert_eq!(overdue, [SevId(1)], "complete and private reports are not listed");
-        assert_eq!(after.reports_overdue[0].owner.as_deref(), Some("U9"));
+        assert_eq!(after.reports_overdue[0].owner, Some("U9".into()));
         let operator = weekly(&input("2026-07-17T10:01:00Z"), Viewer::OPERATOR);
         assert_eq!(operator.reports_overdue.len(), 2);
         assert_eq!(after.reports_completed.len(), 1);

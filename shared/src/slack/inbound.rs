@@ -2,6 +2,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::domain::Level;
+use crate::queue::TaskKey;
 
 /// A Slack request, acknowledged at once and queued to be acted on. Each carries the id Slack
 /// gave it, so a retried delivery becomes the same task and acts once.
@@ -49,12 +50,12 @@ pub enum Inbound {
 impl Eq for Inbound {}
 
 impl Inbound {
-    pub fn key(&self) -> String {
+    pub fn key(&self) -> TaskKey {
         match self {
-            Inbound::Command { trigger_id, .. } => format!("slack-command:{trigger_id}"),
-            Inbound::Event { event_id, .. } => format!("slack-event:{event_id}"),
-            Inbound::Action { trigger_id, .. } => format!("slack-action:{trigger_id}"),
-            Inbound::Submission { view_id, .. } => format!("slack-view:{view_id}"),
+            Inbound::Command { trigger_id, .. } => TaskKey::new("slack-command", format_args!("{trigger_id}")),
+            Inbound::Event { event_id, .. } => TaskKey::new("slack-event", format_args!("{event_id}")),
+            Inbound::Action { trigger_id, .. } => TaskKey::new("slack-action", format_args!("{trigger_id}")),
+            Inbound::Submission { view_id, .. } => TaskKey::new("slack-view", format_args!("{view_id}")),
         }
     }
 }

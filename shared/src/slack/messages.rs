@@ -4,23 +4,20 @@
 use serde_json::{Value, json};
 
 use super::{Reaction, Reactions, SlackSev};
-use crate::domain::{Entry, EntryKind, Level, NagStep, Sca, Sev};
+use crate::domain::{Actor, Entry, EntryKind, Level, NagStep, Sca, Sev};
 
 /// Slack's three control characters, escaped in anything a person wrote.
 pub fn escape(text: &str) -> String {
     text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;")
 }
 
-/// A Slack user id becomes a mention; anyone else (a web user, an alert source) is named as is.
-pub fn person(actor: &str) -> String {
-    if is_slack_user(actor) {
-        format!("<@{actor}>")
-    } else {
-        escape(actor)
+/// A Slack user becomes a mention; anyone else (a web user, an alert source) is named as is.
+pub fn person(actor: &Actor) -> String {
+    match actor.slack_user() {
+        Some(id) => format!("<@{id}>"),
+        None => escape(actor.as_str()),
     }
 }
-
-pub use crate::domain::actor::is_slack_user;
 
 fn drill(sev: &Sev) -> &'static str {
     if sev.drill { "[DRILL] " } else { "" }
@@ -43,10 +40,7 @@ fn channel(id: Option<&str>) -> String {
 
 /// The `#sevs` announcement, edited in place as the SEV changes.
 pub fn announcement(sev: &Sev, slack: &SlackSev) -> String {
-    let coordinator = sev
-        .coordinator
-        .as_deref()
-        .map_or_else(|| "unassigned".to_owned(), person);
+    let coordinator = sev.coordinator.as_ref().map_or_else(|| "unassigned".to_owned(), person);
     format!(
         ":rotating_light: {}\nCoordinator: {coordinator} · Reporter: {} · Response: {} · Announcements: {}",
         headline(sev),
@@ -250,10 +244,10 @@ mod tests {
 
     #[test]
     fn people_are_mentioned_only_when_they_are_slack_users() {
-        assert_eq!(person("U024BE7LH"), "<@U024BE7LH>");
-        assert_eq!(person("web:alice"), "web:alice");
-        assert_eq!(person("<script>"), "&lt;script&gt;");
-        assert!(!is_slack_user("U"));
+        assert_eq!(person(&"U024BE7LH".into()), "<@U024BE7LH>");
+        assert_eq!(person(&"web:alice".into()), "web:alice");
+        assert_eq!(person(&"<script>".into()), "&lt;script&gt;");
+        assert_eq!(person(&"U".into()), "U");
     }
 
     #[test]

@@ -9,8 +9,8 @@ use serde_json::{Value, json};
 use super::handler::{SlackIntegration, reply};
 use super::messages::escape;
 use super::state::ChannelRole;
-use crate::app::{PagingError, SEVTOOL, SevDetail};
-use crate::domain::{Entry, EntryKind, PageReason, PageState, SevId};
+use crate::app::{PagingError, SevDetail};
+use crate::domain::{Actor, Entry, EntryKind, PageReason, PageState, SevId};
 use crate::queue::{Steps, TaskError};
 
 pub(super) const MAYDAY_CONFIRM: &str = "mayday_confirm";
@@ -73,7 +73,7 @@ impl SlackIntegration {
         let Some(paging) = &self.paging else {
             return Ok(NOT_SET_UP.into());
         };
-        match paging.page(id, team, user).await {
+        match paging.page(id, team, &Actor::from(user)).await {
             Ok(p) if p.new => Ok(format!("Paging {} for {id}…", p.page.team)),
             Ok(p) => Ok(format!("{} was already paged for {id} ({:?}).", p.page.team, p.page.state).to_lowercase()),
             Err(e) => paging_reply(e),
@@ -146,7 +146,7 @@ impl SlackIntegration {
         if !self.may_act(user, id).await? {
             return Ok(format!("{}", crate::app::AppError::NotFound(id)));
         }
-        match paging.mayday(id, true, user).await {
+        match paging.mayday(id, true, &Actor::from(user)).await {
             Ok(teams) => Ok(format!("Mayday declared for {id}: paging all {teams} teams.")),
             Err(e) => paging_reply(e),
         }
@@ -194,7 +194,7 @@ impl SlackIntegration {
                 }
                 if *coordinator && let Some(first) = ids.first() {
                     self.sevs
-                        .claim_coordinator(id, first, SEVTOOL.to_owned())
+                        .claim_coordinator(id, &Actor::from(first.as_str()), Actor::SEVTOOL)
                         .await
                         .map_err(|e| TaskError::Retryable(e.to_string()))?;
                 }

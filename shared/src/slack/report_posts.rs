@@ -108,7 +108,7 @@ pub fn digest_message(d: &Weekly, web_url: Option<&str>) -> String {
         d.reports_overdue
             .iter()
             .map(|r| {
-                let owner = r.owner.as_deref().map_or_else(|| "no owner".to_owned(), person);
+                let owner = r.owner.as_ref().map_or_else(|| "no owner".to_owned(), person);
                 format!("• {} · due {} · {owner}", sev_link(&r.sev), r.due.format("%Y-%m-%d"))
             })
             .collect(),

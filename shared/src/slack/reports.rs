@@ -3,9 +3,8 @@
 //! digest in the digest channel.
 
 use super::handler::SlackIntegration;
-use super::messages::is_slack_user;
 use super::report_posts::{ReportPost, digest_message, report_message, report_nag};
-use crate::domain::{ReportChange, ReportNagStep, Sev, SevId};
+use crate::domain::{Actor, ReportChange, ReportNagStep, Sev, SevId};
 use crate::queue::{Steps, TaskError};
 use crate::reports::{IsoWeek, Viewer};
 
@@ -90,10 +89,10 @@ impl SlackIntegration {
         };
         let text = report_nag(&sev, step, due, self.settings.web_url.as_deref());
         let person = match step {
-            ReportNagStep::Owner => sev.coordinator.as_deref(),
-            ReportNagStep::Overdue => sev.report_owner.as_deref(),
+            ReportNagStep::Owner => sev.coordinator.as_ref(),
+            ReportNagStep::Overdue => sev.report_owner.as_ref(),
         };
-        if let Some(person) = person.filter(|p| is_slack_user(p)) {
+        if let Some(person) = person.and_then(Actor::slack_user) {
             steps
                 .once("person", || async {
                     Ok(self.client.post_message(person, &text, None, None).await?)

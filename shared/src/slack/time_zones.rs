@@ -7,9 +7,9 @@ use chrono::{DateTime, Duration, FixedOffset, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::SlackClient;
-use super::messages::is_slack_user;
 use crate::app::TimeZones;
 use crate::clock::Clock;
+use crate::domain::Actor;
 use crate::store::SevRepo;
 use crate::store::keys;
 
@@ -37,10 +37,8 @@ impl SlackTimeZones {
 
 #[async_trait]
 impl TimeZones for SlackTimeZones {
-    async fn offset_of(&self, person: &str) -> Option<FixedOffset> {
-        if !is_slack_user(person) {
-            return None;
-        }
+    async fn offset_of(&self, person: &Actor) -> Option<FixedOffset> {
+        let person = person.slack_user()?;
         let key = keys::time_zone(person);
         let cached = self.repo.record::<Cached>(&key).await.ok().flatten();
         let now = self.clock.now();

@@ -4,7 +4,7 @@ use std::collections::BTreeSet;
 
 use chrono::{DateTime, Utc};
 
-use crate::domain::{Level, Sev, SevId, Status, Tag, Timestamp};
+use crate::domain::{Actor, Level, Sev, SevId, Status, Tag, Timestamp};
 
 pub const COLUMNS: [&str; 21] = [
     "id",
@@ -76,9 +76,9 @@ fn cells(sev: &Sev) -> Vec<String> {
         sev.tags.iter().map(Tag::as_str).collect::<Vec<_>>().join(" "),
         sev.private.to_string(),
         sev.drill.to_string(),
-        sev.reporter.clone(),
-        opt(&sev.coordinator),
-        opt(&sev.report_owner),
+        sev.reporter.to_string(),
+        sev.coordinator.as_ref().map_or_else(String::new, Actor::to_string),
+        sev.report_owner.as_ref().map_or_else(String::new, Actor::to_string),
         time(sev.started_at),
         time(sev.detected_at),
         time(sev.declared_at),
@@ -167,9 +167,9 @@ pub fn from_record(header: &csv::StringRecord, row: &csv::StringRecord) -> Resul
         description: text("description"),
         level,
         status,
-        reporter: text("reporter").unwrap_or_else(|| "import".to_owned()),
-        coordinator: text("coordinator"),
-        report_owner: text("report_owner"),
+        reporter: text("reporter").map_or(Actor::IMPORT, Actor::from),
+        coordinator: text("coordinator").map(Actor::from),
+        report_owner: text("report_owner").map(Actor::from),
         product_track: text("product_track"),
         tags,
         private: flag("private")?,

@@ -74,7 +74,7 @@ pub struct RecordingQueue {
 
 impl RecordingQueue {
     pub fn keys(&self) -> Vec<String> {
-        self.sent.lock().unwrap().iter().map(|t| t.key.clone()).collect()
+        self.sent.lock().unwrap().iter().map(|t| t.key.to_string()).collect()
     }
 }
 

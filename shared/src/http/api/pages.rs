@@ -10,6 +10,7 @@ use serde_json::json;
 
 use super::sevs::sev_id;
 use crate::app::{PagingError, PagingService};
+use crate::domain::Actor;
 use crate::http::Caller;
 use crate::http::extract::ApiJson;
 use crate::http::{ApiError, AppState};
@@ -55,7 +56,7 @@ async fn page(
 ) -> Result<Response, ApiError> {
     let service = paging(&state)?;
     let id = sev_id(&id)?;
-    let author = caller.actor(body.author, "api")?;
+    let author = caller.actor(body.author, Actor::API)?;
     let name = service.team(&body.team)?.name.clone();
     caller.access().check(&state.sevs, id).await?;
     let p = service.page(id, &name, &author).await?;
@@ -80,7 +81,7 @@ async fn mayday(
 ) -> Result<Response, ApiError> {
     let service = paging(&state)?;
     let id = sev_id(&id)?;
-    let author = caller.actor(body.author, "api")?;
+    let author = caller.actor(body.author, Actor::API)?;
     caller.access().check(&state.sevs, id).await?;
     let teams = service.mayday(id, body.confirm, &author).await?;
     Ok((StatusCode::ACCEPTED, Json(json!({ "sev": id, "teams": teams }))).into_response())

@@ -8,7 +8,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use crate::app::NewSca;
-use crate::domain::{Priority, ScaId, ScaPatch, ScaSource, ScaStateName, SevId, Timestamp};
+use crate::domain::{Actor, Priority, ScaId, ScaPatch, ScaSource, ScaStateName, SevId, Timestamp};
 use crate::http::Caller;
 use crate::http::extract::{ApiJson, ApiQuery, present};
 use crate::http::{ApiError, AppState};
@@ -26,7 +26,7 @@ struct CreateBody {
     text: String,
     priority: Priority,
     #[serde(default)]
-    owner: Option<String>,
+    owner: Option<Actor>,
     #[serde(default)]
     due: Option<Timestamp>,
     #[serde(default)]
@@ -50,7 +50,7 @@ async fn create(
         ticket: body.ticket,
         source: ScaSource::Api,
     };
-    let author = caller.actor(body.author, "api")?;
+    let author = caller.actor(body.author, Actor::API)?;
     caller.access().check(&state.sevs, sev).await?;
     let sca = state.scas.create(sev, new, author).await?;
     Ok((StatusCode::CREATED, Json(sca)).into_response())
@@ -70,7 +70,7 @@ struct PatchBody {
     #[serde(default)]
     priority: Option<Priority>,
     #[serde(default)]
-    owner: Option<String>,
+    owner: Option<Actor>,
     #[serde(default, deserialize_with = "present")]
     due: Option<Option<Timestamp>>,
     #[serde(default, deserialize_with = "present")]
@@ -112,7 +112,7 @@ async fn update(
             "nothing to change: send one or more of text, priority, owner, due, ticket, state (open, done, wont_do with a reason)",
         ));
     }
-    let author = caller.actor(body.author, "api")?;
+    let author = caller.actor(body.author, Actor::API)?;
     caller.access().sca(&state.sevs, &state.scas, id).await?;
     let sca = state.scas.update(id, patch, author).await?;
     Ok(Json(json!(sca)))

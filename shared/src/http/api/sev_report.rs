@@ -10,7 +10,7 @@ use axum::routing::{get, post};
 use serde::{Deserialize, Serialize};
 
 use crate::app::AppError;
-use crate::domain::{MAX_REPORT_BYTES, Report, SevId};
+use crate::domain::{Actor, MAX_REPORT_BYTES, Report, SevId};
 use crate::http::Caller;
 use crate::http::extract::{json_body, optional_json, parse_json};
 use crate::http::{ApiError, AppState};
@@ -103,7 +103,7 @@ async fn save(
     Path(id): Path<String>,
     ReportBody(body): ReportBody,
 ) -> Result<Json<ReportView>, ApiError> {
-    let author = caller.actor(body.author, "api")?;
+    let author = caller.actor(body.author, Actor::API)?;
     let id = visible_sev(&state, &caller, &id).await?;
     let saved = state.sev_reports.edit(id, &body.markdown, body.version, author).await?;
     Ok(Json(saved.into()))
@@ -124,7 +124,7 @@ async fn complete(
 ) -> Result<Json<ReportView>, ApiError> {
     // `{"author": "..."}` for scripts on the open server; nothing otherwise.
     let body: CompleteBody = optional_json(&body)?;
-    let author = caller.actor(body.author, "api")?;
+    let author = caller.actor(body.author, Actor::API)?;
     let id = visible_sev(&state, &caller, &id).await?;
     Ok(Json(state.sev_reports.complete(id, author).await?.into()))
 }

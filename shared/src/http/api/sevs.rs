@@ -7,7 +7,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use crate::app::{FileRequest, ListFilter, SevDetail};
-use crate::domain::{Level, NewSev, Sev, SevId, SevPatch, Status, Tag, Timestamp};
+use crate::domain::{Actor, Level, NewSev, Sev, SevId, SevPatch, Status, Tag, Timestamp};
 use crate::http::Caller;
 use crate::http::extract::{ApiJson, ApiQuery, present};
 use crate::http::{ApiError, AppState};
@@ -116,7 +116,7 @@ async fn file(
             started_at: body.started_at,
             detected_at: body.detected_at,
         },
-        reporter: caller.actor(body.reporter, "api")?,
+        reporter: caller.actor(body.reporter, Actor::API)?,
         idempotency_key: idempotency_key(&headers)?,
     };
     let (sev, new) = state.sevs.file(req).await?;
@@ -201,7 +201,7 @@ async fn post_update(
     ApiJson(body): ApiJson<UpdateBody>,
 ) -> Result<Response, ApiError> {
     let id = sev_id(&id)?;
-    let author = caller.actor(body.author, "api")?;
+    let author = caller.actor(body.author, Actor::API)?;
     caller.access().check(&state.sevs, id).await?;
     let sev = state.sevs.post_update(id, &body.text, author).await?;
     Ok((StatusCode::CREATED, Json(sev_json(&sev))).into_response())
@@ -224,7 +224,7 @@ async fn set_status(
     ApiJson(body): ApiJson<StatusBody>,
 ) -> Result<Json<Value>, ApiError> {
     let id = sev_id(&id)?;
-    let author = caller.actor(body.author, "api")?;
+    let author = caller.actor(body.author, Actor::API)?;
     caller.access().check(&state.sevs, id).await?;
     let sev = state.sevs.set_status(id, body.status, body.reason, author).await?;
     Ok(Json(sev_json(&sev)))
@@ -242,9 +242,9 @@ struct PatchBody {
     #[serde(default, deserialize_with = "present")]
     product_track: Option<Option<String>>,
     #[serde(default, deserialize_with = "present")]
-    coordinator: Option<Option<String>>,
+    coordinator: Option<Option<Actor>>,
     #[serde(default, deserialize_with = "present")]
-    report_owner: Option<Option<String>>,
+    report_owner: Option<Option<Actor>>,
     #[serde(default)]
     tags: Option<Vec<Tag>>,
     #[serde(default)]
@@ -268,7 +268,7 @@ async fn patch(
     ApiJson(mut body): ApiJson<PatchBody>,
 ) -> Result<Json<Value>, ApiError> {
     let id = sev_id(&id)?;
-    let author = caller.actor(body.author.take(), "api")?;
+    let author = caller.actor(body.author.take(), Actor::API)?;
     let patch = SevPatch {
         title: body.title,
         level: body.level,

@@ -27,6 +27,7 @@ pub use slack_oidc::SlackSignIn;
 use super::{Caller, Person};
 use crate::app::SecurityGroup;
 use crate::config::Secret;
+use crate::domain::Actor;
 
 /// The name of the session cookie.
 pub const SESSION_COOKIE: &str = "sevtool_session";
@@ -165,7 +166,7 @@ impl Auth {
         )
     }
 
-    fn new_session(&self, id: String, name: String, now: DateTime<Utc>) -> Session {
+    fn new_session(&self, id: Actor, name: String, now: DateTime<Utc>) -> Session {
         Session {
             id,
             name,

@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use subtle::ConstantTimeEq;
 
 use super::{Auth, Mode, SESSION_COOKIE};
-use crate::domain::{actor, text};
+use crate::domain::{Actor, actor, text};
 use crate::http::AppState;
 use crate::http::csrf;
 use crate::http::extract::cookie;
@@ -164,7 +164,7 @@ async fn sign_in_with_token(State(state): State<AppState>, headers: HeaderMap, b
     }
     // The id is `web:<name>`: it can never equal a Slack user id or a system actor, so a typed
     // name never makes anyone a member of a private SEV someone else is in.
-    let session = auth.new_session(actor::web_person(&name), name, Utc::now());
+    let session = auth.new_session(Actor::web_person(&name), name, Utc::now());
     with_cookie(Redirect::to(&next).into_response(), &auth.session_cookie(&session))
 }
 
@@ -246,7 +246,7 @@ async fn from_slack(State(state): State<AppState>, headers: HeaderMap, Query(cb)
     };
     match slack.exchange(&code, &pending.nonce, now).await {
         Ok(user) => {
-            let session = auth.new_session(user.id, user.name, now);
+            let session = auth.new_session(Actor::from(user.id), user.name, now);
             let done = format!("{SIGN_IN_COOKIE}=; Path=/auth/slack; HttpOnly; SameSite=Lax; Max-Age=0");
             let response = with_cookie(
                 Redirect::to(&pending.next).into_response(),

@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 use sha2::Sha256;
 
 use crate::config::Secret;
+use crate::domain::Actor;
 
 /// How long a sign-in lasts: a long incident shift, not a week.
 pub const SESSION_TTL: Duration = Duration::hours(12);
@@ -21,7 +22,7 @@ pub const SESSION_TTL: Duration = Duration::hours(12);
 pub struct Session {
     /// The name actions are recorded under: a Slack user id after Sign in with Slack, else
     /// `web:<the name given at sign-in>`.
-    pub id: String,
+    pub id: Actor,
     /// What pages show.
     pub name: String,
     pub expires: DateTime<Utc>,

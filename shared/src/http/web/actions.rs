@@ -13,7 +13,7 @@ use super::pages::{FormValues, app_error, intake_page};
 use super::web_actor;
 use crate::app::{FileRequest, NewSca};
 use crate::domain::{
-    Level, NewSev, Priority, ScaId, ScaPatch, ScaSource, ScaStateName, SevId, SevPatch, Status, Timestamp,
+    Actor, Level, NewSev, Priority, ScaId, ScaPatch, ScaSource, ScaStateName, SevId, SevPatch, Status, Timestamp,
 };
 use crate::http::Caller;
 use crate::http::csrf;
@@ -302,8 +302,8 @@ async fn fields(
     };
     let patch = SevPatch {
         level,
-        coordinator: f.coordinator.map(|c| blank_to_none(Some(c))),
-        report_owner: f.report_owner.map(|c| blank_to_none(Some(c))),
+        coordinator: f.coordinator.map(|c| blank_to_none(Some(c)).map(Actor::from)),
+        report_owner: f.report_owner.map(|c| blank_to_none(Some(c)).map(Actor::from)),
         product_track: f.product_track.map(|c| blank_to_none(Some(c))),
         add_tags,
         remove_tags,
@@ -343,7 +343,7 @@ async fn add_sca(
     let new = NewSca {
         text: f.text,
         priority,
-        owner: blank_to_none(f.owner),
+        owner: blank_to_none(f.owner).map(Actor::from),
         due: None,
         ticket: None,
         source: ScaSource::Web,
@@ -403,7 +403,7 @@ async fn sca_owner(
         );
     };
     let patch = ScaPatch {
-        owner: Some(owner),
+        owner: Some(Actor::from(owner)),
         ..ScaPatch::default()
     };
     match state.scas.update(id, patch, web_actor(&caller)).await {

@@ -7,14 +7,14 @@ mod report;
 mod reports;
 mod weekly;
 
+use crate::domain::Actor;
 use crate::http::{AppState, Caller};
 
 // Who acts from the web when nobody signed in (the open local server); shown on the timeline.
-use crate::domain::actor::WEB as WEB_ACTOR;
 
-/// The name a web action is recorded under: the signed-in person, else [`WEB_ACTOR`].
-fn web_actor(caller: &Caller) -> String {
-    caller.actor(None, WEB_ACTOR).unwrap_or_else(|_| WEB_ACTOR.to_owned())
+/// The name a web action is recorded under: the signed-in person, else [`Actor::WEB`].
+fn web_actor(caller: &Caller) -> Actor {
+    caller.actor(None, Actor::WEB).unwrap_or(Actor::WEB)
 }
 
 pub fn routes() -> axum::Router<AppState> {

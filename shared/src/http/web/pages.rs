@@ -6,8 +6,8 @@ use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::app::{AppError, ListFilter};
-use crate::domain::actor::WEB_PERSON_PREFIX;
-use crate::domain::{Level, Sca, ScaState, Sev, SevId, Status};
+use crate::domain::actor::ActorKind;
+use crate::domain::{Actor, Level, Sca, ScaState, Sev, SevId, Status};
 use crate::http::AppState;
 use crate::http::Caller;
 use crate::http::csrf;
@@ -74,7 +74,7 @@ struct Row {
     status: Status,
     drill: bool,
     age: String,
-    coordinator: Option<String>,
+    coordinator: Option<Actor>,
 }
 
 async fn list(State(state): State<AppState>, caller: Caller, Query(params): Query<ListParams>) -> Response {
@@ -188,7 +188,7 @@ struct ScaRow {
     id: String,
     text: String,
     priority: String,
-    owner: String,
+    owner: Actor,
     due: Option<String>,
     state: &'static str,
 }
@@ -227,7 +227,7 @@ struct PageRow {
 #[derive(Serialize)]
 struct EntryRow {
     at: String,
-    author: String,
+    author: Actor,
     summary: String,
 }
 
@@ -264,7 +264,7 @@ async fn show(State(state): State<AppState>, caller: Caller, headers: HeaderMap,
         .failed_tasks
         .iter()
         .map(|f| FailedRow {
-            step: f.task.key.clone(),
+            step: f.task.key.to_string(),
             reason: f.reason.clone(),
             at: when(f.failed_at),
         })
@@ -341,9 +341,10 @@ async fn scas(State(state): State<AppState>, caller: Caller, Query(params): Quer
     // Someone signed in with the token as `web:ada` also owns what was assigned to plain "ada"
     // (a typed owner): only for this list, never for who may see a private SEV.
     let owners: Vec<String> = match &caller {
-        Caller::Person(p) => std::iter::once(p.id.clone())
-            .chain(p.id.strip_prefix(WEB_PERSON_PREFIX).map(str::to_owned))
-            .collect(),
+        Caller::Person(p) => match p.id.kind() {
+            ActorKind::Person(name) => vec![p.id.to_string(), name.to_owned()],
+            _ => vec![p.id.to_string()],
+        },
         _ => params
             .owner
             .map(|o| o.trim().to_owned())

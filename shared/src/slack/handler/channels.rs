@@ -2,9 +2,9 @@
 //! pinned summary and announcement, and each new timeline entry posted where people follow it.
 
 use super::SlackIntegration;
-use crate::domain::{EntryId, EntryKind, SevId};
+use crate::domain::{Actor, EntryId, EntryKind, SevId};
 use crate::queue::{Steps, TaskError};
-use crate::slack::messages::{self, is_slack_user};
+use crate::slack::messages;
 use crate::slack::naming;
 use crate::slack::state::ChannelRole;
 
@@ -55,8 +55,8 @@ impl SlackIntegration {
         let people: Vec<String> = [Some(&sev.reporter), sev.coordinator.as_ref()]
             .into_iter()
             .flatten()
-            .filter(|a| is_slack_user(a))
-            .cloned()
+            .filter_map(Actor::slack_user)
+            .map(str::to_owned)
             .collect();
         steps
             .once("invite", || async { Ok(self.client.invite(&response, &people).await?) })

@@ -3,7 +3,7 @@
 
 use super::{PRIVATE_CHANNEL, SlackIntegration, reply};
 use crate::app::{AppError, FileRequest, NewSca};
-use crate::domain::{NewSev, Priority, Sca, ScaSource, Sev, SevId, SevPatch};
+use crate::domain::{Actor, NewSev, Priority, Sca, ScaSource, Sev, SevId, SevPatch};
 use crate::queue::TaskError;
 use crate::slack::SlackSev;
 use crate::slack::command::{self, Command, USAGE};
@@ -54,7 +54,7 @@ impl SlackIntegration {
         if !self.may_act(user, id).await? {
             return Ok(PRIVATE_CHANNEL.into());
         }
-        let actor = user.to_owned();
+        let actor = Actor::from(user);
         let sevs = &self.sevs;
         let done = |verb: &str, sev: Sev| Ok(format!("{} {verb}.", sev.id));
         let result = match cmd {
@@ -71,6 +71,7 @@ impl SlackIntegration {
                 .await
                 .and_then(|s| done(&format!("is now {to}"), s)),
             Command::ReportOwner(u) => {
+                let u = Actor::from(u);
                 let patch = SevPatch {
                     report_owner: Some(Some(u.clone())),
                     ..SevPatch::default()
@@ -80,6 +81,7 @@ impl SlackIntegration {
                     .and_then(|s| done(&format!("report owner is {}", person(&u)), s))
             }
             Command::Coordinator(u) => {
+                let u = Actor::from(u);
                 let patch = SevPatch {
                     coordinator: Some(Some(u.clone())),
                     ..SevPatch::default()
@@ -122,7 +124,7 @@ impl SlackIntegration {
     pub(super) async fn file(&self, new: NewSev, user: &str, key: &str) -> Result<String, AppError> {
         let request = FileRequest {
             new,
-            reporter: user.to_owned(),
+            reporter: Actor::from(user),
             idempotency_key: Some(key.to_owned()),
         };
         let (sev, _) = self.sevs.file(request).await?;
@@ -151,7 +153,7 @@ impl SlackIntegration {
             ticket: None,
             source,
         };
-        let sca = self.scas.create(sev, new, user.to_owned()).await?;
+        let sca = self.scas.create(sev, new, Actor::from(user)).await?;
         let due = sca
             .due
             .map_or_else(|| "no due date".to_owned(), |d| format!("due {}", d.format("%Y-%m-%d")));

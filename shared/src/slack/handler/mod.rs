@@ -19,7 +19,7 @@ use super::command::{self, Command};
 use super::messages::ScaAction;
 use super::{Inbound, SlackClient, SlackSettings, SlackState};
 use crate::app::{Access, AppError, PagingService, ScaService, SecurityGroup, SevService, TrendService};
-use crate::domain::{NewSev, SevId};
+use crate::domain::{Actor, NewSev, SevId};
 use crate::queue::{Steps, Task, TaskEnvelope, TaskError, TaskHandler};
 use crate::store::SevRepo;
 
@@ -81,7 +81,7 @@ impl SlackIntegration {
 
     /// What the Slack user `user` may see and act on: the one visibility policy.
     pub(super) fn access(&self, user: &str) -> Access {
-        Access::person(user, &self.security)
+        Access::person(&Actor::from(user), &self.security)
     }
 
     /// Whether `user` may act on SEV `id`; storage trouble is retried.
@@ -171,7 +171,7 @@ impl SlackIntegration {
                     ..NewSev::default()
                 };
                 let key = inbound.key();
-                let filed = self.file(new, user, &key).await;
+                let filed = self.file(new, user, key.as_str()).await;
                 let text = reply(filed)?;
                 tracing::info!(view = %view_id, "modal submission handled");
                 steps
@@ -188,7 +188,7 @@ impl SlackIntegration {
 #[async_trait]
 impl TaskHandler for SlackIntegration {
     async fn handle(&self, task: &TaskEnvelope) -> Result<(), TaskError> {
-        let steps = Steps::new(&self.repo, &task.key, "slack");
+        let steps = Steps::new(&self.repo, task.key.as_str(), "slack");
         match &task.task {
             Task::SevFiled { sev } => self.on_filed(*sev, &steps).await,
             Task::TimelineEntryAdded { sev, entry } => self.on_entry(*sev, entry, &steps).await,

@@ -3,9 +3,9 @@
 
 use super::{SlackIntegration, reply};
 use crate::app::AppError;
-use crate::domain::{NagStep, ScaId, ScaPatch, ScaStateName, Sev};
+use crate::domain::{Actor, NagStep, ScaId, ScaPatch, ScaStateName, Sev};
 use crate::queue::{Steps, TaskError};
-use crate::slack::messages::{self, ScaAction, is_slack_user, person};
+use crate::slack::messages::{self, ScaAction, person};
 
 impl SlackIntegration {
     /// Reminds the owner; past due also the SEV's channel; on escalation also the coordinator and
@@ -21,11 +21,11 @@ impl SlackIntegration {
         }
         let sev = self.load(sca.sev).await?.sev;
         let text = messages::nag(&sca, &sev, step);
-        if is_slack_user(&sca.owner) {
+        if let Some(owner) = sca.owner.slack_user() {
             let blocks = messages::nag_blocks(&sca, &text);
             steps
                 .once("owner", || async {
-                    Ok(self.client.post_message(&sca.owner, &text, Some(blocks), None).await?)
+                    Ok(self.client.post_message(owner, &text, Some(blocks), None).await?)
                 })
                 .await?;
         }
@@ -39,7 +39,7 @@ impl SlackIntegration {
                 .await?;
         }
         if step == NagStep::Escalate
-            && let Some(coordinator) = sev.coordinator.as_deref().filter(|c| is_slack_user(c))
+            && let Some(coordinator) = sev.coordinator.as_ref().and_then(Actor::slack_user)
         {
             steps
                 .once("coordinator", || async {
@@ -87,7 +87,7 @@ impl SlackIntegration {
         let Some(kind) = ScaAction::parse(action) else {
             return Ok(format!("I don't know the action `{action}`."));
         };
-        let actor = user.to_owned();
+        let actor = Actor::from(user);
         let result = match kind {
             ScaAction::Done => {
                 let patch = ScaPatch {
@@ -103,7 +103,7 @@ impl SlackIntegration {
                     return Ok("Pick someone to hand it to.".into());
                 };
                 let patch = ScaPatch {
-                    owner: Some(u.to_owned()),
+                    owner: Some(Actor::from(u)),
                     ..ScaPatch::default()
                 };
                 self.scas.update(id, patch, actor).await

@@ -5,7 +5,7 @@ use chrono::Duration;
 use serde_json::Value;
 
 use super::{SlackIntegration, reply};
-use crate::domain::{Priority, ScaSource, SevId, SevPatch, Status};
+use crate::domain::{Actor, Priority, ScaSource, SevId, SevPatch, Status};
 use crate::queue::{Steps, TaskError};
 use crate::slack::Reaction;
 use crate::slack::messages::person;
@@ -68,7 +68,7 @@ impl SlackIntegration {
         user: &str,
         key: &str,
     ) -> Result<Option<String>, TaskError> {
-        let actor = user.to_owned();
+        let actor = Actor::from(user);
         let message = || async {
             self.client
                 .message(channel, ts)
@@ -81,12 +81,12 @@ impl SlackIntegration {
                 .sevs
                 .set_status(id, Status::Mitigated, None, actor)
                 .await
-                .map(|s| format!("{} marked mitigated by {}.", s.id, person(user))),
+                .map(|s| format!("{} marked mitigated by {}.", s.id, person(&Actor::from(user)))),
             Reaction::Resolved => self
                 .sevs
                 .set_status(id, Status::Resolved, None, actor)
                 .await
-                .map(|s| format!("{} marked resolved by {}.", s.id, person(user))),
+                .map(|s| format!("{} marked resolved by {}.", s.id, person(&Actor::from(user)))),
             Reaction::Update => {
                 let m = message().await?;
                 self.sevs
@@ -107,6 +107,7 @@ impl SlackIntegration {
                     return Ok(Some("That message has no author to make report owner.".into()));
                 };
                 author = Some(owner.clone());
+                let owner = Actor::from(owner);
                 let patch = SevPatch {
                     report_owner: Some(Some(owner.clone())),
                     ..SevPatch::default()
@@ -157,7 +158,7 @@ impl SlackIntegration {
             return Ok(None);
         }
         let sev = self.load(id).await?.sev;
-        let actor = user.to_owned();
+        let actor = Actor::from(user);
         let result = match action {
             Reaction::Mitigated if sev.status == Status::Mitigated => {
                 self.sevs
@@ -169,7 +170,10 @@ impl SlackIntegration {
                     .set_status(id, Status::Open, Some("reaction removed".into()), actor)
                     .await
             }
-            Reaction::ReportOwner if sev.report_owner.is_some() && sev.report_owner == applied.author => {
+            Reaction::ReportOwner
+                if sev.report_owner.is_some()
+                    && sev.report_owner.as_ref().map(Actor::as_str) == applied.author.as_deref() =>
+            {
                 self.sevs
                     .patch(
                         id,

@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{RepoError, SevRepo, from_item, outbox_writes, to_json};
 use crate::domain::SevId;
-use crate::queue::TaskEnvelope;
+use crate::queue::{TaskEnvelope, TaskKey};
 use crate::store::keys;
 use crate::store::{Condition, Index, Item, Key, Query, SortKey, StoreError, Write};
 
@@ -56,8 +56,8 @@ impl SevRepo {
 
     /// Claims a task for handling. Returns false if it was already handled, or is being handled
     /// now by another consumer (whose claim lapses after `lease`, should it die).
-    pub async fn claim_task(&self, task_key: &str, lease: Duration) -> Result<Claim, RepoError> {
-        let key = keys::task(task_key);
+    pub async fn claim_task(&self, task_key: &TaskKey, lease: Duration) -> Result<Claim, RepoError> {
+        let key = keys::task(task_key.as_str());
         let mut item = Item::new(key.clone(), to_json(&TaskState { done: false }));
         item.expires_at = Some((Utc::now() + lease).timestamp());
         match self.store.put(item, Condition::NotExists).await {
@@ -70,14 +70,17 @@ impl SevRepo {
         }
     }
 
-    pub async fn finish_task(&self, task_key: &str) -> Result<(), RepoError> {
-        let mut item = Item::new(keys::task(task_key), to_json(&TaskState { done: true }));
+    pub async fn finish_task(&self, task_key: &TaskKey) -> Result<(), RepoError> {
+        let mut item = Item::new(keys::task(task_key.as_str()), to_json(&TaskState { done: true }));
         item.expires_at = Some((Utc::now() + TASK_DONE_TTL).timestamp());
         Ok(self.store.put(item, Condition::Always).await?)
     }
 
-    pub async fn release_task(&self, task_key: &str) -> Result<(), RepoError> {
-        Ok(self.store.delete(&keys::task(task_key), Condition::Always).await?)
+    pub async fn release_task(&self, task_key: &TaskKey) -> Result<(), RepoError> {
+        Ok(self
+            .store
+            .delete(&keys::task(task_key.as_str()), Condition::Always)
+            .await?)
     }
 
     /// The stored result of a step a task completed earlier, if it did.
@@ -93,7 +96,10 @@ impl SevRepo {
 
     /// Records a task that failed for good, on its SEV, and marks it handled.
     pub async fn fail_task(&self, failed: &FailedTask) -> Result<(), RepoError> {
-        let item = Item::new(keys::failed_task(failed.task.sev(), &failed.task.key), to_json(failed));
+        let item = Item::new(
+            keys::failed_task(failed.task.sev(), failed.task.key.as_str()),
+            to_json(failed),
+        );
         self.store.put(item, Condition::Always).await?;
         self.finish_task(&failed.task.key).await
     }
@@ -104,10 +110,10 @@ impl SevRepo {
     pub async fn requeue_failed(&self, failed: &FailedTask) -> Result<(), RepoError> {
         let mut writes = vec![
             Write::Delete(
-                keys::failed_task(failed.task.sev(), &failed.task.key),
+                keys::failed_task(failed.task.sev(), failed.task.key.as_str()),
                 Condition::Always,
             ),
-            Write::Delete(keys::task(&failed.task.key), Condition::Always),
+            Write::Delete(keys::task(failed.task.key.as_str()), Condition::Always),
         ];
         writes.extend(outbox_writes(std::slice::from_ref(&failed.task)));
         self.commit(writes).await

@@ -67,7 +67,7 @@ pub(super) fn entry_writes(id: SevId, entries: &[Entry]) -> impl Iterator<Item =
 pub(super) fn outbox_writes(tasks: &[TaskEnvelope]) -> impl Iterator<Item = Write> + '_ {
     tasks.iter().map(|t| {
         Write::Put(
-            Item::new(keys::outbox(t.created_at, &t.key), t.to_json()),
+            Item::new(keys::outbox(t.created_at, t.key.as_str()), t.to_json()),
             Condition::Always,
         )
     })

@@ -20,7 +20,7 @@ fn sca_item(sca: &Sca, version: u64) -> Item {
     let open = sca.is_open();
     Item {
         key: keys::sca(sca.sev, sca.id),
-        gsi1: open.then(|| keys::sca_by_owner(&sca.owner, sca.due, sca.id)),
+        gsi1: open.then(|| keys::sca_by_owner(sca.owner.as_str(), sca.due, sca.id)),
         gsi2: sca.due.filter(|_| open).map(|d| keys::sca_by_due(d, sca.id)),
         version,
         expires_at: None,
