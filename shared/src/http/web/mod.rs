@@ -2,6 +2,8 @@
 //! so the tool works fully when Slack is down. Plain forms, no JavaScript needed.
 
 mod actions;
+mod error;
+mod form;
 mod pages;
 mod report;
 mod reports;

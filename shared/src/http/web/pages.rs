@@ -5,13 +5,15 @@ use axum::routing::get;
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::app::{AppError, ListFilter};
+use super::error::WebError;
+use super::form::sev_id;
+use crate::app::ListFilter;
 use crate::domain::actor::ActorKind;
-use crate::domain::{Actor, Level, Sca, ScaState, Sev, SevId, Status};
+use crate::domain::{Actor, Level, Sca, ScaState, Sev, Status};
 use crate::http::AppState;
 use crate::http::Caller;
 use crate::http::csrf;
-use crate::http::render::{error_page, render};
+use crate::http::render::render;
 
 pub fn routes() -> axum::Router<AppState> {
     axum::Router::new()
@@ -28,11 +30,6 @@ pub(super) fn with_cookie(mut response: Response, cookie: Option<axum::http::Hea
         response.headers_mut().append(header::SET_COOKIE, c);
     }
     response
-}
-
-/// The page for an application error: the API's status and message, as a page.
-pub fn app_error(e: AppError) -> Response {
-    error_page(crate::http::status_of(e.kind()), &crate::http::public_message(&e))
 }
 
 fn age(since: DateTime<Utc>, now: DateTime<Utc>) -> String {
@@ -77,7 +74,11 @@ struct Row {
     coordinator: Option<Actor>,
 }
 
-async fn list(State(state): State<AppState>, caller: Caller, Query(params): Query<ListParams>) -> Response {
+async fn list(
+    State(state): State<AppState>,
+    caller: Caller,
+    Query(params): Query<ListParams>,
+) -> Result<Response, WebError> {
     let mut filter = ListFilter::default();
     if let Ok(l) = params.level.parse() {
         filter.levels.push(l);
@@ -86,15 +87,9 @@ async fn list(State(state): State<AppState>, caller: Caller, Query(params): Quer
         filter.statuses.push(s);
     }
     let tag = params.tag.parse::<crate::domain::Tag>().ok();
-    let sevs = match state.sevs.list(&filter).await {
-        Ok(s) => s,
-        Err(e) => return app_error(e),
-    };
-    let sevs = match caller.access().retain(&state.sevs, sevs, |s| s.id).await {
-        Ok(s) => s,
-        Err(e) => return app_error(e),
-    };
-    let now = Utc::now();
+    let sevs = state.sevs.list(&filter).await?;
+    let sevs = caller.access().retain(&state.sevs, sevs, |s| s.id).await?;
+    let now = state.sevs.now();
     let track = params.product_track.trim().to_ascii_lowercase();
     let rows: Vec<Row> = sevs
         .into_iter()
@@ -115,16 +110,16 @@ async fn list(State(state): State<AppState>, caller: Caller, Query(params): Quer
             coordinator: s.coordinator,
         })
         .collect();
-    render(
+    Ok(render(
         StatusCode::OK,
         "list.html",
         minijinja::context! {
             sevs => rows, levels => Level::ALL, statuses => Status::ALL, filter => params, who => caller.display_name(),
         },
-    )
+    ))
 }
 
-#[derive(Serialize, Default)]
+#[derive(Serialize, Default, Clone)]
 pub struct FormValues {
     pub title: String,
     pub level: String,
@@ -238,18 +233,14 @@ fn moves(sev: &Sev) -> Vec<Status> {
         .collect()
 }
 
-async fn show(State(state): State<AppState>, caller: Caller, headers: HeaderMap, Path(id): Path<String>) -> Response {
-    let id: SevId = match id.parse() {
-        Ok(id) => id,
-        Err(e) => return error_page(StatusCode::NOT_FOUND, &e.to_string()),
-    };
-    let detail = match state.sevs.get(id).await {
-        Ok(d) => d,
-        Err(e) => return app_error(e),
-    };
-    if !caller.access().may_see(&detail) {
-        return app_error(AppError::NotFound(id));
-    }
+async fn show(
+    State(state): State<AppState>,
+    caller: Caller,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Result<Response, WebError> {
+    let id = sev_id(&id)?;
+    let detail = caller.access().sev(&state.sevs, id).await?;
     let (token, cookie) = csrf::token(&headers, state.auth.secure_cookies());
     let timeline: Vec<EntryRow> = detail
         .timeline
@@ -290,9 +281,9 @@ async fn show(State(state): State<AppState>, caller: Caller, headers: HeaderMap,
         .as_ref()
         .map(|p| p.catalog().teams().iter().map(|t| t.name.clone()).collect())
         .unwrap_or_default();
-    let report_state = match state.sev_reports.stored(id).await {
-        Ok(None) => "not drafted yet (it is when someone owns the report)".to_owned(),
-        Ok(Some(s)) => match s.report.completed_at() {
+    let report_state = match state.sev_reports.stored(id).await? {
+        None => "not drafted yet (it is when someone owns the report)".to_owned(),
+        Some(s) => match s.report.completed_at() {
             Some(at) => format!("complete since {}", when(at)),
             None => format!(
                 "draft, last edited by {} at {}",
@@ -300,7 +291,6 @@ async fn show(State(state): State<AppState>, caller: Caller, headers: HeaderMap,
                 when(s.report.updated_at)
             ),
         },
-        Err(e) => return app_error(e),
     };
     let page = render(
         StatusCode::OK,
@@ -326,7 +316,7 @@ async fn show(State(state): State<AppState>, caller: Caller, headers: HeaderMap,
             who => caller.display_name(),
         },
     );
-    with_cookie(page, cookie)
+    Ok(with_cookie(page, cookie))
 }
 
 #[derive(Deserialize, Default)]
@@ -337,7 +327,11 @@ struct ScaParams {
 
 /// "My open SCAs" (the signed-in person's, or `?owner=` on the open server) and every overdue
 /// one, soonest due first: the web twin of `/sev scas` and `/sev scas overdue`.
-async fn scas(State(state): State<AppState>, caller: Caller, Query(params): Query<ScaParams>) -> Response {
+async fn scas(
+    State(state): State<AppState>,
+    caller: Caller,
+    Query(params): Query<ScaParams>,
+) -> Result<Response, WebError> {
     // Someone signed in with the token as `web:ada` also owns what was assigned to plain "ada"
     // (a typed owner): only for this list, never for who may see a private SEV.
     let owners: Vec<String> = match &caller {
@@ -366,31 +360,25 @@ async fn scas(State(state): State<AppState>, caller: Caller, Query(params): Quer
         all.sort_by_key(|s| (s.due.is_none(), s.due));
         all
     });
-    let now = Utc::now();
+    let now = state.sevs.now();
     let overdue = state
         .scas
         .overdue()
         .await
         .map(|all| all.into_iter().filter(|s| s.is_overdue(now)).collect::<Vec<_>>());
-    let (mine, overdue) = match (mine, overdue) {
-        (Ok(m), Ok(o)) => (m, o),
-        (Err(e), _) | (_, Err(e)) => return app_error(e),
-    };
+    let (mine, overdue) = (mine?, overdue?);
     let access = caller.access();
     let visible = |list| access.retain(&state.sevs, list, |s: &Sca| s.sev);
-    let (mine, overdue) = match (visible(mine).await, visible(overdue).await) {
-        (Ok(m), Ok(o)) => (m, o),
-        (Err(e), _) | (_, Err(e)) => return app_error(e),
-    };
+    let (mine, overdue) = (visible(mine).await?, visible(overdue).await?);
     let rows = |list: Vec<Sca>| list.iter().map(|s| (s.sev.to_string(), sca_row(s))).collect::<Vec<_>>();
-    render(
+    Ok(render(
         StatusCode::OK,
         "scas.html",
         minijinja::context! {
             owner => owners.first(), mine => rows(mine), overdue => rows(overdue),
             signed_in => matches!(caller, Caller::Person(_)), who => caller.display_name(),
         },
-    )
+    ))
 }
 
 #[derive(Serialize)]
@@ -403,15 +391,9 @@ struct HealthRow {
 }
 
 /// The integration status page: each active SEV's failed steps, with a link to retry them.
-async fn status(State(state): State<AppState>, caller: Caller) -> Response {
-    let health = match state.sevs.health().await {
-        Ok(h) => h,
-        Err(e) => return app_error(e),
-    };
-    let health = match caller.access().retain(&state.sevs, health, |(s, _)| s.id).await {
-        Ok(h) => h,
-        Err(e) => return app_error(e),
-    };
+async fn status(State(state): State<AppState>, caller: Caller) -> Result<Response, WebError> {
+    let health = state.sevs.health().await?;
+    let health = caller.access().retain(&state.sevs, health, |(s, _)| s.id).await?;
     let rows: Vec<HealthRow> = health
         .into_iter()
         .map(|(s, failed)| HealthRow {
@@ -422,11 +404,11 @@ async fn status(State(state): State<AppState>, caller: Caller) -> Response {
             failed,
         })
         .collect();
-    render(
+    Ok(render(
         StatusCode::OK,
         "status.html",
         minijinja::context! { sevs => rows, paging_on => state.paging.is_some(), who => caller.display_name() },
-    )
+    ))
 }
 
 #[cfg(test)]

@@ -2,15 +2,16 @@
 //! in a Markdown text area, saved against the version it was loaded at. A save that lost a race
 //! shows the editor again with the person's text kept, so nothing they typed is lost.
 
-use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
-use axum::response::{IntoResponse, Response};
+use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use serde::Deserialize;
 
-use super::actions::{back_to, sev_form, sev_form_within, sev_id};
-use super::pages::{app_error, when, with_cookie};
+use super::actions::{Empty, back_to};
+use super::error::WebError;
+use super::form::{SevForm, sev_id};
+use super::pages::{when, with_cookie};
 use super::web_actor;
 use crate::app::AppError;
 use crate::domain::{MAX_REPORT_BYTES, SevId, unwritten_sections};
@@ -24,6 +25,9 @@ pub fn routes() -> axum::Router<AppState> {
         .route("/sevs/{id}/report", get(editor).post(save))
         .route("/sevs/{id}/report/complete", post(complete))
 }
+
+/// Form encoding triples some characters; the domain checks the decoded size.
+const MAX_FORM_BYTES: usize = 3 * MAX_REPORT_BYTES;
 
 /// What the editor shows besides the text: set when a save or completion was refused.
 #[derive(Default)]
@@ -40,22 +44,12 @@ async fn page(
     id: SevId,
     status: StatusCode,
     notice: Notice,
-) -> Response {
-    let detail = match state.sevs.get(id).await {
-        Ok(d) if caller.access().may_see(&d) => d,
-        Ok(_) => return app_error(AppError::NotFound(id)),
-        Err(e) => return app_error(e),
-    };
-    let stored = match state.sev_reports.stored(id).await {
-        Ok(s) => s,
-        Err(e) => return app_error(e),
-    };
+) -> Result<Response, WebError> {
+    let detail = caller.access().sev(&state.sevs, id).await?;
+    let stored = state.sev_reports.stored(id).await?;
     let (markdown, version) = match &stored {
         Some(s) => (s.report.markdown.clone(), s.version),
-        None => match state.sev_reports.filled_template(id).await {
-            Ok(m) => (m, 0),
-            Err(e) => return app_error(e),
-        },
+        None => (state.sev_reports.filled_template(id).await?, 0),
     };
     let text = notice.kept.unwrap_or(markdown);
     let (token, cookie) = csrf::token(headers, state.auth.secure_cookies());
@@ -76,14 +70,24 @@ async fn page(
             who => caller.display_name(),
         },
     );
-    with_cookie(page, cookie)
+    Ok(with_cookie(page, cookie))
 }
 
-async fn editor(State(state): State<AppState>, caller: Caller, headers: HeaderMap, Path(id): Path<String>) -> Response {
-    match sev_id(&id) {
-        Ok(id) => page(&state, &caller, &headers, id, StatusCode::OK, Notice::default()).await,
-        Err(r) => r.into_response(),
-    }
+async fn editor(
+    State(state): State<AppState>,
+    caller: Caller,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Result<Response, WebError> {
+    page(
+        &state,
+        &caller,
+        &headers,
+        sev_id(&id)?,
+        StatusCode::OK,
+        Notice::default(),
+    )
+    .await
 }
 
 #[derive(Deserialize)]
@@ -94,23 +98,16 @@ struct SaveForm {
 
 async fn save(
     State(state): State<AppState>,
-    caller: Caller,
     headers: HeaderMap,
-    Path(id): Path<String>,
-    body: Bytes,
-) -> Response {
-    // Form encoding triples some characters; the domain checks the decoded size.
-    let limit = 3 * MAX_REPORT_BYTES;
-    let (id, f) = match sev_form_within::<SaveForm>(&state, &caller, &headers, &id, &body, limit).await {
-        Ok(v) => v,
-        Err(page) => return page,
-    };
+    post: SevForm<SaveForm, MAX_FORM_BYTES>,
+) -> Result<Response, WebError> {
+    let SevForm { id, form, caller } = post;
     match state
         .sev_reports
-        .edit(id, &f.markdown, Some(f.version), web_actor(&caller))
+        .edit(id, &form.markdown, Some(form.version), web_actor(&caller))
         .await
     {
-        Ok(_) => axum::response::Redirect::to(&format!("/sevs/{id}/report")).into_response(),
+        Ok(_) => Ok(Redirect::to(&format!("/sevs/{id}/report")).into_response()),
         Err(e @ (AppError::StaleReport { .. } | AppError::Domain(_))) => {
             let status = if matches!(e, AppError::StaleReport { .. }) {
                 StatusCode::CONFLICT
@@ -119,30 +116,22 @@ async fn save(
             };
             let notice = Notice {
                 error: Some(e.to_string()),
-                kept: Some(f.markdown),
+                kept: Some(form.markdown),
             };
             page(&state, &caller, &headers, id, status, notice).await
         }
-        Err(e) => app_error(e),
+        Err(e) => Err(e.into()),
     }
 }
 
-#[derive(Deserialize)]
-struct Empty {}
-
 async fn complete(
     State(state): State<AppState>,
-    caller: Caller,
     headers: HeaderMap,
-    Path(id): Path<String>,
-    body: Bytes,
-) -> Response {
-    let id = match sev_form::<Empty>(&state, &caller, &headers, &id, &body).await {
-        Ok((id, Empty {})) => id,
-        Err(page) => return page,
-    };
+    post: SevForm<Empty>,
+) -> Result<Response, WebError> {
+    let SevForm { id, caller, .. } = post;
     match state.sev_reports.complete(id, web_actor(&caller)).await {
-        Ok(_) => back_to(id),
+        Ok(_) => Ok(back_to(id)),
         Err(e @ (AppError::Domain(_) | AppError::NoReport(_))) => {
             let notice = Notice {
                 error: Some(e.to_string()),
@@ -150,6 +139,6 @@ async fn complete(
             };
             page(&state, &caller, &headers, id, StatusCode::BAD_REQUEST, notice).await
         }
-        Err(e) => app_error(e),
+        Err(e) => Err(e.into()),
     }
 }

@@ -8,10 +8,10 @@ use axum::response::Response;
 use axum::routing::get;
 use serde::{Deserialize, Serialize};
 
-use super::pages::app_error;
+use super::error::WebError;
 use crate::domain::Level;
 use crate::http::extract::{ApiQuery, month_range};
-use crate::http::render::{error_page, render};
+use crate::http::render::render;
 use crate::http::{AppState, Caller};
 use crate::reports::{self, Dimension, TopAnswer};
 
@@ -55,19 +55,16 @@ fn top<'a>(answer: &'a TopAnswer, label: &'static str) -> Top<'a> {
     }
 }
 
-async fn page(State(state): State<AppState>, caller: Caller, ApiQuery(p): ApiQuery<Params>) -> Response {
-    let range = match month_range(state.trends.now(), p.since.as_deref(), p.until.as_deref()) {
-        Ok(r) => r,
-        Err(e) => return error_page(e.status, &e.message),
-    };
+async fn page(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiQuery(p): ApiQuery<Params>,
+) -> Result<Response, WebError> {
+    let range = month_range(state.trends.now(), p.since.as_deref(), p.until.as_deref())
+        .map_err(|e| WebError::Refused(e.status, e.message))?;
     let who = caller.viewer();
-    let (sevs, trend) = match (
-        state.trends.started_in(range).await,
-        state.trends.trend(Level::Sev1, 3, who).await,
-    ) {
-        (Ok(s), Ok(t)) => (s, t),
-        (Err(e), _) | (_, Err(e)) => return app_error(e),
-    };
+    let sevs = state.trends.started_in(range).await?;
+    let trend = state.trends.trend(Level::Sev1, 3, who).await?;
     let months = reports::monthly(&sevs, range, who);
     let tracks = reports::top(&sevs, Dimension::ProductTrack, range, who, 5);
     let systems = reports::top(&sevs, Dimension::System, range, who, 5);
@@ -91,7 +88,7 @@ async fn page(State(state): State<AppState>, caller: Caller, ApiQuery(p): ApiQue
             mttr: minutes(r.mttr_minutes),
         })
         .collect();
-    render(
+    Ok(render(
         StatusCode::OK,
         "reports.html",
         minijinja::context! {
@@ -105,5 +102,5 @@ async fn page(State(state): State<AppState>, caller: Caller, ApiQuery(p): ApiQue
             rows,
             who => caller.display_name(),
         },
-    )
+    ))
 }

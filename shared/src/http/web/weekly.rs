@@ -1,19 +1,19 @@
 //! The weekly SEV review on the web: the digest of a week, and a button that posts it to Slack
 //! (the same post the Monday schedule makes).
 
-use axum::body::Bytes;
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use serde::Deserialize;
 
-use super::actions::form;
-use super::pages::{app_error, when, with_cookie};
+use super::error::WebError;
+use super::form::CsrfForm;
+use super::pages::{when, with_cookie};
 use crate::http::AppState;
 use crate::http::Caller;
 use crate::http::csrf;
-use crate::http::render::{error_page, render};
+use crate::http::render::render;
 use crate::reports::IsoWeek;
 
 pub fn routes() -> axum::Router<AppState> {
@@ -42,15 +42,9 @@ async fn show(
     caller: Caller,
     headers: HeaderMap,
     Query(p): Query<WeekParams>,
-) -> Response {
-    let week = match week_or_last(&state, p.week.as_deref()) {
-        Ok(w) => w,
-        Err(e) => return error_page(StatusCode::BAD_REQUEST, &e),
-    };
-    let digest = match state.trends.weekly(week, caller.viewer()).await {
-        Ok(d) => d,
-        Err(e) => return app_error(e),
-    };
+) -> Result<Response, WebError> {
+    let week = week_or_last(&state, p.week.as_deref()).map_err(WebError::bad_request)?;
+    let digest = state.trends.weekly(week, caller.viewer()).await?;
     let (token, cookie) = csrf::token(&headers, state.auth.secure_cookies());
     let total: usize = digest.by_level.values().map(Vec::len).sum();
     let completed: Vec<(String, &crate::reports::ReportLine)> = digest
@@ -73,7 +67,7 @@ async fn show(
             who => caller.display_name(),
         },
     );
-    with_cookie(page, cookie)
+    Ok(with_cookie(page, cookie))
 }
 
 #[derive(Deserialize)]
@@ -82,18 +76,9 @@ struct PostForm {
     submission: String,
 }
 
-async fn post_to_slack(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
-    let f: PostForm = match form(&headers, &body) {
-        Ok(f) => f,
-        Err(r) => return r.into_response(),
-    };
-    let week = match week_or_last(&state, Some(&f.week)) {
-        Ok(w) => w,
-        Err(e) => return error_page(StatusCode::BAD_REQUEST, &e),
-    };
+async fn post_to_slack(State(state): State<AppState>, CsrfForm(f): CsrfForm<PostForm>) -> Result<Response, WebError> {
+    let week = week_or_last(&state, Some(&f.week)).map_err(WebError::bad_request)?;
     // The submission id makes a double click or a resent form post once.
-    match state.jobs.post_digest(week, &format!("web:{}", f.submission)).await {
-        Ok(()) => Redirect::to(&format!("/weekly?week={week}&posted=1")).into_response(),
-        Err(e) => app_error(e),
-    }
+    state.jobs.post_digest(week, &format!("web:{}", f.submission)).await?;
+    Ok(Redirect::to(&format!("/weekly?week={week}&posted=1")).into_response())
 }
