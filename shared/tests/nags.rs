@@ -13,7 +13,7 @@ use sev::domain::{
     Level, NagPolicy, NagStep, NewSev, Priority, ReportNagStep, ScaPatch, ScaSource, ScaStateName, SevPatch, Status,
     Timestamp,
 };
-use sev::queue::{EmbeddedQueue, Relay, Task, TaskEnvelope, TaskError, TaskHandler, process_batch};
+use sev::queue::{Consumer, EmbeddedQueue, Relay, Task, TaskEnvelope, TaskError, TaskHandler};
 use sev::schedule::EmbeddedScheduler;
 use sev::store::{SevRepo, SqliteStore};
 
@@ -123,7 +123,12 @@ impl World {
                 return;
             }
             let ids: Vec<String> = messages.iter().map(|m| m.id.clone()).collect();
-            let retry = process_batch(&self.handlers, &self.repo, messages).await;
+            let consumer = Consumer {
+                handler: &self.handlers,
+                repo: &self.repo,
+                clock: self.clock.as_ref(),
+            };
+            let retry = consumer.process(messages, 1).await;
             assert!(retry.is_empty(), "no task should fail here");
             self.queue.ack(ids).await.unwrap();
         }

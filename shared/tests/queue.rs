@@ -12,7 +12,7 @@ use chrono::Utc;
 use sev::clock::ManualClock;
 use sev::domain::{EntryId, SevId};
 use sev::queue::{
-    EmbeddedQueue, Message, Queue, SqsQueue, Steps, Task, TaskEnvelope, TaskError, TaskHandler, process_batch,
+    Consumer, EmbeddedQueue, Message, Queue, SqsQueue, Steps, Task, TaskEnvelope, TaskError, TaskHandler,
 };
 use sev::store::{SevRepo, SqliteStore};
 
@@ -75,6 +75,16 @@ async fn local(visibility_ms: u64, max_receives: u32) -> Local {
 }
 
 /// One round of what a consumer does: receive, handle, acknowledge what succeeded.
+/// One batch through the consumer, in order, as the worker Lambda runs it.
+async fn process_batch(handler: &dyn TaskHandler, repo: &SevRepo, messages: Vec<Message>) -> Vec<String> {
+    let consumer = Consumer {
+        handler,
+        repo,
+        clock: &sev::clock::SystemClock,
+    };
+    consumer.process(messages, 1).await
+}
+
 async fn round(l: &Local, handler: &dyn TaskHandler) -> (usize, Vec<String>) {
     let messages = l.queue.receive(10).await.unwrap();
     let received = messages.len();

@@ -6,14 +6,20 @@
 use aws_lambda_events::sqs::{SqsBatchResponse, SqsEvent};
 use lambda_runtime::{LambdaEvent, service_fn};
 use sev::app::Integrations;
-use sev::queue::{batch_response, messages, process_batch_concurrently};
+use sev::clock::SystemClock;
+use sev::queue::{Consumer, batch_response, messages};
 use sev::store::SevRepo;
 
 /// The event source's batch size: every task of a batch is in flight at once.
 const CONCURRENCY: usize = 10;
 
 async fn handle(repo: &SevRepo, integrations: &Integrations, event: LambdaEvent<SqsEvent>) -> SqsBatchResponse {
-    batch_response(process_batch_concurrently(integrations, repo, messages(event.payload), CONCURRENCY).await)
+    let consumer = Consumer {
+        handler: integrations,
+        repo,
+        clock: &SystemClock,
+    };
+    batch_response(consumer.process(messages(event.payload), CONCURRENCY).await)
 }
 
 #[tokio::main]

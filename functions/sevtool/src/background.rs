@@ -6,7 +6,8 @@ use std::time::Duration;
 
 use chrono::{Datelike, Timelike, Weekday};
 use sev::app::{Integrations, Jobs};
-use sev::queue::{EmbeddedQueue, Relay, process_batch_concurrently};
+use sev::clock::SystemClock;
+use sev::queue::{Consumer, EmbeddedQueue, Relay};
 use sev::reports::IsoWeek;
 use sev::schedule::EmbeddedScheduler;
 use sev::store::SevRepo;
@@ -98,7 +99,12 @@ pub async fn consume_loop(
             Ok(messages) if messages.is_empty() => false,
             Ok(messages) => {
                 let ids: Vec<String> = messages.iter().map(|m| m.id.clone()).collect();
-                let retry = process_batch_concurrently(&integrations, &repo, messages, concurrency).await;
+                let consumer = Consumer {
+                    handler: &integrations,
+                    repo: &repo,
+                    clock: &SystemClock,
+                };
+                let retry = consumer.process(messages, concurrency).await;
                 let done = ids.into_iter().filter(|id| !retry.contains(id)).collect();
                 if let Err(e) = queue.ack(done).await {
                     tracing::warn!(error = %e, "could not acknowledge tasks; they will be delivered again and deduplicated");
@@ -143,7 +149,12 @@ pub async fn pager_loop(
                     let (queue, repo, integrations) = (queue.clone(), repo.clone(), integrations.clone());
                     tokio::spawn(async move {
                         let id = m.id.clone();
-                        let retry = process_batch_concurrently(&integrations, &repo, vec![m], 1).await;
+                        let consumer = Consumer {
+                            handler: &integrations,
+                            repo: &repo,
+                            clock: &SystemClock,
+                        };
+                        let retry = consumer.process(vec![m], 1).await;
                         if retry.is_empty()
                             && let Err(e) = queue.ack(vec![id]).await
                         {

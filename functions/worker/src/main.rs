@@ -7,7 +7,8 @@ use aws_lambda_events::sqs::{SqsBatchResponse, SqsEvent};
 use lambda_runtime::{LambdaEvent, service_fn};
 use serde_json::Value;
 use sev::app::Integrations;
-use sev::queue::{Relay, batch_response, messages, process_batch};
+use sev::clock::SystemClock;
+use sev::queue::{Consumer, Relay, batch_response, messages};
 use sev::store::SevRepo;
 
 /// What the worker was invoked with, told apart by shape.
@@ -91,7 +92,12 @@ impl Worker {
     }
 
     async fn handle_tasks(&self, event: SqsEvent) -> SqsBatchResponse {
-        batch_response(process_batch(&self.integrations, &self.repo, messages(event)).await)
+        let consumer = Consumer {
+            handler: &self.integrations,
+            repo: &self.repo,
+            clock: &SystemClock,
+        };
+        batch_response(consumer.process(messages(event), 1).await)
     }
 }
 

@@ -63,7 +63,7 @@ impl PagingIntegration {
                 self.pager.trigger(&team.pager, &request).await.map_err(TaskError::from)
             })
             .await;
-        let give_up = chrono::Utc::now() - task.created_at > GIVE_UP_AFTER;
+        let give_up = self.sevs.now() - task.created_at > GIVE_UP_AFTER;
         match triggered {
             Ok(()) => {}
             Err(TaskError::Retryable(reason)) if !give_up => {

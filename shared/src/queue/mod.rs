@@ -14,7 +14,7 @@ mod task;
 
 use async_trait::async_trait;
 
-pub use consumer::{Message, TaskError, TaskHandler, process_batch, process_batch_concurrently};
+pub use consumer::{Consumer, Message, TaskError, TaskHandler};
 pub use embedded::EmbeddedQueue;
 pub use relay::{Relay, RelayError};
 pub use routed::RoutedQueue;

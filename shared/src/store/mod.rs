@@ -142,7 +142,14 @@ pub trait Store: Send + Sync {
     async fn query(&self, query: &Query) -> Result<Vec<Item>, StoreError>;
 }
 
-/// Seconds since the epoch, the unit DynamoDB's TTL uses.
+/// Seconds since the epoch, the unit DynamoDB's TTL uses. Expiry is the backend's business:
+/// DynamoDB deletes by its own wall clock, so TTLs are set and read on the real time, never on
+/// the application's injectable clock (a test's clock moved a week on must not expire claims).
 pub(crate) fn now_epoch() -> i64 {
     chrono::Utc::now().timestamp()
+}
+
+/// The TTL of an item that lives for `d` from now.
+pub(crate) fn expires_after(d: chrono::Duration) -> i64 {
+    now_epoch().saturating_add(d.num_seconds())
 }

@@ -3,7 +3,6 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use chrono::Utc;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
@@ -138,7 +137,7 @@ async fn list(
         (None, false) => return Err(ApiError::bad_request("give owner=<person> and/or overdue=true")),
     };
     if params.overdue {
-        let now = Utc::now();
+        let now = state.sevs.now();
         scas.retain(|s| s.is_overdue(now));
     }
     let scas = caller.access().retain(&state.sevs, scas, |s| s.sev).await?;

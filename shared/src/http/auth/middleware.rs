@@ -6,7 +6,6 @@ use axum::extract::{Request, State};
 use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Redirect, Response};
-use chrono::Utc;
 use subtle::ConstantTimeEq;
 
 use super::{Auth, Caller, Mode, SESSION_COOKIE};
@@ -48,7 +47,7 @@ fn identify(auth: &Auth, req: &Request) -> Result<Caller, Refusal> {
         };
     }
     cookie(headers, SESSION_COOKIE)
-        .and_then(|value| auth.signer().session(value, Utc::now()))
+        .and_then(|value| auth.signer().session(value, auth.now()))
         .map(|session| auth.person(session))
         .ok_or(Refusal::SignedOut)
 }

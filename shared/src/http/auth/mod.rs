@@ -26,6 +26,7 @@ pub use slack_oidc::SlackSignIn;
 
 use super::{Caller, Person};
 use crate::app::SecurityGroup;
+use crate::clock::{Clock, SystemClock};
 use crate::config::Secret;
 use crate::domain::Actor;
 
@@ -42,6 +43,8 @@ struct AuthInner {
     security_group: SecurityGroup,
     /// Session cookies get `Secure` when the public address is https.
     secure_cookies: bool,
+    /// When sessions and sign-ins expire.
+    clock: Arc<dyn Clock>,
 }
 
 enum Mode {
@@ -71,6 +74,7 @@ pub struct AuthSettings {
     pub session_key: Option<Secret>,
     pub security_group: SecurityGroup,
     pub secure_cookies: bool,
+    pub clock: Arc<dyn Clock>,
 }
 
 impl Auth {
@@ -92,6 +96,7 @@ impl Auth {
             signer,
             security_group: settings.security_group,
             secure_cookies: settings.secure_cookies,
+            clock: settings.clock,
         }))
     }
 
@@ -108,6 +113,7 @@ impl Auth {
             session_key: config.session_key.clone(),
             security_group: config.security_group.clone(),
             secure_cookies: config.public_url.as_deref().is_some_and(|u| u.starts_with("https://")),
+            clock: Arc::new(SystemClock),
         };
         Auth::new(settings, when_unconfigured)
     }
@@ -120,8 +126,13 @@ impl Auth {
             session_key: None,
             security_group: SecurityGroup::default(),
             secure_cookies: false,
+            clock: Arc::new(SystemClock),
         };
         Auth::new(settings, WhenUnconfigured::Open)
+    }
+
+    pub fn now(&self) -> DateTime<Utc> {
+        self.0.clock.now()
     }
 
     /// Whether cookies get `Secure`: the public address is https.

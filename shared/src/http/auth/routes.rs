@@ -164,7 +164,7 @@ async fn sign_in_with_token(State(state): State<AppState>, headers: HeaderMap, b
     }
     // The id is `web:<name>`: it can never equal a Slack user id or a system actor, so a typed
     // name never makes anyone a member of a private SEV someone else is in.
-    let session = auth.new_session(Actor::web_person(&name), name, Utc::now());
+    let session = auth.new_session(Actor::web_person(&name), name, auth.now());
     with_cookie(Redirect::to(&next).into_response(), &auth.session_cookie(&session))
 }
 
@@ -191,7 +191,7 @@ async fn to_slack(State(state): State<AppState>, Query(q): Query<NextParam>) -> 
         state: format!("{:032x}", rand::random::<u128>()),
         nonce: format!("{:032x}", rand::random::<u128>()),
         next: local_path(q.next.as_deref()),
-        expires: Utc::now() + SIGN_IN_TTL,
+        expires: auth.now() + SIGN_IN_TTL,
     };
     let secure = if auth.0.secure_cookies { "; Secure" } else { "" };
     // Lax, not Strict: the browser must send it back on the top-level redirect from Slack.
@@ -219,7 +219,7 @@ async fn from_slack(State(state): State<AppState>, headers: HeaderMap, Query(cb)
     let Some(slack) = auth.slack() else {
         return error_page(StatusCode::NOT_FOUND, "Sign in with Slack is off here");
     };
-    let now = Utc::now();
+    let now = auth.now();
     let start_again = "this sign-in has expired or was started elsewhere; sign in again from /signin";
     let Some(pending) = cookie(&headers, SIGN_IN_COOKIE)
         .and_then(|v| auth.signer().open::<Pending>(SIGN_IN_PURPOSE, v))

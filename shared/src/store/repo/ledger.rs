@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use super::{RepoError, SevRepo, from_item, outbox_writes, to_json};
 use crate::domain::SevId;
 use crate::queue::{TaskEnvelope, TaskKey};
-use crate::store::keys;
+use crate::store::{expires_after, keys};
 use crate::store::{Condition, Index, Item, Key, Query, SortKey, StoreError, Write};
 
 /// How long a handled task is remembered: longer than SQS keeps a message (14 days).
@@ -59,7 +59,7 @@ impl SevRepo {
     pub async fn claim_task(&self, task_key: &TaskKey, lease: Duration) -> Result<Claim, RepoError> {
         let key = keys::task(task_key.as_str());
         let mut item = Item::new(key.clone(), to_json(&TaskState { done: false }));
-        item.expires_at = Some((Utc::now() + lease).timestamp());
+        item.expires_at = Some(expires_after(lease));
         match self.store.put(item, Condition::NotExists).await {
             Ok(()) => Ok(Claim::Claimed),
             Err(StoreError::ConditionFailed) => match self.store.get(&key).await? {
@@ -72,7 +72,7 @@ impl SevRepo {
 
     pub async fn finish_task(&self, task_key: &TaskKey) -> Result<(), RepoError> {
         let mut item = Item::new(keys::task(task_key.as_str()), to_json(&TaskState { done: true }));
-        item.expires_at = Some((Utc::now() + TASK_DONE_TTL).timestamp());
+        item.expires_at = Some(expires_after(TASK_DONE_TTL));
         Ok(self.store.put(item, Condition::Always).await?)
     }
 
@@ -90,7 +90,7 @@ impl SevRepo {
 
     pub async fn record_step(&self, task_key: &str, step: &str, result: String) -> Result<(), RepoError> {
         let mut item = Item::new(keys::step(task_key, step), result);
-        item.expires_at = Some((Utc::now() + TASK_DONE_TTL).timestamp());
+        item.expires_at = Some(expires_after(TASK_DONE_TTL));
         Ok(self.store.put(item, Condition::Always).await?)
     }
 
