@@ -15,14 +15,14 @@ STACK ?= sevtool
 REGION ?= $(or $(AWS_REGION),us-east-1)
 PRISM_VERSION ?= 5
 
-.PHONY: run test lint fmt build clean infra-check package deploy bench bench-lint
+.PHONY: run test lint fmt build clean infra-check package deploy bench bench-lint system-packages
 
 ## Serve the whole product on http://127.0.0.1:3000 (PORT overrides), data under ./.sevtool/.
 run:
 	$(CARGO) run -p sevtool
 
 ## Every test: unit, contract tests on both backends (moto started and stopped here), black-box.
-test: $(VENV)/.moto tests/node_modules/.prism infra-check
+test: system-packages $(VENV)/.moto tests/node_modules/.prism infra-check
 	$(CARGO) build -p sevtool
 	SEVTOOL_PRISM=$(CURDIR)/tests/node_modules/.bin/prism SEVTOOL_VENV=$(VENV) tests/with-moto.sh $(CARGO) test --workspace --all-targets --no-fail-fast
 
@@ -50,6 +50,11 @@ bench-lint:
 
 build:
 	$(CARGO) build --workspace --release
+
+## The Debian packages the tests run (Alertmanager, Chromium): installed with apt-get as root or
+## through `sudo -n`; otherwise make stops here, before compiling, with the command to run.
+system-packages:
+	tests/system-packages.sh test
 
 ## The deployment template: both linters, then its consistency with the code (tests/infra_check.py).
 infra-check: $(VENV)/.infra

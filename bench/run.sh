@@ -1,26 +1,14 @@
 #!/usr/bin/env bash
-# `make bench`: installs wrk when missing, builds the binaries the bench measures and the
-# harness, then runs the harness, which prints one table and writes target/bench/results.json.
+# `make bench`: builds the binaries the bench measures and the harness, then runs the harness,
+# which prints one table and writes target/bench/results.json. (`make bench` installs wrk first,
+# through tests/system-packages.sh.)
 # Arguments are passed to the harness (e.g. `bench/run.sh slack store` runs two sections).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 cargo=${CARGO:-cargo}
 started=$(date +%s)
 
-if ! command -v wrk >/dev/null; then
-    sudo=()
-    if [ "$(id -u)" -ne 0 ]; then
-        if ! command -v sudo >/dev/null; then
-            echo "wrk is missing and installing it needs root: apt-get install wrk" >&2
-            exit 1
-        fi
-        sudo=(sudo)
-    fi
-    export DEBIAN_FRONTEND=noninteractive
-    install=("${sudo[@]}" apt-get install -y -q --no-install-recommends wrk)
-    # A fresh machine may not have the package lists yet.
-    "${install[@]}" || { "${sudo[@]}" apt-get update -q && "${install[@]}"; }
-fi
+tests/system-packages.sh bench
 
 # What the bench runs: the local server and every Lambda function. The default profile,
 # quick-release, is release without LTO (see Cargo.toml); BENCH_PROFILE=release measures what ships.

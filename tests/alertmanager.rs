@@ -21,7 +21,7 @@ fn binary(names: &[&str]) -> PathBuf {
         .find(|p| p.is_file())
         .unwrap_or_else(|| {
             panic!(
-                "{} not found on PATH: install Debian's prometheus-alertmanager (`.ci/run` does, as root), then run `make test`",
+                "{} not found on PATH: install Debian's prometheus-alertmanager: `make test` does (tests/system-packages.sh)",
                 names.join(" / ")
             )
         })

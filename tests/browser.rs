@@ -12,7 +12,7 @@ async fn an_engineer_runs_a_sev_through_the_web_ui() {
     let chromium = std::env::var("CHROMIUM_PATH").unwrap_or_else(|_| "/usr/lib/chromium/chromium".into());
     assert!(
         std::path::Path::new(&chromium).exists(),
-        "{chromium} is missing: install Debian's chromium (`.ci/run` does), or set CHROMIUM_PATH"
+        "{chromium} is missing: install Debian's chromium (`make test` does), or set CHROMIUM_PATH"
     );
     assert!(
         tests.join("node_modules/playwright-core").exists(),

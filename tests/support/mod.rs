@@ -109,6 +109,14 @@ impl Sevtool {
     /// Signs in through the `/signin` form with the shared token, as a browser does, and returns
     /// the session cookie (`name=value`).
     pub async fn session(&self, token: &str, name: &str) -> String {
+        let r = self.sign_in(token, name).await;
+        assert_eq!(r.status(), 303, "signing in as {name}");
+        set_cookie(&r, "sevtool_session").expect("a session cookie")
+    }
+
+    /// Posts the `/signin` form as a browser does (its CSRF cookie and token from the page), so
+    /// that only the token decides the answer.
+    pub async fn sign_in(&self, token: &str, name: &str) -> reqwest::Response {
         let http = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .build()
@@ -123,16 +131,13 @@ impl Sevtool {
         let form =
             serde_urlencoded::to_string([("csrf", csrf.as_str()), ("name", name), ("token", token), ("next", "/")])
                 .expect("form");
-        let r = http
-            .post(self.url("/signin"))
+        http.post(self.url("/signin"))
             .header(reqwest::header::COOKIE, &csrf_cookie)
             .header(reqwest::header::CONTENT_TYPE, "application/x-www-form-urlencoded")
             .body(form)
             .send()
             .await
-            .expect("POST /signin");
-        assert_eq!(r.status(), 303, "signing in as {name}");
-        set_cookie(&r, "sevtool_session").expect("a session cookie")
+            .expect("POST /signin")
     }
 
     /// From now on, this handle's requests carry `cookie`: it acts as whoever signed in.

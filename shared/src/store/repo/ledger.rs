@@ -6,8 +6,8 @@ use serde::{Deserialize, Serialize};
 use super::{RepoError, SevRepo, from_item, outbox_writes, to_json};
 use crate::domain::SevId;
 use crate::queue::{TaskEnvelope, TaskKey};
-use crate::store::{expires_after, keys};
 use crate::store::{Condition, Index, Item, Key, Query, SortKey, StoreError, Write};
+use crate::store::{expires_after, keys};
 
 /// How long a handled task is remembered: longer than SQS keeps a message (14 days).
 const TASK_DONE_TTL: Duration = Duration::days(15);
