@@ -8,8 +8,31 @@ use axum::http::{StatusCode, header};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Deserializer};
 
-use super::ApiError;
+use super::{ApiError, AppState, Caller};
+use crate::domain::SevId;
 use crate::reports::{Month, MonthRange};
+
+/// The SEV a route names (`/api/sevs/{id}/…`), checked before the handler runs: a malformed
+/// number, a missing SEV and one the caller may not see are the same 404, so no handler can act
+/// on a private SEV by forgetting to ask.
+pub struct VisibleSev {
+    pub id: SevId,
+    pub caller: Caller,
+}
+
+impl FromRequestParts<AppState> for VisibleSev {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let axum::extract::Path(raw) = axum::extract::Path::<String>::from_request_parts(parts, state)
+            .await
+            .map_err(|_| ApiError::not_found("no such route; the API lives under /api/sevs"))?;
+        let id: SevId = raw.parse()?;
+        let Ok(caller) = Caller::from_request_parts(parts, state).await;
+        caller.access().check(&state.sevs, id).await?;
+        Ok(VisibleSev { id, caller })
+    }
+}
 
 /// The largest request body the API reads. Enough for a long update; anything bigger is a mistake.
 pub const MAX_BODY_BYTES: usize = 64 * 1024;

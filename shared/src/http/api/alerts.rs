@@ -6,7 +6,7 @@
 //! token not configured yet) are 503.
 
 use axum::Json;
-use axum::extract::{Path, Request, State};
+use axum::extract::{Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -19,8 +19,7 @@ use subtle::ConstantTimeEq;
 use crate::alerts::{AlertmanagerPayload, GenericPayload, GrafanaPayload, Notification, PayloadError};
 use crate::app::{AlertService, AppError};
 use crate::config::Secret;
-use crate::domain::SevId;
-use crate::http::extract::{json_body, parse_json};
+use crate::http::extract::{VisibleSev, json_body, parse_json};
 use crate::http::{ApiError, AppState};
 
 /// Alertmanager sends every alert of a group in one body: allow far more than the API's 64 KiB.
@@ -152,11 +151,8 @@ async fn generic(State(state): State<AppState>, req: Request) -> Response {
 
 async fn origin(
     State(state): State<AppState>,
-    caller: crate::http::Caller,
-    Path(id): Path<String>,
+    VisibleSev { id, .. }: VisibleSev,
 ) -> Result<Json<serde_json::Value>, ApiError> {
-    let id: SevId = id.parse()?;
-    caller.access().check(&state.sevs, id).await?;
     let Some((origin, group)) = state.alerts.service.origin(id).await? else {
         return Err(ApiError::not_found(format!("{id} was not opened by an alert")));
     };

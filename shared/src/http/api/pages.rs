@@ -1,18 +1,16 @@
 //! Paging routes: page one team, or every team (mayday), for a SEV.
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use serde::Deserialize;
 use serde_json::json;
 
-use super::sevs::sev_id;
 use crate::app::{PagingError, PagingService};
 use crate::domain::Actor;
-use crate::http::Caller;
-use crate::http::extract::ApiJson;
+use crate::http::extract::{ApiJson, VisibleSev};
 use crate::http::{ApiError, AppState};
 
 pub fn routes() -> axum::Router<AppState> {
@@ -50,15 +48,12 @@ struct PageBody {
 /// `202`: the page is recorded and queued; its outcome shows on the SEV.
 async fn page(
     State(state): State<AppState>,
-    caller: Caller,
-    Path(id): Path<String>,
+    VisibleSev { id, caller }: VisibleSev,
     ApiJson(body): ApiJson<PageBody>,
 ) -> Result<Response, ApiError> {
     let service = paging(&state)?;
-    let id = sev_id(&id)?;
     let author = caller.actor(body.author, Actor::API)?;
     let name = service.team(&body.team)?.name.clone();
-    caller.access().check(&state.sevs, id).await?;
     let p = service.page(id, &name, &author).await?;
     let status = if p.new { StatusCode::ACCEPTED } else { StatusCode::OK };
     Ok((status, Json(json!(p.page))).into_response())
@@ -75,14 +70,11 @@ struct MaydayBody {
 
 async fn mayday(
     State(state): State<AppState>,
-    caller: Caller,
-    Path(id): Path<String>,
+    VisibleSev { id, caller }: VisibleSev,
     ApiJson(body): ApiJson<MaydayBody>,
 ) -> Result<Response, ApiError> {
     let service = paging(&state)?;
-    let id = sev_id(&id)?;
     let author = caller.actor(body.author, Actor::API)?;
-    caller.access().check(&state.sevs, id).await?;
     let teams = service.mayday(id, body.confirm, &author).await?;
     Ok((StatusCode::ACCEPTED, Json(json!({ "sev": id, "teams": teams }))).into_response())
 }

@@ -7,9 +7,9 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use crate::app::NewSca;
-use crate::domain::{Actor, Priority, ScaId, ScaPatch, ScaSource, ScaStateName, SevId, Timestamp};
+use crate::domain::{Actor, Priority, ScaId, ScaPatch, ScaSource, ScaStateName, Timestamp};
 use crate::http::Caller;
-use crate::http::extract::{ApiJson, ApiQuery, present};
+use crate::http::extract::{ApiJson, ApiQuery, VisibleSev, present};
 use crate::http::{ApiError, AppState};
 
 pub fn routes() -> axum::Router<AppState> {
@@ -36,11 +36,9 @@ struct CreateBody {
 
 async fn create(
     State(state): State<AppState>,
-    caller: Caller,
-    Path(id): Path<String>,
+    VisibleSev { id: sev, caller }: VisibleSev,
     ApiJson(body): ApiJson<CreateBody>,
 ) -> Result<Response, ApiError> {
-    let sev: SevId = id.parse()?;
     let new = NewSca {
         text: body.text,
         priority: body.priority,
@@ -50,7 +48,6 @@ async fn create(
         source: ScaSource::Api,
     };
     let author = caller.actor(body.author, Actor::API)?;
-    caller.access().check(&state.sevs, sev).await?;
     let sca = state.scas.create(sev, new, author).await?;
     Ok((StatusCode::CREATED, Json(sca)).into_response())
 }

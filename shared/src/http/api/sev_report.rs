@@ -3,16 +3,15 @@
 //! accepts JSON; PUT saves an edit of a named version; `/complete` marks it ready for review.
 
 use axum::Json;
-use axum::extract::{FromRequest, Path, Request, State};
+use axum::extract::{FromRequest, Request, State};
 use axum::http::{HeaderMap, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use serde::{Deserialize, Serialize};
 
 use crate::app::AppError;
-use crate::domain::{Actor, MAX_REPORT_BYTES, Report, SevId};
-use crate::http::Caller;
-use crate::http::extract::{json_body, optional_json, parse_json};
+use crate::domain::{Actor, MAX_REPORT_BYTES, Report};
+use crate::http::extract::{VisibleSev, json_body, optional_json, parse_json};
 use crate::http::{ApiError, AppState};
 use crate::store::StoredReport;
 
@@ -49,19 +48,11 @@ fn wants_json(headers: &HeaderMap) -> bool {
         .is_some_and(|v| v.contains("application/json"))
 }
 
-async fn visible_sev(state: &AppState, caller: &Caller, raw: &str) -> Result<SevId, ApiError> {
-    let id: SevId = raw.parse()?;
-    caller.access().check(&state.sevs, id).await?;
-    Ok(id)
-}
-
 async fn show(
     State(state): State<AppState>,
-    caller: Caller,
+    VisibleSev { id, .. }: VisibleSev,
     headers: HeaderMap,
-    Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
-    let id = visible_sev(&state, &caller, &id).await?;
     let stored = state.sev_reports.stored(id).await?;
     if wants_json(&headers) {
         let stored = stored.ok_or(AppError::NoReport(id))?;
@@ -99,12 +90,10 @@ impl<S: Send + Sync> FromRequest<S> for ReportBody {
 
 async fn save(
     State(state): State<AppState>,
-    caller: Caller,
-    Path(id): Path<String>,
+    VisibleSev { id, caller }: VisibleSev,
     ReportBody(body): ReportBody,
 ) -> Result<Json<ReportView>, ApiError> {
     let author = caller.actor(body.author, Actor::API)?;
-    let id = visible_sev(&state, &caller, &id).await?;
     let saved = state.sev_reports.edit(id, &body.markdown, body.version, author).await?;
     Ok(Json(saved.into()))
 }
@@ -118,13 +107,11 @@ struct CompleteBody {
 
 async fn complete(
     State(state): State<AppState>,
-    caller: Caller,
-    Path(id): Path<String>,
+    VisibleSev { id, caller }: VisibleSev,
     body: axum::body::Bytes,
 ) -> Result<Json<ReportView>, ApiError> {
     // `{"author": "..."}` for scripts on the open server; nothing otherwise.
     let body: CompleteBody = optional_json(&body)?;
     let author = caller.actor(body.author, Actor::API)?;
-    let id = visible_sev(&state, &caller, &id).await?;
     Ok(Json(state.sev_reports.complete(id, author).await?.into()))
 }

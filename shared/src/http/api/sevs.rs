@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 use crate::app::{FileRequest, ListFilter, SevDetail};
 use crate::domain::{Actor, Level, NewSev, Sev, SevId, SevPatch, Status, Tag, Timestamp};
 use crate::http::Caller;
-use crate::http::extract::{ApiJson, ApiQuery, present};
+use crate::http::extract::{ApiJson, ApiQuery, VisibleSev, present};
 use crate::http::{ApiError, AppState};
 
 pub fn routes() -> axum::Router<AppState> {
@@ -196,13 +196,10 @@ struct UpdateBody {
 
 async fn post_update(
     State(state): State<AppState>,
-    caller: Caller,
-    Path(id): Path<String>,
+    VisibleSev { id, caller }: VisibleSev,
     ApiJson(body): ApiJson<UpdateBody>,
 ) -> Result<Response, ApiError> {
-    let id = sev_id(&id)?;
     let author = caller.actor(body.author, Actor::API)?;
-    caller.access().check(&state.sevs, id).await?;
     let sev = state.sevs.post_update(id, &body.text, author).await?;
     Ok((StatusCode::CREATED, Json(sev_json(&sev))).into_response())
 }
@@ -219,13 +216,10 @@ struct StatusBody {
 
 async fn set_status(
     State(state): State<AppState>,
-    caller: Caller,
-    Path(id): Path<String>,
+    VisibleSev { id, caller }: VisibleSev,
     ApiJson(body): ApiJson<StatusBody>,
 ) -> Result<Json<Value>, ApiError> {
-    let id = sev_id(&id)?;
     let author = caller.actor(body.author, Actor::API)?;
-    caller.access().check(&state.sevs, id).await?;
     let sev = state.sevs.set_status(id, body.status, body.reason, author).await?;
     Ok(Json(sev_json(&sev)))
 }
@@ -263,11 +257,9 @@ struct PatchBody {
 
 async fn patch(
     State(state): State<AppState>,
-    caller: Caller,
-    Path(id): Path<String>,
+    VisibleSev { id, caller }: VisibleSev,
     ApiJson(mut body): ApiJson<PatchBody>,
 ) -> Result<Json<Value>, ApiError> {
-    let id = sev_id(&id)?;
     let author = caller.actor(body.author.take(), Actor::API)?;
     let patch = SevPatch {
         title: body.title,
@@ -288,15 +280,12 @@ async fn patch(
             "nothing to change: send one or more of title, level, description, product_track, coordinator, report_owner, tags, add_tags, remove_tags, private, started_at, detected_at",
         ));
     }
-    caller.access().check(&state.sevs, id).await?;
     let sev = state.sevs.patch(id, patch, author).await?;
     Ok(Json(sev_json(&sev)))
 }
 
 /// `202 {"retried": n}`: the SEV's failed integration steps are queued again.
-async fn retry(State(state): State<AppState>, caller: Caller, Path(id): Path<String>) -> Result<Response, ApiError> {
-    let id = sev_id(&id)?;
-    caller.access().check(&state.sevs, id).await?;
+async fn retry(State(state): State<AppState>, VisibleSev { id, .. }: VisibleSev) -> Result<Response, ApiError> {
     let retried = state.sevs.retry_failed(id).await?;
     Ok((StatusCode::ACCEPTED, Json(json!({ "sev": id, "retried": retried }))).into_response())
 }
