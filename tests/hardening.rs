@@ -93,7 +93,7 @@ async fn due_dates_that_once_crash_looped_the_consumer_are_refused_naming_the_fi
         .await
         .unwrap();
     assert_eq!(r.status(), 200);
-    tokio::time::sleep(Duration::from_secs(2)).await;
+    app.settled().await;
     let (status, sca) = app.get_json("/api/scas/SCA-1").await;
     assert_eq!((status, sca["due"].as_str()), (200, Some("2200-12-31T23:59:59Z")));
 }

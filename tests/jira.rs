@@ -213,7 +213,8 @@ async fn an_sca_becomes_one_issue_in_its_team_s_project_linked_from_the_sca() {
     wait_idle(&s.data).await;
     s.app.kill_hard().await;
     s.app = start(&s.data, &s.env).await;
-    tokio::time::sleep(Duration::from_secs(3)).await;
+    // What the restart redelivers or relays (the outbox, a claim the kill left behind) is on the
+    // queue or the outbox until handled, so waiting for both to empty covers it.
     wait_idle(&s.data).await;
     assert_eq!(s.jira.issues().len(), 2, "{:#?}", s.jira.issues());
     assert_eq!(s.jira.creates().len(), 2);

@@ -124,7 +124,7 @@ async fn a_page_retried_three_times_reaches_the_pager_once_with_one_dedup_key() 
         .post_json(&format!("/api/sevs/{id}/pages"), json!({"team": "payments"}))
         .await;
     assert_eq!(again.status(), 200, "paging a team again returns its page");
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    s.app.settled().await;
     assert_eq!(s.pager.pages().len(), 1, "and does not page twice");
 }
 
@@ -149,7 +149,7 @@ async fn unknown_teams_get_close_matches_and_mayday_needs_confirming() {
     assert_eq!(r.status(), 400);
     let r = s.app.post_json("/api/sevs/SEV-99/pages", json!({"team": "atc"})).await;
     assert_eq!(r.status(), 404);
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    s.app.settled().await;
     assert!(s.pager.events().is_empty(), "nothing was paged");
 }
 
@@ -310,7 +310,7 @@ async fn a_mayday_over_200_teams_pages_each_team_exactly_once() {
         .post_json(&format!("/api/sevs/{id}/mayday"), json!({"confirm": true}))
         .await;
     assert_eq!(r.status(), 202);
-    tokio::time::sleep(Duration::from_secs(2)).await;
+    s.app.settled().await;
     assert_eq!(s.pager.pages().len(), 200, "a second mayday pages nobody twice");
 }
 

@@ -166,7 +166,7 @@ async fn a_report_is_drafted_edited_without_lost_updates_completed_and_reviewed(
             !markdown_posts(s, Some(REPORTS_CHANNEL)).is_empty()
         })
         .await;
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    app.settled().await;
     let review = markdown_posts(&slack, Some(REPORTS_CHANNEL));
     assert_eq!(review.len(), 1);
     assert!(
@@ -201,7 +201,7 @@ async fn a_report_is_drafted_edited_without_lost_updates_completed_and_reviewed(
                 .any(|c| c.args["channel"] == DIGEST_CHANNEL)
         })
         .await;
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    app.settled().await;
     let digests: Vec<Value> = slack
         .ok_calls("chat.postMessage")
         .into_iter()

@@ -1,8 +1,6 @@
 //! Slack, end to end: signed requests to the real `sevtool`, which talks to a fake Slack Web API
 //! that records and checks every call.
 
-use std::time::Duration;
-
 use blackbox::Sevtool;
 use blackbox::fake_slack::{BOT_TOKEN, FakeSlack, Scripted};
 use serde_json::{Value, json};
@@ -159,7 +157,7 @@ async fn a_sev_filed_from_the_modal_gets_two_channels_one_announcement_and_invit
             !texts_to(f, SEVS_CHANNEL).is_empty() && !texts_to(f, "U0REPORTER").is_empty()
         })
         .await;
-    tokio::time::sleep(Duration::from_millis(1500)).await;
+    s.app.settled().await;
     let names: Vec<String> = s
         .slack
         .ok_calls("conversations.create")
@@ -205,7 +203,7 @@ async fn an_event_delivered_three_times_acts_once() {
                 .any(|c| c.args["thread_ts"] == "1700000001.000100")
         })
         .await;
-    tokio::time::sleep(Duration::from_millis(1500)).await;
+    s.app.settled().await;
     let sev = status_of(&s, "SEV-1").await;
     assert_eq!(sev["status"], "mitigated");
     let moves = sev["timeline"]
@@ -303,7 +301,7 @@ async fn slack_answering_429_then_500_then_200_still_posts_every_message_once() 
             !texts_to(f, SEVS_CHANNEL).is_empty()
         })
         .await;
-    tokio::time::sleep(Duration::from_millis(1500)).await;
+    s.app.settled().await;
     assert_eq!(
         s.slack.calls("chat.postMessage").iter().filter(|c| !c.ok).count(),
         2,
@@ -352,7 +350,7 @@ async fn slash_commands_act_in_sev_channels_and_explain_mistakes() {
                 .all(|t| !f.calls(&format!("respond/{t}")).is_empty())
         })
         .await;
-    tokio::time::sleep(Duration::from_millis(1000)).await;
+    s.app.settled().await;
     let sev = status_of(&s, "SEV-1").await;
     assert_eq!(sev["level"], "SEV0");
     let updates = sev["timeline"]

@@ -49,6 +49,7 @@ pub struct Sevtool {
     child: Child,
     pub base: String,
     pub http: reqwest::Client,
+    data: std::path::PathBuf,
 }
 
 /// `name=value` of the `Set-Cookie` header that sets `name`.
@@ -93,7 +94,14 @@ impl Sevtool {
             child,
             base,
             http: reqwest::Client::new(),
+            data: data_dir.to_owned(),
         }
+    }
+
+    /// Waits until everything this `sevtool` was asked to do is done (see
+    /// [`task_queue::wait_idle`]): what a test waits for before it says something happened once.
+    pub async fn settled(&self) {
+        task_queue::wait_idle(&self.data).await;
     }
 
     pub fn url(&self, path: &str) -> String {

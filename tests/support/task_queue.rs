@@ -1,5 +1,5 @@
 //! `sevtool`'s own task queue, a table in its data file: tests put tasks on it as the scheduler
-//! (EventBridge Scheduler on AWS) or a redelivery would, and wait for it to drain.
+//! (EventBridge Scheduler on AWS) or a redelivery would, and wait until every task is handled.
 
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -23,19 +23,39 @@ pub fn deliver(data: &Path, task: &TaskEnvelope) {
         .expect("queue the task");
 }
 
-/// Whether the queue has handled every task it was given (none waiting, none in flight).
-fn queue_idle(data: &Path) -> bool {
-    let waiting: i64 = open(data, OpenFlags::SQLITE_OPEN_READ_ONLY)
-        .query_row("SELECT COUNT(*) FROM queue_messages WHERE dead = 0", [], |r| r.get(0))
-        .expect("count queued tasks");
-    waiting == 0
+/// Whether every task is handled: none in the outbox on its way to a queue, none waiting or in
+/// flight on either queue, and no handler holding a claim. Only then can nothing more happen
+/// until something new is asked (or a schedule fires).
+fn idle(data: &Path) -> bool {
+    let conn = open(data, OpenFlags::SQLITE_OPEN_READ_ONLY);
+    let count = |sql: &str| -> i64 { conn.query_row(sql, [], |r| r.get(0)).expect(sql) };
+    count("SELECT COUNT(*) FROM items WHERE pk = 'OUTBOX'") == 0
+        && count("SELECT COUNT(*) FROM queue_messages WHERE dead = 0") == 0
+        && count("SELECT COUNT(*) FROM items WHERE pk LIKE 'TASK#%' AND json_extract(data, '$.done') = 0") == 0
 }
 
-/// Waits until the queue has drained, or fails the test after 30 s.
+/// Waits until every task is handled (twice in a row, 100 ms apart, so a task between a claim
+/// released for retry and its redelivery is not missed), or fails the test after 30 s.
 pub async fn wait_idle(data: &Path) {
     let deadline = Instant::now() + Duration::from_secs(30);
-    while !queue_idle(data) {
-        assert!(Instant::now() < deadline, "the task queue did not drain");
+    let mut quiet = 0;
+    while quiet < 2 {
+        assert!(Instant::now() < deadline, "the tasks did not finish within 30 s");
+        quiet = if idle(data) { quiet + 1 } else { 0 };
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// Waits until the task with key `key` is recorded as done, or fails the test after 30 s.
+pub async fn wait_done(data: &Path, key: &str) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let sql = "SELECT COUNT(*) FROM items WHERE pk = ?1 AND json_extract(data, '$.done') = 1";
+    while open(data, OpenFlags::SQLITE_OPEN_READ_ONLY)
+        .query_row(sql, [format!("TASK#{key}")], |r| r.get::<_, i64>(0))
+        .expect("read the task's claim")
+        == 0
+    {
+        assert!(Instant::now() < deadline, "task {key} was not done within 30 s");
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
