@@ -1,6 +1,7 @@
-//! A fake Slack Web API on a free local port. It records every call, checks what it receives the
-//! way Slack does (bot token, required arguments, valid channel names), accepts both JSON and
-//! form-encoded bodies (Slack's SDKs send either), and can be scripted to fail.
+//! A fake Slack Web API on a free local port. It records every call, refuses what Slack refuses
+//! (a method it does not have, a missing required argument, a wrong token, an over-long text, a
+//! channel name Slack would reject), accepts both JSON and form-encoded bodies (Slack's SDKs send
+//! either), and can be scripted to fail.
 
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::{Arc, Mutex};
@@ -81,12 +82,83 @@ fn parse_args(headers: &HeaderMap, body: &[u8]) -> Value {
     Value::Object(map)
 }
 
-fn valid_channel_name(name: &str) -> bool {
-    !name.is_empty()
-        && name.len() <= 80
-        && name
-            .chars()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_')
+/// The Web API methods the fake has, each with the arguments Slack's method reference
+/// (docs.slack.dev/reference/methods/<method>) marks required, or calls "functionally required",
+/// and the error Slack answers when one is missing. Any other method is `unknown_method`.
+const METHODS: &[(&str, &[(&str, &str)])] = &[
+    ("chat.postMessage", &[("channel", "channel_not_found")]),
+    (
+        "chat.update",
+        &[("channel", "channel_not_found"), ("ts", "message_not_found")],
+    ),
+    ("conversations.create", &[("name", "invalid_name_required")]),
+    (
+        "conversations.invite",
+        &[("channel", "channel_not_found"), ("users", "no_user")],
+    ),
+    (
+        "conversations.replies",
+        &[("channel", "channel_not_found"), ("ts", "thread_not_found")],
+    ),
+    (
+        "pins.add",
+        &[("channel", "channel_not_found"), ("timestamp", "no_item_specified")],
+    ),
+    ("users.info", &[("user", "user_not_found")]),
+    ("users.lookupByEmail", &[("email", "users_not_found")]),
+    (
+        "views.open",
+        &[("trigger_id", "invalid_arguments"), ("view", "invalid_arguments")],
+    ),
+    (
+        "openid.connect.token",
+        &[("client_id", "invalid_client_id"), ("code", "invalid_code")],
+    ),
+];
+
+/// Slack refuses message texts past this many characters (`msg_too_long`).
+pub const MAX_TEXT_CHARS: usize = 40_000;
+
+/// Why Slack would refuse a channel name: lower-case letters, digits, `-` and `_`, at most 80.
+fn channel_name_error(name: &str) -> Option<&'static str> {
+    if name.chars().count() > 80 {
+        Some("invalid_name_maxlength")
+    } else if !name
+        .chars()
+        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_')
+    {
+        Some("invalid_name_specials")
+    } else {
+        None
+    }
+}
+
+/// Whether an argument was given: a non-empty string, or any other JSON value (`view`, `blocks`).
+fn given(args: &Value, name: &str) -> bool {
+    match &args[name] {
+        Value::Null => false,
+        Value::String(s) => !s.is_empty(),
+        _ => true,
+    }
+}
+
+/// Slack's answer to a call it cannot take, before looking at what it asks.
+fn refusal(method: &str, args: &Value, authorised: bool) -> Option<&'static str> {
+    let Some((_, required)) = METHODS.iter().find(|(m, _)| *m == method) else {
+        return Some("unknown_method");
+    };
+    // The sign-in exchange authenticates with the app's credentials, not the bot token.
+    if method != "openid.connect.token" && !authorised {
+        return Some("invalid_auth");
+    }
+    if let Some((_, error)) = required.iter().find(|(arg, _)| !given(args, arg)) {
+        return Some(error);
+    }
+    let text_chars = args["text"].as_str().map_or(0, |t| t.chars().count());
+    if matches!(method, "chat.postMessage" | "chat.update") && text_chars > MAX_TEXT_CHARS {
+        return Some("msg_too_long");
+    }
+    None
 }
 
 impl FakeSlack {
@@ -216,14 +288,14 @@ impl FakeSlack {
                 Scripted::Error(code) => fail(code),
             };
         }
+        if let Some(code) = refusal(method, args, authorised) {
+            return fail(code);
+        }
         if method == "openid.connect.token" {
             return match FakeSlack::id_token(&mut inner, args) {
                 Ok(v) => ok(v),
                 Err(code) => fail(code),
             };
-        }
-        if !authorised {
-            return fail("invalid_auth");
         }
         let s = |k: &str| args[k].as_str().unwrap_or_default().to_owned();
         inner.next_id += 1;
@@ -231,27 +303,17 @@ impl FakeSlack {
         match method {
             "conversations.create" => {
                 let name = s("name");
-                if !valid_channel_name(&name) {
-                    return fail("invalid_name_specials");
+                if let Some(code) = channel_name_error(&name) {
+                    return fail(code);
                 }
                 if !inner.channels.insert(name.clone()) {
                     return fail("name_taken");
                 }
                 ok(json!({ "channel": { "id": format!("C{n:06}"), "name": name } }))
             }
-            "chat.postMessage" => {
-                if s("channel").is_empty() || (s("text").is_empty() && args["blocks"].is_null()) {
-                    return fail(if s("channel").is_empty() {
-                        "channel_not_found"
-                    } else {
-                        "no_text"
-                    });
-                }
-                ok(json!({ "channel": s("channel"), "ts": format!("1700000000.{n:06}") }))
-            }
-            "chat.update" | "pins.add" if s("channel").is_empty() => fail("channel_not_found"),
-            "conversations.invite" if s("users").is_empty() => fail("no_user"),
-            "views.open" if s("trigger_id").is_empty() || args["view"]["type"] != "modal" => fail("invalid_arguments"),
+            "chat.postMessage" | "chat.update" if !given(args, "text") && !given(args, "blocks") => fail("no_text"),
+            "chat.postMessage" => ok(json!({ "channel": s("channel"), "ts": format!("1700000000.{n:06}") })),
+            "views.open" if args["view"]["type"] != "modal" => fail("invalid_arguments"),
             // People at example.com exist: `alice@example.com` is user `UALICE`.
             "users.lookupByEmail" => match s("email").strip_suffix("@example.com") {
                 Some(local) if !local.is_empty() => {
@@ -280,12 +342,22 @@ async fn api(State(fake): State<FakeSlack>, Path(method): Path<String>, headers:
     response
 }
 
+/// A `response_url`: Slack takes a JSON message with `text` or `blocks`, and nothing else.
 async fn respond(State(fake): State<FakeSlack>, Path(id): Path<String>, headers: HeaderMap, body: Bytes) -> Response {
-    let args = parse_args(&headers, &body);
+    let json = headers
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|ct| ct.starts_with("application/json"));
+    let args: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+    let ok = json && args.is_object() && (given(&args, "text") || given(&args, "blocks"));
     fake.inner.lock().unwrap().calls.push(Call {
         method: format!("respond/{id}"),
         args,
-        ok: true,
+        ok,
     });
-    StatusCode::OK.into_response()
+    if ok {
+        StatusCode::OK.into_response()
+    } else {
+        (StatusCode::BAD_REQUEST, "no_text").into_response()
+    }
 }
