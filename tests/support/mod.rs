@@ -66,6 +66,16 @@ pub fn set_cookie(r: &reqwest::Response, name: &str) -> Option<String> {
 impl Sevtool {
     /// Starts `sevtool` on its own data under `data_dir`, with extra environment `env`.
     pub async fn start(data_dir: &Path, env: &[(&str, &str)]) -> Sevtool {
+        Sevtool::spawn(data_dir, env, Stdio::inherit()).await
+    }
+
+    /// Like [`Sevtool::start`], with everything `sevtool` logs written to `log`.
+    pub async fn start_logging_to(data_dir: &Path, env: &[(&str, &str)], log: &Path) -> Sevtool {
+        let file = std::fs::File::create(log).expect("create the log file");
+        Sevtool::spawn(data_dir, env, Stdio::from(file)).await
+    }
+
+    async fn spawn(data_dir: &Path, env: &[(&str, &str)], stderr: Stdio) -> Sevtool {
         let mut cmd = Command::new(sevtool_binary());
         cmd.env_clear()
             .env("PATH", std::env::var("PATH").unwrap_or_default())
@@ -74,7 +84,7 @@ impl Sevtool {
             .env("RUST_LOG", "warn")
             .envs(env.iter().copied())
             .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
+            .stderr(stderr)
             .kill_on_drop(true);
         let mut child = cmd.spawn().expect("start sevtool");
         let stdout = child.stdout.take().expect("sevtool stdout");
