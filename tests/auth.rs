@@ -368,3 +368,30 @@ async fn the_scas_page_lists_my_open_scas_and_every_overdue_one() {
         "{overdue}"
     );
 }
+
+/// The session cookie's flags, as the browser gets them: script cannot read it, other sites'
+/// forms do not carry it, it lasts 12 hours, and it is `Secure` when the public address is https.
+#[tokio::test]
+async fn the_session_cookie_is_http_only_same_site_twelve_hours_and_secure_behind_https() {
+    for (public_url, secure) in [(None, false), (Some("https://sev.example.com"), true)] {
+        let dir = tempfile::tempdir().unwrap();
+        let mut env = vec![("SEVTOOL_ACCESS_TOKEN", TOKEN)];
+        env.extend(public_url.map(|u| ("SEVTOOL_PUBLIC_URL", u)));
+        let app = Sevtool::start(dir.path(), &env).await;
+        let r = app.sign_in(TOKEN, "Ada").await;
+        assert_eq!(r.status(), 303);
+        let cookie = r
+            .headers()
+            .get_all(reqwest::header::SET_COOKIE)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .find(|v| v.starts_with("sevtool_session="))
+            .expect("a session cookie")
+            .to_owned();
+        let flags: Vec<&str> = cookie.split("; ").skip(1).collect();
+        for flag in ["HttpOnly", "SameSite=Lax", "Path=/", "Max-Age=43200"] {
+            assert!(flags.contains(&flag), "{flag} missing from {cookie}");
+        }
+        assert_eq!(flags.contains(&"Secure"), secure, "{cookie}");
+    }
+}
