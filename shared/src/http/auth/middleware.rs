@@ -103,7 +103,52 @@ impl Refusal {
 
 #[cfg(test)]
 mod tests {
-    use super::bearer;
+    use std::sync::Arc;
+
+    use axum::body::Body;
+
+    use super::*;
+    use crate::app::SecurityGroup;
+    use crate::clock::SystemClock;
+    use crate::http::auth::{AuthSettings, WhenUnconfigured};
+
+    fn unconfigured(when: WhenUnconfigured) -> Auth {
+        Auth::new(
+            AuthSettings {
+                access_token: None,
+                slack: None,
+                session_key: None,
+                security_group: SecurityGroup::default(),
+                secure_cookies: false,
+                clock: Arc::new(SystemClock),
+            },
+            when,
+        )
+    }
+
+    /// The `intake` Lambda is reachable from the internet: with no way to sign in configured, it
+    /// answers 503 to everything, whatever credentials come along, rather than run open.
+    #[test]
+    fn without_sign_in_the_lambda_refuses_every_request_and_the_local_server_is_open() {
+        let refuse = unconfigured(WhenUnconfigured::Refuse);
+        for (path, authorization) in [
+            ("/api/sevs", None),
+            ("/api/sevs", Some("Bearer anything")),
+            ("/sevs/new", None),
+            ("/", None),
+        ] {
+            let mut req = Request::builder().uri(path);
+            if let Some(a) = authorization {
+                req = req.header(header::AUTHORIZATION, a);
+            }
+            let req = req.body(Body::empty()).unwrap();
+            let refusal = identify(&refuse, &req).map(|_| ()).err().expect("refused");
+            assert_eq!(refusal.respond(&req).status(), StatusCode::SERVICE_UNAVAILABLE, "{path}");
+        }
+        let req = Request::builder().uri("/api/sevs").body(Body::empty()).unwrap();
+        let open = identify(&unconfigured(WhenUnconfigured::Open), &req);
+        assert!(matches!(open, Ok(Caller::Local)));
+    }
 
     #[test]
     fn the_bearer_scheme_is_read_in_any_case_with_any_spacing() {
