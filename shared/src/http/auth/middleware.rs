@@ -142,8 +142,12 @@ mod tests {
                 req = req.header(header::AUTHORIZATION, a);
             }
             let req = req.body(Body::empty()).unwrap();
-            let refusal = identify(&refuse, &req).map(|_| ()).err().expect("refused");
-            assert_eq!(refusal.respond(&req).status(), StatusCode::SERVICE_UNAVAILABLE, "{path}");
+            let refusal = identify(&refuse, &req).expect_err("refused");
+            assert_eq!(
+                refusal.respond(&req).status(),
+                StatusCode::SERVICE_UNAVAILABLE,
+                "{path}"
+            );
         }
         let req = Request::builder().uri("/api/sevs").body(Body::empty()).unwrap();
         let open = identify(&unconfigured(WhenUnconfigured::Open), &req);
