@@ -145,3 +145,79 @@ async fn the_weekly_digest_lists_the_weeks_sevs_by_level() {
     let (status, err) = app.get_json("/api/reports/weekly?week=2026-29").await;
     assert_eq!(status, 400, "{err}");
 }
+
+/// `GET /api/reports/scas`: completion and overdue counts of the SCAs of the range's SEVs. A
+/// person outside the security group is not counted private SEVs' SCAs; the operator is.
+#[tokio::test]
+async fn sca_completion_counts_done_open_wont_do_and_overdue_of_the_sevs_one_may_count() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut app = Sevtool::start(dir.path(), &[("SEVTOOL_ACCESS_TOKEN", "t")]).await;
+    let analyst = app.session("t", "analyst").await;
+    app.act_as(&analyst);
+    let public = app.file_sev_id(json!({"title": "checkout 5xx", "level": "SEV2"})).await;
+    let private = app
+        .file_sev_id(json!({"title": "leaked keys", "level": "SEV1", "private": true}))
+        .await;
+    let overdue = (chrono::Utc::now() - chrono::Duration::hours(1)).to_rfc3339();
+    let add = async |sev: &str, body: Value| {
+        let r = app.post_json(&format!("/api/sevs/{sev}/scas"), body).await;
+        assert_eq!(r.status(), 201);
+        r.json::<Value>().await.unwrap()["id"].as_str().unwrap().to_owned()
+    };
+    let done = add(&public, json!({"text": "add a canary", "priority": "must"})).await;
+    add(
+        &public,
+        json!({"text": "alert on 5xx", "priority": "should", "due": overdue}),
+    )
+    .await;
+    let dropped = add(&public, json!({"text": "rewrite it in a weekend", "priority": "could"})).await;
+    add(&private, json!({"text": "rotate the keys", "priority": "must"})).await;
+    for (id, change) in [
+        (done, json!({"state": "done"})),
+        (dropped, json!({"state": "wont_do", "reason": "not worth it"})),
+    ] {
+        let r = app
+            .http
+            .patch(app.url(&format!("/api/scas/{id}")))
+            .json(&change)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200);
+    }
+
+    let (status, counted) = app.get_json("/api/reports/scas").await;
+    assert_eq!(status, 200, "{counted}");
+    assert_eq!(
+        counted["sevs"], 1,
+        "the private SEV is not counted for the analyst: {counted}"
+    );
+    assert_eq!(
+        (
+            &counted["total"],
+            &counted["done"],
+            &counted["open"],
+            &counted["wont_do"],
+            &counted["overdue"]
+        ),
+        (&json!(3), &json!(1), &json!(1), &json!(1), &json!(1)),
+        "{counted}"
+    );
+    assert_eq!(counted["completion_rate"], 0.5, "won't do is neither done nor owed");
+
+    let operator = reqwest::Client::new()
+        .get(app.url("/api/reports/scas"))
+        .bearer_auth("t")
+        .send()
+        .await
+        .unwrap()
+        .json::<Value>()
+        .await
+        .unwrap();
+    assert_eq!(
+        (&operator["sevs"], &operator["total"], &operator["open"]),
+        (&json!(2), &json!(4), &json!(2))
+    );
+    let (status, bad) = app.get_json("/api/reports/scas?since=July").await;
+    assert_eq!(status, 400, "{bad}");
+}

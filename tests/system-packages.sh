@@ -23,7 +23,9 @@ present() {
     prometheus-alertmanager)
         command -v amtool >/dev/null && { command -v prometheus-alertmanager >/dev/null || command -v alertmanager >/dev/null; }
         ;;
-    chromium) command -v chromium >/dev/null ;;
+    # The browser tests run this binary (CHROMIUM_PATH overrides it), not whatever `chromium` is
+    # on PATH: on Ubuntu that can be a snap wrapper.
+    chromium) [ -x "${CHROMIUM_PATH:-/usr/lib/chromium/chromium}" ] ;;
     *) command -v "$1" >/dev/null ;;
     esac
 }
@@ -42,7 +44,9 @@ if [ "${#missing[@]}" -eq 0 ]; then
     exit 0
 fi
 
-line="apt-get install -y --no-install-recommends ${missing[*]}"
+install="apt-get install -y --no-install-recommends ${missing[*]}"
+# What to run by hand: a fresh machine has no package lists yet.
+line="sudo apt-get update && sudo $install"
 if [ "$(id -u)" -eq 0 ]; then
     as_root=()
 elif command -v sudo >/dev/null && sudo -n true 2>/dev/null; then
@@ -51,25 +55,26 @@ else
     {
         echo "make $1 needs Debian packages that are not installed: ${missing[*]}"
         echo "Install them (as root, on Debian or Ubuntu), then run make $1 again:"
-        echo "    sudo $line"
+        echo "    $line"
     } >&2
     exit 1
 fi
 
 echo "installing ${missing[*]} (Debian packages) for make $1" >&2
 policy=/usr/sbin/policy-rc.d
-ours=""
 if [ ! -e "$policy" ]; then
+    # Removed however this script ends, so the machine never keeps refusing service starts.
+    trap '"${as_root[@]}" rm -f "$policy"' EXIT
+    trap 'exit 130' INT TERM
     "${as_root[@]}" sh -c "printf '#!/bin/sh\nexit 101\n' >$policy && chmod +x $policy"
-    ours=1
 fi
 status=0
-"${as_root[@]}" env DEBIAN_FRONTEND=noninteractive sh -c "apt-get update -q && $line -q" || status=$?
-if [ -n "$ours" ]; then
-    "${as_root[@]}" rm -f "$policy"
-fi
+"${as_root[@]}" env DEBIAN_FRONTEND=noninteractive sh -c "apt-get update -q && $install -q" || status=$?
+for p in "${missing[@]}"; do
+    present "$p" || { echo "$p is still missing after installing it" >&2; status=1; }
+done
 if [ "$status" -ne 0 ]; then
     echo "installing ${missing[*]} failed; run this yourself, then make $1 again:" >&2
-    echo "    sudo $line" >&2
+    echo "    $line" >&2
 fi
 exit "$status"

@@ -28,6 +28,8 @@ fn run(target: &str, programs: &[&str], sudo: Option<&str>) -> Output {
         .arg(target)
         .env_clear()
         .env("PATH", dir.path())
+        // The browser binary is found by path, as the browser tests find it, not on PATH.
+        .env("CHROMIUM_PATH", dir.path().join("chromium"))
         .output()
         .unwrap()
 }
@@ -55,7 +57,9 @@ fn without_root_or_sudo_it_stops_with_the_install_line() {
     assert_eq!(out.status.code(), Some(1));
     let said = stderr(&out);
     assert!(
-        said.contains("sudo apt-get install -y --no-install-recommends prometheus-alertmanager chromium"),
+        said.contains(
+            "sudo apt-get update && sudo apt-get install -y --no-install-recommends prometheus-alertmanager chromium"
+        ),
         "{said}"
     );
     // amtool alone is not Alertmanager: both are needed.

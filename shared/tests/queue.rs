@@ -74,7 +74,6 @@ async fn local(visibility_ms: u64, max_receives: u32) -> Local {
     }
 }
 
-/// One round of what a consumer does: receive, handle, acknowledge what succeeded.
 /// One batch through the consumer, in order, as the worker Lambda runs it.
 async fn process_batch(handler: &dyn TaskHandler, repo: &SevRepo, messages: Vec<Message>) -> Vec<String> {
     let consumer = Consumer {
@@ -85,6 +84,7 @@ async fn process_batch(handler: &dyn TaskHandler, repo: &SevRepo, messages: Vec<
     consumer.process(messages, 1).await
 }
 
+/// One round of what a consumer does: receive, handle, acknowledge what succeeded.
 async fn round(l: &Local, handler: &dyn TaskHandler) -> (usize, Vec<String>) {
     let messages = l.queue.receive(10).await.unwrap();
     let received = messages.len();

@@ -1,5 +1,5 @@
 //! Records written before sevtool's core values were typed (actors, changed fields, pager kinds,
-//! task keys) still read, and write back exactly as they were stored.
+//! task keys) still read, and write back as the same JSON (same fields, same values).
 //!
 //! `golden/records-before-typed-values.jsonl` is every item of a store that the `sevtool` of
 //! commit 8ebdfcd wrote through its own API: a SEV filed by a Slack user with a coordinator, a

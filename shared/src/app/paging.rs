@@ -16,8 +16,6 @@ use crate::paging::{Catalog, OnCall, Rotation, Team};
 use crate::queue::{Relay, Task, TaskEnvelope, TaskError};
 use crate::store::{RepoError, SevRepo};
 
-/// Who the timeline names for what sevtool does by itself.
-
 #[derive(Debug, thiserror::Error)]
 pub enum PagingError {
     #[error("there is no team `{name}` in the catalog{}", did_you_mean(.suggestions))]

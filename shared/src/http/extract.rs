@@ -12,9 +12,9 @@ use super::{ApiError, AppState, Caller};
 use crate::domain::SevId;
 use crate::reports::{Month, MonthRange};
 
-/// The SEV a route names (`/api/sevs/{id}/…`), checked before the handler runs: a malformed
-/// number, a missing SEV and one the caller may not see are the same 404, so no handler can act
-/// on a private SEV by forgetting to ask.
+/// The SEV a route names (`/api/sevs/{id}/…`), checked before the handler runs: a missing SEV
+/// and one the caller may not see are the same 404 (a malformed number is a 400 naming the
+/// shape), so no handler can act on a private SEV by forgetting to ask.
 pub struct VisibleSev {
     pub id: SevId,
     pub caller: Caller,

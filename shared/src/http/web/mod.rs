@@ -12,8 +12,6 @@ mod weekly;
 use crate::domain::Actor;
 use crate::http::{AppState, Caller};
 
-// Who acts from the web when nobody signed in (the open local server); shown on the timeline.
-
 /// The name a web action is recorded under: the signed-in person, else [`Actor::WEB`].
 fn web_actor(caller: &Caller) -> Actor {
     caller.actor(None, Actor::WEB).unwrap_or(Actor::WEB)
