@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use chrono::{Datelike, Timelike, Weekday};
+use chrono::{DateTime, Datelike, NaiveDate, Timelike, Utc, Weekday};
 use sev::app::{Integrations, Jobs};
 use sev::clock::SystemClock;
 use sev::queue::{Consumer, EmbeddedQueue, Relay};
@@ -61,21 +61,37 @@ pub async fn schedule_loop(scheduler: EmbeddedScheduler, queue: EmbeddedQueue, m
     }
 }
 
+/// The recurring jobs owed at `now`, given the last ones this process started: the sweep once
+/// per UTC day, and from Monday `DIGEST_HOUR` (UTC) the digest of the week before, once.
+#[derive(Debug, PartialEq, Eq)]
+struct Owed {
+    sweep: bool,
+    digest: Option<IsoWeek>,
+}
+
+fn owed(now: DateTime<Utc>, swept: Option<NaiveDate>, posted: Option<IsoWeek>) -> Owed {
+    let last_week = IsoWeek::of(now).prev();
+    let monday_morning = now.weekday() == Weekday::Mon && now.hour() >= DIGEST_HOUR;
+    Owed {
+        sweep: swept != Some(now.date_naive()),
+        digest: (monday_morning && posted != Some(last_week)).then_some(last_week),
+    }
+}
+
 /// The daily sweep (at start and whenever the UTC day turns) and the Monday digest. Each is
 /// keyed by its day or week, so a restart that asks again acts once.
 pub async fn jobs_loop(jobs: Jobs, mut stop: watch::Receiver<bool>) {
     let mut swept = None;
     let mut posted = None;
     loop {
-        let now = jobs.now();
-        if swept != Some(now.date_naive()) {
+        let due = owed(jobs.now(), swept, posted);
+        if due.sweep {
             match jobs.start_sweep().await {
                 Ok(day) => swept = Some(day),
                 Err(e) => tracing::warn!(error = %e, "could not start the daily sweep; will try again"),
             }
         }
-        let last_week = IsoWeek::of(now).prev();
-        if now.weekday() == Weekday::Mon && now.hour() >= DIGEST_HOUR && posted != Some(last_week) {
+        if let Some(last_week) = due.digest {
             match jobs.post_digest(last_week, "scheduled").await {
                 Ok(()) => posted = Some(last_week),
                 Err(e) => tracing::warn!(error = %e, "could not queue the weekly digest; will try again"),
@@ -176,5 +192,46 @@ pub async fn pager_loop(
             let _ = slots.acquire_many(concurrency.max(1) as u32).await;
             return;
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::TimeZone;
+
+    use super::*;
+
+    fn at(day: u32, hour: u32, minute: u32) -> DateTime<Utc> {
+        // November 2026: the 16th and the 23rd are Mondays.
+        Utc.with_ymd_and_hms(2026, 11, day, hour, minute, 0).unwrap()
+    }
+
+    #[test]
+    fn the_sweep_is_owed_once_per_utc_day() {
+        let monday = at(16, 0, 5);
+        assert!(owed(monday, None, None).sweep, "at start");
+        assert!(!owed(at(16, 23, 59), Some(monday.date_naive()), None).sweep);
+        assert!(
+            owed(at(17, 0, 0), Some(monday.date_naive()), None).sweep,
+            "the day turned"
+        );
+    }
+
+    #[test]
+    fn the_digest_of_last_week_is_owed_from_monday_eight_utc_once() {
+        let last_week: IsoWeek = "2026-W47".parse().unwrap();
+        assert_eq!(owed(at(23, 7, 59), None, None).digest, None, "not before eight");
+        assert_eq!(owed(at(23, 8, 0), None, None).digest, Some(last_week));
+        assert_eq!(
+            owed(at(23, 15, 0), None, Some(last_week)).digest,
+            None,
+            "posted already"
+        );
+        assert_eq!(owed(at(24, 8, 0), None, None).digest, None, "Tuesday");
+        assert_eq!(
+            owed(at(30, 9, 0), None, Some(last_week)).digest,
+            Some(last_week.next()),
+            "the Monday after, the week after"
+        );
     }
 }
