@@ -22,8 +22,10 @@ run:
 	$(CARGO) run -p sevtool
 
 ## Every test: unit, contract tests on both backends (moto started and stopped here), black-box.
+## The build step makes every target the run needs (sevtool's binary for the black-box tests
+## among them) with the features the run resolves, so no crate is compiled twice.
 test: system-packages $(VENV)/.moto tests/node_modules/.prism infra-check
-	$(CARGO) build -p sevtool
+	$(CARGO) build --workspace --all-targets
 	SEVTOOL_PRISM=$(CURDIR)/tests/node_modules/.bin/prism SEVTOOL_VENV=$(VENV) tests/with-moto.sh $(CARGO) test --workspace --all-targets --no-fail-fast
 
 ## What CI enforces besides the tests.

@@ -11,6 +11,13 @@ use tokio::sync::Mutex;
 
 use crate::queue::TaskError;
 
+/// A method's arguments: JSON for most methods, form-encoded for the read methods.
+#[derive(Clone, Copy)]
+enum Args<'a> {
+    Json(&'a Value),
+    Form(&'a [(&'a str, &'a str)]),
+}
+
 /// The longest `Retry-After` waited for inline; longer waits go back to the queue.
 const MAX_INLINE_WAIT: Duration = Duration::from_secs(10);
 const RATE_LIMIT_RETRIES: u32 = 3;
@@ -129,9 +136,15 @@ impl SlackClient {
 
     /// Calls `method` with `args`, waiting out short rate limits.
     pub async fn call(&self, method: &str, args: Value) -> Result<Value, SlackError> {
+        self.paced_by_rate_limits(method, Args::Json(&args)).await
+    }
+
+    /// Waits out a `Retry-After` up to [`MAX_INLINE_WAIT`], a few times; longer waits and
+    /// repeated limits go back to the caller (and so the queue).
+    async fn paced_by_rate_limits(&self, method: &str, args: Args<'_>) -> Result<Value, SlackError> {
         let mut attempt = 0;
         loop {
-            match self.call_once(method, &args).await {
+            match self.call_once(method, args).await {
                 Err(SlackError::RateLimited { retry_after, .. })
                     if attempt < RATE_LIMIT_RETRIES && retry_after <= MAX_INLINE_WAIT =>
                 {
@@ -148,15 +161,18 @@ impl SlackClient {
         }
     }
 
-    async fn call_once(&self, method: &str, args: &Value) -> Result<Value, SlackError> {
-        let response = self
+    async fn call_once(&self, method: &str, args: Args<'_>) -> Result<Value, SlackError> {
+        let request = self
             .http
             .post(format!("{}{method}", self.base))
-            .bearer_auth(&self.token.0)
-            .json(args)
-            .send()
-            .await
-            .map_err(|e| transport(method, e))?;
+            .bearer_auth(&self.token.0);
+        let request = match args {
+            Args::Json(v) => request.json(v),
+            Args::Form(pairs) => request
+                .header("content-type", "application/x-www-form-urlencoded")
+                .body(serde_urlencoded::to_string(pairs).unwrap_or_default()),
+        };
+        let response = request.send().await.map_err(|e| transport(method, e))?;
         let status = response.status();
         if status.as_u16() == 429 {
             let retry_after = response
@@ -316,36 +332,7 @@ impl SlackClient {
 
     /// A read method: they take form arguments only, not JSON like the others.
     async fn read(&self, method: &str, args: &[(&str, &str)]) -> Result<Value, SlackError> {
-        let response = self
-            .http
-            .post(format!("{}{method}", self.base))
-            .bearer_auth(&self.token.0)
-            .header("content-type", "application/x-www-form-urlencoded")
-            .body(serde_urlencoded::to_string(args).unwrap_or_default())
-            .send()
-            .await
-            .map_err(|e| transport(method, e))?;
-        let status = response.status().as_u16();
-        if status == 429 {
-            return Err(SlackError::RateLimited {
-                method: method.into(),
-                retry_after: Duration::from_secs(1),
-            });
-        }
-        if !(200..300).contains(&status) {
-            return Err(SlackError::Http {
-                method: method.into(),
-                status,
-            });
-        }
-        let body: Value = response.json().await.map_err(|e| transport(method, e))?;
-        match (body["ok"].as_bool(), body["error"].as_str()) {
-            (Some(true), _) => Ok(body),
-            (_, code) => Err(SlackError::Api {
-                method: method.into(),
-                code: code.unwrap_or("unknown_error").to_owned(),
-            }),
-        }
+        self.paced_by_rate_limits(method, Args::Form(args)).await
     }
 
     /// Answers a slash command through its `response_url` (valid for 30 minutes, 5 uses).
