@@ -230,24 +230,18 @@ mod tests {
         for _ in 0..2 {
             handle(&svc, json!({"action": "weekly", "post": true})).await.unwrap();
         }
-        let keys: std::collections::BTreeSet<String> = repo
-            .outbox(10)
-            .await
-            .unwrap()
-            .into_iter()
-            .map(|(_, t)| t.key.to_string())
-            .collect();
-        assert_eq!(keys.into_iter().collect::<Vec<_>>(), ["digest:2026-W29:scheduled"]);
+        let queued = async || -> std::collections::BTreeSet<String> {
+            let outbox = repo.outbox(10).await.unwrap();
+            outbox.into_iter().map(|(_, t)| t.key.to_string()).collect()
+        };
+        assert_eq!(
+            queued().await.into_iter().collect::<Vec<_>>(),
+            ["digest:2026-W29:scheduled"]
+        );
         let out = handle(&svc, json!({"action": "sweep"})).await.unwrap();
         assert_eq!(out["sweep"], "2026-07-22");
-        let keys: Vec<String> = repo
-            .outbox(10)
-            .await
-            .unwrap()
-            .into_iter()
-            .map(|(_, t)| t.key.to_string())
-            .collect();
-        assert!(keys.contains(&"sweep:2026-07-22".to_owned()), "{keys:?}");
+        let keys = queued().await;
+        assert!(keys.contains("sweep:2026-07-22"), "{keys:?}");
     }
 
     #[tokio::test]

@@ -103,34 +103,16 @@ impl Refusal {
 
 #[cfg(test)]
 mod tests {
-    use std::sync::Arc;
-
     use axum::body::Body;
 
     use super::*;
-    use crate::app::SecurityGroup;
-    use crate::clock::SystemClock;
-    use crate::http::auth::{AuthSettings, WhenUnconfigured};
-
-    fn unconfigured(when: WhenUnconfigured) -> Auth {
-        Auth::new(
-            AuthSettings {
-                access_token: None,
-                slack: None,
-                session_key: None,
-                security_group: SecurityGroup::default(),
-                secure_cookies: false,
-                clock: Arc::new(SystemClock),
-            },
-            when,
-        )
-    }
+    use crate::http::auth::WhenUnconfigured;
 
     /// The `intake` Lambda is reachable from the internet: with no way to sign in configured, it
     /// answers 503 to everything, whatever credentials come along, rather than run open.
     #[test]
     fn without_sign_in_the_lambda_refuses_every_request_and_the_local_server_is_open() {
-        let refuse = unconfigured(WhenUnconfigured::Refuse);
+        let refuse = Auth::without_sign_in(WhenUnconfigured::Refuse);
         for (path, authorization) in [
             ("/api/sevs", None),
             ("/api/sevs", Some("Bearer anything")),
@@ -150,7 +132,7 @@ mod tests {
             );
         }
         let req = Request::builder().uri("/api/sevs").body(Body::empty()).unwrap();
-        let open = identify(&unconfigured(WhenUnconfigured::Open), &req);
+        let open = identify(&Auth::open(), &req);
         assert!(matches!(open, Ok(Caller::Local)));
     }
 

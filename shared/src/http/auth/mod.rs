@@ -120,6 +120,11 @@ impl Auth {
 
     /// Sign-in off: every caller is [`Caller::Local`]. For tests and the open local server.
     pub fn open() -> Auth {
+        Auth::without_sign_in(WhenUnconfigured::Open)
+    }
+
+    /// No way to sign in configured: open or refused, as `when` says.
+    pub fn without_sign_in(when: WhenUnconfigured) -> Auth {
         let settings = AuthSettings {
             access_token: None,
             slack: None,
@@ -128,7 +133,7 @@ impl Auth {
             secure_cookies: false,
             clock: Arc::new(SystemClock),
         };
-        Auth::new(settings, WhenUnconfigured::Open)
+        Auth::new(settings, when)
     }
 
     pub fn now(&self) -> DateTime<Utc> {
