@@ -16,15 +16,20 @@ struct Setup {
 }
 
 async fn setup() -> Setup {
+    setup_with(&[]).await
+}
+
+async fn setup_with(extra: &[(&str, &str)]) -> Setup {
     let slack = FakeSlack::start().await;
     let dir = tempfile::tempdir().unwrap();
     let api = slack.api_url();
-    let env = [
+    let mut env = vec![
         ("SLACK_BOT_TOKEN", BOT_TOKEN),
         ("SLACK_SIGNING_SECRET", SECRET),
         ("SLACK_API_URL", api.as_str()),
         ("SLACK_ANNOUNCE_CHANNEL", SEVS_CHANNEL),
     ];
+    env.extend_from_slice(extra);
     let app = Sevtool::start(dir.path(), &env).await;
     Setup { app, slack, _dir: dir }
 }
@@ -381,6 +386,41 @@ async fn slash_commands_act_in_sev_channels_and_explain_mistakes() {
             .unwrap()
             .contains("Filed SEV-2")
     );
+
+    // A command whose response_url is no URL is refused at once, not retried in the queue.
+    let form = serde_urlencoded::to_string([
+        ("command", "/sev"),
+        ("text", "update from nowhere"),
+        ("channel_id", channel.as_str()),
+        ("user_id", "U0REPORTER"),
+        ("trigger_id", "trig-6"),
+        ("response_url", "not a url"),
+    ])
+    .unwrap();
+    let r = signed(&s, "/slack/commands", "application/x-www-form-urlencoded", form, &[]).await;
+    assert_eq!(r.status(), 400);
+    assert!(r.text().await.unwrap().contains("response_url"));
+
+    // A press that came without a response_url (a button in a modal) is answered by DM.
+    let payload = json!({
+        "type": "block_actions",
+        "trigger_id": "trig-7",
+        "user": { "id": "U0REPORTER" },
+        "actions": [{ "action_id": "not_ours", "type": "button", "value": "x" }],
+    });
+    let form = serde_urlencoded::to_string([("payload", payload.to_string())]).unwrap();
+    let r = signed(
+        &s,
+        "/slack/interactions",
+        "application/x-www-form-urlencoded",
+        form,
+        &[],
+    )
+    .await;
+    assert_eq!(r.status(), 200);
+    s.app.settled().await;
+    let dm: Vec<String> = texts_to(&s.slack, "U0REPORTER");
+    assert_eq!(dm, ["That button is not sevtool's."], "one DM, and the task done");
 }
 
 #[tokio::test]
@@ -609,5 +649,193 @@ async fn a_failed_slack_step_shows_on_the_sev_and_a_retry_sends_it_again() {
         s.slack.ok_calls("conversations.create").len(),
         2,
         "both channels, once each"
+    );
+}
+
+/// Runs `/sev <text>` in `channel` and returns what sevtool answered: at once for what needs no
+/// queue hop, else the reply posted to the command's response URL.
+async fn answer(s: &Setup, text: &str, channel: &str, trigger: &str) -> String {
+    let ack = command(s, text, channel, trigger).await;
+    let working = ack["text"].as_str().unwrap_or_default();
+    if working != "On it…" && !working.starts_with("Filing") {
+        return working.to_owned();
+    }
+    let path = format!("respond/{trigger}");
+    s.slack
+        .wait_for(&format!("the reply to /sev {text}"), 20, |f| !f.calls(&path).is_empty())
+        .await;
+    s.slack.calls(&path)[0].args["text"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned()
+}
+
+#[tokio::test]
+async fn every_sev_subcommand_acts_on_the_sev_of_its_channel() {
+    let s = setup().await;
+    let channel = filed_sev(&s).await;
+
+    let help = answer(&s, "help", &channel, "t-help").await;
+    assert!(
+        help.contains("/sev new SEV1") && help.contains("/sev scas overdue"),
+        "{help}"
+    );
+    let status = answer(&s, "status", &channel, "t-status").await;
+    assert!(status.contains("SEV-1") && status.contains("Checkout 5xx"), "{status}");
+
+    answer(&s, "owner <@U0ALICE>", &channel, "t-owner").await;
+    answer(&s, "coordinator <@U0BOB|bob>", &channel, "t-coord").await;
+    answer(&s, "tag system/payments/ledger", &channel, "t-tag").await;
+    let sev = status_of(&s, "SEV-1").await;
+    assert_eq!(sev["report_owner"], "U0ALICE", "{sev}");
+    assert_eq!(sev["coordinator"], "U0BOB", "{sev}");
+    assert!(
+        sev["tags"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|t| t == "system/payments/ledger"),
+        "{sev}"
+    );
+
+    let mut statuses = Vec::new();
+    let mut replies = Vec::new();
+    for (i, text) in [
+        "mitigated",
+        "resolved it came back",
+        "reopen",
+        "resolved rolled back the deploy",
+        "close",
+        "reopen",
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        replies.push(answer(&s, text, &channel, &format!("t-status-{i}")).await);
+        let now = status_of(&s, "SEV-1").await;
+        statuses.push(now["status"].as_str().unwrap().to_owned());
+    }
+    assert_eq!(
+        statuses,
+        ["mitigated", "resolved", "open", "resolved", "closed", "closed"],
+        "{replies:#?}"
+    );
+    assert!(
+        replies[5].contains("closed"),
+        "closed is final, and the reply says so: {}",
+        replies[5]
+    );
+    let sev = status_of(&s, "SEV-1").await;
+    assert_eq!(sev["resolution"], "rolled back the deploy", "{sev}");
+
+    // My SCAs, and every overdue one.
+    answer(&s, "sca must alert on ledger lag", &channel, "t-sca").await;
+    let due = (chrono::Utc::now() - chrono::Duration::hours(2)).to_rfc3339();
+    let r = s
+        .app
+        .post_json(
+            "/api/sevs/SEV-1/scas",
+            json!({"text": "rotate the leaked key", "priority": "must", "owner": "U0CAROL", "due": due}),
+        )
+        .await;
+    assert_eq!(r.status(), 201);
+    let mine = answer(&s, "scas", "C0ANYWHERE", "t-mine").await;
+    assert!(
+        mine.contains("alert on ledger lag") && !mine.contains("rotate the leaked key"),
+        "{mine}"
+    );
+    let overdue = answer(&s, "scas overdue", "C0ANYWHERE", "t-overdue").await;
+    assert!(
+        overdue.contains("rotate the leaked key") && !overdue.contains("alert on ledger lag"),
+        "{overdue}"
+    );
+
+    // Outside a SEV channel, a SEV command says where it works.
+    let elsewhere = answer(&s, "update all good", "C0ANYWHERE", "t-elsewhere").await;
+    assert!(elsewhere.contains("not a SEV channel"), "{elsewhere}");
+}
+
+#[tokio::test]
+async fn renamed_reactions_act_under_their_new_names_only() {
+    let s = setup_with(&[("SLACK_REACTIONS", "mitigated=fire_out,update=loudspeaker")]).await;
+    let channel = filed_sev(&s).await;
+    s.slack
+        .add_message(&channel, "1700000003.000100", "U0AUTHOR", "Rolled back 4812");
+    let react = |emoji: &str| json!({ "type": "reaction_added", "user": "U0ATC", "reaction": emoji, "item": { "type": "message", "channel": channel, "ts": "1700000003.000100" } });
+    // The old names first: renamed, they are ordinary emoji now.
+    event(&s, "Ev20", react("sev-mitigated"), None).await;
+    event(&s, "Ev21", react("sev-update"), None).await;
+    s.app.settled().await;
+    let sev = status_of(&s, "SEV-1").await;
+    assert_eq!(sev["status"], "open");
+    assert!(
+        !sev["timeline"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["kind"] == "update"),
+        "{sev}"
+    );
+
+    event(&s, "Ev22", react("fire_out"), None).await;
+    event(&s, "Ev23", react("loudspeaker"), None).await;
+    let sev = sev_until(&s, "the renamed reactions to act", |sev| {
+        sev["status"] == "mitigated"
+            && sev["timeline"].as_array().is_some_and(|t| {
+                t.iter()
+                    .any(|e| e["kind"] == "update" && e["text"] == "Rolled back 4812")
+            })
+    })
+    .await;
+    assert_eq!(sev["status"], "mitigated");
+    // The pinned legend names the emoji people must use.
+    let legend = s
+        .slack
+        .ok_calls("chat.postMessage")
+        .iter()
+        .any(|c| c.args["channel"] == channel.as_str() && c.args.to_string().contains(":fire_out:"));
+    assert!(legend, "the emoji legend shows the renamed reaction");
+}
+
+#[tokio::test]
+async fn the_message_shortcut_opens_the_intake_form_with_the_message() {
+    let s = setup().await;
+    let payload = json!({
+        "type": "message_action",
+        "callback_id": "file_sev_from_message",
+        "trigger_id": "trig-shortcut",
+        "user": { "id": "U0REPORTER" },
+        "channel": { "id": "C0RANDOM" },
+        "message": { "type": "message", "user": "U0OTHER", "ts": "1700000004.000100", "text": "checkout p99 is 9 s since 10:02" },
+        "response_url": s.slack.response_url("trig-shortcut"),
+    });
+    let form = serde_urlencoded::to_string([("payload", payload.to_string())]).unwrap();
+    let r = signed(
+        &s,
+        "/slack/interactions",
+        "application/x-www-form-urlencoded",
+        form,
+        &[],
+    )
+    .await;
+    assert_eq!(r.status(), 200);
+    let opened = s.slack.ok_calls("views.open");
+    assert_eq!(
+        opened.len(),
+        1,
+        "the form opens within the 3-second trigger, before the ack"
+    );
+    assert_eq!(opened[0].args["trigger_id"], "trig-shortcut");
+    let view = &opened[0].args["view"];
+    assert_eq!(view["callback_id"], "sev_intake");
+    assert!(
+        view.to_string().contains("checkout p99 is 9 s since 10:02"),
+        "the message prefills the form: {view}"
+    );
+    s.app.settled().await;
+    assert_eq!(
+        s.app.get_json("/api/sevs").await.1["sevs"],
+        json!([]),
+        "nothing filed until submitted"
     );
 }

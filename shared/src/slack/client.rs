@@ -34,6 +34,9 @@ pub enum SlackError {
     Http { method: String, status: u16 },
     #[error("Slack {method} could not be reached: {reason}")]
     Transport { method: String, reason: String },
+    /// The request could not even be built (a malformed URL): no retry can mend it.
+    #[error("Slack {method} request is malformed: {reason}")]
+    Malformed { method: String, reason: String },
 }
 
 impl SlackError {
@@ -65,6 +68,7 @@ impl From<SlackError> for TaskError {
         ];
         match &e {
             SlackError::Api { code, .. } if PERMANENT.contains(&code.as_str()) => TaskError::Permanent(e.to_string()),
+            SlackError::Malformed { .. } => TaskError::Permanent(e.to_string()),
             // Only a 4xx refusal is permanent here: unlike the pagers and Jira, a status that is
             // neither a refusal nor transient (a 3xx left after redirects) falls through to retry,
             // as everything unrecognised from Slack does.
@@ -80,9 +84,12 @@ impl From<SlackError> for TaskError {
 
 /// A failure to reach Slack; the URL is left out, since a response URL is itself a credential.
 fn transport(method: &str, e: reqwest::Error) -> SlackError {
-    SlackError::Transport {
-        method: method.to_owned(),
-        reason: e.without_url().to_string(),
+    let malformed = e.is_builder();
+    let (method, reason) = (method.to_owned(), e.without_url().to_string());
+    if malformed {
+        SlackError::Malformed { method, reason }
+    } else {
+        SlackError::Transport { method, reason }
     }
 }
 
@@ -362,5 +369,26 @@ impl SlackClient {
                 status: response.status().as_u16(),
             })
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_request_that_cannot_be_built_is_not_retried_but_an_unreachable_slack_is() {
+        let http = reqwest::Client::new();
+        let malformed = http.post("").send().await.expect_err("no URL");
+        assert!(matches!(
+            TaskError::from(transport("response_url", malformed)),
+            TaskError::Permanent(_)
+        ));
+        // Port 9 (discard) on loopback: nothing listens, the connection is refused.
+        let refused = http.post("http://127.0.0.1:9/").send().await.expect_err("refused");
+        assert!(matches!(
+            TaskError::from(transport("chat.postMessage", refused)),
+            TaskError::Retryable(_)
+        ));
     }
 }

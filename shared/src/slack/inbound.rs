@@ -31,6 +31,7 @@ pub enum Inbound {
         user: String,
         #[serde(default)]
         channel: String,
+        /// Empty when the press came without a usable one: the answer goes to `user` instead.
         #[serde(default)]
         response_url: String,
         #[serde(default)]

@@ -88,6 +88,14 @@ struct SlashCommand {
     response_url: String,
 }
 
+/// A `response_url` sevtool can post to: an absolute `https` (or, for a local Slack, `http`)
+/// URL. Anything else is no URL at all, so a reply is never retried against an address that
+/// cannot work.
+fn response_url(raw: &str) -> Option<String> {
+    let url = reqwest::Url::parse(raw).ok()?;
+    (matches!(url.scheme(), "https" | "http") && url.has_host()).then(|| raw.to_owned())
+}
+
 async fn commands(State(state): State<SlackRoutes>, headers: HeaderMap, body: Bytes) -> Response {
     if let Err(e) = verify(&state, &headers, &body) {
         return unauthorized(e);
@@ -96,6 +104,9 @@ async fn commands(State(state): State<SlackRoutes>, headers: HeaderMap, body: By
         return bad_request(
             "not a slash command payload: channel_id, user_id, trigger_id and response_url are required",
         );
+    };
+    let Some(response_url) = response_url(&cmd.response_url) else {
+        return bad_request("response_url must be an absolute https URL");
     };
     match command::parse(&cmd.text) {
         Err(usage) => reply(StatusCode::OK, &usage.to_string()),
@@ -125,7 +136,7 @@ async fn commands(State(state): State<SlackRoutes>, headers: HeaderMap, body: By
                 channel: cmd.channel_id,
                 user: cmd.user_id,
                 text: cmd.text,
-                response_url: cmd.response_url,
+                response_url,
             };
             match enqueue(&state, inbound).await {
                 Ok(()) => reply(StatusCode::OK, &working),
@@ -218,7 +229,11 @@ async fn action(state: &SlackRoutes, payload: &Value) -> Response {
         value: value.to_owned(),
         user: user.to_owned(),
         channel: payload["channel"]["id"].as_str().unwrap_or_default().to_owned(),
-        response_url: payload["response_url"].as_str().unwrap_or_default().to_owned(),
+        // Presses in a modal carry none; their answer goes to the person directly.
+        response_url: payload["response_url"]
+            .as_str()
+            .and_then(response_url)
+            .unwrap_or_default(),
         selected_user: action["selected_user"].as_str().map(str::to_owned),
     };
     match enqueue(state, inbound).await {

@@ -35,6 +35,17 @@ pub struct AppliedReaction {
     pub author: Option<String>,
 }
 
+/// Removing a reaction within this long undoes what it did; later, it is a change of mind
+/// that needs saying in words (a reaction removed a day later must not reopen a SEV).
+const UNDO_WINDOW: chrono::Duration = chrono::Duration::minutes(10);
+
+impl AppliedReaction {
+    /// Whether removing the reaction at `now` still undoes it.
+    pub fn undoable_at(&self, now: chrono::DateTime<chrono::Utc>) -> bool {
+        now - self.at <= UNDO_WINDOW
+    }
+}
+
 #[derive(Clone)]
 pub struct SlackState {
     repo: SevRepo,
@@ -74,5 +85,22 @@ impl SlackState {
 
     pub async fn record_reaction(&self, key: &str, applied: &AppliedReaction) -> Result<(), RepoError> {
         self.repo.put_record(keys::reaction(key), applied).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::{Duration, TimeZone, Utc};
+
+    use super::*;
+
+    #[test]
+    fn a_reaction_is_undone_only_if_removed_within_ten_minutes() {
+        let at = Utc.with_ymd_and_hms(2026, 11, 2, 9, 0, 0).unwrap();
+        let applied = AppliedReaction { at, author: None };
+        assert!(applied.undoable_at(at));
+        assert!(applied.undoable_at(at + Duration::minutes(10)));
+        assert!(!applied.undoable_at(at + Duration::minutes(10) + Duration::seconds(1)));
+        assert!(!applied.undoable_at(at + Duration::days(1)));
     }
 }

@@ -148,6 +148,14 @@ impl SlackIntegration {
                         .map(drop)
                 } else {
                     let answer = self.on_action(action_id, value, user).await?;
+                    if response_url.is_empty() {
+                        return steps
+                            .once("reply", || async {
+                                Ok(self.client.post_message(user, &answer, None, None).await?)
+                            })
+                            .await
+                            .map(drop);
+                    }
                     steps
                         .once("respond", || async {
                             Ok(self.client.respond(response_url, &answer).await?)

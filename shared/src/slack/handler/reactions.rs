@@ -1,7 +1,6 @@
 //! Reactions in a response channel: an emoji acts on the SEV (status, update, timeline note,
 //! report owner, SCA), and removing it soon after undoes what it did.
 
-use chrono::Duration;
 use serde_json::Value;
 
 use super::{SlackIntegration, reply};
@@ -10,9 +9,6 @@ use crate::queue::{Steps, TaskError};
 use crate::slack::Reaction;
 use crate::slack::messages::person;
 use crate::slack::state::{AppliedReaction, ChannelRole};
-
-/// Removing a reaction within this long undoes what it did.
-const UNDO_WINDOW: Duration = Duration::minutes(10);
 
 impl SlackIntegration {
     /// A Slack event: a reaction in a response channel acts on its SEV; a join is for the mayday
@@ -154,7 +150,7 @@ impl SlackIntegration {
         let Some(applied) = self.state.applied_reaction(key).await.map_err(TaskError::from)? else {
             return Ok(None);
         };
-        if self.sevs.now() - applied.at > UNDO_WINDOW {
+        if !applied.undoable_at(self.sevs.now()) {
             return Ok(None);
         }
         let sev = self.load(id).await?.sev;
