@@ -354,3 +354,60 @@ async fn grafana_and_generic_alerts_follow_the_rules_file() {
     assert_eq!((o["action"].as_str(), o["sev"].is_null()), (Some("recorded"), true));
     assert_eq!(sev_count(&app).await, 2);
 }
+
+#[tokio::test]
+async fn grafana_organisations_stay_apart_and_their_links_reach_the_sev() {
+    let (app, _dir) = with_token(&[]).await;
+    let payload = |org: u64| {
+        json!({
+            "receiver": "sev", "status": "firing", "orgId": org, "version": "1", "state": "alerting",
+            "groupKey": "{}/{}:{alertname=\"LedgerLag\"}", "title": "[FIRING:1] LedgerLag", "message": "m",
+            "groupLabels": {"alertname": "LedgerLag"}, "commonLabels": {}, "commonAnnotations": {},
+            "externalURL": "https://grafana.example.com/", "truncatedAlerts": 0,
+            "alerts": [{"status": "firing", "labels": {"alertname": "LedgerLag", "severity": "page"},
+                "annotations": {"summary": "ledger 6 min behind"},
+                "startsAt": "2026-11-30T10:00:00Z", "endsAt": "0001-01-01T00:00:00Z",
+                "generatorURL": format!("https://grafana.example.com/alerting/grafana/lag/view?orgId={org}"),
+                "fingerprint": "lag1",
+                "silenceURL": format!("https://grafana.example.com/alerting/silence/new?orgId={org}"),
+                "dashboardURL": format!("https://grafana.example.com/d/ledger?orgId={org}"),
+                "panelURL": format!("https://grafana.example.com/d/ledger?orgId={org}&viewPanel=4"),
+                "valueString": "[ var='A' value=361 ]"}]
+        })
+    };
+    let (_, first) = deliver(&app, "/alerts/grafana", &payload(1)).await;
+    let (_, other) = deliver(&app, "/alerts/grafana", &payload(2)).await;
+    let (_, again) = deliver(&app, "/alerts/grafana", &payload(1)).await;
+    assert_eq!(first["action"], "opened", "{first}");
+    assert_eq!(
+        other["action"], "opened",
+        "the same group in another organisation is its own: {other}"
+    );
+    assert_ne!(first["sev"], other["sev"]);
+    assert_eq!(
+        again["sev"], first["sev"],
+        "a repeat in organisation 1 joins its SEV: {again}"
+    );
+    assert_eq!(sev_count(&app).await, 2);
+
+    let (_, sev) = app
+        .get_json(&format!("/api/sevs/{}", first["sev"].as_str().unwrap()))
+        .await;
+    let description = sev["description"].as_str().unwrap();
+    for link in [
+        "https://grafana.example.com/d/ledger?orgId=1",
+        "https://grafana.example.com/d/ledger?orgId=1&viewPanel=4",
+        "https://grafana.example.com/alerting/silence/new?orgId=1",
+        "https://grafana.example.com/alerting/grafana/lag/view?orgId=1",
+    ] {
+        assert!(description.contains(link), "{link} in {description}");
+    }
+    assert!(!description.contains("orgId=2"), "{description}");
+    for (answer, org) in [(&first, "org1:"), (&other, "org2:")] {
+        let (_, origin) = app
+            .get_json(&format!("/api/sevs/{}/alerts", answer["sev"].as_str().unwrap()))
+            .await;
+        let key = origin["origin"]["group_key"].as_str().unwrap_or_default();
+        assert!(key.starts_with(org), "{origin}");
+    }
+}

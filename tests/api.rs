@@ -164,6 +164,64 @@ async fn lists_filter_by_status_level_and_time() {
 }
 
 #[tokio::test]
+async fn the_list_shows_active_sevs_worst_first_then_the_last_90_days_last_declared_first() {
+    let (app, _dir) = fresh().await;
+    let ago = |days: i64| (chrono::Utc::now() - chrono::Duration::days(days)).to_rfc3339();
+    // (title, level, started days ago, resolved)
+    let sevs = [
+        ("sev2 open today", "SEV2", 0, false),
+        ("sev0 open for 200 days", "SEV0", 200, false),
+        ("sev3 resolved 100 days ago", "SEV3", 100, true),
+        ("sev1 resolved 10 days ago", "SEV1", 10, true),
+        ("sev1 open since yesterday", "SEV1", 1, false),
+        ("sev3 resolved 89 days ago", "SEV3", 89, true),
+    ];
+    for (title, level, days, resolved) in sevs {
+        let id = app
+            .file_sev_id(json!({"title": title, "level": level, "started_at": ago(days), "detected_at": ago(days)}))
+            .await;
+        if resolved {
+            let r = app
+                .post_json(
+                    &format!("/api/sevs/{id}/status"),
+                    json!({"status": "resolved", "reason": "fixed"}),
+                )
+                .await;
+            assert_eq!(r.status(), 200);
+        }
+    }
+    let titles = |v: Value| {
+        v["sevs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| s["title"].as_str().unwrap().to_owned())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        titles(app.get_json("/api/sevs").await.1),
+        [
+            "sev0 open for 200 days",
+            "sev1 open since yesterday",
+            "sev2 open today",
+            "sev3 resolved 89 days ago",
+            "sev1 resolved 10 days ago",
+        ],
+        "active first, worst first; then those started in the last 90 days, the last declared first; \
+         older resolved ones left out"
+    );
+    let since = (chrono::Utc::now() - chrono::Duration::days(120))
+        .format("%Y-%m-%d")
+        .to_string();
+    let all = titles(app.get_json(&format!("/api/sevs?since={since}")).await.1);
+    assert!(all.contains(&"sev3 resolved 100 days ago".to_owned()), "{all:?}");
+    assert!(
+        !all.contains(&"sev0 open for 200 days".to_owned()),
+        "an explicit range is by started_at, active or not: {all:?}"
+    );
+}
+
+#[tokio::test]
 async fn bad_input_gets_a_precise_4xx_on_every_route() {
     let (app, _dir) = fresh().await;
     app.file_sev(json!({"title": "exists", "level": "SEV2"})).await;

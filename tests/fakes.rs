@@ -1,6 +1,8 @@
 //! The fakes refuse what the real services refuse, so a test that passes against them says the
-//! request would pass against the real one. Here the fake Slack is asked directly.
+//! request would pass against the real one. Here each fake is asked directly.
 
+use blackbox::fake_jira::{self, FakeJira};
+use blackbox::fake_pager::FakePager;
 use blackbox::fake_slack::{BOT_TOKEN, FakeSlack, MAX_TEXT_CHARS};
 use serde_json::{Value, json};
 
@@ -87,4 +89,148 @@ async fn the_fake_slack_refuses_what_slack_refuses() {
     assert_eq!(respond(http.post(&url).json(&json!({"text": "done"}))).await, 200);
     assert_eq!(respond(http.post(&url).json(&json!({"replace": true}))).await, 400);
     assert_eq!(respond(http.post(&url).body("text=done")).await, 400);
+}
+
+#[tokio::test]
+async fn the_fake_pager_refuses_what_pagerduty_refuses() {
+    let pager = FakePager::start().await;
+    let http = reqwest::Client::new();
+    let url = format!("{}/v2/enqueue", pager.base);
+    let trigger = json!({
+        "routing_key": "rk-atc",
+        "event_action": "trigger",
+        "dedup_key": "sevtool-1-atc",
+        "payload": {"summary": "SEV-1 SEV0: checkout down", "source": "sevtool", "severity": "critical"},
+    });
+    let send = |body: Value| {
+        let (http, url) = (http.clone(), url.clone());
+        async move { http.post(url).json(&body).send().await.unwrap() }
+    };
+    assert_eq!(send(trigger.clone()).await.status(), 202);
+
+    let with = |path: &[&str], value: Value| {
+        let mut v = trigger.clone();
+        let (last, parents) = path.split_last().unwrap();
+        let mut at = &mut v;
+        for p in parents {
+            at = &mut at[*p];
+        }
+        at[*last] = value;
+        v
+    };
+    for (what, body) in [
+        ("no routing key", with(&["routing_key"], json!(""))),
+        (
+            "a routing key over 32 characters",
+            with(&["routing_key"], json!("r".repeat(33))),
+        ),
+        ("an unknown action", with(&["event_action"], json!("page"))),
+        ("no dedup key", with(&["dedup_key"], Value::Null)),
+        (
+            "a dedup key over 255 characters",
+            with(&["dedup_key"], json!("d".repeat(256))),
+        ),
+        ("no summary", with(&["payload", "summary"], Value::Null)),
+        (
+            "a summary over 1024 characters",
+            with(&["payload", "summary"], json!("s".repeat(1025))),
+        ),
+        ("no source", with(&["payload", "source"], Value::Null)),
+        ("an unknown severity", with(&["payload", "severity"], json!("sev0"))),
+        ("no severity", with(&["payload", "severity"], Value::Null)),
+    ] {
+        let r = send(body).await;
+        assert_eq!(r.status(), 400, "{what}");
+        let answer: Value = r.json().await.unwrap();
+        assert_eq!(answer["status"], "invalid event", "{what}: {answer}");
+    }
+    let resolve = json!({"routing_key": "rk-atc", "event_action": "resolve", "dedup_key": "sevtool-1-atc"});
+    assert_eq!(send(resolve).await.status(), 202, "a resolve needs no payload");
+    let form = http.post(&url).body(trigger.to_string()).send().await.unwrap();
+    assert_eq!(form.status(), 400, "a body that is not declared JSON");
+
+    let oncalls = format!("{}/oncalls?schedule_ids[]=PATC", pager.base);
+    assert_eq!(http.get(&oncalls).send().await.unwrap().status(), 401);
+    let wrong = http
+        .get(&oncalls)
+        .header("authorization", "Token token=nope")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(wrong.status(), 401);
+}
+
+#[tokio::test]
+async fn the_fake_jira_refuses_what_jira_refuses() {
+    let jira = FakeJira::start(&["PAY"]).await;
+    let http = reqwest::Client::new();
+    let url = format!("{}/rest/api/3/issue", jira.base);
+    let description = json!({"type": "doc", "version": 1, "content": [
+        {"type": "paragraph", "content": [{"type": "text", "text": "From SEV-1"}]}
+    ]});
+    let fields = json!({
+        "project": {"key": "PAY"},
+        "issuetype": {"name": "Task"},
+        "summary": "Alert on ledger lag",
+        "priority": {"name": "High"},
+        "description": description,
+        "duedate": "2026-12-24",
+    });
+    let create = |fields: Value| {
+        let (http, url) = (http.clone(), url.clone());
+        async move {
+            http.post(url)
+                .basic_auth(fake_jira::EMAIL, Some(fake_jira::API_TOKEN))
+                .json(&json!({"fields": fields}))
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    let ok = create(fields.clone()).await;
+    assert_eq!(ok.status(), 201);
+    let key = ok.json::<Value>().await.unwrap()["key"].as_str().unwrap().to_owned();
+    assert_eq!(key, "PAY-1");
+
+    let with = |name: &str, value: Value| {
+        let mut f = fields.clone();
+        f[name] = value;
+        f
+    };
+    for (field, body) in [
+        ("project", with("project", json!({"key": "NOPE"}))),
+        ("issuetype", with("issuetype", json!({"name": "Epic"}))),
+        ("summary", with("summary", json!("two\nlines"))),
+        ("summary", with("summary", json!("s".repeat(256)))),
+        ("priority", with("priority", json!({"name": "Must"}))),
+        ("description", with("description", json!("plain text"))),
+        ("duedate", with("duedate", json!("24/12/2026"))),
+        ("customfield_10020", with("customfield_10020", json!(3))),
+    ] {
+        let r = create(body).await;
+        assert_eq!(r.status(), 400, "{field}");
+        let answer: Value = r.json().await.unwrap();
+        assert!(answer["errors"][field].is_string(), "{field}: {answer}");
+    }
+
+    let anonymous = http.post(&url).json(&json!({"fields": fields})).send().await.unwrap();
+    assert_eq!(anonymous.status(), 401);
+    let text = http
+        .post(&url)
+        .basic_auth(fake_jira::EMAIL, Some(fake_jira::API_TOKEN))
+        .body(json!({"fields": fields}).to_string())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(text.status(), 415, "a body that is not declared JSON");
+    let read = format!("{url}/{key}");
+    assert_eq!(http.get(&read).send().await.unwrap().status(), 401);
+    let missing = http
+        .get(format!("{url}/PAY-99"))
+        .basic_auth(fake_jira::EMAIL, Some(fake_jira::API_TOKEN))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(missing.status(), 404);
+    assert_eq!(jira.issues().len(), 1, "only the valid request made an issue");
 }

@@ -35,6 +35,10 @@ const DEFAULT_SEED: u64 = 0x5e70_0f00_2026;
 const WORKERS: u64 = 8;
 const PER_WORKER: usize = 500;
 const BURST: usize = 80;
+/// How long the queued tasks may take to be handled after the burst and after the run: Slack's
+/// pacing (about a message a second per channel, every SEV announced in one channel) makes the
+/// run's hundreds of SEVs take a minute or more (about 70 s measured on two cores).
+const SETTLE: Duration = Duration::from_secs(240);
 
 /// One request, as generated.
 #[derive(Debug, Clone)]
@@ -132,6 +136,8 @@ struct Targets {
     session: String,
     csrf_cookie: String,
     csrf: String,
+    /// Where the fake Slack takes command replies: a signed request carries Slack's own.
+    response_url: String,
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -655,7 +661,7 @@ fn unix_now() -> i64 {
         .unwrap_or_default()
 }
 
-fn slack_request(rng: &mut StdRng, canary_channels: &[String]) -> Req {
+fn slack_request(rng: &mut StdRng, t: &Targets, canary_channels: &[String]) -> Req {
     let channel = loop {
         let c = format!("C0FUZZ{}", rng.random_range(0..5));
         if !canary_channels.contains(&c) {
@@ -691,7 +697,7 @@ fn slack_request(rng: &mut StdRng, canary_channels: &[String]) -> Req {
                 ("channel_id", channel.clone()),
                 ("user_id", "U0FUZZ".to_owned()),
                 ("trigger_id", trigger.clone()),
-                ("response_url", "http://127.0.0.1:9/hook".to_owned()),
+                ("response_url", t.response_url.clone()),
             ];
             if rng.random_bool(0.2) {
                 form.remove(rng.random_range(0..form.len()));
@@ -847,7 +853,7 @@ fn generate(rng: &mut StdRng, t: &Targets, canary_channels: &[String]) -> Req {
         30..48 => query_request(rng, t),
         48..62 => form_request(rng, t),
         62..70 => next_request(rng, t),
-        70..85 => slack_request(rng, canary_channels),
+        70..85 => slack_request(rng, t, canary_channels),
         _ => alert_request(rng),
     }
 }
@@ -1001,7 +1007,7 @@ struct Seeded {
     targets: Targets,
 }
 
-async fn seed_data(app: &Sevtool, api: &reqwest::Client) -> Seeded {
+async fn seed_data(app: &Sevtool, api: &reqwest::Client, slack: &FakeSlack) -> Seeded {
     let post = |path: String, body: Value| {
         let url = app.url(&path);
         let api = api.clone();
@@ -1060,6 +1066,7 @@ async fn seed_data(app: &Sevtool, api: &reqwest::Client) -> Seeded {
             session,
             csrf_cookie,
             csrf,
+            response_url: slack.response_url("fuzz"),
         },
     }
 }
@@ -1107,9 +1114,9 @@ async fn thousands_of_hostile_requests_never_break_sevtool() {
         .default_headers(headers)
         .build()
         .expect("client");
-    let Seeded { canaries, targets } = seed_data(&app, &api).await;
-    // Let the Slack side of the seeding settle, so the canaries' channels exist before the run.
-    tokio::time::sleep(Duration::from_secs(2)).await;
+    let Seeded { canaries, targets } = seed_data(&app, &api, &slack).await;
+    // The Slack side of the seeding done, so the canaries' channels exist before the run.
+    app.settled().await;
     let canary_channels: Vec<String> = slack
         .ok_calls("conversations.create")
         .iter()
@@ -1143,7 +1150,13 @@ async fn thousands_of_hostile_requests_never_break_sevtool() {
         };
         send(&raw, &app.base, &req, seed, &tally).await;
     }
-    tokio::time::sleep(Duration::from_secs(4)).await;
+    let drained = app.idle_within(SETTLE).await;
+    if !drained {
+        tally.lock().expect("tally lock").fail(format!(
+            "seed {seed}: the tasks queued by the burst of extreme SCA due dates did not finish within {SETTLE:?}: {:#?}",
+            app.pending()
+        ));
+    }
     if !healthy(&raw, &app.base).await {
         let mut t = tally.lock().expect("tally lock");
         t.crashes += 1;
@@ -1187,8 +1200,13 @@ async fn thousands_of_hostile_requests_never_break_sevtool() {
         }
     }
 
-    // Give the task consumers time to act on what was queued, then check the process and the canaries.
-    tokio::time::sleep(Duration::from_secs(3)).await;
+    // Every task the run queued handled, then the process and the canaries are checked.
+    if !app.idle_within(SETTLE).await {
+        tally.lock().expect("tally lock").fail(format!(
+            "seed {seed}: the tasks queued by the run did not finish within {SETTLE:?}: {:#?}",
+            app.pending()
+        ));
+    }
     let alive = healthy(&raw, &app.base).await;
     let after = if alive {
         snapshot(&app, &api, &canaries).await

@@ -271,3 +271,80 @@ async fn the_web_editor_keeps_your_text_when_someone_else_saved_first() {
     let bad = app.http.get(app.url("/weekly?week=2026-W99")).send().await.unwrap();
     assert_eq!(bad.status(), 400);
 }
+
+/// Every message text and block the fake Slack was sent, with the channel it went to.
+fn posts(slack: &FakeSlack) -> Vec<(String, String)> {
+    ["chat.postMessage", "chat.update"]
+        .into_iter()
+        .flat_map(|m| slack.ok_calls(m))
+        .map(|c| {
+            (
+                c.args["channel"].as_str().unwrap_or_default().to_owned(),
+                c.args.to_string(),
+            )
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn a_private_sev_lives_in_private_channels_and_its_report_stays_there() {
+    const TITLE: &str = "Payroll export leaks salaries";
+    let (app, slack, _dir) = start().await;
+    let id = app
+        .file_sev_id(json!({"title": TITLE, "level": "SEV1", "private": true, "reporter": "U0ALICE"}))
+        .await;
+    let r = app
+        .http
+        .patch(app.url(&format!("/api/sevs/{id}")))
+        .json(&json!({"report_owner": "U0ALICE"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    app.settled().await;
+
+    let channels = slack.channels();
+    assert_eq!(channels.len(), 2, "{channels:?}");
+    for (name, channel) in &channels {
+        assert!(channel.is_private, "{name} must be a private channel");
+    }
+    let response = channels
+        .iter()
+        .find(|(name, _)| !name.ends_with("-announce"))
+        .map(|(_, c)| c.id.clone())
+        .expect("a response channel");
+    let ours: Vec<&str> = channels.values().map(|c| c.id.as_str()).collect();
+    let elsewhere: Vec<(String, String)> = posts(&slack)
+        .into_iter()
+        .filter(|(channel, _)| !ours.contains(&channel.as_str()))
+        .collect();
+    assert!(
+        elsewhere.is_empty(),
+        "nothing about a private SEV outside its own channels (no #sevs announcement): {elsewhere:?}"
+    );
+    assert!(
+        posts(&slack).iter().any(|(_, text)| text.contains(TITLE)),
+        "its own channels do hear about it"
+    );
+
+    let (_, draft) = report_json(&app, &id).await;
+    let markdown = written(draft["markdown"].as_str().unwrap());
+    assert_eq!(put(&app, &id, json!({"markdown": markdown, "version": 1})).await.0, 200);
+    let r = app
+        .post_json(&format!("/api/sevs/{id}/report/complete"), json!({}))
+        .await;
+    assert_eq!(r.status(), 200);
+    app.settled().await;
+    assert!(
+        markdown_posts(&slack, Some(REPORTS_CHANNEL)).is_empty(),
+        "never in the reports channel"
+    );
+    let kept = markdown_posts(&slack, Some(&response));
+    assert!(
+        kept.iter().any(|p| p["blocks"][1]["text"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("Written by the owner.")),
+        "the completed report is posted in its own response channel: {kept:?}"
+    );
+}

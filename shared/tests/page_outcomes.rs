@@ -119,7 +119,14 @@ impl World {
     async fn auto_page(&self, sev: SevId) -> Vec<String> {
         let task = TaskEnvelope::new(Task::AutoPage { sev }, self.clock.now());
         self.handler.handle(&task).await.unwrap();
-        let mut teams: Vec<String> = self.paging.pages(sev).await.unwrap().into_iter().map(|p| p.team).collect();
+        let mut teams: Vec<String> = self
+            .paging
+            .pages(sev)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|p| p.team)
+            .collect();
         teams.sort();
         teams
     }
@@ -188,7 +195,10 @@ async fn a_failing_pager_is_retried_for_three_minutes_then_the_page_is_recorded_
     let failures = w.failures(sev).await;
     assert_eq!(failures.len(), 1, "{failures:?}");
     assert_eq!(failures[0].0, "atc");
-    assert!(failures[0].1.contains("503"), "the entry names the reason: {failures:?}");
+    assert!(
+        failures[0].1.contains("503"),
+        "the entry names the reason: {failures:?}"
+    );
 
     // Redelivered after it was given up on: nobody is paged and nothing is recorded twice.
     let sent = w.pager.triggers.lock().unwrap().len();
@@ -202,7 +212,11 @@ async fn a_refusal_fails_the_page_at_once() {
     let w = world().await;
     let sev = w.file(Level::Sev1).await;
     w.auto_page(sev).await;
-    w.pager.answers.lock().unwrap().push_back(PagerError::from_status("PagerDuty", 400));
+    w.pager
+        .answers
+        .lock()
+        .unwrap()
+        .push_back(PagerError::from_status("PagerDuty", 400));
     let task = TaskEnvelope::new(
         Task::Page {
             sev,

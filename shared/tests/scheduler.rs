@@ -1,10 +1,13 @@
 //! The EventBridge Scheduler adapter against the AWS wire protocol (moto): schedules are
-//! created, moved and deleted as an SCA changes, and none is left once it is done.
+//! created, moved and deleted as an SCA changes, none is left once it is done, and each one
+//! deletes itself once fired (moto never fires, so that is asked of the schedule). The
+//! embedded scheduler does the same when it fires.
 
 mod common;
 
 use std::sync::Arc;
 
+use aws_sdk_scheduler::types::ActionAfterCompletion;
 use chrono::{Duration, FixedOffset, TimeZone, Utc};
 use sev::app::{FileRequest, NagPlanner, NewSca, ScaService, SevService, schedule_name};
 use sev::clock::ManualClock;
@@ -12,7 +15,7 @@ use sev::domain::{
     DuePolicy, Level, NagPolicy, NagStep, NewSev, Priority, ScaPatch, ScaSource, ScaStateName, Timestamp,
 };
 use sev::queue::{Relay, Task, TaskEnvelope};
-use sev::schedule::{EventBridgeScheduler, Scheduler};
+use sev::schedule::{EmbeddedScheduler, EventBridgeScheduler, Scheduler};
 use sev::store::SevRepo;
 
 const QUEUE_ARN: &str = "arn:aws:sqs:us-east-1:123456789012:sevtool-tasks";
@@ -62,6 +65,11 @@ async fn upsert_creates_then_moves_and_delete_is_idempotent() {
     assert_eq!((target.arn(), target.role_arn()), (QUEUE_ARN, ROLE_ARN));
     let sent: TaskEnvelope = serde_json::from_str(target.input().unwrap()).unwrap();
     assert_eq!(sent, task, "the schedule carries the task itself");
+    assert_eq!(
+        got.action_after_completion(),
+        Some(&ActionAfterCompletion::Delete),
+        "a fired schedule deletes itself"
+    );
 
     let later = at + Duration::days(7);
     s.upsert("sca-4-due", later, &task).await.unwrap();
@@ -73,6 +81,11 @@ async fn upsert_creates_then_moves_and_delete_is_idempotent() {
         .await
         .unwrap();
     assert_eq!(got.schedule_expression(), Some("at(2030-01-09T09:00:00)"));
+    assert_eq!(
+        got.action_after_completion(),
+        Some(&ActionAfterCompletion::Delete),
+        "a moved schedule still deletes itself"
+    );
     assert_eq!(names(&client, &group).await, ["sca-4-due"], "moved, not added");
 
     s.delete("sca-4-due").await.unwrap();
@@ -130,4 +143,44 @@ async fn an_scas_schedules_follow_it_until_it_is_done() {
         names(&client, &group).await.is_empty(),
         "completing it deleted every pending schedule"
     );
+}
+
+#[tokio::test]
+async fn the_embedded_scheduler_fires_a_schedule_once_and_then_it_is_gone() {
+    let b = common::embedded();
+    let s = EmbeddedScheduler::new(b.store.clone());
+    let queue = common::RecordingQueue::default();
+    let at = Utc.with_ymd_and_hms(2030, 1, 2, 9, 0, 0).unwrap();
+    let nag = |n: u64, at| {
+        TaskEnvelope::new(
+            Task::Nag {
+                sca: sev::domain::ScaId(n),
+                step: NagStep::Due,
+                at,
+            },
+            at,
+        )
+    };
+    s.upsert("sca-1-due", at, &nag(1, at)).await.unwrap();
+    let later = at + Duration::days(1);
+    s.upsert("sca-2-due", later, &nag(2, later)).await.unwrap();
+
+    assert_eq!(
+        s.fire_due(at - Duration::seconds(1), &queue).await.unwrap(),
+        0,
+        "not due yet"
+    );
+    assert_eq!(s.fire_due(at, &queue).await.unwrap(), 1);
+    assert_eq!(queue.keys(), [nag(1, at).key.to_string()]);
+    assert_eq!(
+        s.fire_due(at + Duration::hours(1), &queue).await.unwrap(),
+        0,
+        "fired once"
+    );
+    let pending: Vec<String> = s.pending().await.unwrap().into_iter().map(|(name, _)| name).collect();
+    assert_eq!(pending, ["sca-2-due"], "the fired schedule is gone, the later one kept");
+    // Upserting the fired name again is a new schedule, not a leftover.
+    s.upsert("sca-1-due", later, &nag(1, later)).await.unwrap();
+    assert_eq!(s.fire_due(later, &queue).await.unwrap(), 2);
+    assert!(s.pending().await.unwrap().is_empty());
 }

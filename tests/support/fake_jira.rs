@@ -1,7 +1,8 @@
 //! A fake Jira Cloud (REST API v3) on a free local port: creating an issue (`POST
 //! /rest/api/3/issue`) and reading one (`GET /rest/api/3/issue/{key}`). It checks what Jira
-//! checks (Basic auth, a known project, the issue type, a priority name, an ADF description, a
-//! `YYYY-MM-DD` due date, a one-line summary of at most 255 characters), answers the way Jira
+//! checks (Basic auth, a JSON body, only fields on the create screen, a known project, the issue
+//! type, a priority name, an ADF description, a `YYYY-MM-DD` due date, a one-line summary of at
+//! most 255 characters), answers the way Jira
 //! does (201 with `id`, `key`, `self`; 400 with `errorMessages`/`errors`), records every request,
 //! and can be told to fail or to move an issue to the done status category.
 
@@ -19,6 +20,17 @@ use serde_json::{Map, Value, json};
 pub const EMAIL: &str = "sevtool-bot@example.com";
 pub const API_TOKEN: &str = "jira-fake-token";
 pub const ISSUE_TYPES: [&str; 2] = ["Task", "Bug"];
+/// The fields on the projects' create screen; any other field is refused.
+const CREATE_SCREEN: [&str; 8] = [
+    "project",
+    "issuetype",
+    "summary",
+    "priority",
+    "description",
+    "duedate",
+    "labels",
+    "assignee",
+];
 
 /// An issue the fake created, with the fields it was created with.
 #[derive(Debug, Clone)]
@@ -171,8 +183,28 @@ async fn create(State(fake): State<FakeJira>, headers: HeaderMap, body: axum::bo
         answer(&mut inner, 401, &body);
         return jira_error(StatusCode::UNAUTHORIZED, &["You are not authenticated."], Map::new());
     }
+    let json_body = headers
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"));
+    if !json_body {
+        answer(&mut inner, 415, &body);
+        return (StatusCode::UNSUPPORTED_MEDIA_TYPE, "Unsupported Media Type").into_response();
+    }
     let f = &body["fields"];
     let s = |v: &Value| v.as_str().unwrap_or_default().to_owned();
+    let mut errors = Map::new();
+    // Jira refuses a field that is not on the create screen rather than ignoring it.
+    for name in f.as_object().into_iter().flat_map(|m| m.keys()) {
+        if !CREATE_SCREEN.contains(&name.as_str()) {
+            errors.insert(
+                name.clone(),
+                json!(format!(
+                    "Field '{name}' cannot be set. It is not on the appropriate screen, or unknown."
+                )),
+            );
+        }
+    }
     let (project, issue_type, summary, priority) = (
         s(&f["project"]["key"]),
         s(&f["issuetype"]["name"]),
@@ -180,7 +212,6 @@ async fn create(State(fake): State<FakeJira>, headers: HeaderMap, body: axum::bo
         s(&f["priority"]["name"]),
     );
     let duedate = f.get("duedate").map(s);
-    let mut errors = Map::new();
     if !inner.projects.contains(&project) {
         errors.insert("project".into(), json!("Specify a valid project ID or key"));
     }

@@ -1,6 +1,7 @@
 //! A fake PagerDuty on a free local port: the Events API v2 (`POST /v2/enqueue`) and the two REST
 //! calls on-call lookups make (`GET /oncalls`, `GET /users/{id}`). It records every event, checks
-//! what PagerDuty checks (routing key, action, dedup key, token), and can be told to answer
+//! what PagerDuty checks (a JSON body, the routing key, action, dedup key, a trigger's summary,
+//! source and severity with their documented limits; the REST token), and can be told to answer
 //! slowly or fail for some routing keys.
 
 use std::collections::HashMap;
@@ -93,10 +94,59 @@ impl FakePager {
     }
 }
 
-async fn enqueue(State(fake): State<FakePager>, body: axum::body::Bytes) -> Response {
+/// What PagerDuty's Events API v2 refuses (documented limits: a 32-character routing key, a
+/// dedup key of at most 255 characters, a trigger's summary of at most 1024 characters and a
+/// severity of `critical`, `error`, `warning` or `info`), or `None` for a valid event.
+fn invalid_event(v: &Value) -> Option<&'static str> {
+    let s = |k: &str| v[k].as_str();
+    let routing_key = s("routing_key").unwrap_or_default();
+    let dedup_key = s("dedup_key").unwrap_or_default();
+    let action = s("event_action").unwrap_or_default();
+    let payload = &v["payload"];
+    if !v.is_object() {
+        return Some("Event object is invalid");
+    }
+    if routing_key.is_empty() || routing_key.len() > 32 {
+        return Some("'routing_key' is invalid");
+    }
+    if !matches!(action, "trigger" | "resolve" | "acknowledge") {
+        return Some("'event_action' is missing or blank");
+    }
+    // A trigger without one gets a generated key; sevtool must always send its own.
+    if dedup_key.is_empty() || dedup_key.chars().count() > 255 {
+        return Some("'dedup_key' is invalid");
+    }
+    if action == "trigger" {
+        let summary = payload["summary"].as_str().unwrap_or_default();
+        if summary.is_empty() || summary.chars().count() > 1024 {
+            return Some("'payload.summary' is missing or longer than 1024 characters");
+        }
+        if payload["source"].as_str().is_none_or(str::is_empty) {
+            return Some("'payload.source' is missing or blank");
+        }
+        if !matches!(
+            payload["severity"].as_str(),
+            Some("critical" | "error" | "warning" | "info")
+        ) {
+            return Some("'payload.severity' is invalid (must be one of critical, error, warning or info)");
+        }
+    }
+    None
+}
+
+async fn enqueue(State(fake): State<FakePager>, headers: HeaderMap, body: axum::body::Bytes) -> Response {
+    let json_body = headers
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"));
     let v: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
     let s = |k: &str| v[k].as_str().unwrap_or_default().to_owned();
     let (routing_key, action, dedup_key) = (s("routing_key"), s("event_action"), s("dedup_key"));
+    let problem = if json_body {
+        invalid_event(&v)
+    } else {
+        Some("Content-Type must be application/json")
+    };
     let (delay, status) = {
         let mut inner = fake.inner.lock().unwrap();
         let delay = inner.delay + inner.slow.get(&routing_key).copied().unwrap_or_default();
@@ -104,11 +154,10 @@ async fn enqueue(State(fake): State<FakePager>, body: axum::body::Bytes) -> Resp
             .failures
             .get_mut(&routing_key)
             .and_then(|f| (!f.is_empty()).then(|| f.remove(0)));
-        let valid = !routing_key.is_empty()
-            && matches!(action.as_str(), "trigger" | "resolve" | "acknowledge")
-            && !dedup_key.is_empty()
-            && (action != "trigger" || v["payload"]["summary"].is_string() && v["payload"]["source"].is_string());
-        let status = inner.down.or(scripted).unwrap_or(if valid { 202 } else { 400 });
+        let status = inner
+            .down
+            .or(scripted)
+            .unwrap_or(if problem.is_none() { 202 } else { 400 });
         (delay, status)
     };
     tokio::time::sleep(delay).await;
@@ -119,7 +168,14 @@ async fn enqueue(State(fake): State<FakePager>, body: axum::body::Bytes) -> Resp
         status,
     });
     let code = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-    (code, axum::Json(json!({ "status": "success", "dedup_key": dedup_key }))).into_response()
+    let body = match (status, problem) {
+        (202, _) => json!({ "status": "success", "message": "Event processed", "dedup_key": dedup_key }),
+        (400, Some(problem)) => {
+            json!({ "status": "invalid event", "message": "Event object is invalid", "errors": [problem] })
+        }
+        _ => json!({ "status": "error", "message": "scripted failure" }),
+    };
+    (code, axum::Json(body)).into_response()
 }
 
 fn authorised(headers: &HeaderMap) -> bool {

@@ -3,7 +3,7 @@
 //! channel name Slack would reject), accepts both JSON and form-encoded bodies (Slack's SDKs send
 //! either), and can be scripted to fail.
 
-use std::collections::{HashMap, HashSet, VecDeque};
+use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex};
 
 use axum::Router;
@@ -24,6 +24,14 @@ pub struct Call {
     pub ok: bool,
 }
 
+/// A channel the fake created.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Channel {
+    pub id: String,
+    /// What `conversations.create` was asked for: `is_private` as a boolean or `"true"`.
+    pub is_private: bool,
+}
+
 /// A scripted answer, used once, before the fake's normal behaviour.
 #[derive(Debug, Clone)]
 pub enum Scripted {
@@ -36,7 +44,8 @@ pub enum Scripted {
 struct Inner {
     calls: Vec<Call>,
     script: HashMap<String, VecDeque<Scripted>>,
-    channels: HashSet<String>,
+    /// Channels created, by name.
+    channels: HashMap<String, Channel>,
     messages: HashMap<(String, String), (String, String)>,
     next_id: u64,
     /// Codes the fake's "Sign in with Slack" will accept, with what each signs in as.
@@ -234,6 +243,11 @@ impl FakeSlack {
             .insert((channel.into(), ts.into()), (user.into(), text.into()));
     }
 
+    /// The channels created so far, by name.
+    pub fn channels(&self) -> HashMap<String, Channel> {
+        self.inner.lock().unwrap().channels.clone()
+    }
+
     pub fn calls(&self, method: &str) -> Vec<Call> {
         self.inner
             .lock()
@@ -306,10 +320,22 @@ impl FakeSlack {
                 if let Some(code) = channel_name_error(&name) {
                     return fail(code);
                 }
-                if !inner.channels.insert(name.clone()) {
+                if inner.channels.contains_key(&name) {
                     return fail("name_taken");
                 }
-                ok(json!({ "channel": { "id": format!("C{n:06}"), "name": name } }))
+                let is_private = match &args["is_private"] {
+                    Value::Null => false,
+                    Value::Bool(b) => *b,
+                    Value::String(v) if v == "true" || v == "false" => v == "true",
+                    _ => return fail("invalid_arguments"),
+                };
+                let id = format!("C{n:06}");
+                let channel = Channel {
+                    id: id.clone(),
+                    is_private,
+                };
+                inner.channels.insert(name.clone(), channel);
+                ok(json!({ "channel": { "id": id, "name": name, "is_private": is_private } }))
             }
             "chat.postMessage" | "chat.update" if !given(args, "text") && !given(args, "blocks") => fail("no_text"),
             "chat.postMessage" => ok(json!({ "channel": s("channel"), "ts": format!("1700000000.{n:06}") })),

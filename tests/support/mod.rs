@@ -114,6 +114,17 @@ impl Sevtool {
         task_queue::wait_idle(&self.data).await;
     }
 
+    /// Whether every task was handled within `limit`, for a test that reports a queue that
+    /// never drains in its own words.
+    pub async fn idle_within(&self, limit: std::time::Duration) -> bool {
+        task_queue::idle_within(&self.data, limit).await
+    }
+
+    /// What keeps the queue from being idle (see [`task_queue::pending`]).
+    pub fn pending(&self) -> Vec<String> {
+        task_queue::pending(&self.data)
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base)
     }

@@ -38,13 +38,47 @@ fn idle(data: &Path) -> bool {
 /// released for retry and its redelivery is not missed), or fails the test after 45 s: longer
 /// than the 30 s lease a claim left by a killed process holds its task for.
 pub async fn wait_idle(data: &Path) {
-    let deadline = Instant::now() + Duration::from_secs(45);
+    assert!(
+        idle_within(data, Duration::from_secs(45)).await,
+        "the tasks did not finish within 45 s: {:#?}",
+        pending(data)
+    );
+}
+
+/// What keeps the queue from being idle, for a failure message: the outbox's keys, the queued
+/// messages' bodies and the claimed tasks not done, each as stored.
+pub fn pending(data: &Path) -> Vec<String> {
+    let conn = open(data, OpenFlags::SQLITE_OPEN_READ_ONLY);
+    let mut rows = Vec::new();
+    for sql in [
+        "SELECT 'outbox ' || sk FROM items WHERE pk = 'OUTBOX'",
+        "SELECT 'queued ' || body FROM queue_messages WHERE dead = 0",
+        "SELECT 'claimed ' || pk || ' ' || data FROM items WHERE pk LIKE 'TASK#%' AND json_extract(data, '$.done') = 0",
+    ] {
+        let mut stmt = conn.prepare(sql).expect(sql);
+        let found = stmt.query_map([], |r| r.get::<_, String>(0)).expect(sql);
+        rows.extend(
+            found
+                .map(|r| r.expect(sql))
+                .map(|r| r.chars().take(300).collect::<String>()),
+        );
+    }
+    rows
+}
+
+/// Whether every task was handled within `limit` (see [`wait_idle`]), for a test that reports
+/// a queue that never drains in its own words.
+pub async fn idle_within(data: &Path, limit: Duration) -> bool {
+    let deadline = Instant::now() + limit;
     let mut quiet = 0;
     while quiet < 2 {
-        assert!(Instant::now() < deadline, "the tasks did not finish within 45 s");
+        if Instant::now() >= deadline {
+            return false;
+        }
         quiet = if idle(data) { quiet + 1 } else { 0 };
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
+    true
 }
 
 /// Waits until the task with key `key` is recorded as done, or fails the test after 30 s.
