@@ -307,10 +307,16 @@ async fn slack_answering_429_then_500_then_200_still_posts_every_message_once() 
         })
         .await;
     s.app.settled().await;
+    let calls = s.slack.calls("chat.postMessage");
     assert_eq!(
-        s.slack.calls("chat.postMessage").iter().filter(|c| !c.ok).count(),
+        calls.iter().filter(|c| !c.ok).count(),
         2,
         "the 429 and the 500 were seen"
+    );
+    assert!(
+        calls[1].at - calls[0].at >= std::time::Duration::from_secs(1),
+        "the next call waited out Retry-After: 1 ({:?} later)",
+        calls[1].at - calls[0].at
     );
     assert_eq!(
         s.slack.ok_calls("conversations.create").len(),

@@ -22,6 +22,8 @@ pub struct Call {
     pub args: Value,
     /// Whether the fake answered `ok: true`.
     pub ok: bool,
+    /// When the call arrived, to check that a `Retry-After` was waited out.
+    pub at: std::time::Instant,
 }
 
 /// A channel the fake created.
@@ -364,7 +366,12 @@ async fn api(State(fake): State<FakeSlack>, Path(method): Path<String>, headers:
     let args = parse_args(&headers, &body);
     let authorised = headers.get("authorization").and_then(|v| v.to_str().ok()) == Some(&format!("Bearer {BOT_TOKEN}"));
     let (response, ok) = fake.answer(&method, &args, authorised);
-    fake.inner.lock().unwrap().calls.push(Call { method, args, ok });
+    fake.inner.lock().unwrap().calls.push(Call {
+        method,
+        args,
+        ok,
+        at: std::time::Instant::now(),
+    });
     response
 }
 
@@ -380,6 +387,7 @@ async fn respond(State(fake): State<FakeSlack>, Path(id): Path<String>, headers:
         method: format!("respond/{id}"),
         args,
         ok,
+        at: std::time::Instant::now(),
     });
     if ok {
         StatusCode::OK.into_response()
