@@ -1,12 +1,14 @@
 //! A real Prometheus Alertmanager delivering to the real `sevtool`: alerts fired and resolved
 //! with `amtool` open one SEV per group, collapse repeats, post the resolution, and a receiver
-//! without the token is refused and opens nothing.
+//! without the token is refused and opens nothing; a paging alert pages the team that owns its
+//! service exactly once, through repeats and a pager that fails at first.
 
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::Duration;
 
 use blackbox::Sevtool;
+use blackbox::fake_pager::{self, FakePager};
 use serde_json::Value;
 use tokio::process::{Child, Command};
 
@@ -283,4 +285,78 @@ async fn a_real_alertmanager_opens_one_sev_per_group_and_resolves_it() {
     let all = sevs(&app).await;
     assert_eq!(all.len(), 2, "{all:?}");
     assert!(find(&all, "NoToken").is_none());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_real_alertmanager_paging_alert_pages_the_owning_team_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let pager = FakePager::start().await;
+    // The first trigger for payments fails as a PagerDuty outage would.
+    pager.fail("rk-payments", vec![503]);
+    let teams = dir.path().join("teams.toml");
+    std::fs::write(
+        &teams,
+        "[[team]]\nname = \"atc\"\nrotation = \"coordinator\"\n[team.pagerduty]\nrouting_key = \"rk-atc\"\nschedule = \"PATC\"\n\n\
+         [[team]]\nname = \"payments\"\nservices = [\"ledger\"]\n[team.pagerduty]\nrouting_key = \"rk-payments\"\nschedule = \"PPAY\"\n",
+    )
+    .unwrap();
+    let teams = teams.display().to_string();
+    let app = Sevtool::start(
+        &dir.path().join("sevtool"),
+        &[
+            ("ALERT_WEBHOOK_TOKEN", TOKEN),
+            ("SEVTOOL_TEAMS", teams.as_str()),
+            ("SEVTOOL_AUTOPAGE_LEVEL", "off"),
+            ("PAGERDUTY_EVENTS_URL", pager.base.as_str()),
+            ("PAGERDUTY_API_URL", pager.base.as_str()),
+            ("PAGERDUTY_API_TOKEN", fake_pager::API_TOKEN),
+        ],
+    )
+    .await;
+    let am = Alertmanager::start(dir.path(), &app.base).await;
+    // The built-in rules page `severity="page"`; the service names the owner through the catalog.
+    am.amtool(&[
+        "alertname=LedgerLag",
+        "service=ledger",
+        "severity=page",
+        "--annotation=summary=ledger 6 minutes behind",
+    ])
+    .await;
+    am.until("the SEV's page to payments to go out", || async {
+        let Some(sev) = sevs(&app).await.first().cloned() else {
+            return false;
+        };
+        let id = sev["id"].as_str().unwrap_or_default();
+        detail(&app, id).await["pages"]
+            .as_array()
+            .is_some_and(|p| p.iter().any(|p| p["team"] == "payments" && p["state"] == "paged"))
+    })
+    .await;
+    let id = sevs(&app).await[0]["id"].as_str().unwrap().to_owned();
+    let alerts_path = format!("/api/sevs/{id}/alerts");
+    am.until("Alertmanager to re-send the group", || async {
+        app.get_json(&alerts_path).await.1["group"]["deliveries"]
+            .as_u64()
+            .is_some_and(|n| n >= 3)
+    })
+    .await;
+    app.settled().await;
+
+    let triggers: Vec<_> = pager
+        .events()
+        .into_iter()
+        .filter(|e| e.action == "trigger" && e.routing_key == "rk-payments")
+        .collect();
+    let statuses: Vec<u16> = triggers.iter().map(|e| e.status).collect();
+    assert_eq!(statuses, [503, 202], "one failure, then one page: {triggers:?}");
+    assert!(triggers.iter().all(|e| e.dedup_key == triggers[0].dedup_key));
+    assert_eq!(pager.pages().len(), 1, "only the owner is paged (auto-page is off)");
+    let detail = detail(&app, &id).await;
+    assert_eq!(detail["pages"][0]["reason"], "alert", "{detail}");
+    assert_eq!(sevs(&app).await.len(), 1);
+    let (_, origin) = app.get_json(&alerts_path).await;
+    assert_eq!(
+        origin["origin"]["page"],
+        serde_json::json!({"paged": {"team": "payments"}})
+    );
 }

@@ -119,7 +119,6 @@ fn services(
     let clock = Arc::new(SystemClock);
     let sevs = SevService::new(repo.clone(), relay.clone(), clock.clone());
     let scas = ScaService::new(repo.clone(), relay.clone(), clock.clone(), config.sca_policy.clone());
-    let alerts = AlertService::new(sevs.clone(), repo.clone(), Arc::new(rules), clock.clone());
     let trends = TrendService::new(repo.clone(), clock.clone(), config.report_policy.clone());
     let sev_reports = SevReportService::new(repo.clone(), relay.clone(), clock.clone(), Arc::new(template));
     let transfer = TransferService::new(repo.clone(), clock.clone());
@@ -129,11 +128,12 @@ fn services(
             let catalog = Arc::new(Catalog::load(&settings.teams)?);
             tracing::info!(teams = catalog.teams().len(), "team catalog loaded");
             let pager = pager(settings, &catalog);
-            let service = PagingService::new(repo.clone(), relay.clone(), clock, catalog, settings.autopage);
+            let service = PagingService::new(repo.clone(), relay.clone(), clock.clone(), catalog, settings.autopage);
             (Some(service), Some(pager))
         }
         None => (None, None),
     };
+    let alerts = AlertService::new(sevs.clone(), repo.clone(), Arc::new(rules), clock, paging.clone());
     Ok(Services {
         trends,
         sev_reports,

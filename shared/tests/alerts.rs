@@ -7,29 +7,49 @@ use std::sync::Arc;
 
 use common::{Backend, CountingStore, RecordingQueue};
 use serde_json::Value;
+use sev::alerts::AlertPage;
 use sev::alerts::{AlertmanagerPayload, Notification, Rules};
-use sev::app::{AlertAction, AlertService, SevService};
+use sev::app::{AlertAction, AlertService, PagingService, SevService};
 use sev::clock::SystemClock;
+use sev::domain::PageReason;
 use sev::domain::{EntryKind, Level, SevId, SevPatch, Status};
+use sev::paging::Catalog;
 use sev::queue::Relay;
 use sev::store::SevRepo;
 
 struct Fixture {
     alerts: AlertService,
     sevs: SevService,
+    paging: Option<PagingService>,
     counting: Arc<CountingStore>,
     _backend: Backend,
 }
 
 fn fixture(backend: Backend, rules: Rules) -> Fixture {
+    fixture_with(backend, rules, None)
+}
+
+/// With a team catalog: opening a SEV from a paging rule pages its owner.
+fn fixture_with(backend: Backend, rules: Rules, catalog: Option<&str>) -> Fixture {
     let counting = CountingStore::wrap(backend.store.clone());
     let repo = SevRepo::new(counting.clone());
     let relay = Relay::new(repo.clone(), Arc::new(RecordingQueue::default()));
-    let sevs = SevService::new(repo.clone(), relay, Arc::new(SystemClock));
-    let alerts = AlertService::new(sevs.clone(), repo, Arc::new(rules), Arc::new(SystemClock));
+    let sevs = SevService::new(repo.clone(), relay.clone(), Arc::new(SystemClock));
+    let paging = catalog.map(|text| {
+        let catalog = Arc::new(Catalog::parse(text).unwrap());
+        PagingService::new(repo.clone(), relay, Arc::new(SystemClock), catalog, None)
+    });
+    let alerts = AlertService::new(
+        sevs.clone(),
+        repo,
+        Arc::new(rules),
+        Arc::new(SystemClock),
+        paging.clone(),
+    );
     Fixture {
         alerts,
         sevs,
+        paging,
         counting,
         _backend: backend,
     }
@@ -257,3 +277,107 @@ contract!(
     after_the_sev_ends_the_group_opens_a_new_one,
     alerts_no_rule_opens_are_recorded_only,
 );
+
+const CATALOG: &str = r#"
+[[team]]
+name = "atc"
+rotation = "coordinator"
+[team.pagerduty]
+routing_key = "R-ATC"
+schedule = "PATC"
+
+[[team]]
+name = "payments"
+aliases = ["pay"]
+services = ["checkout", "ledger"]
+[team.pagerduty]
+routing_key = "R-PAY"
+schedule = "PPAY"
+"#;
+
+/// The recorded firing payload, with these labels changed on its alert.
+fn firing_with(labels: &[(&str, &str)]) -> Notification {
+    let mut v = recorded("alertmanager-firing.json");
+    for (k, value) in labels {
+        v["alerts"][0]["labels"][*k] = (*value).into();
+    }
+    // Each label set is its own group.
+    v["groupKey"] = format!("{{}}:{labels:?}").into();
+    notification(v)
+}
+
+async fn paged(f: &Fixture, sev: SevId) -> Vec<(String, PageReason)> {
+    let pages = f.paging.as_ref().unwrap().pages(sev).await.unwrap();
+    pages.into_iter().map(|p| (p.team, p.reason)).collect()
+}
+
+#[tokio::test]
+async fn a_paging_alert_pages_the_team_that_owns_it_once() {
+    let f = fixture_with(common::embedded(), Rules::defaults(), Some(CATALOG));
+    // The built-in rule pages `severity="page"`; the service label names the owner.
+    let n = firing_with(&[("severity", "page"), ("service", "ledger")]);
+    let opened = f.alerts.receive(&n).await.unwrap();
+    assert_eq!(opened.action, AlertAction::Opened);
+    let sev = opened.sev.unwrap();
+    assert_eq!(paged(&f, sev).await, [("payments".to_owned(), PageReason::Alert)]);
+    for _ in 0..3 {
+        assert_eq!(f.alerts.receive(&n).await.unwrap().action, AlertAction::Counted);
+    }
+    assert_eq!(paged(&f, sev).await.len(), 1, "repeats never page again");
+    let (origin, _) = f.alerts.origin(sev).await.unwrap().unwrap();
+    assert_eq!(
+        origin.page,
+        Some(AlertPage::Paged {
+            team: "payments".into()
+        })
+    );
+
+    // A team label (an alias here) wins over the service.
+    let n = firing_with(&[
+        ("severity", "page"),
+        ("team", "pay"),
+        ("service", "nosuch"),
+        ("alertname", "Other"),
+    ]);
+    let sev = f.alerts.receive(&n).await.unwrap().sev.unwrap();
+    assert_eq!(paged(&f, sev).await, [("payments".to_owned(), PageReason::Alert)]);
+}
+
+#[tokio::test]
+async fn an_owner_the_catalog_does_not_know_is_named_on_the_origin_and_nobody_is_paged() {
+    let f = fixture_with(common::embedded(), Rules::defaults(), Some(CATALOG));
+    for (labels, why) in [
+        (vec![("severity", "page"), ("service", "billing")], "service `billing`"),
+        (
+            vec![("severity", "page"), ("team", "paymnts"), ("alertname", "B")],
+            "team `paymnts`",
+        ),
+    ] {
+        let sev = f.alerts.receive(&firing_with(&labels)).await.unwrap().sev.unwrap();
+        assert!(paged(&f, sev).await.is_empty());
+        let (origin, _) = f.alerts.origin(sev).await.unwrap().unwrap();
+        match origin.page {
+            Some(AlertPage::NotPaged { reason }) => assert!(reason.contains(why), "{reason}"),
+            other => panic!("expected NotPaged naming {why}, got {other:?}"),
+        }
+    }
+    // A rule that does not page leaves the origin without a page at all.
+    let sev = f.alerts.receive(&firing()).await.unwrap().sev.unwrap();
+    assert!(paged(&f, sev).await.is_empty());
+    assert_eq!(f.alerts.origin(sev).await.unwrap().unwrap().0.page, None);
+
+    // Without a catalog, the origin says so.
+    let f = fixture(common::embedded(), Rules::defaults());
+    let sev = f
+        .alerts
+        .receive(&firing_with(&[("severity", "page")]))
+        .await
+        .unwrap()
+        .sev
+        .unwrap();
+    let page = f.alerts.origin(sev).await.unwrap().unwrap().0.page;
+    assert!(
+        matches!(&page, Some(AlertPage::NotPaged { reason }) if reason.contains("SEVTOOL_TEAMS")),
+        "{page:?}"
+    );
+}

@@ -9,7 +9,7 @@ use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::text::{describe_alert, when};
-use super::{AlertStatus, Labels, Notification, Plan, Source};
+use super::{AlertStatus, Labels, Notification, Owner, Plan, Source};
 use crate::domain::{Entry, EntryKind, Level, NewSev, Sev, SevId, Tag, Timestamp};
 
 /// Fingerprints remembered per group, so a huge group cannot grow its item without bound.
@@ -30,6 +30,10 @@ pub struct PlannedSev {
     pub note: String,
     pub rule: String,
     pub team: Option<String>,
+    /// The owner to page once the SEV is filed (see [`Plan::page`]); absent in groups claimed
+    /// before paging from alerts existed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub page: Option<Option<Owner>>,
 }
 
 impl PlannedSev {
@@ -60,6 +64,19 @@ pub struct AlertOrigin {
     pub team: Option<String>,
     pub runbook_url: Option<String>,
     pub group_labels: Labels,
+    /// Whom opening the SEV paged, or why nobody was, when its rule pages.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub page: Option<AlertPage>,
+}
+
+/// What a paging rule's SEV did about its owner.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AlertPage {
+    /// The catalog team paged (the page itself is on the SEV's `pages`).
+    Paged { team: String },
+    /// Nobody was paged, and why: an unknown team or service, or no catalog.
+    NotPaged { reason: String },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -188,6 +205,7 @@ impl AlertGroup {
             team: planned.team.clone(),
             runbook_url: self.runbook_url.clone(),
             group_labels: self.group_labels.clone(),
+            page: None,
         })
     }
 

@@ -21,9 +21,9 @@ use crate::domain::{Actor, Timestamp};
 
 pub use alertmanager::{AlertmanagerPayload, GrafanaPayload};
 pub use generic::GenericPayload;
-pub use group::{AlertGroup, AlertOrigin, FollowUp, MAX_KNOWN_ALERTS, NOTE_EVERY, PlannedSev, taken_over};
+pub use group::{AlertGroup, AlertOrigin, AlertPage, FollowUp, MAX_KNOWN_ALERTS, NOTE_EVERY, PlannedSev, taken_over};
 pub use matcher::Matcher;
-pub use rules::{Plan, Rules, RulesError};
+pub use rules::{Owner, Plan, Rules, RulesError};
 pub use text::planned;
 
 /// Labels and annotations: sorted, so that everything derived from them is stable.

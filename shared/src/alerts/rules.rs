@@ -4,7 +4,7 @@
 
 use std::collections::BTreeSet;
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use super::template::{complete, expand};
 use super::{Alert, Matcher};
@@ -17,6 +17,7 @@ name = "paging alerts"
 match = ['severity="page"']
 level = "SEV1"
 tags = ["system/{{service}}"]
+page = true
 
 [[rule]]
 name = "critical alerts"
@@ -53,6 +54,8 @@ struct RuleToml {
     team: Option<String>,
     #[serde(default)]
     mitigate_on_resolve: bool,
+    #[serde(default)]
+    page: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -65,6 +68,17 @@ struct Rule {
     tags: Vec<String>,
     team: Option<String>,
     mitigate_on_resolve: bool,
+    page: bool,
+}
+
+/// Who owns an alert, as the alert says it; the team catalog turns it into a team to page.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Owner {
+    /// A team by name or alias: the rule's `team`, else the alert's `team` label.
+    Team(String),
+    /// The alert's `service` label: the catalog team whose `services` list it.
+    Service(String),
 }
 
 /// What the rules decided for a notification's firing alerts.
@@ -76,6 +90,9 @@ pub struct Plan {
     pub tags: Vec<Tag>,
     pub team: Option<String>,
     pub mitigate_on_resolve: bool,
+    /// The rule pages the alert's owner when the SEV opens (`page = true`); `Some(None)` when
+    /// it should but the alert names no owner.
+    pub page: Option<Option<Owner>>,
 }
 
 #[derive(Debug, Clone)]
@@ -139,6 +156,7 @@ impl Rules {
                     tags: r.tags,
                     team: r.team,
                     mitigate_on_resolve: r.mitigate_on_resolve,
+                    page: r.page,
                 })
             })
             .collect::<Result<Vec<_>, RulesError>>()?;
@@ -180,6 +198,12 @@ impl Rules {
         if let Some(tag) = team.as_ref().and_then(|t| format!("team/{t}").parse::<Tag>().ok()) {
             tags.insert(tag);
         }
+        let label = |name: &str| alert.labels.get(name).cloned().and_then(label_or_none);
+        let owner = match &rule.team {
+            Some(t) => label_or_none(expand(t, &alert.labels)).map(Owner::Team),
+            None => label("team").map(Owner::Team),
+        }
+        .or_else(|| label("service").map(Owner::Service));
         Some(Plan {
             level,
             rule: rule.name.clone(),
@@ -190,6 +214,7 @@ impl Rules {
             tags: tags.into_iter().collect(),
             team,
             mitigate_on_resolve: rule.mitigate_on_resolve,
+            page: rule.page.then_some(owner),
         })
     }
 
@@ -231,6 +256,56 @@ mod tests {
 
     fn tags(plan: &Plan) -> Vec<&str> {
         plan.tags.iter().map(Tag::as_str).collect()
+    }
+
+    #[test]
+    fn a_paging_rule_names_the_owner_by_rule_then_team_label_then_service() {
+        let r = Rules::parse(
+            r#"
+            [[rule]]
+            match = ['alertname="Lag"']
+            level = "SEV2"
+            team = "ledger-{{region}}"
+            page = true
+
+            [[rule]]
+            match = ['severity="page"']
+            level = "SEV1"
+            page = true
+
+            [[rule]]
+            match = ['severity="critical"']
+            level = "SEV2"
+            "#,
+        )
+        .unwrap();
+        let page = |labels: &[(&str, &str)]| r.decide([&alert(labels)]).unwrap().page;
+        let team = |t: &str| Some(Some(Owner::Team(t.into())));
+        assert_eq!(
+            page(&[("alertname", "Lag"), ("region", "eu"), ("team", "x")]),
+            team("ledger-eu")
+        );
+        assert_eq!(
+            page(&[("severity", "page"), ("team", "payments"), ("service", "api")]),
+            team("payments")
+        );
+        assert_eq!(
+            page(&[("severity", "page"), ("service", "ledger")]),
+            Some(Some(Owner::Service("ledger".into())))
+        );
+        assert_eq!(page(&[("severity", "page")]), Some(None), "pages, but nobody is named");
+        assert_eq!(
+            page(&[("severity", "critical"), ("team", "payments")]),
+            None,
+            "page defaults to false"
+        );
+        assert!(
+            Rules::defaults()
+                .decide([&alert(&[("severity", "page")])])
+                .unwrap()
+                .page
+                .is_some()
+        );
     }
 
     #[test]

@@ -120,6 +120,7 @@ pub fn planned(n: &Notification, plan: &Plan, now: DateTime<Utc>) -> PlannedSev 
         note: opening_note(n, plan),
         rule: plan.rule.clone(),
         team: plan.team.clone(),
+        page: plan.page.clone(),
     }
 }
 

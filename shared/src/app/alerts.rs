@@ -15,8 +15,10 @@ use std::sync::Arc;
 use serde::Serialize;
 
 use super::retry::{Attempt, DEFAULT_ATTEMPTS, retry_optimistic};
-use super::{AppError, FileRequest, SevService};
-use crate::alerts::{AlertGroup, AlertOrigin, AlertStatus, Notification, Rules, group_id, planned, taken_over};
+use super::{AppError, FileRequest, PagingError, PagingService, SevService};
+use crate::alerts::{
+    AlertGroup, AlertOrigin, AlertPage, AlertStatus, Notification, Owner, Rules, group_id, planned, taken_over,
+};
 use crate::clock::Clock;
 use crate::domain::{Actor, Sev, SevId, Status};
 use crate::store::{RepoError, SevRepo};
@@ -53,15 +55,24 @@ pub struct AlertService {
     repo: SevRepo,
     rules: Arc<Rules>,
     clock: Arc<dyn Clock>,
+    /// Pages the owners of SEVs opened by paging rules; `None` without a team catalog.
+    paging: Option<PagingService>,
 }
 
 impl AlertService {
-    pub fn new(sevs: SevService, repo: SevRepo, rules: Arc<Rules>, clock: Arc<dyn Clock>) -> Self {
+    pub fn new(
+        sevs: SevService,
+        repo: SevRepo,
+        rules: Arc<Rules>,
+        clock: Arc<dyn Clock>,
+        paging: Option<PagingService>,
+    ) -> Self {
         AlertService {
             sevs,
             repo,
             rules,
             clock,
+            paging,
         }
     }
 
@@ -151,9 +162,14 @@ impl AlertService {
                 idempotency_key: Some(format!("alertgroup:{id}:{}", group.generation)),
             })
             .await?;
-        let Some(origin) = group.origin(id) else {
+        let Some(mut origin) = group.origin(id) else {
             return Err(AppError::Conflict);
         };
+        // Paged before the link, so that an opening cut short is paged by whoever finishes it;
+        // a page is keyed by SEV and team, so finishing twice pages once.
+        if let Some(owner) = &planned.page {
+            origin.page = Some(self.page_owner(sev.id, owner.as_ref(), &actor).await?);
+        }
         group.link(sev.id);
         match self.repo.link_alert_group(id, &group, version, sev.id, &origin).await {
             Ok(_) => {
@@ -245,6 +261,21 @@ impl AlertService {
             .map(|s| s.group)
             .filter(|g| g.generation == origin.generation && g.sev == Some(sev));
         Ok(Some((origin, group)))
+    }
+
+    /// Pages the team that owns the alert, or says why nobody could be paged.
+    async fn page_owner(&self, sev: SevId, owner: Option<&Owner>, by: &Actor) -> Result<AlertPage, AppError> {
+        let reason = match (&self.paging, owner) {
+            (None, _) => "no team catalog is set (SEVTOOL_TEAMS)".to_owned(),
+            (Some(_), None) => "the alert names no owner (a `team` or `service` label, or the rule's team)".to_owned(),
+            (Some(paging), Some(owner)) => match paging.page_for_alert(sev, owner, by).await {
+                Ok(team) => return Ok(AlertPage::Paged { team }),
+                Err(PagingError::App(e)) => return Err(e),
+                Err(e) => e.to_string(),
+            },
+        };
+        tracing::warn!(sev = %sev, %reason, "a paging alert's SEV paged nobody");
+        Ok(AlertPage::NotPaged { reason })
     }
 
     /// Posts to the timeline. A SEV closed between our read and this write keeps its record as is.

@@ -10,6 +10,7 @@ use chrono::{DateTime, Utc};
 use super::retry::{Attempt, DEFAULT_ATTEMPTS, retry_optimistic};
 use super::sevs::{entries_at, entry_tasks};
 use super::{AppError, ErrorKind};
+use crate::alerts::Owner;
 use crate::clock::Clock;
 use crate::domain::{Actor, EntryKind, Level, OnCallPerson, Page, PageReason, PageState, Sev, SevId, Status};
 use crate::paging::{Catalog, OnCall, Rotation, Team};
@@ -20,6 +21,8 @@ use crate::store::{RepoError, SevRepo};
 pub enum PagingError {
     #[error("there is no team `{name}` in the catalog{}", did_you_mean(.suggestions))]
     UnknownTeam { name: String, suggestions: Vec<String> },
+    #[error("no team in the catalog lists the service `{0}`")]
+    UnknownService(String),
     #[error("{0} is {1}; teams are paged for open or mitigated SEVs only")]
     Inactive(SevId, Status),
     #[error("mayday pages every team at once; confirm it by sending {{\"confirm\": true}}")]
@@ -32,7 +35,9 @@ impl PagingError {
     /// The kind of error, as [`AppError::kind`] decides it for the rest.
     pub fn kind(&self) -> ErrorKind {
         match self {
-            PagingError::UnknownTeam { .. } | PagingError::NotConfirmed => ErrorKind::Invalid,
+            PagingError::UnknownTeam { .. } | PagingError::UnknownService(_) | PagingError::NotConfirmed => {
+                ErrorKind::Invalid
+            }
             PagingError::Inactive(..) => ErrorKind::Conflict,
             PagingError::App(e) => e.kind(),
         }
@@ -149,6 +154,23 @@ impl PagingService {
         let paging = self.create(id, &team, PageReason::Manual, by).await?;
         self.relay.kick().await;
         Ok(paging)
+    }
+
+    /// Pages the team that owns an alert-opened SEV, as `by` (the alert source). Like every
+    /// page it is keyed by SEV and team, so an opening finished twice pages once.
+    pub async fn page_for_alert(&self, id: SevId, owner: &Owner, by: &Actor) -> Result<String, PagingError> {
+        let team = match owner {
+            Owner::Team(name) => self.team(name)?.clone(),
+            Owner::Service(service) => self
+                .catalog
+                .serving(service)
+                .cloned()
+                .ok_or_else(|| PagingError::UnknownService(service.clone()))?,
+        };
+        self.active_sev(id).await?;
+        self.create(id, &team, PageReason::Alert, by).await?;
+        self.relay.kick().await;
+        Ok(team.name)
     }
 
     /// Pages the coordinator rotation for a SEV filed at or above the auto-page level, and the

@@ -15,6 +15,8 @@ pub enum PageReason {
     Manual,
     /// Every team at once.
     Mayday,
+    /// An alert whose rule pages opened the SEV: its owning team.
+    Alert,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

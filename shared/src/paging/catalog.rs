@@ -331,6 +331,18 @@ impl Catalog {
             .find(|team| team.product_tracks.iter().any(|t| t.trim().eq_ignore_ascii_case(track)))
     }
 
+    /// The team that runs a service: the first whose `services` name it (case and surrounding
+    /// space do not matter).
+    pub fn serving(&self, service: &str) -> Option<&Team> {
+        let service = service.trim();
+        if service.is_empty() {
+            return None;
+        }
+        self.teams
+            .iter()
+            .find(|team| team.services.iter().any(|s| s.trim().eq_ignore_ascii_case(service)))
+    }
+
     pub fn rotation(&self, rotation: Rotation) -> Option<&Team> {
         self.teams.iter().find(|t| t.rotation == Some(rotation))
     }
