@@ -207,6 +207,82 @@ mod tests {
         }
     }
 
+    /// Services over a fresh embedded store, with a private SEV-1 (an SCA on it) filed by U1
+    /// and a public SEV-2.
+    async fn stored() -> (SevService, ScaService, tempfile::TempDir) {
+        struct NoQueue;
+        #[async_trait::async_trait]
+        impl crate::queue::Queue for NoQueue {
+            async fn send_batch(&self, _: &[crate::queue::TaskEnvelope]) -> Result<(), crate::queue::QueueError> {
+                Ok(())
+            }
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let store = crate::store::SqliteStore::open(&dir.path().join("a.db")).unwrap();
+        let repo = crate::store::SevRepo::new(std::sync::Arc::new(store));
+        let relay = crate::queue::Relay::new(repo.clone(), std::sync::Arc::new(NoQueue));
+        let clock = std::sync::Arc::new(crate::clock::SystemClock);
+        let sevs = SevService::new(repo.clone(), relay.clone(), clock.clone());
+        let scas = ScaService::new(repo, relay, clock, crate::domain::DuePolicy::default());
+        for private in [true, false] {
+            let new = NewSev {
+                title: "db down".into(),
+                level: Some(Level::Sev2),
+                private,
+                ..NewSev::default()
+            };
+            let req = super::super::FileRequest {
+                new,
+                reporter: "U1".into(),
+                idempotency_key: None,
+            };
+            sevs.file(req).await.unwrap();
+        }
+        let sca = super::super::NewSca {
+            text: "rotate the key".into(),
+            priority: crate::domain::Priority::Must,
+            owner: None,
+            due: None,
+            ticket: None,
+            source: crate::domain::ScaSource::Api,
+        };
+        scas.create(SevId(1), sca, "U1".into()).await.unwrap();
+        (sevs, scas, dir)
+    }
+
+    #[tokio::test]
+    async fn reads_through_the_policy_hide_a_private_sev_as_if_it_did_not_exist() {
+        let (sevs, scas, _dir) = stored().await;
+        let none = SecurityGroup::default();
+        let (member, stranger) = (Access::person(&"U1".into(), &none), Access::person(&"U3".into(), &none));
+        let (private, public) = (SevId(1), SevId(2));
+
+        assert!(member.check(&sevs, private).await.is_ok());
+        assert!(matches!(stranger.check(&sevs, private).await, Err(AppError::NotFound(id)) if id == private));
+        assert!(stranger.check(&sevs, public).await.is_ok());
+        assert!(matches!(
+            stranger.check(&sevs, SevId(99)).await,
+            Err(AppError::NotFound(_))
+        ));
+        assert!(matches!(stranger.sev(&sevs, private).await, Err(AppError::NotFound(_))));
+        assert_eq!(member.sev(&sevs, private).await.unwrap().sev.id, private);
+
+        assert!(matches!(
+            stranger.sca(&sevs, &scas, ScaId(1)).await,
+            Err(AppError::NoSuchSca(ScaId(1)))
+        ));
+        assert_eq!(member.sca(&sevs, &scas, ScaId(1)).await.unwrap().sev, private);
+
+        let items = vec![("a", private), ("b", public), ("c", private)];
+        let kept = stranger.retain(&sevs, items.clone(), |i| i.1).await.unwrap();
+        assert_eq!(kept, [("b", public)]);
+        assert_eq!(member.retain(&sevs, items.clone(), |i| i.1).await.unwrap(), items);
+        assert_eq!(
+            Access::Everything.retain(&sevs, items.clone(), |i| i.1).await.unwrap(),
+            items
+        );
+    }
+
     #[test]
     fn security_group_entries_match_only_their_own_kind_of_identity() {
         let group = SecurityGroup::new(["U9".to_owned(), "alice".to_owned(), "web:bob".to_owned()]);
