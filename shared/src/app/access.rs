@@ -189,6 +189,15 @@ mod tests {
             "security group"
         );
         assert!(Access::Everything.may_see(&private));
+        let mut roles = detail(true);
+        roles.sev.report_owner = Some("U4".into());
+        roles.timeline[0].author = "U5".into();
+        assert!(Access::person(&"U4".into(), &none).may_see(&roles), "report owner");
+        assert!(
+            Access::person(&"U5".into(), &none).may_see(&roles),
+            "whoever acted on it"
+        );
+        assert!(!Access::person(&"U6".into(), &none).may_see(&roles));
         assert!(
             Access::person(&"U3".into(), &none).may_see(&detail(false)),
             "public SEVs are for all"
@@ -208,7 +217,7 @@ mod tests {
     }
 
     /// Services over a fresh embedded store, with a private SEV-1 (an SCA on it) filed by U1
-    /// and a public SEV-2.
+    /// and a public SEV-2; the SCA is U7's.
     async fn stored() -> (SevService, ScaService, tempfile::TempDir) {
         struct NoQueue;
         #[async_trait::async_trait]
@@ -241,7 +250,7 @@ mod tests {
         let sca = super::super::NewSca {
             text: "rotate the key".into(),
             priority: crate::domain::Priority::Must,
-            owner: None,
+            owner: Some("U7".into()),
             due: None,
             ticket: None,
             source: crate::domain::ScaSource::Api,
@@ -258,6 +267,8 @@ mod tests {
         let (private, public) = (SevId(1), SevId(2));
 
         assert!(member.check(&sevs, private).await.is_ok());
+        let owner = Access::person(&"U7".into(), &none);
+        assert!(owner.check(&sevs, private).await.is_ok(), "an SCA's owner is a member");
         assert!(matches!(stranger.check(&sevs, private).await, Err(AppError::NotFound(id)) if id == private));
         assert!(stranger.check(&sevs, public).await.is_ok());
         assert!(matches!(
