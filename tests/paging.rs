@@ -517,3 +517,100 @@ mod slack {
             .await;
     }
 }
+
+/// A catalog where payments owns the checkout track and the ledger service.
+fn owned_catalog() -> String {
+    team("atc", "rotation = \"coordinator\"")
+        + &team("payments", "product_tracks = [\"checkout\"]\nservices = [\"ledger\"]")
+}
+
+#[tokio::test]
+async fn the_teams_that_own_a_filed_sev_are_offered_one_click_pages_on_the_web_and_in_slack() {
+    const SECRET: &str = "paging-signing-secret";
+    let slack = blackbox::fake_slack::FakeSlack::start().await;
+    let api = slack.api_url();
+    let s = setup(
+        &owned_catalog(),
+        &[
+            ("SEVTOOL_AUTOPAGE_LEVEL", "off"),
+            ("SLACK_BOT_TOKEN", blackbox::fake_slack::BOT_TOKEN),
+            ("SLACK_SIGNING_SECRET", SECRET),
+            ("SLACK_API_URL", api.as_str()),
+        ],
+    )
+    .await;
+    let id = s
+        .app
+        .file_sev_id(
+            json!({"title": "Checkout slow", "level": "SEV3", "product_track": "checkout", "reporter": "U0ALICE"}),
+        )
+        .await;
+    s.app.settled().await;
+    let (_, sev) = s.app.get_json(&format!("/api/sevs/{id}")).await;
+    assert_eq!(sev["pages"], json!([]), "offered, never paged by itself");
+
+    // The web page offers it as one button.
+    let html = s.app.get_text(&format!("/sevs/{id}")).await;
+    assert!(
+        html.contains(r#"<input type="hidden" name="team" value="payments">"#)
+            && html.contains("Page payments</button>"),
+        "{html}"
+    );
+
+    // So does the SEV's announcement in Slack; pressing it pages payments once.
+    let offer = slack
+        .ok_calls("chat.postMessage")
+        .into_iter()
+        .find(|c| c.args["blocks"][1]["elements"][0]["action_id"] == "page_team")
+        .expect("an announcement with a page button");
+    let button = &offer.args["blocks"][1]["elements"][0];
+    assert_eq!(button["value"], format!("{id} payments"));
+    assert_eq!(button["text"]["text"], "Page payments");
+    let press = |trigger: &str| {
+        let payload = json!({
+            "type": "block_actions",
+            "trigger_id": trigger,
+            "user": { "id": "U0ALICE" },
+            "channel": { "id": offer.args["channel"] },
+            "response_url": slack.response_url(trigger),
+            "actions": [button],
+        });
+        serde_urlencoded::to_string([("payload", payload.to_string())]).unwrap()
+    };
+    for trigger in ["t-press-1", "t-press-2"] {
+        let r = s
+            .app
+            .post_signed(
+                SECRET,
+                "/slack/interactions",
+                "application/x-www-form-urlencoded",
+                press(trigger),
+                &[],
+            )
+            .await;
+        assert_eq!(r.status(), 200);
+    }
+    let sev = wait_for(&s.app, &id, "the pressed page", 20, |v| {
+        state_of(v, "payments") == "paged"
+    })
+    .await;
+    assert_eq!(page(&sev, "payments").unwrap()["requested_by"], "U0ALICE");
+    s.app.settled().await;
+    assert_eq!(s.pager.pages().len(), 1, "two presses, one page");
+    let mut replies: Vec<String> = ["t-press-1", "t-press-2"]
+        .iter()
+        .flat_map(|t| slack.calls(&format!("respond/{t}")))
+        .map(|c| c.args["text"].as_str().unwrap_or_default().to_owned())
+        .collect();
+    replies.sort();
+    assert_eq!(
+        replies,
+        [
+            format!("Paging payments for {id}."),
+            format!("payments is already paged for {id}.")
+        ],
+        "whichever press came first pages"
+    );
+    let html = s.app.get_text(&format!("/sevs/{id}")).await;
+    assert!(!html.contains("Page payments</button>"), "no longer offered once paged");
+}

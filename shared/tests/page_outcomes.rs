@@ -1,6 +1,7 @@
 //! How a page ends when the pager does not take it, and who filing pages, with a clock the test
 //! moves: a pager that keeps failing is given up on after 3 minutes, one that refuses (4xx) at
-//! once, each with its `page_failed` entry; SEV0 and SEV1 also page the call-leader rotation.
+//! once, each with its `page_failed` entry; SEV0 and SEV1 also page the call-leader rotation;
+//! the teams that own a SEV are offered, not paged.
 
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
@@ -9,7 +10,7 @@ use async_trait::async_trait;
 use chrono::{Duration, TimeZone, Utc};
 use sev::app::{FileRequest, PagingService, SevService};
 use sev::clock::{Clock, ManualClock};
-use sev::domain::{EntryKind, Level, NewSev, PageState, SevId};
+use sev::domain::{EntryKind, Level, NewSev, PageState, SevId, Status};
 use sev::paging::{Catalog, OnCall, PageRequest, Pager, PagerError, PagerTarget, PagingIntegration};
 use sev::queue::{EmbeddedQueue, Relay, Task, TaskEnvelope, TaskHandler};
 use sev::store::{SevRepo, SqliteStore};
@@ -25,12 +26,15 @@ schedule = "PATC"
 [[team]]
 name = "leaders"
 rotation = "call-leader"
+services = ["search"]
 [team.pagerduty]
 routing_key = "R-LEAD"
 schedule = "PLEAD"
 
 [[team]]
 name = "payments"
+product_tracks = ["checkout"]
+services = ["ledger"]
 [team.pagerduty]
 routing_key = "R-PAY"
 schedule = "PPAY"
@@ -241,4 +245,47 @@ async fn a_refusal_fails_the_page_at_once() {
     );
     w.handler.handle(&atc).await.unwrap();
     assert_eq!(w.state(sev, "atc").await.0, PageState::Paged);
+}
+
+#[tokio::test]
+async fn the_teams_that_own_a_sev_are_offered_until_paged_and_only_while_it_is_active() {
+    let w = world().await;
+    let new = NewSev {
+        title: "Checkout slow".into(),
+        level: Some(Level::Sev3),
+        product_track: Some("Checkout".into()),
+        tags: vec![
+            "system/ledger/db".parse().unwrap(),
+            "system/search".parse().unwrap(),
+            "customer/acme".parse().unwrap(),
+        ],
+        ..NewSev::default()
+    };
+    let req = FileRequest {
+        new,
+        reporter: "U1".into(),
+        idempotency_key: None,
+    };
+    let sev = w.sevs.file(req).await.unwrap().0.id;
+    let offered = |w: &World| {
+        let (sevs, paging) = (w.sevs.clone(), w.paging.clone());
+        async move {
+            let detail = sevs.get(sev).await.unwrap();
+            paging.suggested(&detail.sev, &detail.pages)
+        }
+    };
+    assert_eq!(
+        offered(&w).await,
+        ["payments", "leaders"],
+        "track, then systems; each once"
+    );
+    assert!(w.paging.pages(sev).await.unwrap().is_empty(), "offered, not paged");
+
+    w.paging.page(sev, "payments", &"U1".into()).await.unwrap();
+    assert_eq!(offered(&w).await, ["leaders"], "a paged team is not offered again");
+    w.sevs
+        .set_status(sev, Status::Resolved, Some("fixed".into()), "U1".into())
+        .await
+        .unwrap();
+    assert!(offered(&w).await.is_empty(), "nothing is offered once it is over");
 }

@@ -234,6 +234,30 @@ impl PagingService {
         Ok(created)
     }
 
+    /// The teams the catalog says own a SEV (its product track's team, and the team serving
+    /// each `system/<service>` tag) that are not paged yet: offered as one-click pages, never
+    /// paged by themselves. Only for active SEVs.
+    pub fn suggested(&self, sev: &Sev, pages: &[Page]) -> Vec<String> {
+        if !sev.status.is_active() {
+            return Vec::new();
+        }
+        let by_track = sev.product_track.as_deref().and_then(|t| self.catalog.owner_of(t));
+        let by_system = sev.tags.iter().filter_map(|tag| {
+            let mut segments = tag.segments();
+            (segments.next() == Some("system"))
+                .then(|| segments.next())
+                .flatten()
+                .and_then(|service| self.catalog.serving(service))
+        });
+        let mut teams: Vec<String> = Vec::new();
+        for team in by_track.into_iter().chain(by_system) {
+            if !teams.contains(&team.name) && !pages.iter().any(|p| p.team == team.name) {
+                teams.push(team.name.clone());
+            }
+        }
+        teams
+    }
+
     pub async fn pages(&self, id: SevId) -> Result<Vec<Page>, AppError> {
         Ok(self.repo.pages(id).await?.into_iter().map(|(p, _)| p).collect())
     }

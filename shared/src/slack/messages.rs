@@ -4,7 +4,7 @@
 use serde_json::{Value, json};
 
 use super::{Reaction, Reactions, SlackSev};
-use crate::domain::{Actor, Entry, EntryKind, Level, NagStep, Sca, Sev};
+use crate::domain::{Actor, Entry, EntryKind, Level, NagStep, Sca, Sev, SevId};
 
 /// Slack's three control characters, escaped in anything a person wrote.
 pub fn escape(text: &str) -> String {
@@ -49,6 +49,28 @@ pub fn announcement(sev: &Sev, slack: &SlackSev) -> String {
         channel(slack.announce.as_deref()),
     )
 }
+
+/// An announcement with a button per team to page (`page_team`, value `SEV-<n> <team>`).
+pub fn with_page_offer(text: &str, id: SevId, teams: &[String]) -> Value {
+    let buttons: Vec<Value> = teams
+        .iter()
+        .map(|team| {
+            json!({
+                "type": "button",
+                "action_id": PAGE_TEAM,
+                "value": format!("{id} {team}"),
+                "text": { "type": "plain_text", "text": truncate(&format!("Page {team}"), 75) },
+            })
+        })
+        .collect();
+    json!([
+        { "type": "section", "text": { "type": "mrkdwn", "text": truncate(text, 3000) } },
+        { "type": "actions", "elements": buttons },
+    ])
+}
+
+/// The action id of a "Page <team>" button.
+pub const PAGE_TEAM: &str = "page_team";
 
 /// The pinned summary in the response channel, with the emoji legend.
 pub fn summary(sev: &Sev, reactions: &Reactions) -> String {

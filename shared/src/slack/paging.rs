@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use serde_json::{Value, json};
 
 use super::handler::{SlackIntegration, reply};
-use super::messages::escape;
+use super::messages::{self, escape};
 use super::state::ChannelRole;
 use crate::app::{PagingError, SevDetail};
 use crate::domain::{Actor, Entry, EntryKind, PageReason, PageState, SevId};
@@ -133,20 +133,31 @@ impl SlackIntegration {
             .await
     }
 
+    /// A paging button: a mayday's confirmation (value: the SEV) or an announcement's "Page
+    /// <team>" (value: the SEV and the team). Both ask the visibility policy first.
     pub(super) async fn on_action(&self, action_id: &str, value: &str, user: &str) -> Result<String, TaskError> {
-        if action_id != MAYDAY_CONFIRM {
+        if action_id != MAYDAY_CONFIRM && action_id != messages::PAGE_TEAM {
             return Ok("That button is not sevtool's.".into());
         }
         let Some(paging) = &self.paging else {
             return Ok(NOT_SET_UP.into());
         };
-        let Ok(id) = value.parse::<SevId>() else {
+        let (sev, team) = value.split_once(' ').unwrap_or((value, ""));
+        let Ok(id) = sev.parse::<SevId>() else {
             return Ok("That button names no SEV.".into());
         };
         if !self.may_act(user, id).await? {
             return Ok(format!("{}", crate::app::AppError::NotFound(id)));
         }
-        match paging.mayday(id, true, &Actor::from(user)).await {
+        let by = Actor::from(user);
+        if action_id == messages::PAGE_TEAM {
+            return match paging.page(id, team, &by).await {
+                Ok(p) if p.new => Ok(format!("Paging {} for {id}.", p.page.team)),
+                Ok(p) => Ok(format!("{} is already paged for {id}.", p.page.team)),
+                Err(e) => paging_reply(e),
+            };
+        }
+        match paging.mayday(id, true, &by).await {
             Ok(teams) => Ok(format!("Mayday declared for {id}: paging all {teams} teams.")),
             Err(e) => paging_reply(e),
         }

@@ -281,6 +281,11 @@ async fn show(
         .as_ref()
         .map(|p| p.catalog().teams().iter().map(|t| t.name.clone()).collect())
         .unwrap_or_default();
+    let suggested = state
+        .paging
+        .as_ref()
+        .map(|p| p.suggested(&detail.sev, &detail.pages))
+        .unwrap_or_default();
     let report_state = match state.sev_reports.stored(id).await? {
         None => "not drafted yet (it is when someone owns the report)".to_owned(),
         Some(s) => match s.report.completed_at() {
@@ -309,6 +314,7 @@ async fn show(
             failed,
             pages,
             teams,
+            suggested,
             paging_on => state.paging.is_some(),
             muster => detail.muster,
             report_state,

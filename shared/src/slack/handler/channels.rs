@@ -30,7 +30,9 @@ impl SlackIntegration {
 
     /// A SEV was filed: two channels, invites, the pinned summary, the announcement.
     pub(super) async fn on_filed(&self, id: SevId, steps: &Steps<'_>) -> Result<(), TaskError> {
-        let sev = self.load(id).await?.sev;
+        let detail = self.load(id).await?;
+        let offer = self.paging.as_ref().map(|p| p.suggested(&detail.sev, &detail.pages));
+        let sev = detail.sev;
         let base = naming::response_channel(&self.settings.channel_pattern, &sev);
         let response: String = steps
             .once("response-channel", || self.create_channel(&base, sev.private))
@@ -72,9 +74,14 @@ impl SlackIntegration {
             .await?;
 
         let text = messages::announcement(&sev, &slack);
+        // The SEV's own announcement offers to page the teams that own it: one click, never
+        // automatic. (`#sevs` is edited in place as the SEV changes, so it carries no buttons.)
+        let blocks = offer
+            .filter(|teams| !teams.is_empty())
+            .map(|teams| messages::with_page_offer(&text, id, &teams));
         steps
             .once("announce-intro", || async {
-                Ok(self.client.post_message(&announce, &text, None, None).await?)
+                Ok(self.client.post_message(&announce, &text, blocks.clone(), None).await?)
             })
             .await?;
         // Private SEVs stay out of the public announcement channel.
