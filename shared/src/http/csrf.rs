@@ -49,10 +49,17 @@ mod tests {
         assert!(valid(&h, t));
         assert!(!valid(&h, "0123456789abcdef0123456789abcdee"));
         assert!(!valid(&HeaderMap::new(), t), "no cookie, no post");
-        assert!(
-            !valid(&with_cookie("sevtool_csrf=short"), "short"),
-            "malformed tokens are refused"
-        );
+        for malformed in [
+            "short",
+            "abcd",
+            "zzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzz",
+            "0123456789abcdef0123456789abcdef0",
+        ] {
+            assert!(
+                !valid(&with_cookie(&format!("sevtool_csrf={malformed}")), malformed),
+                "a token must be 32 hex digits: {malformed}"
+            );
+        }
     }
 
     #[test]
