@@ -352,6 +352,10 @@ async fn an_owner_the_catalog_does_not_know_is_named_on_the_origin_and_nobody_is
             vec![("severity", "page"), ("team", "paymnts"), ("alertname", "B")],
             "team `paymnts`",
         ),
+        (
+            vec![("severity", "page"), ("service", ""), ("alertname", "C")],
+            "names no owner",
+        ),
     ] {
         let sev = f.alerts.receive(&firing_with(&labels)).await.unwrap().sev.unwrap();
         assert!(paged(&f, sev).await.is_empty());

@@ -33,7 +33,7 @@ pub struct PlannedSev {
     /// The owner to page once the SEV is filed (see [`Plan::page`]); absent in groups claimed
     /// before paging from alerts existed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub page: Option<Option<Owner>>,
+    pub page: Option<Owner>,
 }
 
 impl PlannedSev {

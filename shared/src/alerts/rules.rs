@@ -79,6 +79,8 @@ pub enum Owner {
     Team(String),
     /// The alert's `service` label: the catalog team whose `services` list it.
     Service(String),
+    /// The alert names none of the three.
+    Unnamed,
 }
 
 /// What the rules decided for a notification's firing alerts.
@@ -90,9 +92,8 @@ pub struct Plan {
     pub tags: Vec<Tag>,
     pub team: Option<String>,
     pub mitigate_on_resolve: bool,
-    /// The rule pages the alert's owner when the SEV opens (`page = true`); `Some(None)` when
-    /// it should but the alert names no owner.
-    pub page: Option<Option<Owner>>,
+    /// The owner to page when the SEV opens, if the rule pages (`page = true`).
+    pub page: Option<Owner>,
 }
 
 #[derive(Debug, Clone)]
@@ -203,7 +204,8 @@ impl Rules {
             Some(t) => label_or_none(expand(t, &alert.labels)).map(Owner::Team),
             None => label("team").map(Owner::Team),
         }
-        .or_else(|| label("service").map(Owner::Service));
+        .or_else(|| label("service").map(Owner::Service))
+        .unwrap_or(Owner::Unnamed);
         Some(Plan {
             level,
             rule: rule.name.clone(),
@@ -280,7 +282,7 @@ mod tests {
         )
         .unwrap();
         let page = |labels: &[(&str, &str)]| r.decide([&alert(labels)]).unwrap().page;
-        let team = |t: &str| Some(Some(Owner::Team(t.into())));
+        let team = |t: &str| Some(Owner::Team(t.into()));
         assert_eq!(
             page(&[("alertname", "Lag"), ("region", "eu"), ("team", "x")]),
             team("ledger-eu")
@@ -291,9 +293,13 @@ mod tests {
         );
         assert_eq!(
             page(&[("severity", "page"), ("service", "ledger")]),
-            Some(Some(Owner::Service("ledger".into())))
+            Some(Owner::Service("ledger".into()))
         );
-        assert_eq!(page(&[("severity", "page")]), Some(None), "pages, but nobody is named");
+        assert_eq!(
+            page(&[("severity", "page")]),
+            Some(Owner::Unnamed),
+            "pages, but nobody is named"
+        );
         assert_eq!(
             page(&[("severity", "critical"), ("team", "payments")]),
             None,

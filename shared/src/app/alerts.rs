@@ -168,7 +168,7 @@ impl AlertService {
         // Paged before the link, so that an opening cut short is paged by whoever finishes it;
         // a page is keyed by SEV and team, so finishing twice pages once.
         if let Some(owner) = &planned.page {
-            origin.page = Some(self.page_owner(sev.id, owner.as_ref(), &actor).await?);
+            origin.page = Some(self.page_owner(sev.id, owner, &actor).await?);
         }
         group.link(sev.id);
         match self.repo.link_alert_group(id, &group, version, sev.id, &origin).await {
@@ -264,11 +264,10 @@ impl AlertService {
     }
 
     /// Pages the team that owns the alert, or says why nobody could be paged.
-    async fn page_owner(&self, sev: SevId, owner: Option<&Owner>, by: &Actor) -> Result<AlertPage, AppError> {
-        let reason = match (&self.paging, owner) {
-            (None, _) => "no team catalog is set (SEVTOOL_TEAMS)".to_owned(),
-            (Some(_), None) => "the alert names no owner (a `team` or `service` label, or the rule's team)".to_owned(),
-            (Some(paging), Some(owner)) => match paging.page_for_alert(sev, owner, by).await {
+    async fn page_owner(&self, sev: SevId, owner: &Owner, by: &Actor) -> Result<AlertPage, AppError> {
+        let reason = match &self.paging {
+            None => "no team catalog is set (SEVTOOL_TEAMS)".to_owned(),
+            Some(paging) => match paging.page_for_alert(sev, owner, by).await {
                 Ok(team) => return Ok(AlertPage::Paged { team }),
                 Err(PagingError::App(e)) => return Err(e),
                 Err(e) => e.to_string(),

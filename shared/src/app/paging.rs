@@ -23,6 +23,8 @@ pub enum PagingError {
     UnknownTeam { name: String, suggestions: Vec<String> },
     #[error("no team in the catalog lists the service `{0}`")]
     UnknownService(String),
+    #[error("the alert names no owner (a `team` or `service` label, or the rule's team)")]
+    NoOwner,
     #[error("{0} is {1}; teams are paged for open or mitigated SEVs only")]
     Inactive(SevId, Status),
     #[error("mayday pages every team at once; confirm it by sending {{\"confirm\": true}}")]
@@ -35,9 +37,10 @@ impl PagingError {
     /// The kind of error, as [`AppError::kind`] decides it for the rest.
     pub fn kind(&self) -> ErrorKind {
         match self {
-            PagingError::UnknownTeam { .. } | PagingError::UnknownService(_) | PagingError::NotConfirmed => {
-                ErrorKind::Invalid
-            }
+            PagingError::UnknownTeam { .. }
+            | PagingError::UnknownService(_)
+            | PagingError::NoOwner
+            | PagingError::NotConfirmed => ErrorKind::Invalid,
             PagingError::Inactive(..) => ErrorKind::Conflict,
             PagingError::App(e) => e.kind(),
         }
@@ -166,6 +169,7 @@ impl PagingService {
                 .serving(service)
                 .cloned()
                 .ok_or_else(|| PagingError::UnknownService(service.clone()))?,
+            Owner::Unnamed => return Err(PagingError::NoOwner),
         };
         self.active_sev(id).await?;
         self.create(id, &team, PageReason::Alert, by).await?;
