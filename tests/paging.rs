@@ -614,3 +614,136 @@ async fn the_teams_that_own_a_filed_sev_are_offered_one_click_pages_on_the_web_a
     let html = s.app.get_text(&format!("/sevs/{id}")).await;
     assert!(!html.contains("Page payments</button>"), "no longer offered once paged");
 }
+
+/// A V3 webhook delivery about `incident`.
+fn delivery(event_id: &str, event_type: &str, incident: &str, agent: &str) -> String {
+    json!({ "event": {
+        "id": event_id,
+        "event_type": event_type,
+        "resource_type": "incident",
+        "occurred_at": "2026-01-02T10:05:00.000Z",
+        "agent": { "id": "PLH1HKV", "summary": agent, "type": "user_reference" },
+        "client": { "name": "PagerDuty" },
+        "data": { "id": incident, "type": "incident", "number": 2, "status": "acknowledged", "title": "SEV-1" },
+    }})
+    .to_string()
+}
+
+#[tokio::test]
+async fn pagerduty_webhooks_record_who_acknowledged_a_page_once_and_refuse_what_is_not_signed() {
+    const SECRET: &str = "pd-webhook-secret";
+    let s = setup(&catalog(0), &[("PAGERDUTY_WEBHOOK_SECRET", SECRET)]).await;
+    let id = s
+        .app
+        .file_sev_id(json!({"title": "Checkout returns 5xx", "level": "SEV2"}))
+        .await;
+    wait_for(&s.app, &id, "the coordinator paged", 20, |v| {
+        state_of(v, "atc") == "paged"
+    })
+    .await;
+    let incident = s.pager.incident_of("sevtool-1-atc").expect("the page's incident");
+    let secret = sev::paging::Secret::new(SECRET);
+    let post = |body: String, signature: Option<String>| {
+        let http = s.app.http.clone();
+        let url = s.app.url("/pagerduty/webhook");
+        async move {
+            let mut r = http.post(url).header("content-type", "application/json").body(body);
+            if let Some(sig) = signature {
+                r = r.header("x-pagerduty-signature", sig);
+            }
+            let r = r.send().await.unwrap();
+            let status = r.status().as_u16();
+            (status, r.json::<Value>().await.unwrap_or(Value::Null))
+        }
+    };
+    let sign = |body: &str| sev::paging::webhook_signature(&secret, body.as_bytes());
+
+    let ack = delivery(
+        "5ac64822-4adc-4fda-ade0-410becf0de4f",
+        "incident.acknowledged",
+        &incident,
+        "Alice Ops",
+    );
+    assert_eq!(post(ack.clone(), None).await.0, 401, "unsigned");
+    let wrong = sev::paging::webhook_signature(&sev::paging::Secret::new("other"), ack.as_bytes());
+    assert_eq!(
+        post(ack.clone(), Some(wrong.clone())).await.0,
+        401,
+        "signed with another secret"
+    );
+    let tampered = ack.replace("Alice Ops", "Mallory");
+    assert_eq!(
+        post(tampered, Some(sign(&ack))).await.0,
+        401,
+        "a body changed after signing"
+    );
+    let (status, body) = post("{\"event\": {}}".into(), Some(sign("{\"event\": {}}"))).await;
+    assert_eq!(status, 400, "{body}");
+    let annotated = delivery("e-2", "incident.annotated", &incident, "Alice Ops");
+    let (status, body) = post(annotated.clone(), Some(sign(&annotated))).await;
+    assert_eq!((status, body), (200, json!({"ignored": "incident.annotated"})));
+
+    // Signed (the second of two signatures, as during a secret rotation), and delivered twice.
+    for _ in 0..2 {
+        let (status, body) = post(ack.clone(), Some(format!("{wrong},{}", sign(&ack)))).await;
+        assert_eq!(status, 202, "{body}");
+    }
+    let sev = wait_for(&s.app, &id, "the acknowledgement", 20, |v| {
+        state_of(v, "atc") == "acknowledged"
+    })
+    .await;
+    let page = page(&sev, "atc").unwrap();
+    assert_eq!(page["acknowledged_by"], "Alice Ops");
+    assert_eq!(page["acknowledged_at"], "2026-01-02T10:05:00Z");
+    assert_eq!(
+        sev["time_to_acknowledge_minutes"], 0.0,
+        "an ack before the declaration counts as at once"
+    );
+    s.app.settled().await;
+    let (_, sev) = s.app.get_json(&format!("/api/sevs/{id}")).await;
+    let acks: Vec<&Value> = sev["timeline"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["kind"] == "page_acknowledged")
+        .collect();
+    assert_eq!(acks.len(), 1, "a redelivered event acts once: {acks:?}");
+    assert_eq!(
+        (acks[0]["team"].as_str(), acks[0]["by"].as_str()),
+        (Some("atc"), Some("Alice Ops"))
+    );
+    assert_eq!(acks[0]["author"], "pagerduty");
+    let html = s.app.get_text(&format!("/sevs/{id}")).await;
+    assert!(html.contains("acknowledged by Alice Ops"), "{html}");
+
+    // Someone else's incident on the same account changes nothing.
+    let foreign = delivery("e-3", "incident.acknowledged", "QNOTOURS", "Bob");
+    assert_eq!(post(foreign.clone(), Some(sign(&foreign))).await.0, 202);
+    let escalated = delivery("e-4", "incident.escalated", &incident, "Escalation Policy");
+    assert_eq!(post(escalated.clone(), Some(sign(&escalated))).await.0, 202);
+    s.app.settled().await;
+    let (_, sev) = s.app.get_json(&format!("/api/sevs/{id}")).await;
+    let kinds: Vec<&str> = sev["timeline"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|e| e["kind"].as_str())
+        .filter(|k| k.starts_with("page"))
+        .collect();
+    assert_eq!(kinds, ["paged", "page_acknowledged", "page_escalated"], "{sev}");
+}
+
+#[tokio::test]
+async fn the_pagerduty_webhook_says_what_to_set_when_it_is_off() {
+    let s = setup(&catalog(0), &[]).await;
+    let r = s
+        .app
+        .http
+        .post(s.app.url("/pagerduty/webhook"))
+        .body("{}")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 503);
+    assert!(r.text().await.unwrap().contains("PAGERDUTY_WEBHOOK_SECRET"));
+}

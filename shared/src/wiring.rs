@@ -13,7 +13,9 @@ use crate::app::{
 use crate::clock::SystemClock;
 use crate::config::{Config, ConfigError, PagingSettings};
 use crate::jira::{JiraIntegration, JiraWebhook};
-use crate::paging::{Catalog, CatalogError, Opsgenie, PagerDuty, PagerRouter, PagingIntegration, Secret};
+use crate::paging::{
+    Catalog, CatalogError, Opsgenie, PagerDuty, PagerDutyWebhook, PagerRouter, PagingIntegration, Secret,
+};
 use crate::queue::{EmbeddedQueue, Queue, QueueError, QueueName, Relay, RoutedQueue, SqsQueue};
 use crate::reports::Template;
 use crate::schedule::{EmbeddedScheduler, EventBridgeScheduler, Scheduler};
@@ -97,13 +99,15 @@ fn pager(settings: &PagingSettings, catalog: &Catalog) -> PagerRouter {
             value.map(|v| (name.to_owned(), Secret::new(v)))
         })
         .collect();
+    let pagerduty = Arc::new(PagerDuty::new(
+        &settings.pagerduty_events_url,
+        &settings.pagerduty_api_url,
+        settings.pagerduty_token.clone(),
+    ));
     PagerRouter {
-        pagerduty: Arc::new(PagerDuty::new(
-            &settings.pagerduty_events_url,
-            &settings.pagerduty_api_url,
-            settings.pagerduty_token.clone(),
-        )),
+        pagerduty: pagerduty.clone(),
         opsgenie: Arc::new(Opsgenie::new(&settings.opsgenie_api_url, keys)),
+        incidents: pagerduty,
     }
 }
 
@@ -212,6 +216,7 @@ pub fn pager_integrations(services: &Services) -> Integrations {
                 services.sevs.clone(),
                 services.repo.clone(),
                 Arc::new(pager.clone()),
+                pager.incidents.clone(),
             )),
         ),
         _ => Integrations::default(),
@@ -224,6 +229,16 @@ pub fn slack_routes(config: &Config, services: &Services) -> Option<SlackRoutes>
         secret: slack.signing_secret.clone(),
         queue: services.queue.clone(),
         client: SlackClient::new(&slack.api_url, slack.bot_token.clone()),
+        clock: Arc::new(SystemClock),
+    })
+}
+
+/// `POST /pagerduty/webhook`, served beside the API: on when paging is and
+/// `PAGERDUTY_WEBHOOK_SECRET` is set, else it answers 503 saying what to set.
+pub fn pagerduty_webhook(config: &Config, services: &Services) -> axum::Router {
+    crate::paging::webhook_router(PagerDutyWebhook {
+        secret: config.paging.as_ref().and_then(|p| p.pagerduty_webhook_secret.clone()),
+        queue: services.queue.clone(),
         clock: Arc::new(SystemClock),
     })
 }

@@ -11,7 +11,7 @@ use chrono::{Duration, TimeZone, Utc};
 use sev::app::{FileRequest, PagingService, SevService};
 use sev::clock::{Clock, ManualClock};
 use sev::domain::{EntryKind, Level, NewSev, PageState, SevId, Status};
-use sev::paging::{Catalog, OnCall, PageRequest, Pager, PagerError, PagerTarget, PagingIntegration};
+use sev::paging::{Catalog, Incidents, OnCall, PageRequest, Pager, PagerError, PagerTarget, PagingIntegration};
 use sev::queue::{EmbeddedQueue, Relay, Task, TaskEnvelope, TaskHandler};
 use sev::store::{SevRepo, SqliteStore};
 
@@ -67,6 +67,13 @@ impl Pager for ScriptedPager {
     }
 }
 
+#[async_trait]
+impl Incidents for ScriptedPager {
+    async fn dedup_key(&self, _: &str) -> Result<Option<String>, PagerError> {
+        Ok(None)
+    }
+}
+
 fn unavailable() -> PagerError {
     PagerError::from_status("PagerDuty", 503)
 }
@@ -93,7 +100,7 @@ async fn world() -> World {
     let catalog = Arc::new(Catalog::parse(CATALOG).unwrap());
     let paging = PagingService::new(repo.clone(), relay, clock.clone(), catalog, Some(Level::Sev2));
     let pager = Arc::new(ScriptedPager::default());
-    let handler = PagingIntegration::new(paging.clone(), sevs.clone(), repo, pager.clone());
+    let handler = PagingIntegration::new(paging.clone(), sevs.clone(), repo, pager.clone(), pager.clone());
     World {
         clock,
         sevs,

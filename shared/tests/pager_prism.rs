@@ -8,7 +8,7 @@ use std::collections::HashMap;
 
 use common::prism::{Prism, vendor_spec};
 use sev::domain::{Level, SevId, dedup_key};
-use sev::paging::{Opsgenie, PageRequest, Pager, PagerDuty, PagerTarget, Secret};
+use sev::paging::{Incidents, Opsgenie, PageRequest, Pager, PagerDuty, PagerTarget, Secret};
 
 fn request(level: Level) -> PageRequest {
     PageRequest {
@@ -87,6 +87,13 @@ async fn pagerduty_on_call_lookups_match_the_rest_spec() {
         r.status().is_client_error(),
         "a request without the token and headers passed"
     );
+
+    // The webhook's incident lookup: the spec's example incident carries its incident_key.
+    let key = pd
+        .dedup_key("PT4KHLK")
+        .await
+        .unwrap_or_else(|e| panic!("incident lookup: {e}\n{}", prism.log()));
+    assert!(key.is_some_and(|k| !k.is_empty()), "{}", prism.log());
 }
 
 #[tokio::test]

@@ -1,5 +1,6 @@
-//! A fake PagerDuty on a free local port: the Events API v2 (`POST /v2/enqueue`) and the two REST
-//! calls on-call lookups make (`GET /oncalls`, `GET /users/{id}`). It records every event, checks
+//! A fake PagerDuty on a free local port: the Events API v2 (`POST /v2/enqueue`), the two REST
+//! calls on-call lookups make (`GET /oncalls`, `GET /users/{id}`), and `GET /incidents/{id}`
+//! (each accepted trigger opens one incident per dedup key). It records every event, checks
 //! what PagerDuty checks (a JSON body, the routing key, action, dedup key, a trigger's summary,
 //! source and severity with their documented limits; the REST token), and can be told to answer
 //! slowly or fail for some routing keys.
@@ -36,6 +37,9 @@ struct Inner {
     delay: Duration,
     /// Every request fails with this status (an outage).
     down: Option<u16>,
+    /// Incident id -> its dedup key: one incident per dedup key, opened by its first accepted
+    /// trigger, as PagerDuty deduplicates.
+    incidents: Vec<(String, String)>,
 }
 
 #[derive(Clone, Default)]
@@ -58,6 +62,7 @@ impl FakePager {
             .route("/v2/enqueue", post(enqueue))
             .route("/oncalls", get(oncalls))
             .route("/users/{id}", get(user))
+            .route("/incidents/{id}", get(incident))
             .with_state(fake.clone());
         tokio::spawn(async move { axum::serve(listener, app).await.ok() });
         fake
@@ -79,6 +84,16 @@ impl FakePager {
 
     pub fn down(&self, status: Option<u16>) {
         self.inner.lock().unwrap().down = status;
+    }
+
+    /// The id of the incident a dedup key opened.
+    pub fn incident_of(&self, dedup_key: &str) -> Option<String> {
+        let inner = self.inner.lock().unwrap();
+        inner
+            .incidents
+            .iter()
+            .find(|(_, k)| k == dedup_key)
+            .map(|(id, _)| id.clone())
     }
 
     pub fn events(&self) -> Vec<Event> {
@@ -161,7 +176,12 @@ async fn enqueue(State(fake): State<FakePager>, headers: HeaderMap, body: axum::
         (delay, status)
     };
     tokio::time::sleep(delay).await;
-    fake.inner.lock().unwrap().events.push(Event {
+    let mut inner = fake.inner.lock().unwrap();
+    if status == 202 && action == "trigger" && !inner.incidents.iter().any(|(_, k)| *k == dedup_key) {
+        let id = format!("Q{:06}", inner.incidents.len() + 1);
+        inner.incidents.push((id, dedup_key.clone()));
+    }
+    inner.events.push(Event {
         routing_key,
         action,
         dedup_key: dedup_key.clone(),
@@ -203,6 +223,23 @@ async fn oncalls(
         .map(|id| json!({ "escalation_level": 1, "user": { "id": format!("U-{id}"), "type": "user_reference" } }))
         .collect();
     axum::Json(json!({ "oncalls": oncalls, "limit": 25, "offset": 0, "more": false })).into_response()
+}
+
+/// An incident as the REST API shows it, with the dedup key it was triggered with.
+async fn incident(State(fake): State<FakePager>, headers: HeaderMap, Path(id): Path<String>) -> Response {
+    if !authorised(&headers) {
+        return StatusCode::UNAUTHORIZED.into_response();
+    }
+    let inner = fake.inner.lock().unwrap();
+    let Some((_, key)) = inner.incidents.iter().find(|(i, _)| *i == id) else {
+        return (
+            StatusCode::NOT_FOUND,
+            axum::Json(json!({ "error": { "message": "Not Found", "code": 2100 } })),
+        )
+            .into_response();
+    };
+    axum::Json(json!({ "incident": { "id": id, "type": "incident", "incident_key": key, "status": "triggered" } }))
+        .into_response()
 }
 
 async fn user(State(fake): State<FakePager>, headers: HeaderMap, Path(id): Path<String>) -> Response {

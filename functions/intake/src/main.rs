@@ -8,6 +8,7 @@ async fn main() -> Result<(), lambda_http::Error> {
     let config = sev::wiring::aws_config().await?;
     let services = sev::wiring::aws(&config).await?;
     let jira = sev::wiring::jira_webhook(&config, &services);
+    let pagerduty = sev::wiring::pagerduty_webhook(&config, &services);
     lambda_http::run(
         router(AppState {
             sevs: services.sevs,
@@ -24,7 +25,8 @@ async fn main() -> Result<(), lambda_http::Error> {
             // Reachable from the internet: without a way to sign in, refuse rather than run open.
             auth: sev::http::auth::Auth::from_config(&config, sev::http::auth::WhenUnconfigured::Refuse),
         })
-        .merge(jira),
+        .merge(jira)
+        .merge(pagerduty),
     )
     .await
 }

@@ -82,6 +82,7 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
         None => slack_off(),
     };
     let jira = sev::wiring::jira_webhook(&config, &services);
+    let pagerduty = sev::wiring::pagerduty_webhook(&config, &services);
     let alerts = AlertWebhooks {
         service: services.alerts,
         token: config.alert_webhook_token.clone(),
@@ -98,7 +99,8 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
         auth: sev::http::auth::Auth::from_config(&config, sev::http::auth::WhenUnconfigured::Open),
     })
     .merge(slack)
-    .merge(jira);
+    .merge(jira)
+    .merge(pagerduty);
     axum::serve(listener, app)
         .with_graceful_shutdown(shutdown_signal())
         .await?;

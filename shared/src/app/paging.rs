@@ -357,6 +357,47 @@ impl PagingService {
         .map(drop)
     }
 
+    /// Someone took the page in the pager at `at` (`by`: the pager's name for them).
+    pub async fn record_acknowledged(
+        &self,
+        id: SevId,
+        team: &str,
+        by: Option<&str>,
+        at: DateTime<Utc>,
+    ) -> Result<Option<Page>, AppError> {
+        self.update(id, team, &Actor::PAGERDUTY, |page, now| {
+            page.acknowledged(by, at, now).then(|| {
+                vec![EntryKind::PageAcknowledged {
+                    team: page.team.clone(),
+                    by: by.map(str::to_owned),
+                }]
+            })
+        })
+        .await
+    }
+
+    /// The pager reassigned or escalated the page: said on the timeline while the page is open.
+    pub async fn record_escalated(
+        &self,
+        id: SevId,
+        team: &str,
+        how: &str,
+        by: Option<&str>,
+    ) -> Result<Option<Page>, AppError> {
+        self.update(id, team, &Actor::PAGERDUTY, |page, now| {
+            if !page.state.is_open() {
+                return None;
+            }
+            page.updated_at = now;
+            Some(vec![EntryKind::PageEscalated {
+                team: page.team.clone(),
+                how: how.to_owned(),
+                by: by.map(str::to_owned),
+            }])
+        })
+        .await
+    }
+
     pub async fn record_resolved(&self, id: SevId, team: &str) -> Result<Option<Page>, AppError> {
         self.update(id, team, &Actor::SEVTOOL, |page, now| {
             if page.state == PageState::Resolved {

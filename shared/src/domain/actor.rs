@@ -49,8 +49,17 @@ impl Actor {
     pub const JIRA: Actor = Actor(Cow::Borrowed("jira"));
     /// The note on a SEV loaded from an export.
     pub const IMPORT: Actor = Actor(Cow::Borrowed("import"));
+    /// Changes PagerDuty's webhook reported (acknowledgements, escalations).
+    pub const PAGERDUTY: Actor = Actor(Cow::Borrowed("pagerduty"));
 
-    const SYSTEM: [Actor; 5] = [Actor::SEVTOOL, Actor::WEB, Actor::API, Actor::JIRA, Actor::IMPORT];
+    const SYSTEM: [Actor; 6] = [
+        Actor::SEVTOOL,
+        Actor::WEB,
+        Actor::API,
+        Actor::JIRA,
+        Actor::IMPORT,
+        Actor::PAGERDUTY,
+    ];
 
     /// A person who signed in with the shared token under `name`.
     pub fn web_person(name: &str) -> Actor {

@@ -26,6 +26,7 @@ pub enum PageState {
     Queued,
     /// The pager took it.
     Paged,
+    /// Someone on call acknowledged it in the pager.
     Acknowledged,
     /// The pager refused it, or kept failing past the give-up time.
     Failed,
@@ -95,12 +96,24 @@ pub struct Page {
     /// Why the page failed, or the last error while it is being retried.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+    /// When someone first acknowledged it in the pager, and who (as the pager names them).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub acknowledged_at: Option<DateTime<Utc>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub acknowledged_by: Option<String>,
 }
 
 /// The pager's deduplication key of a SEV's page to a team: stable across retries and
 /// processes, distinct per SEV and team.
 pub fn dedup_key(sev: SevId, team: &str) -> String {
     format!("sevtool-{}-{team}", sev.0)
+}
+
+/// The SEV and team of one of our dedup keys; `None` for anyone else's.
+pub fn parse_dedup_key(key: &str) -> Option<(SevId, &str)> {
+    let (digits, team) = key.strip_prefix("sevtool-")?.split_once('-')?;
+    let n: u64 = digits.parse().ok()?;
+    (n > 0 && n.to_string() == digits && !team.is_empty()).then_some((SevId(n), team))
 }
 
 impl Page {
@@ -117,7 +130,22 @@ impl Page {
             updated_at: now,
             paged_at: None,
             error: None,
+            acknowledged_at: None,
+            acknowledged_by: None,
         }
+    }
+
+    /// Someone acknowledged it in the pager at `at`. Only the first acknowledgement of a paged
+    /// page counts; true if that changed anything.
+    pub fn acknowledged(&mut self, by: Option<&str>, at: DateTime<Utc>, now: DateTime<Utc>) -> bool {
+        if self.acknowledged_at.is_some() || self.state != PageState::Paged {
+            return false;
+        }
+        self.state = PageState::Acknowledged;
+        self.acknowledged_at = Some(at);
+        self.acknowledged_by = by.map(str::to_owned);
+        self.updated_at = now;
+        true
     }
 
     pub fn paged(&mut self, on_call: Vec<OnCallPerson>, now: DateTime<Utc>) {
@@ -153,6 +181,12 @@ impl Page {
         }
         changed
     }
+}
+
+/// From declaration until the first page was acknowledged in the pager; `None` before any was.
+pub fn time_to_acknowledge(declared_at: DateTime<Utc>, pages: &[Page]) -> Option<chrono::Duration> {
+    let first = pages.iter().filter_map(|p| p.acknowledged_at).min()?;
+    Some((first - declared_at).max(chrono::Duration::zero()))
 }
 
 /// Who was paged for a SEV and who has joined its response channel.
@@ -206,6 +240,66 @@ pub fn muster(declared_at: DateTime<Utc>, pages: &[Page]) -> Muster {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn time_to_acknowledge_runs_from_declaration_to_the_first_ack() {
+        let t = |m: i64| DateTime::<Utc>::UNIX_EPOCH + chrono::Duration::minutes(m);
+        let page = |team: &str, ack: Option<i64>| {
+            let mut p = Page::new(
+                SevId(1),
+                team,
+                PagerKind::PagerDuty,
+                PageReason::Auto,
+                &Actor::SEVTOOL,
+                t(0),
+            );
+            p.paged(Vec::new(), t(1));
+            if let Some(m) = ack {
+                assert!(p.acknowledged(Some("Alice"), t(m), t(m)));
+                assert!(
+                    !p.acknowledged(Some("Bob"), t(m + 1), t(m + 1)),
+                    "only the first counts"
+                );
+            }
+            p
+        };
+        assert_eq!(time_to_acknowledge(t(0), &[page("a", None)]), None);
+        let pages = [page("a", Some(9)), page("b", Some(4)), page("c", None)];
+        assert_eq!(time_to_acknowledge(t(0), &pages), Some(chrono::Duration::minutes(4)));
+        assert_eq!(pages[1].acknowledged_by.as_deref(), Some("Alice"));
+        let mut queued = Page::new(
+            SevId(1),
+            "q",
+            PagerKind::PagerDuty,
+            PageReason::Auto,
+            &Actor::SEVTOOL,
+            t(0),
+        );
+        assert!(
+            !queued.acknowledged(None, t(2), t(2)),
+            "a page not sent yet cannot be acknowledged"
+        );
+    }
+
+    #[test]
+    fn our_dedup_keys_read_back_and_nobody_else_s_do() {
+        for (sev, team) in [(SevId(1), "atc"), (SevId(4812), "team-007"), (SevId(u64::MAX), "a_b")] {
+            assert_eq!(super::parse_dedup_key(&dedup_key(sev, team)), Some((sev, team)));
+        }
+        for other in [
+            "",
+            "sevtool-",
+            "sevtool-1",
+            "sevtool-1-",
+            "sevtool-0-atc",
+            "sevtool-01-atc",
+            "sevtool-x-atc",
+            "other-1-atc",
+            "sevtool-99999999999999999999-atc",
+        ] {
+            assert_eq!(super::parse_dedup_key(other), None, "{other}");
+        }
+    }
+
     use super::*;
     use chrono::{Duration, TimeZone};
 

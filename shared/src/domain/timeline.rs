@@ -89,6 +89,17 @@ pub enum EntryKind {
     PageResolved {
         team: String,
     },
+    /// Someone on call took the page in the pager (`by`: as the pager names them).
+    PageAcknowledged {
+        team: String,
+        by: Option<String>,
+    },
+    /// The pager moved the page on: `how` is `reassigned` or `escalated`.
+    PageEscalated {
+        team: String,
+        how: String,
+        by: Option<String>,
+    },
     /// Every team in the catalog is being paged.
     Mayday {
         teams: usize,
@@ -199,6 +210,14 @@ impl Entry {
             EntryKind::Paged { team, on_call, .. } => format!("Paged {team}: {}", on_call.join(", ")),
             EntryKind::PageFailed { team, reason } => format!("Paging {team} failed: {reason}"),
             EntryKind::PageResolved { team } => format!("Resolved the page to {team}"),
+            EntryKind::PageAcknowledged { team, by } => match by {
+                Some(by) => format!("{by} acknowledged the page to {team}"),
+                None => format!("The page to {team} was acknowledged"),
+            },
+            EntryKind::PageEscalated { team, how, by } => match by {
+                Some(by) => format!("The page to {team} was {how} by {by}"),
+                None => format!("The page to {team} was {how}"),
+            },
             EntryKind::Mayday { teams } => format!("Mayday: paging all {teams} teams"),
             EntryKind::Joined { user } => format!("{user} joined"),
         }

@@ -60,3 +60,24 @@ pub fn router(state: AppState) -> Router {
         .layer(axum::middleware::map_response(headers::security_headers))
         .with_state(state)
 }
+
+/// Sends one request through `app` in a unit test; returns the status and the JSON answer
+/// (`null` when it is not JSON).
+#[cfg(test)]
+pub(crate) async fn call(
+    app: axum::Router,
+    req: axum::http::request::Builder,
+    body: &str,
+) -> (axum::http::StatusCode, serde_json::Value) {
+    use tower::ServiceExt;
+    let req = req.body(axum::body::Body::from(body.to_owned())).expect("a request");
+    let response = app.oneshot(req).await.expect("routers are infallible");
+    let status = response.status();
+    let bytes = axum::body::to_bytes(response.into_body(), 1 << 20)
+        .await
+        .expect("the body");
+    (
+        status,
+        serde_json::from_slice(&bytes).unwrap_or(serde_json::Value::Null),
+    )
+}

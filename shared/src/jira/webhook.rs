@@ -11,7 +11,6 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use axum::{Json, Router};
-use hmac::{Hmac, KeyInit, Mac};
 use serde::Deserialize;
 use serde_json::json;
 use sha2::{Digest, Sha256};
@@ -20,6 +19,7 @@ use subtle::ConstantTimeEq;
 use super::client::valid_issue_key;
 use crate::clock::Clock;
 use crate::config::Secret;
+use crate::http::ApiError;
 use crate::queue::{Queue, Task, TaskEnvelope};
 
 /// The issue events that can change whether an issue is done.
@@ -42,15 +42,12 @@ fn answer(status: StatusCode, body: serde_json::Value) -> Response {
 }
 
 fn error(status: StatusCode, text: &str) -> Response {
-    answer(status, json!({ "error": text }))
+    ApiError::new(status, text).into_response()
 }
 
 /// What Jira signs: `sha256=` and the hex HMAC-SHA256 of the raw body under the secret.
 pub fn signature(secret: &Secret, body: &[u8]) -> String {
-    let mut mac = <Hmac<Sha256> as KeyInit>::new_from_slice(secret.expose().as_bytes())
-        .unwrap_or_else(|e| unreachable!("HMAC accepts any key length: {e}"));
-    mac.update(body);
-    format!("sha256={}", crate::hex::hex(&mac.finalize().into_bytes()))
+    format!("sha256={}", crate::hex::hmac_sha256(secret.expose().as_bytes(), body))
 }
 
 #[derive(Deserialize)]
@@ -142,5 +139,112 @@ mod tests {
             signature(&secret, b"Hello, World!"),
             "sha256=757107ea0eb2509fc211221cce984b8a37570b6d7586c22c46f4379c8b043e17"
         );
+    }
+
+    use crate::queue::RecordingQueue;
+    use axum::http::Request;
+
+    const SECRET: &str = "jira-webhook-secret";
+
+    /// Posts `body` to the webhook (signed when `signed`, with `identifier` as Jira's delivery
+    /// id) and returns the status, the answer and what was queued.
+    async fn deliver(
+        secret: Option<&str>,
+        queue_down: bool,
+        body: &str,
+        signed: bool,
+        identifier: Option<&str>,
+    ) -> (StatusCode, serde_json::Value, Vec<TaskEnvelope>) {
+        let queue = Arc::new(RecordingQueue {
+            down: queue_down,
+            ..RecordingQueue::default()
+        });
+        let app = router(JiraWebhook {
+            secret: secret.map(Secret::new),
+            queue: queue.clone(),
+            clock: Arc::new(crate::clock::SystemClock),
+        });
+        let mut req = Request::post("/jira/webhook");
+        if signed {
+            req = req.header("x-hub-signature", signature(&Secret::new(SECRET), body.as_bytes()));
+        }
+        if let Some(id) = identifier {
+            req = req.header("x-atlassian-webhook-identifier", id);
+        }
+        let (status, answer) = crate::http::call(app, req, body).await;
+        let sent = queue.sent.lock().unwrap().clone();
+        (status, answer, sent)
+    }
+
+    const UPDATED: &str = r#"{"webhookEvent": "jira:issue_updated", "issue": {"key": "PAY-12"}}"#;
+
+    #[tokio::test]
+    async fn a_signed_issue_event_is_queued_once_per_delivery_and_everything_else_is_refused() {
+        let (status, answer, sent) = deliver(Some(SECRET), false, UPDATED, true, Some("d-17")).await;
+        assert_eq!((status, answer), (StatusCode::ACCEPTED, json!({"queued": "PAY-12"})));
+        let expected = Task::JiraIssueChanged {
+            issue: "PAY-12".into(),
+            delivery: "d-17".into(),
+        };
+        assert_eq!(sent.iter().map(|t| t.task.clone()).collect::<Vec<_>>(), [expected]);
+
+        // A delivery id Jira would not send is replaced by one derived from the body.
+        for odd in ["", "has space", "semi;colon", &"x".repeat(101)] {
+            let (_, _, sent) = deliver(Some(SECRET), false, UPDATED, true, Some(odd)).await;
+            let Task::JiraIssueChanged { delivery, .. } = &sent[0].task else {
+                panic!("{sent:?}")
+            };
+            assert_eq!(delivery.len(), 32, "{odd:?} -> {delivery}");
+            assert!(delivery.chars().all(|c| c.is_ascii_hexdigit()));
+        }
+        let longest = "a".repeat(100);
+        let (_, _, sent) = deliver(Some(SECRET), false, UPDATED, true, Some(&longest)).await;
+        assert!(matches!(&sent[0].task, Task::JiraIssueChanged { delivery, .. } if *delivery == longest));
+
+        let refused = [
+            (
+                deliver(None, false, UPDATED, true, None).await,
+                StatusCode::SERVICE_UNAVAILABLE,
+            ),
+            (
+                deliver(Some(SECRET), false, UPDATED, false, None).await,
+                StatusCode::UNAUTHORIZED,
+            ),
+            (
+                deliver(Some("other"), false, UPDATED, true, None).await,
+                StatusCode::UNAUTHORIZED,
+            ),
+            (
+                deliver(Some(SECRET), false, "{}", true, None).await,
+                StatusCode::BAD_REQUEST,
+            ),
+            (
+                deliver(
+                    Some(SECRET),
+                    false,
+                    r#"{"webhookEvent": "jira:issue_updated", "issue": {"key": "no"}}"#,
+                    true,
+                    None,
+                )
+                .await,
+                StatusCode::BAD_REQUEST,
+            ),
+            (
+                deliver(Some(SECRET), true, UPDATED, true, None).await,
+                StatusCode::SERVICE_UNAVAILABLE,
+            ),
+        ];
+        for ((status, answer, sent), expected) in refused {
+            assert_eq!(status, expected, "{answer}");
+            assert!(answer["error"].is_string(), "{answer}");
+            assert!(sent.is_empty());
+        }
+        let created = r#"{"webhookEvent": "jira:issue_created", "issue": {"key": "PAY-1"}}"#;
+        let (status, answer, sent) = deliver(Some(SECRET), false, created, true, None).await;
+        assert_eq!(
+            (status, answer),
+            (StatusCode::OK, json!({"ignored": "jira:issue_created"}))
+        );
+        assert!(sent.is_empty());
     }
 }

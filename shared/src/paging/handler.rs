@@ -7,10 +7,10 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use chrono::Duration;
 
-use super::pager::{OnCall, PageRequest, Pager};
+use super::pager::{Incidents, OnCall, PageRequest, Pager};
 use crate::app::{PagingService, SevService};
 use crate::domain::{Actor, PageState, SevId};
-use crate::queue::{Steps, Task, TaskEnvelope, TaskError, TaskHandler};
+use crate::queue::{IncidentChange, Steps, Task, TaskEnvelope, TaskError, TaskHandler};
 use crate::store::SevRepo;
 
 /// A page still failing this long after it was asked for is recorded as failed, so that people
@@ -23,16 +23,65 @@ pub struct PagingIntegration {
     sevs: SevService,
     repo: SevRepo,
     pager: Arc<dyn Pager>,
+    incidents: Arc<dyn Incidents>,
 }
 
 impl PagingIntegration {
-    pub fn new(paging: PagingService, sevs: SevService, repo: SevRepo, pager: Arc<dyn Pager>) -> Self {
+    pub fn new(
+        paging: PagingService,
+        sevs: SevService,
+        repo: SevRepo,
+        pager: Arc<dyn Pager>,
+        incidents: Arc<dyn Incidents>,
+    ) -> Self {
         PagingIntegration {
             paging,
             sevs,
             repo,
             pager,
+            incidents,
         }
+    }
+
+    /// A PagerDuty incident changed: if it is one of our pages (by its dedup key, read back from
+    /// PagerDuty), record what happened on that page.
+    async fn incident_changed(
+        &self,
+        incident: &str,
+        change: IncidentChange,
+        agent: Option<&str>,
+        at: chrono::DateTime<chrono::Utc>,
+    ) -> Result<(), TaskError> {
+        let Some(key) = self.incidents.dedup_key(incident).await.map_err(TaskError::from)? else {
+            tracing::info!(incident, "a PagerDuty event for an incident PagerDuty does not know");
+            return Ok(());
+        };
+        let Some((id, team)) = crate::domain::parse_dedup_key(&key) else {
+            // Someone else's incident on a service our webhook also watches.
+            tracing::debug!(incident, "a PagerDuty event for an incident sevtool did not page");
+            return Ok(());
+        };
+        let Some(page) = self.paging.page_of(id, team).await.map_err(TaskError::from)? else {
+            return Ok(());
+        };
+        if page.state == PageState::Queued {
+            // The trigger went out but is not recorded yet: come back once it is.
+            return Err(TaskError::Retryable(format!(
+                "the page of {id} to {team} is not recorded as paged yet"
+            )));
+        }
+        // PagerDuty's clock ahead of ours must not put an acknowledgement in the future.
+        let at = at.min(self.sevs.now());
+        let recorded = match change {
+            IncidentChange::Acknowledged => self.paging.record_acknowledged(id, team, agent, at).await,
+            IncidentChange::Resolved => self.paging.record_resolved(id, team).await,
+            IncidentChange::Reassigned | IncidentChange::Escalated => {
+                self.paging.record_escalated(id, team, change.as_str(), agent).await
+            }
+        };
+        recorded.map_err(TaskError::from)?;
+        tracing::info!(sev = %id, team, change = change.as_str(), "PagerDuty event recorded");
+        Ok(())
     }
 
     async fn page(&self, task: &TaskEnvelope, id: SevId, team_name: &str) -> Result<(), TaskError> {
@@ -156,7 +205,14 @@ impl TaskHandler for PagingIntegration {
                 Ok(())
             }
             Task::ResolvePages { sev, .. } => self.resolve_pages(task, *sev).await,
-            // The pager queue carries only the four above; anything else is another integration's.
+            Task::PagerDutyEvent {
+                change,
+                incident,
+                agent,
+                at,
+                ..
+            } => self.incident_changed(incident, *change, agent.as_deref(), *at).await,
+            // The pager queue carries only the five above; anything else is another integration's.
             _ => Ok(()),
         }
     }

@@ -69,6 +69,14 @@ impl From<PagerError> for TaskError {
     }
 }
 
+/// What the pager knows of an incident its webhook named: the dedup key it was triggered with,
+/// read back from the pager rather than taken from the delivery.
+#[async_trait]
+pub trait Incidents: Send + Sync {
+    /// The incident's dedup key (`None`: no such incident).
+    async fn dedup_key(&self, incident: &str) -> Result<Option<String>, PagerError>;
+}
+
 #[async_trait]
 pub trait Pager: Send + Sync {
     /// Pages the target. Sending the same `dedup_key` again never pages twice.
@@ -84,6 +92,8 @@ pub trait Pager: Send + Sync {
 pub struct PagerRouter {
     pub pagerduty: Arc<dyn Pager>,
     pub opsgenie: Arc<dyn Pager>,
+    /// PagerDuty's incidents, which its webhook names.
+    pub incidents: Arc<dyn Incidents>,
 }
 
 impl PagerRouter {

@@ -1,11 +1,12 @@
-//! PagerDuty: pages through the Events API v2 (`POST /v2/enqueue`), and finds who is on call
-//! through the REST API (`GET /oncalls`, then `GET /users/{id}` for the email).
+//! PagerDuty: pages through the Events API v2 (`POST /v2/enqueue`), finds who is on call
+//! through the REST API (`GET /oncalls`, then `GET /users/{id}` for the email), and reads an
+//! incident's dedup key (`GET /incidents/{id}`, its `incident_key`) for the V3 webhook.
 
 use async_trait::async_trait;
 use serde_json::{Value, json};
 
 use super::catalog::{PagerTarget, Secret};
-use super::pager::{OnCall, PageRequest, Pager, PagerError, trim_base, with_query};
+use super::pager::{Incidents, OnCall, PageRequest, Pager, PagerError, trim_base, with_query};
 use crate::domain::Level;
 
 const NAME: &str = "PagerDuty";
@@ -158,5 +159,16 @@ impl Pager for PagerDuty {
             }
         }
         Ok(people)
+    }
+}
+
+#[async_trait]
+impl Incidents for PagerDuty {
+    async fn dedup_key(&self, incident: &str) -> Result<Option<String>, PagerError> {
+        match self.get(&format!("/incidents/{incident}"), &[]).await {
+            Ok(body) => Ok(body["incident"]["incident_key"].as_str().map(str::to_owned)),
+            Err(PagerError::Refused { status: 404, .. }) => Ok(None),
+            Err(e) => Err(e),
+        }
     }
 }

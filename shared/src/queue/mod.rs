@@ -21,7 +21,7 @@ pub use routed::RoutedQueue;
 pub use sqs::SqsQueue;
 pub use sqs_event::{batch_response, messages};
 pub use steps::Steps;
-pub use task::{QueueName, Task, TaskEnvelope, TaskKey};
+pub use task::{IncidentChange, QueueName, Task, TaskEnvelope, TaskKey};
 
 #[derive(Debug, thiserror::Error)]
 pub enum QueueError {
@@ -41,4 +41,27 @@ pub enum QueueError {
 #[async_trait]
 pub trait Queue: Send + Sync {
     async fn send_batch(&self, tasks: &[TaskEnvelope]) -> Result<(), QueueError>;
+}
+
+/// A queue for unit tests that keeps what it is sent, or refuses everything when `down`.
+#[cfg(test)]
+#[derive(Default)]
+pub(crate) struct RecordingQueue {
+    pub sent: std::sync::Mutex<Vec<TaskEnvelope>>,
+    pub down: bool,
+}
+
+#[cfg(test)]
+#[async_trait]
+impl Queue for RecordingQueue {
+    async fn send_batch(&self, tasks: &[TaskEnvelope]) -> Result<(), QueueError> {
+        if self.down {
+            return Err(QueueError::Backend("down".into()));
+        }
+        self.sent
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .extend_from_slice(tasks);
+        Ok(())
+    }
 }

@@ -88,6 +88,48 @@ pub enum Task {
         issue: String,
         delivery: String,
     },
+    /// PagerDuty's V3 webhook said `incident` changed (`event`: its outbound event's id, the
+    /// same on PagerDuty's retries). Matched to our page by the incident's dedup key.
+    PagerDutyEvent {
+        event: String,
+        change: IncidentChange,
+        incident: String,
+        /// Who did it, as PagerDuty names them (`event.agent.summary`).
+        agent: Option<String>,
+        at: DateTime<Utc>,
+    },
+}
+
+/// What a PagerDuty incident event says happened to a page.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum IncidentChange {
+    Acknowledged,
+    Resolved,
+    Reassigned,
+    Escalated,
+}
+
+impl IncidentChange {
+    /// The V3 event type that says so (`incident.acknowledged`), if it is one sevtool acts on.
+    pub fn from_event_type(event_type: &str) -> Option<IncidentChange> {
+        match event_type {
+            "incident.acknowledged" => Some(IncidentChange::Acknowledged),
+            "incident.resolved" => Some(IncidentChange::Resolved),
+            "incident.reassigned" => Some(IncidentChange::Reassigned),
+            "incident.escalated" => Some(IncidentChange::Escalated),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            IncidentChange::Acknowledged => "acknowledged",
+            IncidentChange::Resolved => "resolved",
+            IncidentChange::Reassigned => "reassigned",
+            IncidentChange::Escalated => "escalated",
+        }
+    }
 }
 
 /// The queues tasks travel on. Pages have their own, so that a page never waits behind Slack's
@@ -121,9 +163,11 @@ impl Task {
             | Task::PostDigest { .. }
             | Task::Sweep { .. }
             | Task::JiraIssueChanged { .. } => QueueName::Tasks,
-            Task::AutoPage { .. } | Task::Page { .. } | Task::Mayday { .. } | Task::ResolvePages { .. } => {
-                QueueName::Pager
-            }
+            Task::AutoPage { .. }
+            | Task::Page { .. }
+            | Task::Mayday { .. }
+            | Task::ResolvePages { .. }
+            | Task::PagerDutyEvent { .. } => QueueName::Pager,
         }
     }
 }
@@ -191,6 +235,7 @@ impl TaskEnvelope {
             Task::JiraIssueChanged { issue, delivery } => {
                 TaskKey::new("jira-issue", format_args!("{issue}:{delivery}"))
             }
+            Task::PagerDutyEvent { event, .. } => TaskKey::new("pagerduty-event", format_args!("{event}")),
         };
         TaskEnvelope {
             v: TASK_VERSION,
@@ -220,7 +265,8 @@ impl TaskEnvelope {
             | Task::Nag { .. }
             | Task::PostDigest { .. }
             | Task::Sweep { .. }
-            | Task::JiraIssueChanged { .. } => None,
+            | Task::JiraIssueChanged { .. }
+            | Task::PagerDutyEvent { .. } => None,
         }
     }
 }

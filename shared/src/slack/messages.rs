@@ -130,7 +130,11 @@ fn kind_label(kind: &EntryKind) -> &'static str {
         EntryKind::FieldChanged { .. } => "changed",
         EntryKind::Sca { .. } => "corrective action",
         EntryKind::Report { .. } => "*report*",
-        EntryKind::Paged { .. } | EntryKind::PageResolved { .. } | EntryKind::Mayday { .. } => "*paging*",
+        EntryKind::Paged { .. }
+        | EntryKind::PageResolved { .. }
+        | EntryKind::PageAcknowledged { .. }
+        | EntryKind::PageEscalated { .. }
+        | EntryKind::Mayday { .. } => "*paging*",
         EntryKind::PageFailed { .. } => "*paging failed*",
         EntryKind::Joined { .. } => "joined",
     }

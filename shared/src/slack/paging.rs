@@ -212,7 +212,7 @@ impl SlackIntegration {
                 self.refresh_roll_call(id).await?;
                 Ok(*reason != PageReason::Mayday)
             }
-            EntryKind::PageFailed { .. } => {
+            EntryKind::PageFailed { .. } | EntryKind::PageAcknowledged { .. } => {
                 self.refresh_roll_call(id).await?;
                 Ok(true)
             }

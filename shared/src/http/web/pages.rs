@@ -217,6 +217,8 @@ struct PageRow {
     on_call: String,
     requested: String,
     error: Option<String>,
+    /// "by <who> at <when>", once someone acknowledged it in the pager.
+    acknowledged: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -274,6 +276,10 @@ async fn show(
                 .join(", "),
             requested: format!("{} by {}", when(p.requested_at), p.requested_by),
             error: p.error.clone(),
+            acknowledged: p.acknowledged_at.map(|at| {
+                let by = p.acknowledged_by.as_deref().unwrap_or("someone");
+                format!("by {by} at {}", when(at))
+            }),
         })
         .collect();
     let teams: Vec<String> = state
