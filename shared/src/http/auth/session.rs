@@ -102,6 +102,11 @@ mod tests {
         assert_eq!(s.session(&value, now).map(|x| x.id), Some("U123".into()));
         assert_eq!(signer("k2").session(&value, now), None, "another key");
         assert_eq!(s.session(&value, now + Duration::hours(2)), None, "expired");
+        assert_eq!(
+            s.session(&value, now + Duration::hours(1)),
+            None,
+            "a session ends at its expiry, not a moment later"
+        );
         let (payload, tag) = value.split_once('.').unwrap();
         let forged = B64.encode(
             serde_json::to_vec(&Session {
