@@ -15,7 +15,7 @@ STACK ?= sevtool
 REGION ?= $(or $(AWS_REGION),us-east-1)
 PRISM_VERSION ?= 5
 
-.PHONY: run test lint fmt build clean infra-check package deploy bench bench-lint system-packages
+.PHONY: run test lint fmt build clean infra-check package deploy bench bench-lint system-packages mutants
 
 ## Serve the whole product on http://127.0.0.1:3000 (PORT overrides), data under ./.sevtool/.
 run:
@@ -44,6 +44,16 @@ fmt:
 BENCH_PROFILE ?= quick-release
 bench: $(VENV)/.moto
 	CARGO=$(CARGO) SEVTOOL_VENV=$(VENV) BENCH_PROFILE=$(BENCH_PROFILE) bench/run.sh
+
+## Mutation testing of the security-critical code (never part of `make test`; about 45 minutes
+## on two cores): every mutant of sign-in and sessions, CSRF, the Slack, Jira and PagerDuty
+## signature checks, the visibility policy and the alert-token check must fail a unit test.
+## Installs cargo-mutants (crates.io) on first use. See README.md, "Development".
+MUTANTS_FILES ?= shared/src/http/auth/session.rs shared/src/http/csrf.rs shared/src/slack/signature.rs \
+	shared/src/jira/webhook.rs shared/src/paging/webhook.rs shared/src/app/access.rs shared/src/http/api/alerts.rs
+mutants:
+	command -v cargo-mutants >/dev/null || $(CARGO) install cargo-mutants --locked
+	$(CARGO) mutants -p sev $(addprefix --file ,$(MUTANTS_FILES)) --timeout 180 -o target/mutants -- --lib
 
 ## The harness is its own workspace, so `make lint` (and CI) never compiles it; this checks it.
 bench-lint:

@@ -76,8 +76,8 @@ fn presented(headers: &HeaderMap) -> Result<Vec<u8>, ApiError> {
 
 /// Checks the token in constant time. Both sides are hashed first so that the comparison takes
 /// the same time whatever the lengths.
-fn authorize(webhooks: &AlertWebhooks, headers: &HeaderMap) -> Result<(), ApiError> {
-    let Some(token) = &webhooks.token else {
+fn authorize(token: Option<&Secret>, headers: &HeaderMap) -> Result<(), ApiError> {
+    let Some(token) = token else {
         return Err(ApiError::new(
             StatusCode::SERVICE_UNAVAILABLE,
             "alert webhooks are off: set ALERT_WEBHOOK_TOKEN on sevtool and send it as a bearer token",
@@ -119,7 +119,7 @@ async fn receive<P: DeserializeOwned>(
     convert: fn(P) -> Result<Notification, PayloadError>,
 ) -> Response {
     let result = async {
-        authorize(&state.alerts, req.headers())?;
+        authorize(state.alerts.token.as_ref(), req.headers())?;
         let body = json_body(req, MAX_ALERT_BODY_BYTES).await?;
         let payload: P = parse_json(&body)?;
         let notification = convert(payload).map_err(|e| ApiError::bad_request(e.0))?;
@@ -170,4 +170,63 @@ async fn origin(
         });
     }
     Ok(Json(body))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn with_authorization(value: &str) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        h.insert(header::AUTHORIZATION, HeaderValue::from_str(value).unwrap());
+        h
+    }
+
+    fn basic(credentials: &str) -> String {
+        format!(
+            "Basic {}",
+            base64::engine::general_purpose::STANDARD.encode(credentials)
+        )
+    }
+
+    #[test]
+    fn only_the_token_as_bearer_or_basic_password_gets_in() {
+        let token = Secret::new("am-token");
+        let status = |headers: &HeaderMap| match authorize(Some(&token), headers) {
+            Ok(()) => StatusCode::OK,
+            Err(e) => e.status,
+        };
+        for ok in [
+            "Bearer am-token",
+            "bearer  am-token ",
+            &basic("alertmanager:am-token"),
+            &basic(":am-token"),
+        ] {
+            assert_eq!(status(&with_authorization(ok)), StatusCode::OK, "{ok}");
+        }
+        for refused in [
+            "Bearer am-toke",
+            "Bearer am-token2",
+            "Bearer",
+            "am-token",
+            "Token am-token",
+            &basic("am-token"),
+            &basic("am-token:"),
+            &basic("user:am-tokenx"),
+            "Basic not-base64!",
+        ] {
+            assert_eq!(
+                status(&with_authorization(refused)),
+                StatusCode::UNAUTHORIZED,
+                "{refused}"
+            );
+        }
+        assert_eq!(status(&HeaderMap::new()), StatusCode::UNAUTHORIZED);
+        let off = authorize(None, &with_authorization("Bearer am-token")).unwrap_err();
+        assert_eq!(
+            off.status,
+            StatusCode::SERVICE_UNAVAILABLE,
+            "no token configured: nobody gets in"
+        );
+    }
 }
