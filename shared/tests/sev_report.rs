@@ -44,6 +44,7 @@ fn populated() -> (Sev, Vec<Entry>, Vec<Sca>) {
         resolved_at: Some(t(12, 30)),
         closed_at: Some(t(13, 0)),
         mustered_at: None,
+        acknowledged_at: None,
         resolution: Some("config rolled back".into()),
     };
     let timeline = vec![

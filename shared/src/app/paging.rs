@@ -365,13 +365,38 @@ impl PagingService {
         by: Option<&str>,
         at: DateTime<Utc>,
     ) -> Result<Option<Page>, AppError> {
-        self.update(id, team, &Actor::PAGERDUTY, |page, now| {
-            page.acknowledged(by, at, now).then(|| {
-                vec![EntryKind::PageAcknowledged {
-                    team: page.team.clone(),
-                    by: by.map(str::to_owned),
-                }]
+        let page = self
+            .update(id, team, &Actor::PAGERDUTY, |page, now| {
+                page.acknowledged(by, at, now).then(|| {
+                    vec![EntryKind::PageAcknowledged {
+                        team: page.team.clone(),
+                        by: by.map(str::to_owned),
+                    }]
+                })
             })
+            .await?;
+        self.note_acknowledged(id).await?;
+        Ok(page)
+    }
+
+    /// The SEV records when its first page was acknowledged, for the trend numbers (which read
+    /// SEVs only). Read from the pages each time, so a redelivered ack or a crash between the
+    /// page and the SEV settles to the same time.
+    async fn note_acknowledged(&self, id: SevId) -> Result<(), AppError> {
+        retry_optimistic(DEFAULT_ATTEMPTS, || async {
+            let stored = self.repo.load(id).await?;
+            let mut sev = stored.sev;
+            let pages = self.repo.pages(id).await?;
+            let first = pages.iter().filter_map(|(p, _)| p.acknowledged_at).min();
+            if first.is_none() || sev.acknowledged_at == first {
+                return Ok(Attempt::Done(()));
+            }
+            sev.acknowledged_at = first;
+            match self.repo.save(&sev, stored.version, &[], &[]).await {
+                Ok(()) => Ok(Attempt::Done(())),
+                Err(RepoError::Conflict) => Ok(Attempt::Lost),
+                Err(e) => Err(e.into()),
+            }
         })
         .await
     }

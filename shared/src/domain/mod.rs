@@ -18,10 +18,7 @@ pub use actor::Actor;
 pub use error::DomainError;
 pub use level::Level;
 pub use nag::{NagPolicy, NagStep};
-pub use page::{
-    Muster, OnCallPerson, Page, PageReason, PageState, PagerKind, dedup_key, muster, parse_dedup_key,
-    time_to_acknowledge,
-};
+pub use page::{Muster, OnCallPerson, Page, PageReason, PageState, PagerKind, dedup_key, muster, parse_dedup_key};
 pub use report::{
     MAX_REPORT_BYTES, Report, ReportNagStep, ReportPolicy, ReportState, TO_BE_WRITTEN, unwritten_sections,
 };

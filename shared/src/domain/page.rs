@@ -183,12 +183,6 @@ impl Page {
     }
 }
 
-/// From declaration until the first page was acknowledged in the pager; `None` before any was.
-pub fn time_to_acknowledge(declared_at: DateTime<Utc>, pages: &[Page]) -> Option<chrono::Duration> {
-    let first = pages.iter().filter_map(|p| p.acknowledged_at).min()?;
-    Some((first - declared_at).max(chrono::Duration::zero()))
-}
-
 /// Who was paged for a SEV and who has joined its response channel.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Muster {
@@ -241,7 +235,7 @@ pub fn muster(declared_at: DateTime<Utc>, pages: &[Page]) -> Muster {
 #[cfg(test)]
 mod tests {
     #[test]
-    fn time_to_acknowledge_runs_from_declaration_to_the_first_ack() {
+    fn only_the_first_acknowledgement_of_a_paged_page_counts() {
         let t = |m: i64| DateTime::<Utc>::UNIX_EPOCH + chrono::Duration::minutes(m);
         let page = |team: &str, ack: Option<i64>| {
             let mut p = Page::new(
@@ -262,10 +256,11 @@ mod tests {
             }
             p
         };
-        assert_eq!(time_to_acknowledge(t(0), &[page("a", None)]), None);
-        let pages = [page("a", Some(9)), page("b", Some(4)), page("c", None)];
-        assert_eq!(time_to_acknowledge(t(0), &pages), Some(chrono::Duration::minutes(4)));
-        assert_eq!(pages[1].acknowledged_by.as_deref(), Some("Alice"));
+        assert_eq!(page("a", None).acknowledged_at, None);
+        let acked = page("b", Some(4));
+        assert_eq!(acked.acknowledged_at, Some(t(4)));
+        assert_eq!(acked.acknowledged_by.as_deref(), Some("Alice"));
+        assert_eq!(acked.state, PageState::Acknowledged);
         let mut queued = Page::new(
             SevId(1),
             "q",

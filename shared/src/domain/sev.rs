@@ -115,6 +115,9 @@ pub struct Sev {
     /// When the last person paged joined the response channel: everyone called has mustered.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub mustered_at: Option<DateTime<Utc>>,
+    /// When the first page was acknowledged in the pager.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub acknowledged_at: Option<DateTime<Utc>>,
     /// Why it was resolved, when that needs saying (a false alarm, a duplicate).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub resolution: Option<String>,
@@ -227,6 +230,7 @@ impl Sev {
             resolved_at: None,
             closed_at: None,
             mustered_at: None,
+            acknowledged_at: None,
             resolution: None,
         };
         Ok((sev, EntryKind::Filed { level }))
@@ -251,6 +255,12 @@ impl Sev {
     /// From declaration until everyone paged had joined, as the SEV's `muster` measures it.
     pub fn time_to_muster(&self) -> Option<Duration> {
         self.mustered_at.map(|t| (t - self.declared_at).max(Duration::zero()))
+    }
+
+    /// From declaration until the first page was acknowledged in the pager.
+    pub fn time_to_acknowledge(&self) -> Option<Duration> {
+        self.acknowledged_at
+            .map(|t| (t - self.declared_at).max(Duration::zero()))
     }
 
     /// Moves the SEV to `to`, stamping the time. Reopening clears the later timestamps so the

@@ -36,6 +36,11 @@ pub struct MonthRow {
     pub mttm_minutes: Option<f64>,
     pub mttm_median_minutes: Option<f64>,
     pub mustered: usize,
+    /// Mean and median time to acknowledge, over the month's SEVs whose pages someone
+    /// acknowledged in the pager (`acknowledged` of them).
+    pub mtta_minutes: Option<f64>,
+    pub mtta_median_minutes: Option<f64>,
+    pub acknowledged: usize,
     /// Resolved SEVs the time to resolve is over (the rest are still going).
     pub resolved: usize,
     pub times_by_level: BTreeMap<Level, LevelTimes>,
@@ -79,6 +84,7 @@ fn row(month: Month, sevs: &[&Sev], drills: usize, viewer: Viewer) -> MonthRow {
     let detect = TimeStats::of(sevs.iter().map(|s| s.time_to_detect()));
     let resolve = TimeStats::of(sevs.iter().filter_map(|s| s.time_to_resolve()));
     let muster = TimeStats::of(sevs.iter().filter_map(|s| s.time_to_muster()));
+    let acknowledge = TimeStats::of(sevs.iter().filter_map(|s| s.time_to_acknowledge()));
     let times_by_level = Level::ALL
         .iter()
         .map(|level| {
@@ -102,6 +108,9 @@ fn row(month: Month, sevs: &[&Sev], drills: usize, viewer: Viewer) -> MonthRow {
         mttm_minutes: muster.mean_minutes,
         mttm_median_minutes: muster.median_minutes,
         mustered: muster.count,
+        mtta_minutes: acknowledge.mean_minutes,
+        mtta_median_minutes: acknowledge.median_minutes,
+        acknowledged: acknowledge.count,
         resolved: resolve.count,
         times_by_level,
         drills,
@@ -146,5 +155,32 @@ mod tests {
         assert_eq!(op.mttr_minutes, Some(60.0));
         assert_eq!((op.mttm_minutes, op.mustered), (None, 0), "nobody was paged");
         assert_eq!(op.by_product_track[UNASSIGNED], 2);
+    }
+
+    #[test]
+    fn time_to_acknowledge_is_over_the_sevs_someone_acknowledged() {
+        let acked = |id, minutes: i64| {
+            let mut s = sev(id, "2026-07-02T10:00:00Z", 0, None, Level::Sev1);
+            s.acknowledged_at = Some(s.declared_at + chrono::Duration::minutes(minutes));
+            s
+        };
+        let all = [
+            acked(1, 2),
+            acked(2, 4),
+            acked(3, 12),
+            sev(4, "2026-07-05T10:00:00Z", 0, None, Level::Sev2),
+        ];
+        let row = &monthly(&all, range("2026-07", "2026-07"), Viewer::ANONYMOUS)[0];
+        assert_eq!(
+            (row.mtta_minutes, row.mtta_median_minutes, row.acknowledged),
+            (Some(6.0), Some(4.0), 3)
+        );
+        let json = serde_json::to_value(row).unwrap();
+        assert_eq!(
+            (json["mtta_minutes"].as_f64(), json["acknowledged"].as_u64()),
+            (Some(6.0), Some(3))
+        );
+        let none = &monthly(&all[3..], range("2026-07", "2026-07"), Viewer::ANONYMOUS)[0];
+        assert_eq!((none.mtta_minutes, none.acknowledged), (None, 0));
     }
 }

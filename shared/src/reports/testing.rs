@@ -34,6 +34,7 @@ pub fn sev(id: u64, started: &str, detect: i64, resolve: Option<i64>, level: Lev
         resolved_at,
         closed_at: None,
         mustered_at: None,
+        acknowledged_at: None,
         resolution: None,
     }
 }

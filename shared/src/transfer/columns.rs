@@ -182,6 +182,7 @@ pub fn from_record(header: &csv::StringRecord, row: &csv::StringRecord) -> Resul
         closed_at,
         // Exports carry no pages, so no muster: history counts in the other numbers only.
         mustered_at: None,
+        acknowledged_at: None,
         resolution: text("resolution"),
     })
 }

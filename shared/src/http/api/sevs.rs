@@ -42,6 +42,10 @@ fn sev_json(sev: &Sev) -> Value {
             json!(minutes(sev.time_to_mitigate())),
         );
         map.insert("time_to_resolve_minutes".into(), json!(minutes(sev.time_to_resolve())));
+        map.insert(
+            "time_to_acknowledge_minutes".into(),
+            json!(minutes(sev.time_to_acknowledge())),
+        );
     }
     v
 }
@@ -53,11 +57,6 @@ fn detail_json(detail: &SevDetail) -> Value {
         map.insert("scas".into(), json!(detail.scas));
         map.insert("failed_tasks".into(), json!(detail.failed_tasks));
         map.insert("pages".into(), json!(detail.pages));
-        let ack = crate::domain::time_to_acknowledge(detail.sev.declared_at, &detail.pages);
-        map.insert(
-            "time_to_acknowledge_minutes".into(),
-            json!(ack.map(|d| d.num_seconds() as f64 / 60.0)),
-        );
         map.insert("muster".into(), json!(detail.muster));
     }
     v
