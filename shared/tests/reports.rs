@@ -89,6 +89,7 @@ fn generate(n: usize, seed: u64) -> (Vec<Sev>, Vec<Truth>) {
             resolved_at: resolve_min.map(|m| started + Duration::minutes(m)),
             closed_at: None,
             mustered_at: muster_min.map(|m| detected + Duration::minutes(m)),
+            acknowledged_at: None,
             resolution: None,
         });
         truth.push(Truth {
