@@ -19,7 +19,6 @@ use subtle::ConstantTimeEq;
 use super::client::valid_issue_key;
 use crate::clock::Clock;
 use crate::config::Secret;
-use crate::http::ApiError;
 use crate::queue::{Queue, Task, TaskEnvelope};
 
 /// The issue events that can change whether an issue is done.
@@ -42,7 +41,7 @@ fn answer(status: StatusCode, body: serde_json::Value) -> Response {
 }
 
 fn error(status: StatusCode, text: &str) -> Response {
-    ApiError::new(status, text).into_response()
+    answer(status, json!({ "error": text }))
 }
 
 /// What Jira signs: `sha256=` and the hex HMAC-SHA256 of the raw body under the secret.
