@@ -414,16 +414,7 @@ async fn slash_commands_act_in_sev_channels_and_explain_mistakes() {
         "user": { "id": "U0REPORTER" },
         "actions": [{ "action_id": "not_ours", "type": "button", "value": "x" }],
     });
-    let form = serde_urlencoded::to_string([("payload", payload.to_string())]).unwrap();
-    let r = signed(
-        &s,
-        "/slack/interactions",
-        "application/x-www-form-urlencoded",
-        form,
-        &[],
-    )
-    .await;
-    assert_eq!(r.status(), 200);
+    assert_eq!(interact(&s, &payload).await, 200);
     s.app.settled().await;
     let dm: Vec<String> = texts_to(&s.slack, "U0REPORTER");
     assert_eq!(dm, ["That button is not sevtool's."], "one DM, and the task done");
@@ -532,6 +523,11 @@ async fn click(s: &Setup, trigger: &str, action: &str, sca: &str, selected_user:
     }
     let payload =
         json!({ "type": "block_actions", "trigger_id": trigger, "user": { "id": "U0OWNER" }, "actions": [act] });
+    interact(s, &payload).await
+}
+
+/// Posts an interaction `payload` (a button press, a shortcut) signed as Slack does; returns the status.
+async fn interact(s: &Setup, payload: &Value) -> u16 {
     let form = serde_urlencoded::to_string([("payload", payload.to_string())]).unwrap();
     signed(s, "/slack/interactions", "application/x-www-form-urlencoded", form, &[])
         .await
@@ -815,16 +811,7 @@ async fn the_message_shortcut_opens_the_intake_form_with_the_message() {
         "message": { "type": "message", "user": "U0OTHER", "ts": "1700000004.000100", "text": "checkout p99 is 9 s since 10:02" },
         "response_url": s.slack.response_url("trig-shortcut"),
     });
-    let form = serde_urlencoded::to_string([("payload", payload.to_string())]).unwrap();
-    let r = signed(
-        &s,
-        "/slack/interactions",
-        "application/x-www-form-urlencoded",
-        form,
-        &[],
-    )
-    .await;
-    assert_eq!(r.status(), 200);
+    assert_eq!(interact(&s, &payload).await, 200);
     let opened = s.slack.ok_calls("views.open");
     assert_eq!(
         opened.len(),
