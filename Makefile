@@ -50,7 +50,7 @@ bench: $(VENV)/.moto
 ## signature checks, the visibility policy and the alert-token check must fail a unit test.
 ## Installs cargo-mutants (crates.io) on first use. See README.md, "Development".
 MUTANTS_FILES ?= shared/src/http/auth/session.rs shared/src/http/csrf.rs shared/src/slack/signature.rs \
-	shared/src/jira/webhook.rs shared/src/paging/webhook.rs shared/src/app/access.rs shared/src/http/api/alerts.rs
+	shared/src/jira/webhook.rs shared/src/paging/pagerduty_webhook.rs shared/src/paging/opsgenie_webhook.rs shared/src/app/access.rs shared/src/http/api/alerts.rs
 mutants:
 	command -v cargo-mutants >/dev/null || $(CARGO) install cargo-mutants --locked
 	$(CARGO) mutants -p sev $(addprefix --file ,$(MUTANTS_FILES)) --timeout 180 -o target/mutants -- --lib

@@ -234,3 +234,87 @@ async fn the_fake_jira_refuses_what_jira_refuses() {
     assert_eq!(missing.status(), 404);
     assert_eq!(jira.issues().len(), 1, "only the valid request made an issue");
 }
+
+#[tokio::test]
+async fn the_fake_genie_refuses_what_opsgenie_and_jsm_ops_refuse() {
+    use blackbox::fake_genie::{CLOUD_ID, FakeGenie, GENIE_KEY, JSM_EMAIL, JSM_TOKEN};
+    let genie = FakeGenie::start().await;
+    let http = reqwest::Client::new();
+    let good = json!({"message": "SEV-1 SEV2: db", "alias": "sevtool-1-atc", "priority": "P3",
+                      "responders": [{"type": "team", "name": "ATC"}]});
+    let create = |path: &'static str, key: &'static str, body: Value| {
+        let r = http
+            .post(format!("{}{path}", genie.base))
+            .header("authorization", format!("GenieKey {key}"))
+            .json(&body);
+        async move { r.send().await.unwrap().status().as_u16() }
+    };
+    for path in ["/v2/alerts", "/jsm/ops/integration/v2/alerts"] {
+        assert_eq!(create(path, GENIE_KEY, good.clone()).await, 202);
+        assert_eq!(create(path, "wrong", good.clone()).await, 401);
+        let mut long = good.clone();
+        long["message"] = json!("x".repeat(131));
+        assert_eq!(create(path, GENIE_KEY, long).await, 422, "a message over 130");
+        let mut no_alias = good.clone();
+        no_alias["alias"] = Value::Null;
+        assert_eq!(create(path, GENIE_KEY, no_alias).await, 422, "no alias");
+        let mut priority = good.clone();
+        priority["priority"] = json!("P0");
+        assert_eq!(create(path, GENIE_KEY, priority).await, 422);
+        let not_json = http
+            .post(format!("{}{path}", genie.base))
+            .header("authorization", format!("GenieKey {GENIE_KEY}"))
+            .body(good.to_string())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(not_json.status(), 400, "no JSON content type");
+        let close = |query: &'static str| {
+            let r = http
+                .post(format!("{}{path}/sevtool-1-atc/close{query}", genie.base))
+                .header("authorization", format!("GenieKey {GENIE_KEY}"))
+                .json(&json!({"source": "sevtool"}));
+            async move { r.send().await.unwrap().status().as_u16() }
+        };
+        assert_eq!(close("?identifierType=alias").await, 202);
+        assert_eq!(close("").await, 404, "an alias read as an alert id");
+    }
+    assert_eq!(genie.pages().len(), 2);
+    let on_calls = format!(
+        "{}/jsm/ops/api/{CLOUD_ID}/v1/schedules/s1/on-calls?flat=true",
+        genie.base
+    );
+    let r = http
+        .get(&on_calls)
+        .basic_auth(JSM_EMAIL, Some(JSM_TOKEN))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.json::<Value>().await.unwrap(), json!({"onCallUsers": ["acc-s1"]}));
+    let r = http
+        .get(&on_calls)
+        .basic_auth(JSM_EMAIL, Some("wrong"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 401);
+    let other_site = on_calls.replace(CLOUD_ID, "c0ffee00-0000-4000-8000-000000000002");
+    let r = http
+        .get(other_site)
+        .basic_auth(JSM_EMAIL, Some(JSM_TOKEN))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 404);
+    let r = http
+        .get(format!("{}/v2/schedules/ATC/on-calls?flat=true", genie.base))
+        .header("authorization", format!("GenieKey {GENIE_KEY}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        r.status(),
+        404,
+        "an Opsgenie schedule name needs scheduleIdentifierType=name"
+    );
+}

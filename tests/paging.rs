@@ -656,7 +656,7 @@ async fn pagerduty_webhooks_record_who_acknowledged_a_page_once_and_refuse_what_
             (status, r.json::<Value>().await.unwrap_or(Value::Null))
         }
     };
-    let sign = |body: &str| sev::paging::webhook_signature(&secret, body.as_bytes());
+    let sign = |body: &str| sev::paging::pagerduty_webhook_signature(&secret, body.as_bytes());
 
     let ack = delivery(
         "5ac64822-4adc-4fda-ade0-410becf0de4f",
@@ -665,7 +665,7 @@ async fn pagerduty_webhooks_record_who_acknowledged_a_page_once_and_refuse_what_
         "Alice Ops",
     );
     assert_eq!(post(ack.clone(), None).await.0, 401, "unsigned");
-    let wrong = sev::paging::webhook_signature(&sev::paging::Secret::new("other"), ack.as_bytes());
+    let wrong = sev::paging::pagerduty_webhook_signature(&sev::paging::Secret::new("other"), ack.as_bytes());
     assert_eq!(
         post(ack.clone(), Some(wrong.clone())).await.0,
         401,
@@ -747,4 +747,202 @@ async fn the_pagerduty_webhook_says_what_to_set_when_it_is_off() {
         .unwrap();
     assert_eq!(r.status(), 503);
     assert!(r.text().await.unwrap().contains("PAGERDUTY_WEBHOOK_SECRET"));
+}
+
+/// A catalog whose coordinator rotation is paged through Opsgenie (or JSM Ops: `pager`).
+fn genie_catalog(pager: &str, schedule_field: &str) -> String {
+    format!(
+        "[[team]]\nname = \"atc\"\nrotation = \"coordinator\"\n[team.{pager}]\n{schedule_field}api_key_env = \"GENIE_KEY_ATC\"\n"
+    )
+}
+
+/// Opsgenie's alert action data for an action on the alert with `alias`, `nanos` its `updatedAt`.
+fn alert_action(action: &str, alias: &str, username: &str, nanos: i64) -> String {
+    json!({
+        "source": { "name": "", "type": "web" },
+        "alert": {
+            "updatedAt": nanos, "tags": ["sevtool", "SEV2"], "message": "SEV-1 SEV2: Checkout returns 5xx",
+            "username": username, "alertId": "052652ac-5d1c-464a-812a-7dd18bbfba8c", "source": "sevtool",
+            "alias": alias, "tinyId": "23", "createdAt": 1_767_348_000_000_i64, "userId": "daed1180", "entity": "SEV-1",
+        },
+        "action": action,
+        "integrationId": "37c8f316-17c6-49d7-899b-9c7e540c048d",
+        "integrationName": "sevtool",
+    })
+    .to_string()
+}
+
+#[tokio::test]
+async fn opsgenie_webhooks_record_acknowledge_reassign_and_close_once_and_refuse_a_wrong_secret() {
+    use blackbox::fake_genie::{FakeGenie, GENIE_KEY};
+    const SECRET: &str = "og-webhook-secret";
+    let genie = FakeGenie::start().await;
+    let catalog = genie_catalog("opsgenie", "team = \"ATC Ops\"\nschedule = \"ATC\"\n");
+    let s = setup(
+        &catalog,
+        &[
+            ("OPSGENIE_API_URL", genie.base.as_str()),
+            ("GENIE_KEY_ATC", GENIE_KEY),
+            ("OPSGENIE_WEBHOOK_SECRET", SECRET),
+        ],
+    )
+    .await;
+    let id = s
+        .app
+        .file_sev_id(json!({"title": "Checkout returns 5xx", "level": "SEV2"}))
+        .await;
+    let sev = wait_for(&s.app, &id, "the coordinator paged", 20, |v| {
+        state_of(v, "atc") == "paged"
+    })
+    .await;
+    assert_eq!(
+        page(&sev, "atc").unwrap()["on_call"][0]["email"],
+        "atc@example.com",
+        "{sev}"
+    );
+    let pages = genie.pages();
+    assert_eq!(pages.len(), 1, "{pages:?}");
+    assert_eq!(
+        (pages[0].api, pages[0].alias.as_str(), pages[0].team.as_deref()),
+        ("opsgenie", "sevtool-1-atc", Some("ATC Ops"))
+    );
+    let post = |body: String, auth: Option<&'static str>| {
+        let http = s.app.http.clone();
+        let url = s.app.url("/opsgenie/webhook");
+        async move {
+            let mut r = http.post(url).header("content-type", "application/json").body(body);
+            if let Some(a) = auth {
+                r = r.header("authorization", a);
+            }
+            let r = r.send().await.unwrap();
+            let status = r.status().as_u16();
+            (status, r.json::<Value>().await.unwrap_or(Value::Null))
+        }
+    };
+    const BEARER: Option<&str> = Some("Bearer og-webhook-secret");
+    // 2026-01-02T10:05:00Z, in nanoseconds.
+    let t = 1_767_348_300_000_000_000_i64;
+    let ack = alert_action("Acknowledge", "sevtool-1-atc", "alice@example.com", t);
+    assert_eq!(post(ack.clone(), None).await.0, 401, "no secret");
+    assert_eq!(post(ack.clone(), Some("Bearer guess")).await.0, 401, "a wrong secret");
+    let (status, body) = post(alert_action("AddNote", "sevtool-1-atc", "bob", t), BEARER).await;
+    assert_eq!((status, body), (200, json!({"ignored": "AddNote"})));
+    for _ in 0..2 {
+        let (status, body) = post(ack.clone(), BEARER).await;
+        assert_eq!(status, 202, "{body}");
+    }
+    let sev = wait_for(&s.app, &id, "the acknowledgement", 20, |v| {
+        state_of(v, "atc") == "acknowledged"
+    })
+    .await;
+    let atc = page(&sev, "atc").unwrap();
+    assert_eq!(atc["acknowledged_by"], "alice@example.com");
+    assert_eq!(atc["acknowledged_at"], "2026-01-02T10:05:00Z");
+    let reassigned = alert_action("AssignOwnership", "sevtool-1-atc", "alice@example.com", t + 1_000);
+    assert_eq!(post(reassigned, BEARER).await.0, 202);
+    let closed = alert_action("Close", "sevtool-1-atc", "alice@example.com", t + 2_000);
+    for _ in 0..2 {
+        assert_eq!(post(closed.clone(), BEARER).await.0, 202);
+    }
+    wait_for(&s.app, &id, "the close", 20, |v| state_of(v, "atc") == "resolved").await;
+    s.app.settled().await;
+    let (_, sev) = s.app.get_json(&format!("/api/sevs/{id}")).await;
+    let pages: Vec<&Value> = sev["timeline"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["kind"].as_str().is_some_and(|k| k.starts_with("page")))
+        .collect();
+    let kinds: Vec<&str> = pages.iter().filter_map(|e| e["kind"].as_str()).collect();
+    assert_eq!(
+        kinds,
+        ["paged", "page_acknowledged", "page_escalated", "page_resolved"],
+        "each delivered action acts once: {sev}"
+    );
+    assert_eq!(
+        (pages[1]["author"].as_str(), pages[1]["by"].as_str()),
+        (Some("opsgenie"), Some("alice@example.com"))
+    );
+    assert_eq!(pages[2]["how"], "reassigned");
+}
+
+#[tokio::test]
+async fn a_jsm_ops_team_is_paged_looked_up_acknowledged_and_closed_through_atlassian_apis() {
+    use blackbox::fake_genie::{CLOUD_ID, FakeGenie, GENIE_KEY, JSM_EMAIL, JSM_TOKEN};
+    const SCHEDULE: &str = "5f0c3d1e-aaaa-4bbb-8ccc-000000000001";
+    let genie = FakeGenie::start().await;
+    let catalog = genie_catalog("jsm", &format!("team = \"ATC Ops\"\nschedule = \"{SCHEDULE}\"\n"));
+    let s = setup(
+        &catalog,
+        &[
+            ("JSM_OPS_API_URL", genie.base.as_str()),
+            ("JSM_SITE_URL", genie.base.as_str()),
+            ("JSM_CLOUD_ID", CLOUD_ID),
+            ("JSM_EMAIL", JSM_EMAIL),
+            ("JSM_API_TOKEN", JSM_TOKEN),
+            ("GENIE_KEY_ATC", GENIE_KEY),
+            ("OPSGENIE_WEBHOOK_SECRET", "jsm-webhook-secret"),
+        ],
+    )
+    .await;
+    let id = s
+        .app
+        .file_sev_id(json!({"title": "Checkout returns 5xx", "level": "SEV2"}))
+        .await;
+    let sev = wait_for(&s.app, &id, "the coordinator paged", 20, |v| {
+        state_of(v, "atc") == "paged"
+    })
+    .await;
+    let atc = page(&sev, "atc").unwrap();
+    assert_eq!(atc["pager"], "jsm");
+    let on_call = &atc["on_call"][0];
+    assert_eq!(
+        (on_call["email"].as_str(), on_call["name"].as_str()),
+        (Some(format!("{SCHEDULE}@example.com").as_str()), Some(SCHEDULE)),
+        "the schedule's account id, turned into a person by the Jira site: {sev}"
+    );
+    let pages = genie.pages();
+    assert_eq!(pages.len(), 1, "{pages:?}");
+    assert_eq!((pages[0].api, pages[0].team.as_deref()), ("jsm", Some("ATC Ops")));
+
+    // JSM's webhook integration sends Opsgenie's alert action data to the same route.
+    let ack = alert_action("Acknowledge", "sevtool-1-atc", "Alice Ops", 1_767_348_300_000_000_000);
+    let r = s
+        .app
+        .http
+        .post(s.app.url("/opsgenie/webhook"))
+        .header("authorization", "Bearer jsm-webhook-secret")
+        .header("content-type", "application/json")
+        .body(ack)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 202);
+    wait_for(&s.app, &id, "the acknowledgement", 20, |v| {
+        state_of(v, "atc") == "acknowledged"
+    })
+    .await;
+    s.app
+        .post_json(&format!("/api/sevs/{id}/status"), json!({"status": "resolved"}))
+        .await;
+    wait_for(&s.app, &id, "the page resolved", 30, |v| {
+        state_of(v, "atc") == "resolved"
+    })
+    .await;
+    s.app.settled().await;
+    let closes: Vec<_> = genie.alerts().into_iter().filter(|a| a.action == "close").collect();
+    assert_eq!(closes.len(), 1, "{closes:?}");
+    assert_eq!((closes[0].api, closes[0].alias.as_str()), ("jsm", "sevtool-1-atc"));
+    let (_, sev) = s.app.get_json(&format!("/api/sevs/{id}")).await;
+    let ack = sev["timeline"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["kind"] == "page_acknowledged")
+        .cloned()
+        .unwrap_or_default();
+    assert_eq!(
+        (ack["author"].as_str(), ack["by"].as_str()),
+        (Some("jsm"), Some("Alice Ops"))
+    );
 }

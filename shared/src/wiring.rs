@@ -14,7 +14,8 @@ use crate::clock::SystemClock;
 use crate::config::{Config, ConfigError, PagingSettings};
 use crate::jira::{JiraIntegration, JiraWebhook};
 use crate::paging::{
-    Catalog, CatalogError, Opsgenie, PagerDuty, PagerDutyWebhook, PagerRouter, PagingIntegration, Secret,
+    Catalog, CatalogError, Jsm, Opsgenie, OpsgenieWebhook, PagerDuty, PagerDutyWebhook, PagerRouter, PagingIntegration,
+    Secret,
 };
 use crate::queue::{EmbeddedQueue, Queue, QueueError, QueueName, Relay, RoutedQueue, SqsQueue};
 use crate::reports::Template;
@@ -83,7 +84,7 @@ pub struct LocalQueues {
 }
 
 fn pager(settings: &PagingSettings, catalog: &Catalog) -> PagerRouter {
-    // Each Opsgenie key is read from the variable the catalog names; a missing one fails only
+    // Each Opsgenie or JSM Ops key is read from the variable the catalog names; a missing one fails only
     // the pages of the teams that need it, and says which variable to set.
     let keys: HashMap<String, Secret> = catalog
         .key_envs()
@@ -93,7 +94,7 @@ fn pager(settings: &PagingSettings, catalog: &Catalog) -> PagerRouter {
             if value.is_none() {
                 tracing::warn!(
                     variable = name,
-                    "an Opsgenie API key variable named in the team catalog is not set"
+                    "an Opsgenie or JSM Ops API key variable named in the team catalog is not set"
                 );
             }
             value.map(|v| (name.to_owned(), Secret::new(v)))
@@ -106,7 +107,8 @@ fn pager(settings: &PagingSettings, catalog: &Catalog) -> PagerRouter {
     ));
     PagerRouter {
         pagerduty: pagerduty.clone(),
-        opsgenie: Arc::new(Opsgenie::new(&settings.opsgenie_api_url, keys)),
+        opsgenie: Arc::new(Opsgenie::new(&settings.opsgenie_api_url, keys.clone())),
+        jsm: Arc::new(Jsm::new(&settings.jsm_ops_api_url, keys, settings.jsm_account.clone())),
         incidents: pagerduty,
     }
 }
@@ -233,14 +235,22 @@ pub fn slack_routes(config: &Config, services: &Services) -> Option<SlackRoutes>
     })
 }
 
-/// `POST /pagerduty/webhook`, served beside the API: on when paging is and
-/// `PAGERDUTY_WEBHOOK_SECRET` is set, else it answers 503 saying what to set.
-pub fn pagerduty_webhook(config: &Config, services: &Services) -> axum::Router {
-    crate::paging::webhook_router(PagerDutyWebhook {
-        secret: config.paging.as_ref().and_then(|p| p.pagerduty_webhook_secret.clone()),
+/// The pagers' webhooks, served beside the API: `POST /pagerduty/webhook` and
+/// `POST /opsgenie/webhook`. Each is on when paging is and its secret is set
+/// (`PAGERDUTY_WEBHOOK_SECRET`, `OPSGENIE_WEBHOOK_SECRET`), else it answers 503 saying what to set.
+pub fn pager_webhooks(config: &Config, services: &Services) -> axum::Router {
+    let paging = config.paging.as_ref();
+    let pagerduty = crate::paging::pagerduty_webhook_router(PagerDutyWebhook {
+        secret: paging.and_then(|p| p.pagerduty_webhook_secret.clone()),
         queue: services.queue.clone(),
         clock: Arc::new(SystemClock),
-    })
+    });
+    let opsgenie = crate::paging::opsgenie_webhook_router(OpsgenieWebhook {
+        secret: paging.and_then(|p| p.opsgenie_webhook_secret.clone()),
+        queue: services.queue.clone(),
+        clock: Arc::new(SystemClock),
+    });
+    pagerduty.merge(opsgenie)
 }
 
 /// `POST /jira/webhook`, served beside the API: on when Jira is and its webhook has a secret,

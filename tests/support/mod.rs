@@ -1,6 +1,7 @@
 //! Starts the real `sevtool` binary on a free port with a fresh data directory, as a user would,
 //! and talks to it over HTTP.
 
+pub mod fake_genie;
 pub mod fake_jira;
 pub mod fake_pager;
 pub mod fake_slack;

@@ -8,7 +8,7 @@ async fn main() -> Result<(), lambda_http::Error> {
     let config = sev::wiring::aws_config().await?;
     let services = sev::wiring::aws(&config).await?;
     let jira = sev::wiring::jira_webhook(&config, &services);
-    let pagerduty = sev::wiring::pagerduty_webhook(&config, &services);
+    let pagers = sev::wiring::pager_webhooks(&config, &services);
     lambda_http::run(
         router(AppState {
             sevs: services.sevs,
@@ -26,7 +26,7 @@ async fn main() -> Result<(), lambda_http::Error> {
             auth: sev::http::auth::Auth::from_config(&config, sev::http::auth::WhenUnconfigured::Refuse),
         })
         .merge(jira)
-        .merge(pagerduty),
+        .merge(pagers),
     )
     .await
 }

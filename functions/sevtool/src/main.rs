@@ -82,7 +82,7 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
         None => slack_off(),
     };
     let jira = sev::wiring::jira_webhook(&config, &services);
-    let pagerduty = sev::wiring::pagerduty_webhook(&config, &services);
+    let pagers = sev::wiring::pager_webhooks(&config, &services);
     let alerts = AlertWebhooks {
         service: services.alerts,
         token: config.alert_webhook_token.clone(),
@@ -100,7 +100,7 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
     })
     .merge(slack)
     .merge(jira)
-    .merge(pagerduty);
+    .merge(pagers);
     axum::serve(listener, app)
         .with_graceful_shutdown(shutdown_signal())
         .await?;

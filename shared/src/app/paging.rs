@@ -272,7 +272,15 @@ impl PagingService {
 
     /// Changes one page under optimistic concurrency. `change` returns `None` to leave the page
     /// alone, or the timeline entries the change makes.
-    async fn update<F>(&self, id: SevId, team: &str, author: &Actor, change: F) -> Result<Option<Page>, AppError>
+    /// Changes one page; `author` writes its timeline entries (`None`: the page's own pager,
+    /// whose webhook reported the change).
+    async fn update<F>(
+        &self,
+        id: SevId,
+        team: &str,
+        author: Option<&Actor>,
+        change: F,
+    ) -> Result<Option<Page>, AppError>
     where
         F: Fn(&mut Page, DateTime<Utc>) -> Option<Vec<EntryKind>>,
     {
@@ -284,7 +292,8 @@ impl PagingService {
             let Some(kinds) = change(&mut page, now) else {
                 return Ok(Attempt::Done(None));
             };
-            let entries = entries_at(kinds, author, now);
+            let pager = Actor::pager(page.pager);
+            let entries = entries_at(kinds, author.unwrap_or(&pager), now);
             let tasks = entry_tasks(id, &entries, now);
             match self.repo.save_page(id, &page, version, &entries, &tasks).await {
                 Ok(()) => {
@@ -306,7 +315,7 @@ impl PagingService {
             .catalog
             .find(team)
             .is_some_and(|t| t.rotation == Some(Rotation::Coordinator));
-        self.update(id, team, &Actor::SEVTOOL, |page, now| {
+        self.update(id, team, Some(&Actor::SEVTOOL), |page, now| {
             if page.state != PageState::Queued {
                 return None;
             }
@@ -331,7 +340,7 @@ impl PagingService {
     }
 
     pub async fn record_failed(&self, id: SevId, team: &str, reason: &str) -> Result<Option<Page>, AppError> {
-        self.update(id, team, &Actor::SEVTOOL, |page, now| {
+        self.update(id, team, Some(&Actor::SEVTOOL), |page, now| {
             if page.state != PageState::Queued {
                 return None;
             }
@@ -346,7 +355,7 @@ impl PagingService {
 
     /// Keeps the latest error of a page that is being retried, for the SEV's page to show.
     pub async fn record_retrying(&self, id: SevId, team: &str, error: &str) -> Result<(), AppError> {
-        self.update(id, team, &Actor::SEVTOOL, |page, now| {
+        self.update(id, team, Some(&Actor::SEVTOOL), |page, now| {
             (page.state == PageState::Queued).then(|| {
                 page.error = Some(error.to_owned());
                 page.updated_at = now;
@@ -366,7 +375,7 @@ impl PagingService {
         at: DateTime<Utc>,
     ) -> Result<Option<Page>, AppError> {
         let page = self
-            .update(id, team, &Actor::PAGERDUTY, |page, now| {
+            .update(id, team, None, |page, now| {
                 page.acknowledged(by, at, now).then(|| {
                     vec![EntryKind::PageAcknowledged {
                         team: page.team.clone(),
@@ -409,7 +418,7 @@ impl PagingService {
         how: &str,
         by: Option<&str>,
     ) -> Result<Option<Page>, AppError> {
-        self.update(id, team, &Actor::PAGERDUTY, |page, now| {
+        self.update(id, team, None, |page, now| {
             if !page.state.is_open() {
                 return None;
             }
@@ -424,7 +433,7 @@ impl PagingService {
     }
 
     pub async fn record_resolved(&self, id: SevId, team: &str) -> Result<Option<Page>, AppError> {
-        self.update(id, team, &Actor::SEVTOOL, |page, now| {
+        self.update(id, team, Some(&Actor::SEVTOOL), |page, now| {
             if page.state == PageState::Resolved {
                 return None;
             }
@@ -448,7 +457,7 @@ impl PagingService {
         team: &str,
         users: &HashMap<String, String>,
     ) -> Result<(), AppError> {
-        self.update(id, team, &Actor::SEVTOOL, |page, _| {
+        self.update(id, team, Some(&Actor::SEVTOOL), |page, _| {
             let mut changed = false;
             for p in &mut page.on_call {
                 if let Some(u) = users.get(&p.email)
@@ -475,7 +484,7 @@ impl PagingService {
             }
             let first = !mustered;
             let changed = self
-                .update(id, &page.team, &author, |page, _| {
+                .update(id, &page.team, Some(&author), |page, _| {
                     page.joined(slack_user, at).then(|| {
                         if first {
                             vec![EntryKind::Joined {

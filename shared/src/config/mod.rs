@@ -18,7 +18,7 @@ mod server;
 mod sign_in;
 mod slack;
 
-pub use paging::PagingSettings;
+pub use paging::{JsmAccount, PagingSettings};
 pub use sign_in::SlackSignInSettings;
 
 #[derive(Debug, thiserror::Error)]

@@ -1,6 +1,7 @@
 //! Who did something, as the timeline records it: a Slack user id (`U024BE7LH`), a person who
 //! signed in with the shared token (`web:alice`), an alert source (`alert:alertmanager`), one of
-//! sevtool's own actors (`sevtool`, `web`, `api`, `jira`, `import`), or a name a script gave.
+//! sevtool's own actors (`sevtool`, `web`, `api`, `jira`, `import`, and the pagers
+//! `pagerduty`, `opsgenie` and `jsm`), or a name a script gave.
 //! The shape of the name tells them apart, so a name a person types must never take another
 //! kind's shape: that would let them pass for a Slack user or a system actor, and so for a
 //! member of private SEVs.
@@ -12,6 +13,8 @@ use std::borrow::Cow;
 use std::fmt;
 
 use serde::{Deserialize, Serialize};
+
+use super::PagerKind;
 
 /// Alert sources: `alert:<source>`. Their changes never count as a person taking a SEV over.
 pub const ALERT_PREFIX: &str = "alert:";
@@ -51,15 +54,30 @@ impl Actor {
     pub const IMPORT: Actor = Actor(Cow::Borrowed("import"));
     /// Changes PagerDuty's webhook reported (acknowledgements, escalations).
     pub const PAGERDUTY: Actor = Actor(Cow::Borrowed("pagerduty"));
+    /// Changes Opsgenie's webhook reported.
+    pub const OPSGENIE: Actor = Actor(Cow::Borrowed("opsgenie"));
+    /// Changes JSM Ops' webhook reported (it posts to the Opsgenie route).
+    pub const JSM: Actor = Actor(Cow::Borrowed("jsm"));
 
-    const SYSTEM: [Actor; 6] = [
+    const SYSTEM: [Actor; 8] = [
         Actor::SEVTOOL,
         Actor::WEB,
         Actor::API,
         Actor::JIRA,
         Actor::IMPORT,
         Actor::PAGERDUTY,
+        Actor::OPSGENIE,
+        Actor::JSM,
     ];
+
+    /// The pager whose webhook reports changes to a page it carries.
+    pub fn pager(kind: PagerKind) -> Actor {
+        match kind {
+            PagerKind::PagerDuty => Actor::PAGERDUTY,
+            PagerKind::Opsgenie => Actor::OPSGENIE,
+            PagerKind::Jsm => Actor::JSM,
+        }
+    }
 
     /// A person who signed in with the shared token under `name`.
     pub fn web_person(name: &str) -> Actor {
@@ -171,6 +189,15 @@ mod tests {
     use super::*;
 
     #[test]
+    fn each_pager_reports_as_its_own_system_actor() {
+        for kind in [PagerKind::PagerDuty, PagerKind::Opsgenie, PagerKind::Jsm] {
+            let actor = Actor::pager(kind);
+            assert_eq!(actor.as_str(), kind.as_str());
+            assert_eq!(actor.kind(), ActorKind::System);
+        }
+    }
+
+    #[test]
     fn system_actors_alert_sources_and_slack_ids_are_reserved_in_any_case() {
         for name in [
             "sevtool",
@@ -179,6 +206,9 @@ mod tests {
             "api",
             "JIRA",
             "Import",
+            "PagerDuty",
+            "opsgenie",
+            "JSM",
             "alert:x",
             "Alert:prom",
             "web:alice",

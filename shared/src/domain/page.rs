@@ -61,6 +61,7 @@ pub struct OnCallPerson {
 pub enum PagerKind {
     PagerDuty,
     Opsgenie,
+    Jsm,
 }
 
 impl PagerKind {
@@ -68,6 +69,7 @@ impl PagerKind {
         match self {
             PagerKind::PagerDuty => "pagerduty",
             PagerKind::Opsgenie => "opsgenie",
+            PagerKind::Jsm => "jsm",
         }
     }
 }
@@ -316,7 +318,11 @@ mod tests {
 
     #[test]
     fn pager_kinds_serialise_as_the_names_stored_before_they_were_typed() {
-        for (kind, name) in [(PagerKind::PagerDuty, "pagerduty"), (PagerKind::Opsgenie, "opsgenie")] {
+        for (kind, name) in [
+            (PagerKind::PagerDuty, "pagerduty"),
+            (PagerKind::Opsgenie, "opsgenie"),
+            (PagerKind::Jsm, "jsm"),
+        ] {
             assert_eq!(serde_json::to_value(kind).unwrap(), name);
             assert_eq!(serde_json::from_value::<PagerKind>(name.into()).unwrap(), kind);
             assert_eq!(kind.to_string(), name);

@@ -49,6 +49,15 @@ pub enum PagerTarget {
         /// The environment variable holding the Opsgenie API key; the key is never in the file.
         api_key_env: String,
     },
+    /// Jira Service Management Ops, Opsgenie's successor.
+    Jsm {
+        /// The responder team the alert is routed to.
+        team: String,
+        /// The schedule whose on-call is looked up (by id: JSM's REST API takes no names).
+        schedule: Option<String>,
+        /// The environment variable holding the integration's API key.
+        api_key_env: String,
+    },
 }
 
 impl PagerTarget {
@@ -56,6 +65,7 @@ impl PagerTarget {
         match self {
             PagerTarget::PagerDuty { .. } => PagerKind::PagerDuty,
             PagerTarget::Opsgenie { .. } => PagerKind::Opsgenie,
+            PagerTarget::Jsm { .. } => PagerKind::Jsm,
         }
     }
 }
@@ -102,6 +112,8 @@ struct RawTeam {
     #[serde(default)]
     opsgenie: Option<RawOpsgenie>,
     #[serde(default)]
+    jsm: Option<RawOpsgenie>,
+    #[serde(default)]
     jira_project: Option<String>,
     #[serde(default)]
     channel: Option<String>,
@@ -145,6 +157,21 @@ fn valid_name(s: &str) -> bool {
             .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_')
 }
 
+/// The key lives in the environment under this name; the key itself never goes in the file.
+fn check_key_env(team: &str, pager: &str, env: &str) -> Result<(), CatalogError> {
+    if env.trim().is_empty() || env.contains(char::is_whitespace) {
+        return Err(CatalogError::Invalid(format!(
+            "team {team}: {pager}.api_key_env must name an environment variable (the key itself never goes in this file)"
+        )));
+    }
+    Ok(())
+}
+
+/// JSM Ops schedule ids are UUIDs; anything else would change the lookup's URL path.
+fn valid_schedule_id(s: &str) -> bool {
+    !s.is_empty() && s.len() <= 64 && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+}
+
 /// Levenshtein distance, for suggesting the team someone probably meant.
 fn distance(a: &str, b: &str) -> usize {
     let b: Vec<char> = b.chars().collect();
@@ -185,8 +212,8 @@ impl Catalog {
                     i + 1
                 ));
             }
-            let pager = match (t.pagerduty, t.opsgenie) {
-                (Some(pd), None) => {
+            let pager = match (t.pagerduty, t.opsgenie, t.jsm) {
+                (Some(pd), None, None) => {
                     if pd.routing_key.expose().trim().is_empty() {
                         return invalid(format!("team {name}: pagerduty.routing_key is empty"));
                     }
@@ -201,26 +228,36 @@ impl Catalog {
                         escalation_policy: pd.escalation_policy,
                     }
                 }
-                (None, Some(og)) => {
-                    if og.api_key_env.trim().is_empty() || og.api_key_env.contains(char::is_whitespace) {
-                        return invalid(format!(
-                            "team {name}: opsgenie.api_key_env must name an environment variable (the key itself never goes in this file)"
-                        ));
-                    }
+                (None, Some(og), None) => {
+                    check_key_env(&name, "opsgenie", &og.api_key_env)?;
                     PagerTarget::Opsgenie {
                         team: og.team,
                         schedule: og.schedule,
                         api_key_env: og.api_key_env,
                     }
                 }
-                (Some(_), Some(_)) => {
+                (None, None, Some(jsm)) => {
+                    check_key_env(&name, "jsm", &jsm.api_key_env)?;
+                    let schedule = jsm.schedule.map(|s| s.trim().to_owned());
+                    if let Some(s) = schedule.as_deref().filter(|s| !valid_schedule_id(s)) {
+                        return invalid(format!(
+                            "team {name}: jsm.schedule `{s}` is not a JSM Ops schedule id (the UUID in the schedule's URL)"
+                        ));
+                    }
+                    PagerTarget::Jsm {
+                        team: jsm.team,
+                        schedule,
+                        api_key_env: jsm.api_key_env,
+                    }
+                }
+                (None, None, None) => {
                     return invalid(format!(
-                        "team {name}: has both [team.pagerduty] and [team.opsgenie]; keep one"
+                        "team {name}: has no pager; add [team.pagerduty] (routing_key, schedule), [team.opsgenie] or [team.jsm]"
                     ));
                 }
-                (None, None) => {
+                _ => {
                     return invalid(format!(
-                        "team {name}: has no pager; add [team.pagerduty] (routing_key, schedule) or [team.opsgenie]"
+                        "team {name}: has more than one of [team.pagerduty], [team.opsgenie] and [team.jsm]; keep one"
                     ));
                 }
             };
@@ -371,13 +408,15 @@ impl Catalog {
         names
     }
 
-    /// Every environment variable the catalog names for Opsgenie keys.
+    /// Every environment variable the catalog names for Opsgenie and JSM Ops keys.
     pub fn key_envs(&self) -> Vec<&str> {
         let mut envs: Vec<&str> = self
             .teams
             .iter()
             .filter_map(|t| match &t.pager {
-                PagerTarget::Opsgenie { api_key_env, .. } => Some(api_key_env.as_str()),
+                PagerTarget::Opsgenie { api_key_env, .. } | PagerTarget::Jsm { api_key_env, .. } => {
+                    Some(api_key_env.as_str())
+                }
                 PagerTarget::PagerDuty { .. } => None,
             })
             .collect();
@@ -403,6 +442,8 @@ mod tests {
         let c = Catalog::parse(text).unwrap();
         assert!(c.rotation(Rotation::Coordinator).is_some());
         assert!(c.teams().iter().any(|t| t.pager.kind() == PagerKind::Opsgenie));
+        assert!(c.teams().iter().any(|t| t.pager.kind() == PagerKind::Jsm));
+        assert!(c.key_envs().contains(&"JSM_API_KEY_IDENTITY"));
         assert_eq!(c.find("payments").unwrap().jira_project.as_deref(), Some("PAY"));
         assert_eq!(c.find("payments").unwrap().channel.as_deref(), Some("payments-eng"));
     }
@@ -466,6 +507,19 @@ mod tests {
             (
                 coord.clone() + "[[team]]\nname = \"g\"\n[team.opsgenie]\nteam = \"g\"\napi_key_env = \"\"\n",
                 "environment variable",
+            ),
+            (
+                coord.clone() + "[[team]]\nname = \"g\"\n[team.jsm]\nteam = \"g\"\napi_key_env = \"JSM KEY\"\n",
+                "jsm.api_key_env must name an environment variable",
+            ),
+            (
+                coord.clone()
+                    + "[[team]]\nname = \"g\"\n[team.jsm]\nteam = \"g\"\nschedule = \"../admin\"\napi_key_env = \"K\"\n",
+                "not a JSM Ops schedule id",
+            ),
+            (
+                coord.clone() + &team("g", "[team.jsm]\nteam = \"g\"\napi_key_env = \"K\""),
+                "more than one of",
             ),
             (coord.clone() + &team("h", "rotation = \"boss\""), "unknown variant"),
             (

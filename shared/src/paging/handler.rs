@@ -5,7 +5,7 @@
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use chrono::Duration;
+use chrono::{DateTime, Duration, Utc};
 
 use super::pager::{Incidents, OnCall, PageRequest, Pager};
 use crate::app::{PagingService, SevService};
@@ -50,15 +50,26 @@ impl PagingIntegration {
         incident: &str,
         change: IncidentChange,
         agent: Option<&str>,
-        at: chrono::DateTime<chrono::Utc>,
+        at: DateTime<Utc>,
     ) -> Result<(), TaskError> {
         let Some(key) = self.incidents.dedup_key(incident).await.map_err(TaskError::from)? else {
             tracing::info!(incident, "a PagerDuty event for an incident PagerDuty does not know");
             return Ok(());
         };
-        let Some((id, team)) = crate::domain::parse_dedup_key(&key) else {
+        self.page_changed(&key, change, agent, at).await
+    }
+
+    /// A pager said the page with this dedup key changed: record it on the page, if it is ours.
+    async fn page_changed(
+        &self,
+        key: &str,
+        change: IncidentChange,
+        agent: Option<&str>,
+        at: DateTime<Utc>,
+    ) -> Result<(), TaskError> {
+        let Some((id, team)) = crate::domain::parse_dedup_key(key) else {
             // Someone else's incident on a service our webhook also watches.
-            tracing::debug!(incident, "a PagerDuty event for an incident sevtool did not page");
+            tracing::debug!("a pager event for a page sevtool did not send");
             return Ok(());
         };
         let Some(page) = self.paging.page_of(id, team).await.map_err(TaskError::from)? else {
@@ -70,7 +81,7 @@ impl PagingIntegration {
                 "the page of {id} to {team} is not recorded as paged yet"
             )));
         }
-        // PagerDuty's clock ahead of ours must not put an acknowledgement in the future.
+        // The pager's clock ahead of ours must not put an acknowledgement in the future.
         let at = at.min(self.sevs.now());
         let recorded = match change {
             IncidentChange::Acknowledged => self.paging.record_acknowledged(id, team, agent, at).await,
@@ -80,7 +91,7 @@ impl PagingIntegration {
             }
         };
         recorded.map_err(TaskError::from)?;
-        tracing::info!(sev = %id, team, change = change.as_str(), "PagerDuty event recorded");
+        tracing::info!(sev = %id, team, change = change.as_str(), pager = page.pager.as_str(), "pager event recorded");
         Ok(())
     }
 
@@ -212,7 +223,14 @@ impl TaskHandler for PagingIntegration {
                 at,
                 ..
             } => self.incident_changed(incident, *change, agent.as_deref(), *at).await,
-            // The pager queue carries only the five above; anything else is another integration's.
+            Task::OpsgenieEvent {
+                change,
+                dedup_key,
+                agent,
+                at,
+                ..
+            } => self.page_changed(dedup_key, *change, agent.as_deref(), *at).await,
+            // The pager queue carries only the seven above; anything else is another integration's.
             _ => Ok(()),
         }
     }

@@ -1,16 +1,24 @@
-//! Paging: the team catalog, the pager port with its PagerDuty and Opsgenie adapters,
-//! PagerDuty's webhook, and the pager queue's task handler. Pages are recorded and queued by `app::PagingService`.
+//! Paging: the team catalog, the pager port with its PagerDuty, Opsgenie and JSM Ops adapters,
+//! PagerDuty's and Opsgenie's webhooks, and the pager queue's task handler. Pages are recorded and queued by `app::PagingService`.
 
+mod alert_api;
 mod catalog;
 mod handler;
+mod jsm;
 mod opsgenie;
+mod opsgenie_webhook;
 mod pager;
 mod pagerduty;
-mod webhook;
+mod pagerduty_webhook;
+mod reply;
 
 pub use catalog::{Catalog, CatalogError, PagerTarget, Rotation, Secret, Team};
 pub use handler::PagingIntegration;
+pub use jsm::Jsm;
 pub use opsgenie::Opsgenie;
+pub use opsgenie_webhook::{OpsgenieWebhook, router as opsgenie_webhook_router};
 pub use pager::{Incidents, OnCall, PageRequest, Pager, PagerError, PagerRouter};
 pub use pagerduty::PagerDuty;
-pub use webhook::{PagerDutyWebhook, router as webhook_router, signature as webhook_signature};
+pub use pagerduty_webhook::{
+    PagerDutyWebhook, router as pagerduty_webhook_router, signature as pagerduty_webhook_signature,
+};

@@ -1,4 +1,4 @@
-//! The pager port: what paging needs from PagerDuty or Opsgenie, whichever a team uses.
+//! The pager port: what paging needs from PagerDuty, Opsgenie or JSM Ops, whichever a team uses.
 
 use std::sync::Arc;
 
@@ -92,6 +92,7 @@ pub trait Pager: Send + Sync {
 pub struct PagerRouter {
     pub pagerduty: Arc<dyn Pager>,
     pub opsgenie: Arc<dyn Pager>,
+    pub jsm: Arc<dyn Pager>,
     /// PagerDuty's incidents, which its webhook names.
     pub incidents: Arc<dyn Incidents>,
 }
@@ -101,6 +102,7 @@ impl PagerRouter {
         match target {
             PagerTarget::PagerDuty { .. } => self.pagerduty.as_ref(),
             PagerTarget::Opsgenie { .. } => self.opsgenie.as_ref(),
+            PagerTarget::Jsm { .. } => self.jsm.as_ref(),
         }
     }
 }

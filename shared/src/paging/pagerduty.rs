@@ -82,7 +82,7 @@ impl PagerDuty {
 fn routing_key(target: &PagerTarget) -> Result<&Secret, PagerError> {
     match target {
         PagerTarget::PagerDuty { routing_key, .. } => Ok(routing_key),
-        PagerTarget::Opsgenie { .. } => Err(PagerError::NotConfigured(
+        PagerTarget::Opsgenie { .. } | PagerTarget::Jsm { .. } => Err(PagerError::NotConfigured(
             "an Opsgenie team was sent to the PagerDuty adapter".into(),
         )),
     }

@@ -8,18 +8,19 @@
 
 use std::sync::Arc;
 
+use axum::Router;
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use axum::routing::post;
-use axum::{Json, Router};
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use serde_json::json;
 use subtle::ConstantTimeEq;
 
 use super::catalog::Secret;
+use super::reply::{answer, error};
 use crate::clock::Clock;
 use crate::queue::{IncidentChange, Queue, Task, TaskEnvelope};
 
@@ -35,14 +36,6 @@ pub fn router(state: PagerDutyWebhook) -> Router {
     Router::new()
         .route("/pagerduty/webhook", post(webhook))
         .with_state(state)
-}
-
-fn answer(status: StatusCode, body: serde_json::Value) -> Response {
-    (status, Json(body)).into_response()
-}
-
-fn error(status: StatusCode, text: &str) -> Response {
-    answer(status, json!({ "error": text }))
 }
 
 /// What PagerDuty signs under one secret: `v1=` and the hex HMAC-SHA256 of the raw body.

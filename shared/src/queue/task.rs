@@ -98,9 +98,20 @@ pub enum Task {
         agent: Option<String>,
         at: DateTime<Utc>,
     },
+    /// Opsgenie's (or JSM Ops') webhook said its `alert` changed; `dedup_key` is the alert's
+    /// alias, which sevtool set when it paged. `at` (the alert's `updatedAt`) tells one action
+    /// from the next on the same alert, and is the same on Opsgenie's retries.
+    OpsgenieEvent {
+        alert: String,
+        change: IncidentChange,
+        dedup_key: String,
+        /// Who did it, as Opsgenie names them (`alert.username`).
+        agent: Option<String>,
+        at: DateTime<Utc>,
+    },
 }
 
-/// What a PagerDuty incident event says happened to a page.
+/// What a pager's webhook says happened to a page (a PagerDuty incident, an Opsgenie alert).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum IncidentChange {
@@ -167,7 +178,8 @@ impl Task {
             | Task::Page { .. }
             | Task::Mayday { .. }
             | Task::ResolvePages { .. }
-            | Task::PagerDutyEvent { .. } => QueueName::Pager,
+            | Task::PagerDutyEvent { .. }
+            | Task::OpsgenieEvent { .. } => QueueName::Pager,
         }
     }
 }
@@ -236,6 +248,14 @@ impl TaskEnvelope {
                 TaskKey::new("jira-issue", format_args!("{issue}:{delivery}"))
             }
             Task::PagerDutyEvent { event, .. } => TaskKey::new("pagerduty-event", format_args!("{event}")),
+            Task::OpsgenieEvent { alert, change, at, .. } => TaskKey::new(
+                "opsgenie-event",
+                format_args!(
+                    "{alert}:{}:{}",
+                    change.as_str(),
+                    at.timestamp_nanos_opt().unwrap_or_default()
+                ),
+            ),
         };
         TaskEnvelope {
             v: TASK_VERSION,
@@ -266,7 +286,8 @@ impl TaskEnvelope {
             | Task::PostDigest { .. }
             | Task::Sweep { .. }
             | Task::JiraIssueChanged { .. }
-            | Task::PagerDutyEvent { .. } => None,
+            | Task::PagerDutyEvent { .. }
+            | Task::OpsgenieEvent { .. } => None,
         }
     }
 }

@@ -10,7 +10,7 @@ use super::handler::{SlackIntegration, reply};
 use super::messages::{self, escape};
 use super::state::ChannelRole;
 use crate::app::{PagingError, SevDetail};
-use crate::domain::{Actor, Entry, EntryKind, PageReason, PageState, SevId};
+use crate::domain::{Actor, Entry, EntryKind, Page, PageReason, PageState, SevId};
 use crate::queue::{Steps, TaskError};
 
 pub(super) const MAYDAY_CONFIRM: &str = "mayday_confirm";
@@ -33,6 +33,18 @@ fn list(names: &[String]) -> String {
     }
 }
 
+/// The pages someone took in the pager, and who, as the pager names them.
+fn acknowledged(pages: &[Page]) -> Vec<String> {
+    pages
+        .iter()
+        .filter(|p| p.acknowledged_at.is_some())
+        .map(|p| match &p.acknowledged_by {
+            Some(by) => format!("{} by {by}", p.team),
+            None => p.team.clone(),
+        })
+        .collect()
+}
+
 /// The roll-call: every team paged and how it went, who joined and who is still missing.
 pub(super) fn roll_call(detail: &SevDetail) -> String {
     let pages = &detail.pages;
@@ -53,6 +65,14 @@ pub(super) fn roll_call(detail: &SevDetail) -> String {
     );
     if !failed.is_empty() {
         text.push_str(&format!("\n*Paging failed* (call them): {}", list(&failed)));
+    }
+    let acknowledged = acknowledged(pages);
+    if !acknowledged.is_empty() {
+        text.push_str(&format!(
+            "\n*Acknowledged* ({}): {}",
+            acknowledged.len(),
+            list(&acknowledged)
+        ));
     }
     text.push_str(&format!("\n*Joined* ({}): {}", m.joined.len(), list(&m.joined)));
     text.push_str(&format!(
@@ -275,5 +295,25 @@ impl SlackIntegration {
             tracing::info!(sev = %id, "a paged person joined the response channel");
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::PagerKind;
+
+    #[test]
+    fn the_roll_call_names_who_acknowledged_each_page() {
+        let now = chrono::Utc::now();
+        let page = |team: &str| {
+            let mut p = Page::new(SevId(7), team, PagerKind::Jsm, PageReason::Mayday, &Actor::SEVTOOL, now);
+            p.paged(Vec::new(), now);
+            p
+        };
+        let (mut atc, mut db, web) = (page("atc"), page("db"), page("web"));
+        assert!(atc.acknowledged(Some("Alice Ops"), now, now));
+        assert!(db.acknowledged(None, now, now));
+        assert_eq!(acknowledged(&[atc, web, db]), ["atc by Alice Ops", "db"]);
     }
 }
