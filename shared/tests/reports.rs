@@ -37,6 +37,8 @@ struct Truth {
     resolve_min: Option<i64>,
     /// Minutes from declaration until everyone paged had joined; none when nobody was paged.
     muster_min: Option<i64>,
+    /// Minutes from declaration until a pager reported the first acknowledgement.
+    ack_min: Option<i64>,
     private: bool,
     drill: bool,
 }
@@ -57,6 +59,7 @@ fn generate(n: usize, seed: u64) -> (Vec<Sev>, Vec<Truth>) {
         let detect_min = rng.random_range(0..240);
         let resolve_min = rng.random_bool(0.9).then(|| detect_min + rng.random_range(1..3000));
         let muster_min = rng.random_bool(0.4).then(|| rng.random_range(1..90));
+        let ack_min = rng.random_bool(0.5).then(|| rng.random_range(0..45));
         let private = rng.random_bool(0.05);
         let drill = rng.random_bool(0.03);
         let mut tags: std::collections::BTreeSet<Tag> = Default::default();
@@ -89,7 +92,7 @@ fn generate(n: usize, seed: u64) -> (Vec<Sev>, Vec<Truth>) {
             resolved_at: resolve_min.map(|m| started + Duration::minutes(m)),
             closed_at: None,
             mustered_at: muster_min.map(|m| detected + Duration::minutes(m)),
-            acknowledged_at: None,
+            acknowledged_at: ack_min.map(|m| detected + Duration::minutes(m)),
             resolution: None,
         });
         truth.push(Truth {
@@ -100,6 +103,7 @@ fn generate(n: usize, seed: u64) -> (Vec<Sev>, Vec<Truth>) {
             detect_min,
             resolve_min,
             muster_min,
+            ack_min,
             private,
             drill,
         });
@@ -177,6 +181,10 @@ fn monthly_numbers_over_ten_thousand_sevs_match_an_independent_count() {
             assert!(close(row.mttm_minutes, mean(&mus)), "{}", row.month);
             assert!(close(row.mttm_median_minutes, median(&mut mus)));
             assert_eq!(row.mustered, mus.len());
+            let mut ack: Vec<i64> = real.iter().filter_map(|t| t.ack_min).collect();
+            assert!(close(row.mtta_minutes, mean(&ack)), "{}", row.month);
+            assert!(close(row.mtta_median_minutes, median(&mut ack)));
+            assert_eq!(row.acknowledged, ack.len());
         }
         let expected_total = truth
             .iter()
