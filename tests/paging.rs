@@ -840,6 +840,13 @@ async fn opsgenie_webhooks_record_acknowledge_reassign_and_close_once_and_refuse
     assert_eq!(atc["acknowledged_at"], "2026-01-02T10:05:00Z");
     let reassigned = alert_action("AssignOwnership", "sevtool-1-atc", "alice@example.com", t + 1_000);
     assert_eq!(post(reassigned, BEARER).await.0, 202);
+    // The pager queue works in parallel: a close taken first would leave nothing to reassign.
+    wait_for(&s.app, &id, "the reassignment", 20, |v| {
+        v["timeline"]
+            .as_array()
+            .is_some_and(|t| t.iter().any(|e| e["kind"] == "page_escalated"))
+    })
+    .await;
     let closed = alert_action("Close", "sevtool-1-atc", "alice@example.com", t + 2_000);
     for _ in 0..2 {
         assert_eq!(post(closed.clone(), BEARER).await.0, 202);

@@ -832,3 +832,130 @@ async fn the_message_shortcut_opens_the_intake_form_with_the_message() {
         "nothing filed until submitted"
     );
 }
+
+async fn join(s: &Setup, n: u32, channel: &str, user: &str) {
+    let joined =
+        json!({ "type": "member_joined_channel", "user": user, "channel": channel, "event_ts": "1700000000.000100" });
+    assert_eq!(event(s, &format!("EvCatchUp{n}"), joined, None).await, 200);
+}
+
+fn catch_ups(slack: &FakeSlack) -> Vec<Value> {
+    slack
+        .ok_calls("chat.postEphemeral")
+        .into_iter()
+        .map(|c| c.args)
+        .collect()
+}
+
+#[tokio::test]
+async fn whoever_joins_a_response_channel_is_caught_up_once_an_hour_and_never_on_a_private_sev_they_may_not_see() {
+    let s = setup_with(&[("SEVTOOL_PUBLIC_URL", "http://sevtool.example")]).await;
+    let response = filed_sev(&s).await;
+    for text in [
+        "u1 rolled back",
+        "u2 <!channel> still 5xx",
+        "u3",
+        "u4",
+        "u5",
+        "u6 error rate falling",
+    ] {
+        let r = s
+            .app
+            .post_json("/api/sevs/SEV-1/updates", json!({"text": text, "author": "alice"}))
+            .await;
+        assert_eq!(r.status(), 201);
+    }
+    let r = s
+        .app
+        .post_json(
+            "/api/sevs/SEV-1/scas",
+            json!({"text": "Alert on replication lag", "priority": "must", "owner": "U0ALICE"}),
+        )
+        .await;
+    assert_eq!(r.status(), 201);
+    s.app.settled().await;
+
+    join(&s, 1, &response, "U0BOB").await;
+    s.slack.wait_for("a catch-up", 20, |f| !catch_ups(f).is_empty()).await;
+    let sent = catch_ups(&s.slack);
+    assert_eq!(
+        (sent[0]["channel"].as_str(), sent[0]["user"].as_str()),
+        (Some(response.as_str()), Some("U0BOB"))
+    );
+    let text = sent[0]["text"].as_str().unwrap();
+    for expected in [
+        "Catching up on SEV-1",
+        "SEV1",
+        "Checkout 5xx",
+        "Coordinator: nobody yet",
+        "Last 5 of 6 updates",
+        "u6 error rate falling",
+        "&lt;!channel&gt;",
+        "Alert on replication lag (must, <@U0ALICE>)",
+        "<http://sevtool.example/sevs/SEV-1|Open the SEV page>",
+    ] {
+        assert!(text.contains(expected), "{expected:?} missing from {text}");
+    }
+    assert!(!text.contains("u1 rolled back"), "only the last five updates: {text}");
+
+    // A retried delivery, and the same person joining again within the hour: nothing more.
+    let joined = json!({ "type": "member_joined_channel", "user": "U0BOB", "channel": response, "event_ts": "1700000000.000100" });
+    assert_eq!(event(&s, "EvCatchUp1", joined, Some("1")).await, 200);
+    join(&s, 2, &response, "U0BOB").await;
+    join(&s, 3, &response, "U0CAROL").await;
+    s.app.settled().await;
+    let users: Vec<String> = catch_ups(&s.slack)
+        .iter()
+        .map(|c| c["user"].as_str().unwrap_or_default().to_owned())
+        .collect();
+    assert_eq!(users, ["U0BOB", "U0CAROL"], "once per person per hour");
+
+    // A private SEV: a stranger who gets into its channel learns nothing; its reporter does.
+    let r = s
+        .app
+        .post_json(
+            "/api/sevs",
+            json!({"title": "Secret breach", "level": "SEV1", "reporter": "U0REPORTER", "private": true}),
+        )
+        .await;
+    assert_eq!(r.status(), 201);
+    s.app.settled().await;
+    let private = s
+        .slack
+        .ok_calls("conversations.create")
+        .into_iter()
+        .find(|c| {
+            c.args["name"]
+                .as_str()
+                .is_some_and(|n| n.starts_with("sev-2-") && !n.ends_with("-announce"))
+        })
+        .map(|c| c.args["name"].as_str().unwrap().to_owned())
+        .unwrap();
+    let channel = s
+        .slack
+        .channels()
+        .into_iter()
+        .find(|c| c.0 == private)
+        .map(|c| c.1.id)
+        .unwrap();
+    join(&s, 4, &channel, "U0MALLORY").await;
+    join(&s, 5, &channel, "U0REPORTER").await;
+    s.app.settled().await;
+    let to: Vec<(String, String)> = catch_ups(&s.slack)
+        .iter()
+        .filter(|c| c["channel"] == channel.as_str())
+        .map(|c| {
+            (
+                c["user"].as_str().unwrap_or_default().to_owned(),
+                c["text"].as_str().unwrap_or_default().to_owned(),
+            )
+        })
+        .collect();
+    assert_eq!(to.len(), 1, "{to:?}");
+    assert_eq!(to[0].0, "U0REPORTER");
+    assert!(to[0].1.contains("Secret breach"));
+    assert!(
+        !catch_ups(&s.slack).iter().any(|c| c["user"] == "U0MALLORY"),
+        "a stranger is not caught up on a private SEV"
+    );
+}

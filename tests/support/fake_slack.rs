@@ -99,6 +99,10 @@ fn parse_args(headers: &HeaderMap, body: &[u8]) -> Value {
 const METHODS: &[(&str, &[(&str, &str)])] = &[
     ("chat.postMessage", &[("channel", "channel_not_found")]),
     (
+        "chat.postEphemeral",
+        &[("channel", "channel_not_found"), ("user", "user_not_in_channel")],
+    ),
+    (
         "chat.update",
         &[("channel", "channel_not_found"), ("ts", "message_not_found")],
     ),
@@ -166,7 +170,7 @@ fn refusal(method: &str, args: &Value, authorised: bool) -> Option<&'static str>
         return Some(error);
     }
     let text_chars = args["text"].as_str().map_or(0, |t| t.chars().count());
-    if matches!(method, "chat.postMessage" | "chat.update") && text_chars > MAX_TEXT_CHARS {
+    if matches!(method, "chat.postMessage" | "chat.postEphemeral" | "chat.update") && text_chars > MAX_TEXT_CHARS {
         return Some("msg_too_long");
     }
     None
@@ -339,7 +343,12 @@ impl FakeSlack {
                 inner.channels.insert(name.clone(), channel);
                 ok(json!({ "channel": { "id": id, "name": name, "is_private": is_private } }))
             }
-            "chat.postMessage" | "chat.update" if !given(args, "text") && !given(args, "blocks") => fail("no_text"),
+            "chat.postMessage" | "chat.postEphemeral" | "chat.update"
+                if !given(args, "text") && !given(args, "blocks") =>
+            {
+                fail("no_text")
+            }
+            "chat.postEphemeral" => ok(json!({ "message_ts": format!("1700000000.{n:06}") })),
             "chat.postMessage" => ok(json!({ "channel": s("channel"), "ts": format!("1700000000.{n:06}") })),
             "views.open" if args["view"]["type"] != "modal" => fail("invalid_arguments"),
             // People at example.com exist: `alice@example.com` is user `UALICE`.

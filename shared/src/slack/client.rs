@@ -245,6 +245,13 @@ impl SlackClient {
         Ok(body["ts"].as_str().unwrap_or_default().to_owned())
     }
 
+    /// A message only `user` sees, in `channel` (they must be in it).
+    pub async fn post_ephemeral(&self, channel: &str, user: &str, text: &str) -> Result<(), SlackError> {
+        self.pace(channel).await;
+        let args = json!({ "channel": channel, "user": user, "text": text, "unfurl_links": false });
+        self.call("chat.postEphemeral", args).await.map(|_| ())
+    }
+
     pub async fn update_message(
         &self,
         channel: &str,

@@ -1,6 +1,7 @@
 //! Slack: the signed inbound routes (acknowledge fast, act from the queue), and the integration
 //! that turns SEV changes into channels, announcements and cross-posts.
 
+mod catch_up;
 mod client;
 pub mod command;
 mod handler;

@@ -8,7 +8,6 @@ use serde_json::{Value, json};
 
 use super::handler::{SlackIntegration, reply};
 use super::messages::{self, escape};
-use super::state::ChannelRole;
 use crate::app::{PagingError, SevDetail};
 use crate::domain::{Actor, Entry, EntryKind, Page, PageReason, PageState, SevId};
 use crate::queue::{Steps, TaskError};
@@ -272,13 +271,8 @@ impl SlackIntegration {
     }
 
     /// Someone joined a response channel: if they were paged, they have mustered.
-    pub(super) async fn on_member_joined(&self, event: &Value) -> Result<(), TaskError> {
-        let (Some(paging), Some(channel), Some(user)) =
-            (&self.paging, event["channel"].as_str(), event["user"].as_str())
-        else {
-            return Ok(());
-        };
-        let Some((id, ChannelRole::Response)) = self.state.channel(channel).await.map_err(TaskError::from)? else {
+    pub(super) async fn on_member_joined(&self, id: SevId, user: &str, event: &Value) -> Result<(), TaskError> {
+        let Some(paging) = &self.paging else {
             return Ok(());
         };
         let at = event["event_ts"]

@@ -181,6 +181,11 @@ pub fn reaction(key: &str) -> Key {
     Key::new(format!("REACTION#{key}"), "REACTION")
 }
 
+/// When `user` was last caught up on SEV `id` (see `slack/catch_up.rs`).
+pub fn catch_up(id: SevId, user: &str) -> Key {
+    Key::new(format!("CATCHUP#{}#{user}", id.0), "CATCHUP")
+}
+
 pub fn channel(channel_id: &str) -> Key {
     Key::new(format!("CHANNEL#{channel_id}"), "CHANNEL")
 }

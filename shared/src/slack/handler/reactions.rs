@@ -11,12 +11,21 @@ use crate::slack::messages::person;
 use crate::slack::state::{AppliedReaction, ChannelRole};
 
 impl SlackIntegration {
-    /// A Slack event: a reaction in a response channel acts on its SEV; a join is for the mayday
-    /// roll-call.
+    /// A Slack event: a reaction in a response channel acts on its SEV; someone joining one
+    /// is caught up, and counts for the muster if they were paged.
     pub(super) async fn on_event(&self, event: &Value, steps: &Steps<'_>) -> Result<(), TaskError> {
         let kind = event["type"].as_str().unwrap_or_default();
         if kind == "member_joined_channel" {
-            return self.on_member_joined(event).await;
+            let Some((channel, user)) = crate::slack::catch_up::joined(event) else {
+                return Ok(());
+            };
+            let Some((id, ChannelRole::Response)) = self.state.channel(channel).await.map_err(TaskError::from)? else {
+                return Ok(());
+            };
+            self.on_member_joined(id, user, event).await?;
+            return steps
+                .once("catch-up", || async { self.catch_up_joiner(id, channel, user).await })
+                .await;
         }
         if !matches!(kind, "reaction_added" | "reaction_removed") || event["item"]["type"] != "message" {
             return Ok(());
