@@ -479,3 +479,57 @@ async fn sca_forms_refuse_a_blank_owner_and_unknown_scas() {
         (Some("dana"), Some("open"))
     );
 }
+
+#[tokio::test]
+async fn the_sev_page_opens_with_the_catch_up_a_joiner_gets_in_slack() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = Sevtool::start(dir.path(), &[]).await;
+    let id = app
+        .file_sev_id(serde_json::json!({"title": "Checkout 5xx", "level": "SEV1"}))
+        .await;
+    let card = |html: &str| {
+        let start = html.find("id=\"catch-up\"").expect("the catch-up card");
+        html[start..].split("</div>").next().unwrap_or_default().to_owned()
+    };
+    let empty = card(&app.get_text(&format!("/sevs/{id}")).await);
+    assert!(
+        empty.contains("No status updates yet") && empty.contains("nobody paged"),
+        "{empty}"
+    );
+    assert!(empty.contains("0 open SCAs"), "{empty}");
+    for text in ["u1 first", "u2", "u3", "u4", "u5", "u6 <b>latest</b>"] {
+        let r = app
+            .post_json(
+                &format!("/api/sevs/{id}/updates"),
+                serde_json::json!({"text": text, "author": "alice"}),
+            )
+            .await;
+        assert_eq!(r.status(), 201);
+    }
+    let r = app
+        .post_json(
+            &format!("/api/sevs/{id}/scas"),
+            serde_json::json!({"text": "Alert on lag", "priority": "must", "owner": "alice"}),
+        )
+        .await;
+    assert_eq!(r.status(), 201);
+    let card = card(&app.get_text(&format!("/sevs/{id}")).await);
+    assert!(card.contains("Last 5 of 6 updates"), "{card}");
+    assert!(card.contains("u6 &lt;b&gt;latest&lt;&#x2f;b&gt;"), "escaped: {card}");
+    assert!(!card.contains("u1 first"), "only the last five: {card}");
+    assert!(card.contains("1 open SCA</p>"), "{card}");
+    assert!(card.contains("open 0m") || card.contains("open 1m"), "{card}");
+    let r = app
+        .post_json(
+            &format!("/api/sevs/{id}/status"),
+            serde_json::json!({"status": "resolved"}),
+        )
+        .await;
+    assert_eq!(r.status(), 200);
+    let resolved = app.get_text(&format!("/sevs/{id}")).await;
+    let start = resolved.find("id=\"catch-up\"").unwrap();
+    assert!(
+        resolved[start..].contains("resolved after 0m"),
+        "a resolved SEV is no longer open"
+    );
+}

@@ -2,6 +2,7 @@
 
 mod access;
 mod alerts;
+mod catch_up;
 mod error;
 mod integrations;
 mod jobs;
@@ -17,6 +18,7 @@ mod trends;
 
 pub use access::{Access, SecurityGroup};
 pub use alerts::{AlertAction, AlertOutcome, AlertService};
+pub use catch_up::{CatchUp, page_state};
 pub use error::{AppError, ErrorKind};
 pub use integrations::Integrations;
 pub use jobs::Jobs;

@@ -1,8 +1,7 @@
-//! The catch-up for someone who joins a SEV's response channel mid-way: an ephemeral message,
-//! seen only by them, built from stored facts (level, status, how long it has been open, who
-//! coordinates and owns the report, who was paged and who joined, the last five updates, the
-//! open SCAs, the SEV page). At most one per person per SEV per hour, and only for people who
-//! may see the SEV, so a private SEV's facts never reach anyone else.
+//! The catch-up for someone who joins a SEV's response channel mid-way (see `app::CatchUp`): an
+//! ephemeral message, seen only by them, with the SEV's level, status, coordinator and report
+//! owner and a link to its page. At most one per person per SEV per hour, and only for people
+//! who may see the SEV, so a private SEV's facts never reach anyone else.
 
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
@@ -10,30 +9,19 @@ use serde_json::Value;
 
 use super::handler::SlackIntegration;
 use super::messages::{escape, person};
-use crate::app::SevDetail;
-use crate::domain::{EntryKind, PageState, SevId};
+use crate::app::{CatchUp, SevDetail, page_state};
+use crate::domain::SevId;
 use crate::queue::TaskError;
 use crate::store::keys;
 
 /// Someone who leaves and rejoins within this long is not caught up twice.
 const ONCE_PER: Duration = Duration::hours(1);
-const LAST_UPDATES: usize = 5;
 /// Open SCAs and people listed before "and N more".
 const LISTED: usize = 10;
 
 #[derive(Serialize, Deserialize)]
 struct CaughtUp {
     at: DateTime<Utc>,
-}
-
-/// `2h 14m`, `3d 4h`, `12m`.
-fn age(d: Duration) -> String {
-    let minutes = d.num_minutes().max(0);
-    match (minutes / 1440, (minutes % 1440) / 60, minutes % 60) {
-        (0, 0, m) => format!("{m}m"),
-        (0, h, m) => format!("{h}h {m}m"),
-        (d, h, _) => format!("{d}d {h}h"),
-    }
 }
 
 fn listed(items: Vec<String>) -> String {
@@ -48,60 +36,46 @@ fn listed(items: Vec<String>) -> String {
 /// The catch-up text.
 pub(super) fn catch_up(detail: &SevDetail, now: DateTime<Utc>, web_url: Option<&str>) -> String {
     let sev = &detail.sev;
+    let c = CatchUp::of(detail, now);
     let nobody = || "nobody yet".to_owned();
     let mut text = format!(
-        ":wave: *Catching up on {}* · {} · {} · open {}\n>{}\nCoordinator: {} · Report owner: {}",
+        ":wave: *Catching up on {}* · {} · {} · {}\n>{}\nCoordinator: {} · Report owner: {}",
         sev.id,
         sev.level,
         sev.status,
-        age(now - sev.declared_at),
+        c.age(),
         escape(&sev.title),
         sev.coordinator.as_ref().map_or_else(nobody, person),
         sev.report_owner.as_ref().map_or_else(nobody, person),
     );
-    let pages: Vec<String> = detail
+    let pages: Vec<String> = c
         .pages
         .iter()
-        .map(|p| {
-            let state = match (&p.state, &p.acknowledged_by) {
-                (PageState::Acknowledged, Some(by)) => format!("acknowledged by {}", escape(by)),
-                (state, _) => format!("{state:?}").to_lowercase(),
-            };
-            format!("{} ({state})", escape(&p.team))
-        })
+        .map(|p| format!("{} ({})", escape(&p.team), escape(&page_state(p))))
         .collect();
     if !pages.is_empty() {
         text.push_str(&format!("\n*Paged:* {}", listed(pages)));
     }
-    if !detail.muster.joined.is_empty() {
-        let joined = detail.muster.joined.iter().map(|j| escape(j)).collect();
+    if !c.joined.is_empty() {
+        let joined = c.joined.iter().map(|j| escape(j)).collect();
         text.push_str(&format!("\n*Joined:* {}", listed(joined)));
     }
-    let updates: Vec<String> = detail
-        .timeline
-        .iter()
-        .filter_map(|e| match &e.kind {
-            EntryKind::Update { text } => Some(format!(
-                "• {} {}: {}",
-                e.at.format("%H:%M UTC"),
-                person(&e.author),
-                escape(text)
-            )),
-            _ => None,
-        })
-        .collect();
-    let skip = updates.len().saturating_sub(LAST_UPDATES);
-    match updates.len() {
-        0 => text.push_str("\n*No status updates yet.*"),
-        n => {
-            text.push_str(&format!("\n*Last {} of {n} updates:*\n", n - skip));
-            text.push_str(&updates[skip..].join("\n"));
+    if c.updates.is_empty() {
+        text.push_str("\n*No status updates yet.*");
+    } else {
+        text.push_str(&format!("\n*Last {} of {} updates:*", c.updates.len(), c.update_count));
+        for (at, author, update) in &c.updates {
+            text.push_str(&format!(
+                "\n• {} {}: {}",
+                at.format("%H:%M UTC"),
+                person(author),
+                escape(update)
+            ));
         }
     }
-    let open: Vec<String> = detail
-        .scas
+    let open: Vec<String> = c
+        .open_scas
         .iter()
-        .filter(|s| s.is_open())
         .map(|s| format!("{} ({}, {})", escape(&s.text), s.priority, person(&s.owner)))
         .collect();
     if !open.is_empty() {
@@ -146,25 +120,4 @@ impl SlackIntegration {
 /// What a `member_joined_channel` event names: the channel and the person.
 pub(super) fn joined(event: &Value) -> Option<(&str, &str)> {
     Some((event["channel"].as_str()?, event["user"].as_str()?))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn ages_read_in_the_largest_two_units() {
-        for (minutes, shown) in [
-            (-5, "0m"),
-            (0, "0m"),
-            (59, "59m"),
-            (60, "1h 0m"),
-            (134, "2h 14m"),
-            (1439, "23h 59m"),
-            (1440, "1d 0h"),
-            (4 * 1440 + 185, "4d 3h"),
-        ] {
-            assert_eq!(age(Duration::minutes(minutes)), shown, "{minutes}");
-        }
-    }
 }

@@ -221,6 +221,43 @@ struct PageRow {
     acknowledged: Option<String>,
 }
 
+/// The catch-up at the top of the SEV page (see `app::CatchUp`); Slack sends the same to
+/// whoever joins the response channel.
+#[derive(Serialize)]
+struct CatchUpView {
+    age: String,
+    /// `team (state)`.
+    pages: Vec<String>,
+    joined: Vec<String>,
+    updates: Vec<EntryRow>,
+    update_count: usize,
+    open_scas: usize,
+}
+
+fn catch_up_view(detail: &crate::app::SevDetail, now: DateTime<Utc>) -> CatchUpView {
+    let c = crate::app::CatchUp::of(detail, now);
+    CatchUpView {
+        age: c.age(),
+        pages: c
+            .pages
+            .iter()
+            .map(|p| format!("{} ({})", p.team, crate::app::page_state(p)))
+            .collect(),
+        joined: c.joined.to_vec(),
+        updates: c
+            .updates
+            .iter()
+            .map(|(at, author, text)| EntryRow {
+                at: when(*at),
+                author: (*author).clone(),
+                summary: (*text).to_owned(),
+            })
+            .collect(),
+        update_count: c.update_count,
+        open_scas: c.open_scas.len(),
+    }
+}
+
 #[derive(Serialize)]
 struct EntryRow {
     at: String,
@@ -307,6 +344,7 @@ async fn show(
         StatusCode::OK,
         "sev.html",
         minijinja::context! {
+            catch_up => catch_up_view(&detail, state.sevs.now()),
             sev => detail.sev,
             started => when(detail.sev.started_at),
             detected => when(detail.sev.detected_at),
