@@ -615,6 +615,22 @@ async fn the_teams_that_own_a_filed_sev_are_offered_one_click_pages_on_the_web_a
     assert!(!html.contains("Page payments</button>"), "no longer offered once paged");
 }
 
+/// Posts a pager's webhook delivery, with its one authenticating header if given; the status
+/// and the JSON answer.
+async fn webhook(app: &Sevtool, path: &str, header: Option<(&str, String)>, body: String) -> (u16, Value) {
+    let mut r = app
+        .http
+        .post(app.url(path))
+        .header("content-type", "application/json")
+        .body(body);
+    if let Some((name, value)) = header {
+        r = r.header(name, value);
+    }
+    let r = r.send().await.unwrap();
+    let status = r.status().as_u16();
+    (status, r.json::<Value>().await.unwrap_or(Value::Null))
+}
+
 /// A V3 webhook delivery about `incident`.
 fn delivery(event_id: &str, event_type: &str, incident: &str, agent: &str) -> String {
     json!({ "event": {
@@ -644,17 +660,8 @@ async fn pagerduty_webhooks_record_who_acknowledged_a_page_once_and_refuse_what_
     let incident = s.pager.incident_of("sevtool-1-atc").expect("the page's incident");
     let secret = sev::paging::Secret::new(SECRET);
     let post = |body: String, signature: Option<String>| {
-        let http = s.app.http.clone();
-        let url = s.app.url("/pagerduty/webhook");
-        async move {
-            let mut r = http.post(url).header("content-type", "application/json").body(body);
-            if let Some(sig) = signature {
-                r = r.header("x-pagerduty-signature", sig);
-            }
-            let r = r.send().await.unwrap();
-            let status = r.status().as_u16();
-            (status, r.json::<Value>().await.unwrap_or(Value::Null))
-        }
+        let header = signature.map(|sig| ("x-pagerduty-signature", sig));
+        webhook(&s.app, "/pagerduty/webhook", header, body)
     };
     let sign = |body: &str| sev::paging::pagerduty_webhook_signature(&secret, body.as_bytes());
 
@@ -807,17 +814,12 @@ async fn opsgenie_webhooks_record_acknowledge_reassign_and_close_once_and_refuse
         ("opsgenie", "sevtool-1-atc", Some("ATC Ops"))
     );
     let post = |body: String, auth: Option<&'static str>| {
-        let http = s.app.http.clone();
-        let url = s.app.url("/opsgenie/webhook");
-        async move {
-            let mut r = http.post(url).header("content-type", "application/json").body(body);
-            if let Some(a) = auth {
-                r = r.header("authorization", a);
-            }
-            let r = r.send().await.unwrap();
-            let status = r.status().as_u16();
-            (status, r.json::<Value>().await.unwrap_or(Value::Null))
-        }
+        webhook(
+            &s.app,
+            "/opsgenie/webhook",
+            auth.map(|a| ("authorization", a.to_owned())),
+            body,
+        )
     };
     const BEARER: Option<&str> = Some("Bearer og-webhook-secret");
     // 2026-01-02T10:05:00Z, in nanoseconds.
@@ -914,17 +916,8 @@ async fn a_jsm_ops_team_is_paged_looked_up_acknowledged_and_closed_through_atlas
 
     // JSM's webhook integration sends Opsgenie's alert action data to the same route.
     let ack = alert_action("Acknowledge", "sevtool-1-atc", "Alice Ops", 1_767_348_300_000_000_000);
-    let r = s
-        .app
-        .http
-        .post(s.app.url("/opsgenie/webhook"))
-        .header("authorization", "Bearer jsm-webhook-secret")
-        .header("content-type", "application/json")
-        .body(ack)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 202);
+    let auth = Some(("authorization", "Bearer jsm-webhook-secret".to_owned()));
+    assert_eq!(webhook(&s.app, "/opsgenie/webhook", auth, ack).await.0, 202);
     wait_for(&s.app, &id, "the acknowledgement", 20, |v| {
         state_of(v, "atc") == "acknowledged"
     })

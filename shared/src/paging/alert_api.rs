@@ -3,6 +3,8 @@
 //! asynchronous 202. A page creates an alert whose `alias` is its dedup key (so a retry never
 //! opens a second alert), and resolving closes it by that alias.
 
+use std::collections::HashMap;
+
 use serde_json::{Value, json};
 
 use super::catalog::Secret;
@@ -19,6 +21,8 @@ pub(super) struct AlertApi {
     alerts: String,
     /// The pager's name, for errors.
     pub(super) pager: &'static str,
+    /// Integration API keys by the name of the environment variable they came from.
+    keys: HashMap<String, Secret>,
 }
 
 fn priority(level: Level) -> &'static str {
@@ -50,12 +54,23 @@ fn alert(page: &PageRequest, team: &str) -> Value {
 }
 
 impl AlertApi {
-    pub(super) fn new(alerts: String, pager: &'static str) -> Self {
+    pub(super) fn new(alerts: String, pager: &'static str, keys: HashMap<String, Secret>) -> Self {
         AlertApi {
             http: crate::outbound::client(),
             alerts,
             pager,
+            keys,
         }
+    }
+
+    /// The key in the variable a team's catalog entry names.
+    pub(super) fn key(&self, api_key_env: &str) -> Result<&Secret, PagerError> {
+        self.keys.get(api_key_env).ok_or_else(|| {
+            PagerError::NotConfigured(format!(
+                "{api_key_env} is not set; it holds the {} integration API key",
+                self.pager
+            ))
+        })
     }
 
     pub(super) fn http(&self) -> &reqwest::Client {

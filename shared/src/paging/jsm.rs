@@ -30,8 +30,6 @@ const MAX_ON_CALL: usize = 10;
 pub struct Jsm {
     alerts: AlertApi,
     base: String,
-    /// Integration API keys by the name of the environment variable they came from.
-    keys: HashMap<String, Secret>,
     /// The account that reads schedules; without it nobody on call is looked up.
     account: Option<JsmAccount>,
 }
@@ -56,22 +54,15 @@ impl Jsm {
     pub fn new(base: &str, keys: HashMap<String, Secret>, account: Option<JsmAccount>) -> Self {
         let base = trim_base(base);
         Jsm {
-            alerts: AlertApi::new(format!("{base}/jsm/ops/integration/v2/alerts"), "JSM Ops"),
+            alerts: AlertApi::new(format!("{base}/jsm/ops/integration/v2/alerts"), "JSM Ops", keys),
             base,
-            keys,
             account,
         }
     }
 
     fn key<'a>(&'a self, target: &'a PagerTarget) -> Result<(&'a str, &'a Secret), PagerError> {
         match target {
-            PagerTarget::Jsm { team, api_key_env, .. } => {
-                self.keys.get(api_key_env).map(|k| (team.as_str(), k)).ok_or_else(|| {
-                    PagerError::NotConfigured(format!(
-                        "{api_key_env} is not set; it holds the JSM Ops integration API key"
-                    ))
-                })
-            }
+            PagerTarget::Jsm { team, api_key_env, .. } => Ok((team.as_str(), self.alerts.key(api_key_env)?)),
             PagerTarget::PagerDuty { .. } | PagerTarget::Opsgenie { .. } => Err(PagerError::NotConfigured(
                 "another pager's team was sent to the JSM Ops adapter".into(),
             )),

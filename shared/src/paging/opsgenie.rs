@@ -14,27 +14,20 @@ use super::pager::{OnCall, PageRequest, Pager, PagerError, trim_base, with_query
 pub struct Opsgenie {
     alerts: AlertApi,
     base: String,
-    /// API keys by the name of the environment variable they came from.
-    keys: HashMap<String, Secret>,
 }
 
 impl Opsgenie {
     pub fn new(base: &str, keys: HashMap<String, Secret>) -> Self {
         let base = trim_base(base);
         Opsgenie {
-            alerts: AlertApi::new(format!("{base}/v2/alerts"), "Opsgenie"),
+            alerts: AlertApi::new(format!("{base}/v2/alerts"), "Opsgenie", keys),
             base,
-            keys,
         }
     }
 
     fn key<'a>(&'a self, target: &'a PagerTarget) -> Result<(&'a str, &'a Secret), PagerError> {
         match target {
-            PagerTarget::Opsgenie { team, api_key_env, .. } => {
-                self.keys.get(api_key_env).map(|k| (team.as_str(), k)).ok_or_else(|| {
-                    PagerError::NotConfigured(format!("{api_key_env} is not set; it holds the Opsgenie API key"))
-                })
-            }
+            PagerTarget::Opsgenie { team, api_key_env, .. } => Ok((team.as_str(), self.alerts.key(api_key_env)?)),
             PagerTarget::PagerDuty { .. } | PagerTarget::Jsm { .. } => Err(PagerError::NotConfigured(
                 "another pager's team was sent to the Opsgenie adapter".into(),
             )),
