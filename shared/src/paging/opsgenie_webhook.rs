@@ -26,6 +26,7 @@ use subtle::ConstantTimeEq;
 use super::catalog::Secret;
 use super::reply::{answer, error};
 use crate::clock::Clock;
+use crate::domain::Timestamp;
 use crate::queue::{IncidentChange, Queue, Task, TaskEnvelope};
 
 #[derive(Clone)]
@@ -78,9 +79,11 @@ fn valid_id(id: &str) -> bool {
     !id.is_empty() && id.len() <= 100 && id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
 }
 
-/// `updatedAt` in nanoseconds, if it is a time sevtool can hold.
+/// `updatedAt` in nanoseconds, if it falls within the years every sevtool time does.
 fn updated_at(nanos: i64) -> Option<DateTime<Utc>> {
-    (nanos > 0).then(|| DateTime::from_timestamp_nanos(nanos))
+    Timestamp::new("alert.updatedAt", DateTime::from_timestamp_nanos(nanos))
+        .ok()
+        .map(Timestamp::get)
 }
 
 async fn webhook(State(state): State<OpsgenieWebhook>, headers: HeaderMap, body: Bytes) -> Response {
@@ -277,9 +280,11 @@ mod tests {
         bad_id["alertId"] = json!("../x");
         let mut negative = alert("sevtool-4-db");
         negative["updatedAt"] = json!(-5);
+        let mut past_2200 = alert("sevtool-4-db");
+        past_2200["updatedAt"] = json!(i64::MAX);
         let mut no_alias = alert("x");
         no_alias["alias"] = json!(null);
-        for body in [no_time, bad_id, negative, no_alias].map(|a| action("Acknowledge", a)) {
+        for body in [no_time, bad_id, negative, past_2200, no_alias].map(|a| action("Acknowledge", a)) {
             let (status, answer, sent) = deliver(Some(SECRET), &body, BEARER).await;
             assert_eq!(status, StatusCode::BAD_REQUEST, "{body}: {answer}");
             assert!(sent.is_empty());
