@@ -76,15 +76,6 @@ async fn event(s: &Setup, event_id: &str, event: Value, retry: Option<&str>) -> 
         .as_u16()
 }
 
-fn texts_to(slack: &FakeSlack, channel: &str) -> Vec<String> {
-    slack
-        .ok_calls("chat.postMessage")
-        .into_iter()
-        .filter(|c| c.args["channel"] == channel)
-        .map(|c| c.args["text"].as_str().unwrap_or_default().to_owned())
-        .collect()
-}
-
 /// Files a SEV through the API and waits until its channels exist; returns the response channel.
 async fn filed_sev(s: &Setup) -> String {
     let r = s
@@ -96,7 +87,7 @@ async fn filed_sev(s: &Setup) -> String {
         .await;
     assert_eq!(r.status(), 201);
     s.slack
-        .wait_for("the announcement", 20, |f| !texts_to(f, SEVS_CHANNEL).is_empty())
+        .wait_for("the announcement", 20, |f| !f.texts_to(SEVS_CHANNEL).is_empty())
         .await;
     s.slack.ok_calls("conversations.create")[0].args["name"]
         .as_str()
@@ -159,7 +150,7 @@ async fn a_sev_filed_from_the_modal_gets_two_channels_one_announcement_and_invit
 
     s.slack
         .wait_for("announcement and DM", 20, |f| {
-            !texts_to(f, SEVS_CHANNEL).is_empty() && !texts_to(f, "U0REPORTER").is_empty()
+            !f.texts_to(SEVS_CHANNEL).is_empty() && !f.texts_to("U0REPORTER").is_empty()
         })
         .await;
     s.app.settled().await;
@@ -170,7 +161,7 @@ async fn a_sev_filed_from_the_modal_gets_two_channels_one_announcement_and_invit
         .map(|c| c.args["name"].as_str().unwrap().to_owned())
         .collect();
     assert_eq!(names, ["sev-1-checkout-5xx", "sev-1-checkout-5xx-announce"]);
-    let announcements = texts_to(&s.slack, SEVS_CHANNEL);
+    let announcements = s.slack.texts_to(SEVS_CHANNEL);
     assert_eq!(announcements.len(), 1, "{announcements:?}");
     assert!(
         announcements[0].contains("SEV-1") && announcements[0].contains("SEV1"),
@@ -181,7 +172,7 @@ async fn a_sev_filed_from_the_modal_gets_two_channels_one_announcement_and_invit
     assert_eq!(invites.len(), 1);
     assert_eq!(invites[0].args["users"], "U0REPORTER");
     assert_eq!(s.slack.ok_calls("pins.add").len(), 1);
-    let dm = texts_to(&s.slack, "U0REPORTER");
+    let dm = s.slack.texts_to("U0REPORTER");
     assert_eq!(dm.len(), 1);
     assert!(dm[0].contains("Filed SEV-1"), "{}", dm[0]);
     let (_, list) = s.app.get_json("/api/sevs").await;
@@ -202,11 +193,7 @@ async fn an_event_delivered_three_times_acts_once() {
     assert_eq!(event(&s, "Ev1", reaction, Some("2")).await, 200);
 
     s.slack
-        .wait_for("the confirmation", 20, |f| {
-            f.ok_calls("chat.postMessage")
-                .iter()
-                .any(|c| c.args["thread_ts"] == "1700000001.000100")
-        })
+        .wait_for("the confirmation", 20, |f| f.replies_to("1700000001.000100") > 0)
         .await;
     s.app.settled().await;
     let sev = status_of(&s, "SEV-1").await;
@@ -218,13 +205,7 @@ async fn an_event_delivered_three_times_acts_once() {
         .filter(|e| e["kind"] == "status_changed")
         .count();
     assert_eq!(moves, 1);
-    let confirmations = s
-        .slack
-        .ok_calls("chat.postMessage")
-        .into_iter()
-        .filter(|c| c.args["thread_ts"] == "1700000001.000100")
-        .count();
-    assert_eq!(confirmations, 1);
+    assert_eq!(s.slack.replies_to("1700000001.000100"), 1);
 }
 
 #[tokio::test]
@@ -303,7 +284,7 @@ async fn slack_answering_429_then_500_then_200_still_posts_every_message_once() 
     assert_eq!(r.status(), 201, "a Slack outage never blocks filing");
     s.slack
         .wait_for("the announcement after retries", 30, |f| {
-            !texts_to(f, SEVS_CHANNEL).is_empty()
+            !f.texts_to(SEVS_CHANNEL).is_empty()
         })
         .await;
     s.app.settled().await;
@@ -416,7 +397,7 @@ async fn slash_commands_act_in_sev_channels_and_explain_mistakes() {
     });
     assert_eq!(interact(&s, &payload).await, 200);
     s.app.settled().await;
-    let dm: Vec<String> = texts_to(&s.slack, "U0REPORTER");
+    let dm: Vec<String> = s.slack.texts_to("U0REPORTER");
     assert_eq!(dm, ["That button is not sevtool's."], "one DM, and the task done");
 }
 
@@ -555,7 +536,7 @@ async fn nag_buttons_snooze_reassign_and_complete_an_sca() {
     assert_eq!(click(&s, "t-snooze", "sca_snooze_1w", "SCA-1", None).await, 200);
     s.slack
         .wait_for("the snooze reply", 20, |f| {
-            texts_to(f, "U0OWNER").iter().any(|t| t.contains("snoozed"))
+            f.texts_to("U0OWNER").iter().any(|t| t.contains("snoozed"))
         })
         .await;
     let due_after = s.app.get_json("/api/scas/SCA-1").await.1["due"]
@@ -573,7 +554,7 @@ async fn nag_buttons_snooze_reassign_and_complete_an_sca() {
     assert_eq!(click(&s, "t-done", "sca_done", "SCA-1", None).await, 200);
     s.slack
         .wait_for("the done reply", 20, |f| {
-            texts_to(f, "U0OWNER").iter().any(|t| t.contains("marked done"))
+            f.texts_to("U0OWNER").iter().any(|t| t.contains("marked done"))
         })
         .await;
     let sca = s.app.get_json("/api/scas/SCA-1").await.1;
@@ -582,7 +563,8 @@ async fn nag_buttons_snooze_reassign_and_complete_an_sca() {
         (Some("done"), Some("U0OTHER"))
     );
     assert_eq!(
-        texts_to(&s.slack, "U0OWNER")
+        s.slack
+            .texts_to("U0OWNER")
             .iter()
             .filter(|t| t.contains("marked done"))
             .count(),
@@ -645,7 +627,7 @@ async fn a_failed_slack_step_shows_on_the_sev_and_a_retry_sends_it_again() {
     assert_eq!(r.status(), 303);
     sev_until(&s, "the step to succeed", |v| failed(v) == 0).await;
     s.slack
-        .wait_for("the announcement", 20, |f| !texts_to(f, SEVS_CHANNEL).is_empty())
+        .wait_for("the announcement", 20, |f| !f.texts_to(SEVS_CHANNEL).is_empty())
         .await;
     assert_eq!(
         s.slack.ok_calls("conversations.create").len(),

@@ -8,7 +8,7 @@ use std::time::Duration;
 use crate::alerts::Rules;
 use crate::app::{
     AlertService, Integrations, Jobs, NagPlanner, PagingService, ReportDrafter, ScaService, SevReportService,
-    SevService, TransferService, TrendService,
+    SevService, SlackLink, TransferService, TrendService,
 };
 use crate::clock::SystemClock;
 use crate::config::{Config, ConfigError, PagingSettings};
@@ -21,7 +21,8 @@ use crate::queue::{EmbeddedQueue, Queue, QueueError, QueueName, Relay, RoutedQue
 use crate::reports::Template;
 use crate::schedule::{EmbeddedScheduler, EventBridgeScheduler, Scheduler};
 use crate::secrets::{SECRETS_ARN_VAR, Secrets, SecretsError};
-use crate::slack::{SlackClient, SlackIntegration, SlackRoutes, SlackTimeZones};
+use crate::slack::socket_mode::SocketMode;
+use crate::slack::{Ingress, SlackClient, SlackIntegration, SlackRoutes, SlackTimeZones};
 use crate::store::{DynamoStore, SevRepo, SqliteStore, Store, StoreError};
 use crate::transfer::{Lake, S3Lake};
 
@@ -226,12 +227,33 @@ pub fn pager_integrations(services: &Services) -> Integrations {
 }
 
 /// Slack's inbound routes, when Slack is configured.
-pub fn slack_routes(config: &Config, services: &Services) -> Option<SlackRoutes> {
-    config.slack.as_ref().map(|slack| SlackRoutes {
-        secret: slack.signing_secret.clone(),
+/// What Slack's requests go through on either transport; present when Slack is on.
+fn slack_ingress(config: &Config, services: &Services) -> Option<Ingress> {
+    config.slack.as_ref().map(|slack| Ingress {
         queue: services.queue.clone(),
         client: SlackClient::new(&slack.api_url, slack.bot_token.clone()),
         clock: Arc::new(SystemClock),
+    })
+}
+
+/// The signed HTTP routes; present when `SLACK_SIGNING_SECRET` is set.
+pub fn slack_routes(config: &Config, services: &Services) -> Option<SlackRoutes> {
+    let secret = config.slack.as_ref()?.signing_secret.clone()?;
+    Some(SlackRoutes {
+        secret,
+        ingress: slack_ingress(config, services)?,
+    })
+}
+
+/// Socket Mode, for the local server; present when `SLACK_APP_TOKEN` is set. Its state is
+/// shown on the status page through `link`.
+pub fn socket_mode(config: &Config, services: &Services, link: &SlackLink) -> Option<SocketMode> {
+    let slack = config.slack.as_ref()?;
+    Some(SocketMode {
+        token: slack.app_token.clone()?,
+        api_url: slack.api_url.clone(),
+        ingress: slack_ingress(config, services)?,
+        link: link.clone(),
     })
 }
 

@@ -14,6 +14,8 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use serde_json::{Value, json};
 
+use crate::fake_socket::{APP_TOKEN, FakeSocketMode};
+
 pub const BOT_TOKEN: &str = "xoxb-fake-token";
 
 #[derive(Debug, Clone)]
@@ -52,6 +54,8 @@ struct Inner {
     next_id: u64,
     /// Codes the fake's "Sign in with Slack" will accept, with what each signs in as.
     grants: HashMap<String, Grant>,
+    /// Where `apps.connections.open` sends sevtool, once Socket Mode is on.
+    socket_mode: Option<FakeSocketMode>,
 }
 
 /// A sign-in the fake will complete: the person, their workspace, and the nonce sevtool sent.
@@ -194,6 +198,40 @@ impl FakeSlack {
         fake
     }
 
+    /// Turns on Socket Mode: `apps.connections.open` (with [`APP_TOKEN`]) hands out URLs of
+    /// the returned fake websocket end.
+    pub async fn socket_mode(&self) -> FakeSocketMode {
+        let socket = FakeSocketMode::start().await;
+        self.inner.lock().unwrap().socket_mode = Some(socket.clone());
+        socket
+    }
+
+    /// `apps.connections.open`: Slack takes only an app-level token here.
+    fn open_connection(&self, authorization: Option<&str>) -> (Response, bool) {
+        let mut inner = self.inner.lock().unwrap();
+        let scripted = inner
+            .script
+            .get_mut("apps.connections.open")
+            .and_then(VecDeque::pop_front);
+        let fail = |code: &str| (axum::Json(json!({ "ok": false, "error": code })).into_response(), false);
+        let error = match (scripted, authorization, &inner.socket_mode) {
+            (Some(Scripted::Error(code)), _, _) => code,
+            (Some(Scripted::Status(code)), _, _) => {
+                return (StatusCode::from_u16(code).unwrap().into_response(), false);
+            }
+            (Some(Scripted::RateLimited { .. }), _, _) => "ratelimited",
+            (None, _, None) => "unknown_method",
+            (None, Some(a), Some(socket)) if a == format!("Bearer {APP_TOKEN}") => {
+                let url = socket.open_url();
+                return (axum::Json(json!({ "ok": true, "url": url })).into_response(), true);
+            }
+            (None, Some(a), _) if a == format!("Bearer {BOT_TOKEN}") => "not_allowed_token_type",
+            (None, Some(_), _) => "invalid_auth",
+            (None, None, _) => "not_authed",
+        };
+        fail(error)
+    }
+
     pub fn api_url(&self) -> String {
         format!("{}/api/", self.base)
     }
@@ -267,6 +305,23 @@ impl FakeSlack {
 
     pub fn ok_calls(&self, method: &str) -> Vec<Call> {
         self.calls(method).into_iter().filter(|c| c.ok).collect()
+    }
+
+    /// The texts of the messages posted to `channel`.
+    pub fn texts_to(&self, channel: &str) -> Vec<String> {
+        self.ok_calls("chat.postMessage")
+            .into_iter()
+            .filter(|c| c.args["channel"] == channel)
+            .map(|c| c.args["text"].as_str().unwrap_or_default().to_owned())
+            .collect()
+    }
+
+    /// How many messages were posted in the thread of the message `ts`.
+    pub fn replies_to(&self, ts: &str) -> usize {
+        self.ok_calls("chat.postMessage")
+            .iter()
+            .filter(|c| c.args["thread_ts"] == ts)
+            .count()
     }
 
     /// Waits until `check` holds of the fake, or fails the test after `secs`.
@@ -373,8 +428,13 @@ impl FakeSlack {
 
 async fn api(State(fake): State<FakeSlack>, Path(method): Path<String>, headers: HeaderMap, body: Bytes) -> Response {
     let args = parse_args(&headers, &body);
-    let authorised = headers.get("authorization").and_then(|v| v.to_str().ok()) == Some(&format!("Bearer {BOT_TOKEN}"));
-    let (response, ok) = fake.answer(&method, &args, authorised);
+    let authorization = headers.get("authorization").and_then(|v| v.to_str().ok());
+    let authorised = authorization == Some(&format!("Bearer {BOT_TOKEN}"));
+    let (response, ok) = if method == "apps.connections.open" {
+        fake.open_connection(authorization)
+    } else {
+        fake.answer(&method, &args, authorised)
+    };
     fake.inner.lock().unwrap().calls.push(Call {
         method,
         args,

@@ -24,6 +24,8 @@ async fn main() -> Result<(), lambda_http::Error> {
             paging: services.paging,
             // Reachable from the internet: without a way to sign in, refuse rather than run open.
             auth: sev::http::auth::Auth::from_config(&config, sev::http::auth::WhenUnconfigured::Refuse),
+            // Lambda hears Slack over HTTP only: a websocket cannot outlive an invocation.
+            slack_link: None,
         })
         .merge(jira)
         .merge(pagers),

@@ -9,6 +9,7 @@ use std::net::SocketAddr;
 use axum::http::StatusCode;
 use axum::routing::post;
 use axum::{Json, Router};
+use sev::app::SlackLink;
 use sev::config::Config;
 use sev::http::{AlertWebhooks, AppState, router};
 use tokio::sync::watch;
@@ -74,12 +75,17 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
         services.repo.clone(),
         pager_integrations,
         background::PAGER_CONCURRENCY,
-        stop_rx,
+        stop_rx.clone(),
     ));
 
+    // Socket Mode runs beside the HTTP routes; neither waits for the other, and a Slack outage
+    // never holds up the API or the web UI.
+    let slack_link = SlackLink::default();
+    let socket_mode =
+        sev::wiring::socket_mode(&config, &services, &slack_link).map(|link| tokio::spawn(link.run(stop_rx.clone())));
     let slack = match sev::wiring::slack_routes(&config, &services) {
         Some(routes) => sev::slack::router(routes),
-        None => slack_off(),
+        None => slack_off(config.slack.is_some()),
     };
     let jira = sev::wiring::jira_webhook(&config, &services);
     let pagers = sev::wiring::pager_webhooks(&config, &services);
@@ -97,6 +103,7 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
         alerts,
         paging: services.paging,
         auth: sev::http::auth::Auth::from_config(&config, sev::http::auth::WhenUnconfigured::Open),
+        slack_link: socket_mode.is_some().then_some(slack_link),
     })
     .merge(slack)
     .merge(jira)
@@ -107,13 +114,21 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
     tracing::info!("shutting down");
     stop_tx.send_replace(true);
     let _ = tokio::join!(relay, jobs, schedules, consumer, pager);
+    if let Some(link) = socket_mode {
+        let _ = link.await;
+    }
     Ok(())
 }
 
-/// Without Slack settings its routes say so, rather than looking like they do not exist.
-fn slack_off() -> Router {
-    let off = || async {
-        let error = "Slack is off here: set SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET and restart sevtool";
+/// Without Slack's HTTP settings its routes say so, rather than looking like they do not exist.
+/// `socket_mode` says whether Slack is on over Socket Mode alone.
+fn slack_off(socket_mode: bool) -> Router {
+    let off = move || async move {
+        let error = if socket_mode {
+            "Slack reaches this sevtool over Socket Mode; to take Slack's HTTP requests as well, set SLACK_SIGNING_SECRET and restart sevtool"
+        } else {
+            "Slack is off here: set SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET (HTTP) or SLACK_APP_TOKEN (Socket Mode) and restart sevtool"
+        };
         (
             StatusCode::SERVICE_UNAVAILABLE,
             Json(serde_json::json!({ "error": error })),

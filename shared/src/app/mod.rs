@@ -13,6 +13,7 @@ mod retry;
 mod scas;
 mod sev_reports;
 mod sevs;
+mod slack_link;
 mod transfer;
 mod trends;
 
@@ -28,5 +29,6 @@ pub use report_nags::report_schedule_name;
 pub use scas::{NewSca, ScaService};
 pub use sev_reports::{ReportDrafter, SevReportService};
 pub use sevs::{FileRequest, ListFilter, SevDetail, SevService};
+pub use slack_link::{LinkState, SlackLink};
 pub use transfer::{ExportError, LakeExport, TransferService};
 pub use trends::{ScaReport, TrendService};

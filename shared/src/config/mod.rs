@@ -33,6 +33,8 @@ pub struct ConfigError {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Integrations {
     pub slack: bool,
+    /// How Slack is heard when it is on: "HTTP", "Socket Mode", or both.
+    pub slack_transport: Option<&'static str>,
     pub pager: bool,
     pub alerts: bool,
     pub jira: bool,
@@ -49,7 +51,14 @@ impl Integrations {
             }
         };
         vec![
-            line(self.slack, "slack", "SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET"),
+            match self.slack_transport {
+                Some(how) if self.slack => format!("slack: on ({how})"),
+                _ => line(
+                    self.slack,
+                    "slack",
+                    "SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET (HTTP) or SLACK_APP_TOKEN (Socket Mode)",
+                ),
+            },
             line(self.pager, "paging", "SEVTOOL_TEAMS to a team catalog"),
             line(self.alerts, "alert webhooks", "ALERT_WEBHOOK_TOKEN"),
             line(
@@ -241,6 +250,11 @@ impl Config {
             pager_queue_url: aws.pager_queue_url,
             integrations: Integrations {
                 slack: slack.is_some(),
+                slack_transport: slack.as_ref().map(|s| match (&s.app_token, &s.signing_secret) {
+                    (Some(_), Some(_)) => "Socket Mode and HTTP",
+                    (Some(_), None) => "Socket Mode",
+                    _ => "HTTP",
+                }),
                 pager: paging.is_some(),
                 alerts: alerts.webhook_token.is_some(),
                 jira: jira.is_some(),

@@ -22,7 +22,9 @@ pub use caller::{Caller, Person};
 pub use error::{ApiError, public_message, status_of};
 pub use extract::MAX_BODY_BYTES;
 
-use crate::app::{Jobs, PagingService, ScaService, SevReportService, SevService, TransferService, TrendService};
+use crate::app::{
+    Jobs, PagingService, ScaService, SevReportService, SevService, SlackLink, TransferService, TrendService,
+};
 
 /// What every handler works with, built once per process.
 #[derive(Clone)]
@@ -37,6 +39,8 @@ pub struct AppState {
     /// Present when a team catalog is configured; paging routes answer 503 without it.
     pub paging: Option<PagingService>,
     pub auth: auth::Auth,
+    /// The local server's Socket Mode link to Slack, when it has one; shown on the status page.
+    pub slack_link: Option<SlackLink>,
 }
 
 /// Every route. Alert webhooks and the sign-in pages have their own checks; everything else is

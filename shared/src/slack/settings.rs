@@ -1,3 +1,4 @@
+use super::socket_mode::AppToken;
 use super::{BotToken, SigningSecret};
 
 /// What a reaction in a SEV's response channel does.
@@ -85,11 +86,15 @@ impl Reactions {
     }
 }
 
-/// Slack settings; present only when both secrets are configured.
+/// Slack settings; present when the bot token and at least one of the signing secret and the
+/// app-level token are configured.
 #[derive(Debug, Clone)]
 pub struct SlackSettings {
     pub bot_token: BotToken,
-    pub signing_secret: SigningSecret,
+    /// `SLACK_SIGNING_SECRET`: turns on the HTTP routes (`/slack/...`).
+    pub signing_secret: Option<SigningSecret>,
+    /// `SLACK_APP_TOKEN`: turns on Socket Mode (the local server only).
+    pub app_token: Option<AppToken>,
     /// `SLACK_API_URL`.
     pub api_url: String,
     /// `SLACK_ANNOUNCE_CHANNEL`: where every non-private SEV is announced (an id or a name).
@@ -144,6 +149,32 @@ mod tests {
                 r.name(*action)
             );
         }
+    }
+
+    /// The Socket Mode manifest is the HTTP one without request URLs and with Socket Mode on:
+    /// the same commands, shortcuts, events and scopes, whichever a team installs.
+    #[test]
+    fn the_socket_mode_manifest_differs_from_the_http_one_only_in_transport() {
+        let read = |name: &str| {
+            let path = format!("{}/../slack/{name}", env!("CARGO_MANIFEST_DIR"));
+            let text = std::fs::read_to_string(path).unwrap();
+            let body = text.split_once("display_information:").unwrap().1.to_owned();
+            body.lines().map(str::to_owned).collect::<Vec<_>>()
+        };
+        let http = read("manifest.yaml");
+        let socket = read("manifest.socket-mode.yaml");
+        let expected: Vec<String> = http
+            .iter()
+            .filter(|l| !l.contains("https://sevtool.example.com/slack/"))
+            .map(|l| l.replace("socket_mode_enabled: false", "socket_mode_enabled: true"))
+            .collect();
+        assert_eq!(socket, expected);
+        assert!(socket.iter().any(|l| l.trim() == "socket_mode_enabled: true"));
+        assert_eq!(
+            http.len() - socket.len(),
+            3,
+            "three request URLs: commands, events, interactions"
+        );
     }
 
     #[test]

@@ -6,7 +6,7 @@ use axum::routing::{get, post};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use crate::app::{FileRequest, ListFilter, SevDetail};
+use crate::app::{FileRequest, ListFilter, SevDetail, SlackLink};
 use crate::domain::{Actor, Level, NewSev, Sev, SevId, SevPatch, Status, Tag, Timestamp};
 use crate::http::Caller;
 use crate::http::extract::{ApiJson, ApiQuery, VisibleSev, present};
@@ -302,5 +302,8 @@ async fn status(State(state): State<AppState>, caller: Caller) -> Result<Json<Va
         .iter()
         .map(|(s, failed)| json!({"id": s.id, "title": s.title, "level": s.level, "status": s.status, "failed_steps": failed}))
         .collect();
-    Ok(Json(json!({ "paging": state.paging.is_some(), "sevs": sevs })))
+    let socket_mode = state.slack_link.as_ref().map(SlackLink::get);
+    Ok(Json(
+        json!({ "paging": state.paging.is_some(), "slack_socket_mode": socket_mode, "sevs": sevs }),
+    ))
 }

@@ -457,7 +457,12 @@ async fn status(State(state): State<AppState>, caller: Caller) -> Result<Respons
     Ok(render(
         StatusCode::OK,
         "status.html",
-        minijinja::context! { sevs => rows, paging_on => state.paging.is_some(), who => caller.display_name() },
+        minijinja::context! {
+            sevs => rows,
+            paging_on => state.paging.is_some(),
+            socket_mode => state.slack_link.as_ref().map(|l| l.get().describe()),
+            who => caller.display_name(),
+        },
     ))
 }
 
