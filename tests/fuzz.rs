@@ -1150,7 +1150,9 @@ async fn thousands_of_hostile_requests_never_break_sevtool() {
         };
         send(&raw, &app.base, &req, seed, &tally).await;
     }
+    let burst_sent = started.elapsed();
     let drained = app.idle_within(SETTLE).await;
+    let burst_drained = started.elapsed();
     if !drained {
         tally.lock().expect("tally lock").fail(format!(
             "seed {seed}: the tasks queued by the burst of extreme SCA due dates did not finish within {SETTLE:?}: {:#?}",
@@ -1200,8 +1202,17 @@ async fn thousands_of_hostile_requests_never_break_sevtool() {
         }
     }
 
+    let run_sent = started.elapsed();
     // Every task the run queued handled, then the process and the canaries are checked.
-    if !app.idle_within(SETTLE).await {
+    let run_drained = app.idle_within(SETTLE).await;
+    eprintln!(
+        "fuzz: burst sent at {:.1} s, drained at {:.1} s; run sent at {:.1} s, drained at {:.1} s",
+        burst_sent.as_secs_f64(),
+        burst_drained.as_secs_f64(),
+        run_sent.as_secs_f64(),
+        started.elapsed().as_secs_f64()
+    );
+    if !run_drained {
         tally.lock().expect("tally lock").fail(format!(
             "seed {seed}: the tasks queued by the run did not finish within {SETTLE:?}: {:#?}",
             app.pending()

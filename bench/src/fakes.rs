@@ -32,6 +32,8 @@ pub async fn serve(app: Router) -> anyhow::Result<String> {
 pub struct FakeSlack {
     /// Numbers the channels and messages it creates.
     next: Arc<AtomicU64>,
+    /// What `apps.connections.open` answers, once a Socket Mode fake is listening.
+    socket_url: Arc<Mutex<Option<String>>>,
 }
 
 impl FakeSlack {
@@ -44,6 +46,13 @@ impl FakeSlack {
             .with_state(fake.clone());
         let base = serve(app).await?;
         Ok((fake, format!("{base}/api/")))
+    }
+
+    /// Makes `apps.connections.open` hand out `url`.
+    pub fn socket_mode_at(&self, url: String) {
+        if let Ok(mut at) = self.socket_url.lock() {
+            *at = Some(url);
+        }
     }
 }
 
@@ -69,6 +78,10 @@ async fn slack_api(State(fake): State<FakeSlack>, Path(method): Path<String>, bo
         }
         "chat.postMessage" => json!({ "channel": channel, "ts": format!("1700000000.{n:06}") }),
         "users.lookupByEmail" => json!({ "user": { "id": format!("U{n:08}") } }),
+        "apps.connections.open" => match fake.socket_url.lock().ok().and_then(|u| u.clone()) {
+            Some(url) => json!({ "url": format!("{url}?ticket={n}") }),
+            None => return axum::Json(json!({ "ok": false, "error": "unknown_method" })).into_response(),
+        },
         "conversations.replies" => {
             json!({ "messages": [{ "user": "U0000001", "text": "a message", "ts": "1700000000.000001" }] })
         }

@@ -14,6 +14,7 @@ mod mayday;
 mod reports;
 mod sevtool;
 mod slack_ack;
+mod socket_ack;
 mod store;
 mod table;
 mod units;
@@ -43,7 +44,7 @@ impl Env {
     }
 }
 
-const SECTIONS: [&str; 6] = ["slack", "coldstart", "alerts", "mayday", "reports", "store"];
+const SECTIONS: [&str; 7] = ["slack", "socket", "coldstart", "alerts", "mayday", "reports", "store"];
 
 struct Args {
     env: Env,
@@ -112,6 +113,7 @@ async fn main() -> anyhow::Result<()> {
         eprintln!("bench: {section}…");
         let result = match section.as_str() {
             "slack" => slack_ack::run(&env).await,
+            "socket" => socket_ack::run(&env).await,
             "coldstart" => coldstart::run(&env).await,
             "alerts" => alerts::run(&env).await,
             "mayday" => mayday::run(&env).await,
