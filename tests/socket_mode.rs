@@ -193,6 +193,18 @@ async fn a_sev_filed_over_socket_mode_gets_its_channels_and_an_emoji_sca_sent_th
     assert_eq!(scas[0]["text"], "Add a canary for config pushes");
     assert_eq!(s.slack.replies_to("1700000003.000300"), 1);
 
+    // Whoever joins the response channel is caught up over this transport too, once.
+    let joined = json!({ "type": "member_joined_channel", "user": "U0LATE", "channel": channel, "event_ts": "1700000000.000100" });
+    s.socket.send(b, "events_api", event("EvJoin", joined.clone()), 0);
+    s.socket.send(a, "events_api", event("EvJoin", joined), 1);
+    s.slack
+        .wait_for("the catch-up", 20, |f| !f.ok_calls("chat.postEphemeral").is_empty())
+        .await;
+    s.app.settled().await;
+    let catch_ups = s.slack.ok_calls("chat.postEphemeral");
+    assert_eq!(catch_ups.len(), 1, "{catch_ups:?}");
+    assert_eq!(catch_ups[0].args["user"], "U0LATE");
+
     // Without a signing secret the HTTP routes say how Slack reaches this sevtool.
     let r = s.app.post_form("/slack/commands", &[("text", "help")]).await;
     assert_eq!(r.status(), 503);

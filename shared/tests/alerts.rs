@@ -1,7 +1,7 @@
 //! The alert service on both backends: one SEV per group however deliveries race, repeats
 //! collapsed into a counter, resolving, taking over, and a new SEV once the old one ends.
 
-mod common;
+use crate::common;
 
 use std::sync::Arc;
 

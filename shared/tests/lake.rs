@@ -1,7 +1,7 @@
 //! The data lake export against the AWS wire protocol (moto's S3): the object written is the
 //! export byte for byte, a day's rerun replaces it, and S3's refusals and outages are told apart.
 
-mod common;
+use crate::common;
 
 use std::sync::Arc;
 

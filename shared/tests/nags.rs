@@ -1,8 +1,6 @@
 //! The nag ladder end to end on the embedded backend, with a clock the test moves: planning,
 //! firing, deduplication, completion and snoozing.
 
-mod common;
-
 use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;

@@ -2,7 +2,7 @@
 //! Prism mock server: a request that does not match the spec gets a 4xx, which the adapters
 //! report as an error, so each call below succeeding means its request was valid.
 
-mod common;
+use crate::common;
 
 use std::collections::HashMap;
 

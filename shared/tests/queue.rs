@@ -1,7 +1,7 @@
 //! The task queue: per-item failures, deduplicated redelivery, dead-lettering, on the embedded
 //! queue, and the SQS adapter against moto.
 
-mod common;
+use crate::common;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};

@@ -1,7 +1,7 @@
 //! The trend reports over a generated history, checked against numbers this file computes on its
 //! own from what it generated (not from the SEVs' derived durations, nor the report code).
 
-mod common;
+use crate::common;
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;

@@ -3,7 +3,7 @@
 //! deletes itself once fired (moto never fires, so that is asked of the schedule). The
 //! embedded scheduler does the same when it fires.
 
-mod common;
+use crate::common;
 
 use std::sync::Arc;
 

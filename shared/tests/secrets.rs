@@ -1,6 +1,6 @@
 //! The Secrets Manager loader and the AWS configuration built from it, against moto.
 
-mod common;
+use crate::common;
 
 use std::collections::HashMap;
 

@@ -1,7 +1,7 @@
 //! One contract, two backends: every test here runs unchanged on the embedded store (SQLite) and
 //! on DynamoDB (through the AWS SDK against a moto server).
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeSet;
 use std::sync::Arc;

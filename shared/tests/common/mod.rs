@@ -1,7 +1,5 @@
 //! Fixtures shared by the integration tests: each backend, fresh per test.
 
-#![allow(dead_code)] // each test binary uses its own subset of these fixtures
-
 pub mod prism;
 
 use std::sync::atomic::{AtomicU32, Ordering};

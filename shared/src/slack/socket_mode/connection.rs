@@ -268,3 +268,103 @@ fn redact(e: &tokio_tungstenite::tungstenite::Error) -> String {
         other => other.to_string(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::clock::SystemClock;
+    use crate::queue::RecordingQueue;
+    use crate::slack::{BotToken, SlackClient};
+    use serde_json::json;
+
+    fn ingress(queue: Arc<RecordingQueue>) -> Ingress {
+        Ingress {
+            queue,
+            // Nothing here reaches Slack: no envelope below opens a view.
+            client: SlackClient::new("http://127.0.0.1:9/api/", BotToken::new("xoxb-unit")),
+            clock: Arc::new(SystemClock),
+        }
+    }
+
+    fn envelope(kind: Kind, payload: Value) -> Envelope {
+        let text = json!({ "envelope_id": "e1", "type": "events_api", "payload": payload,
+                           "accepts_response_payload": kind != Kind::EventsApi })
+        .to_string();
+        let Ok(Frame::Envelope(mut e)) = frame::parse(&text) else {
+            panic!("an envelope")
+        };
+        e.kind = kind;
+        e
+    }
+
+    fn event() -> Value {
+        json!({ "type": "event_callback", "event_id": "Ev1", "event": { "type": "reaction_added" } })
+    }
+
+    fn file_command() -> Value {
+        json!({ "text": "new SEV2 search is slow", "channel_id": "C1", "user_id": "U1",
+                "trigger_id": "t1", "response_url": "https://hooks.slack.com/commands/1" })
+    }
+
+    #[tokio::test]
+    async fn an_envelope_is_acknowledged_only_once_its_task_is_queued() {
+        let queue = Arc::new(RecordingQueue::default());
+        let ack = take(&ingress(queue.clone()), &envelope(Kind::EventsApi, event())).await;
+        assert_eq!(ack.as_deref(), Some(r#"{"envelope_id":"e1"}"#));
+        assert_eq!(queue.sent.lock().unwrap().len(), 1);
+
+        let command = take(&ingress(queue.clone()), &envelope(Kind::SlashCommands, file_command())).await;
+        let ack: Value = serde_json::from_str(&command.unwrap()).unwrap();
+        assert_eq!(ack["payload"]["text"], "Filing a SEV2 SEV…");
+        assert_eq!(queue.sent.lock().unwrap().len(), 2);
+    }
+
+    #[tokio::test]
+    async fn when_the_queue_is_down_an_event_is_left_for_slack_to_redeliver_and_a_person_is_told() {
+        let down = Arc::new(RecordingQueue {
+            down: true,
+            ..RecordingQueue::default()
+        });
+        assert_eq!(
+            take(&ingress(down.clone()), &envelope(Kind::EventsApi, event())).await,
+            None
+        );
+        let command = take(&ingress(down), &envelope(Kind::SlashCommands, file_command())).await;
+        let ack: Value = serde_json::from_str(&command.unwrap()).unwrap();
+        assert!(
+            ack["payload"]["text"].as_str().unwrap().contains("could not take this"),
+            "{ack}"
+        );
+    }
+
+    #[tokio::test]
+    async fn what_cannot_be_acted_on_is_acknowledged_without_a_payload() {
+        let queue = Arc::new(RecordingQueue::default());
+        let broken = take(
+            &ingress(queue.clone()),
+            &envelope(Kind::SlashCommands, json!({ "text": "x" })),
+        )
+        .await;
+        assert_eq!(broken.as_deref(), Some(r#"{"envelope_id":"e1"}"#));
+        let bad_url = json!({ "text": "help", "channel_id": "C1", "user_id": "U1", "trigger_id": "t", "response_url": "file:///etc" });
+        let refused = take(&ingress(queue.clone()), &envelope(Kind::SlashCommands, bad_url)).await;
+        assert_eq!(refused.as_deref(), Some(r#"{"envelope_id":"e1"}"#));
+        let other = take(
+            &ingress(queue.clone()),
+            &envelope(Kind::Other("later".into()), json!({})),
+        )
+        .await;
+        assert_eq!(other.as_deref(), Some(r#"{"envelope_id":"e1"}"#));
+        assert!(queue.sent.lock().unwrap().is_empty(), "nothing was queued");
+    }
+
+    #[test]
+    fn only_token_errors_stop_the_link() {
+        for fatal in ["invalid_auth", "not_authed", "not_allowed_token_type", "token_revoked"] {
+            assert!(refused(fatal), "{fatal}");
+        }
+        for passing in ["internal_error", "ratelimited", "service_unavailable", "fatal_error"] {
+            assert!(!refused(passing), "{passing}");
+        }
+    }
+}
