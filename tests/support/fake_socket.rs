@@ -234,6 +234,19 @@ impl FakeSocketMode {
         }
     }
 
+    /// Waits until exactly `ids` are open (oldest first), or fails the test after `secs`.
+    pub async fn wait_exactly(&self, ids: &[u64], secs: u64) {
+        let deadline = Instant::now() + Duration::from_secs(secs);
+        while self.open() != ids {
+            assert!(
+                Instant::now() < deadline,
+                "waiting for exactly {ids:?} to be open; have {:?}",
+                self.open()
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
     /// The open connections, oldest first.
     pub fn open(&self) -> Vec<u64> {
         let inner = self.inner.lock().unwrap();

@@ -17,6 +17,9 @@ use super::AppToken;
 use super::frame::{self, DisconnectReason, Envelope, Frame, Kind};
 use crate::slack::ingress::{Answer, Ingress, NOT_A_COMMAND, SlashCommand};
 
+/// Opening the websocket (TCP, TLS, the upgrade) has no deadline of its own; a middlebox that
+/// never answers the upgrade must not hold a connection slot for good.
+const OPEN_WITHIN: Duration = Duration::from_secs(10);
 /// Slack says `hello` at once; a connection that stays silent this long is given up.
 const HELLO_WITHIN: Duration = Duration::from_secs(10);
 /// We ping this often, and Slack pings us; a connection that hears nothing at all for
@@ -128,16 +131,20 @@ pub(super) async fn run(
         .max_frame_size(Some(MAX_FRAME_BYTES));
     let connector = tokio_tungstenite::Connector::Rustls(dial.tls.clone());
     // The URL carries a one-time ticket: it is neither logged nor put in an error.
-    let socket = match tokio_tungstenite::connect_async_tls_with_config(url, Some(config), true, Some(connector)).await
-    {
-        Ok((socket, _)) => socket,
-        Err(e) => {
-            let _ = reports.send(closed(
-                false,
-                Some(format!("could not open the websocket: {}", redact(&e))),
-            ));
-            return;
-        }
+    let open = tokio_tungstenite::connect_async_tls_with_config(url, Some(config), true, Some(connector));
+    let socket = tokio::select! {
+        opened = tokio::time::timeout(OPEN_WITHIN, open) => match opened {
+            Ok(Ok((socket, _))) => socket,
+            Ok(Err(e)) => {
+                let _ = reports.send(closed(false, Some(format!("could not open the websocket: {}", redact(&e)))));
+                return;
+            }
+            Err(_) => {
+                let _ = reports.send(closed(false, Some(format!("the websocket did not open within {OPEN_WITHIN:?}"))));
+                return;
+            }
+        },
+        _ = close.changed() => return,
     };
     let (mut sink, mut stream) = socket.split();
     // Acks are written by whichever envelope finishes first; one writer owns the sink.

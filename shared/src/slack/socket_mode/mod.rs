@@ -146,30 +146,46 @@ impl SocketMode {
             let Some(report) = report else { break };
             match report {
                 Report::Ready(id) => {
-                    failures = 0;
                     ready.insert(id, Instant::now());
+                    last_error = None;
                     tracing::info!(connection = id, open = ready.len(), "Socket Mode connected to Slack");
                 }
                 Report::Retiring(id) => {
                     // No longer counted: the replacement opens now, while this one still works.
                     counted.remove(&id);
                     retiring.insert(id);
+                    // Retired right after `hello` is no healthy connection: back off, so a
+                    // server that asks for a refresh at once is not redialled in a loop.
+                    if ready.get(&id).is_none_or(|since| since.elapsed() < HEALTHY_AFTER) {
+                        let wait = failed(&mut failures, retry_at.is_some());
+                        retry_at = Some(later(retry_at, Instant::now() + wait));
+                    }
                 }
                 Report::Closed { id, was_ready, error } => {
                     counted.remove(&id);
                     let lived = ready.remove(&id).map(|since| since.elapsed());
-                    if let Some(e) = &error {
-                        tracing::warn!(connection = id, error = %e, "a Socket Mode connection closed");
-                        last_error = Some(e.clone());
-                    }
                     // A retired connection was replaced already; any other that failed, or
                     // closed soon after `hello`, is redialled after a backoff.
                     let healthy = was_ready && lived.is_some_and(|l| l >= HEALTHY_AFTER);
-                    if !retiring.remove(&id) && !healthy {
-                        failures = failures.saturating_add(1);
-                        let wait = Instant::now() + backoff(failures, rand::rng().random::<f64>());
-                        retry_at = Some(retry_at.map_or(wait, |r| r.max(wait)));
+                    // The backoff starts over only once a connection has proved healthy.
+                    if healthy || ready.values().any(|since| since.elapsed() >= HEALTHY_AFTER) {
+                        failures = 0;
                     }
+                    let wait = (!retiring.remove(&id) && !healthy).then(|| failed(&mut failures, retry_at.is_some()));
+                    if let Some(wait) = wait {
+                        retry_at = Some(later(retry_at, Instant::now() + wait));
+                    }
+                    let retry_in_ms = wait.map(|w| w.as_millis());
+                    match (&error, was_ready) {
+                        (Some(e), false) => {
+                            tracing::warn!(connection = id, error = %e, retry_in_ms, "could not open a Socket Mode connection")
+                        }
+                        (Some(e), true) => {
+                            tracing::warn!(connection = id, error = %e, retry_in_ms, "a Socket Mode connection failed")
+                        }
+                        (None, _) => tracing::info!(connection = id, retry_in_ms, "a Socket Mode connection closed"),
+                    }
+                    last_error = error.or(last_error);
                 }
                 Report::Stop(reason) => {
                     let _ = close_tx.send(true);
@@ -201,6 +217,19 @@ impl SocketMode {
     }
 }
 
+/// One more failed round: connections failing together while a retry is already due count once,
+/// so two connections do not double the backoff twice. Answers how long to wait.
+fn failed(failures: &mut u32, retry_due: bool) -> Duration {
+    if !retry_due {
+        *failures = failures.saturating_add(1);
+    }
+    backoff((*failures).max(1), rand::rng().random::<f64>())
+}
+
+fn later(current: Option<Instant>, at: Instant) -> Instant {
+    current.map_or(at, |r| r.max(at))
+}
+
 async fn sleep_until(at: Option<Instant>) {
     match at {
         Some(at) => tokio::time::sleep_until(at).await,
@@ -221,6 +250,17 @@ mod tests {
         assert_eq!(backoff(u32::MAX, 0.0), BACKOFF_CAP);
         assert_eq!(backoff(30, 1.0), BACKOFF_CAP / 2);
         assert_eq!(backoff(30, 7.0), BACKOFF_CAP / 2, "jitter is clamped");
+    }
+
+    #[test]
+    fn connections_failing_together_count_as_one_round() {
+        let mut failures = 0;
+        let first = failed(&mut failures, false);
+        let _ = failed(&mut failures, true);
+        assert_eq!(failures, 1, "the second failure of the round waits for the same retry");
+        assert!(first <= BACKOFF_FIRST);
+        let _ = failed(&mut failures, false);
+        assert_eq!(failures, 2);
     }
 
     #[test]
