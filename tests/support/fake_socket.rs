@@ -220,31 +220,22 @@ impl FakeSocketMode {
 
     /// Waits until `n` connections are open, or fails the test; returns their ids, oldest first.
     pub async fn wait_open(&self, n: usize, secs: u64) -> Vec<u64> {
-        let deadline = Instant::now() + Duration::from_secs(secs);
-        loop {
-            let open = self.open();
-            if open.len() >= n {
-                return open;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "timed out waiting for {n} open connections; have {open:?}"
-            );
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
+        poll(
+            secs,
+            || Some(self.open()).filter(|open| open.len() >= n),
+            || format!("{n} open connections; have {:?}", self.open()),
+        )
+        .await
     }
 
     /// Waits until exactly `ids` are open (oldest first), or fails the test after `secs`.
     pub async fn wait_exactly(&self, ids: &[u64], secs: u64) {
-        let deadline = Instant::now() + Duration::from_secs(secs);
-        while self.open() != ids {
-            assert!(
-                Instant::now() < deadline,
-                "waiting for exactly {ids:?} to be open; have {:?}",
-                self.open()
-            );
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
+        poll(
+            secs,
+            || (self.open() == ids).then_some(()),
+            || format!("exactly {ids:?} open; have {:?}", self.open()),
+        )
+        .await
     }
 
     /// The open connections, oldest first.
@@ -331,22 +322,32 @@ impl FakeSocketMode {
 
     /// Waits for the ack of `envelope_id`, or fails the test after `secs`.
     pub async fn wait_ack(&self, envelope_id: &str, secs: u64) -> Ack {
-        let deadline = Instant::now() + Duration::from_secs(secs);
-        loop {
-            if let Some(ack) = self.acks(envelope_id).pop() {
-                return ack;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "no ack of {envelope_id} within {secs}s; problems: {:?}",
-                self.problems()
-            );
-            tokio::time::sleep(Duration::from_millis(10)).await;
-        }
+        poll(
+            secs,
+            || self.acks(envelope_id).pop(),
+            || format!("the ack of {envelope_id}; problems: {:?}", self.problems()),
+        )
+        .await
     }
 
     /// Everything the fake found wrong with what sevtool sent it.
     pub fn problems(&self) -> Vec<String> {
         self.inner.lock().unwrap().problems.clone()
+    }
+}
+
+/// Polls `ready` until it answers, or fails the test after `secs` saying what was awaited.
+async fn poll<T>(secs: u64, ready: impl Fn() -> Option<T>, awaited: impl Fn() -> String) -> T {
+    let deadline = Instant::now() + Duration::from_secs(secs);
+    loop {
+        if let Some(value) = ready() {
+            return value;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "timed out after {secs}s waiting for {}",
+            awaited()
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
     }
 }

@@ -201,12 +201,17 @@ fn checked_secret(
     raw: String,
     check: impl FnOnce(&str) -> Result<(), String>,
 ) -> Result<Secret, ConfigError> {
-    check(&raw).map_err(|reason| ConfigError {
+    check(&raw).map_err(|reason| hidden(name, reason))?;
+    Ok(Secret(raw))
+}
+
+/// A refusal of a secret: it names the variable but never shows the value.
+fn hidden(name: &'static str, reason: String) -> ConfigError {
+    ConfigError {
         name,
         value: "(hidden)".into(),
         reason,
-    })?;
-    Ok(Secret(raw))
+    }
 }
 
 /// A refusal with no value to show: `name` is unset although something else needs it.

@@ -4,17 +4,13 @@
 use crate::slack::socket_mode::AppToken;
 use crate::slack::{BotToken, Reactions, SigningSecret, SlackSettings};
 
-use super::{ConfigError, checked_as_given, checked_secret, missing, set, set_or};
+use super::{ConfigError, checked_as_given, hidden, missing, set, set_or};
 
 /// `web_url` is left unset: `from_lookup` fills it in from `SEVTOOL_PUBLIC_URL`.
 pub(super) fn read(get: &impl Fn(&str) -> Option<String>) -> Result<Option<SlackSettings>, ConfigError> {
-    let app_token = match set(get, "SLACK_APP_TOKEN") {
-        Some(raw) => {
-            let secret = checked_secret("SLACK_APP_TOKEN", raw, |t| AppToken::parse(t).map(drop))?;
-            AppToken::parse(secret.expose()).ok()
-        }
-        None => None,
-    };
+    let app_token = set(get, "SLACK_APP_TOKEN")
+        .map(|raw| AppToken::parse(&raw).map_err(|reason| hidden("SLACK_APP_TOKEN", reason)))
+        .transpose()?;
     let signing_secret = set(get, "SLACK_SIGNING_SECRET").map(SigningSecret::new);
     let Some(token) = set(get, "SLACK_BOT_TOKEN") else {
         return match app_token {

@@ -109,6 +109,16 @@ impl std::fmt::Debug for BotToken {
     }
 }
 
+/// `SLACK_API_URL` as a root that method names are appended to: with one trailing `/`, whether
+/// or not it was given with one.
+pub(crate) fn api_root(base: &str) -> String {
+    if base.ends_with('/') {
+        base.to_owned()
+    } else {
+        format!("{base}/")
+    }
+}
+
 #[derive(Clone)]
 pub struct SlackClient {
     http: reqwest::Client,
@@ -128,11 +138,7 @@ pub struct SlackMessage {
 impl SlackClient {
     /// `base` is the Web API root, `https://slack.com/api/` in production.
     pub fn new(base: &str, token: BotToken) -> Self {
-        let base = if base.ends_with('/') {
-            base.to_owned()
-        } else {
-            format!("{base}/")
-        };
+        let base = api_root(base);
         SlackClient {
             http: crate::outbound::client(),
             base,

@@ -7,6 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use futures_util::{SinkExt, StreamExt};
+use serde::Deserialize;
 use serde_json::Value;
 use tokio::sync::{mpsc, watch};
 use tokio::time::Instant;
@@ -193,7 +194,7 @@ pub(super) async fn run(
             Some(Err(e)) => break Some(format!("the websocket failed: {}", redact(&e))),
         };
         match frame::parse(text.as_str()) {
-            Ok(Frame::Hello { .. }) => {
+            Ok(Frame::Hello) => {
                 was_ready = true;
                 let _ = reports.send(Report::Ready(id));
             }
@@ -237,7 +238,7 @@ pub(super) async fn run(
 async fn take(ingress: &Ingress, envelope: &Envelope) -> Option<String> {
     let answer = match &envelope.kind {
         Kind::EventsApi => ingress.event(&envelope.payload).await,
-        Kind::SlashCommands => match serde_json::from_value::<SlashCommand>(envelope.payload.clone()) {
+        Kind::SlashCommands => match SlashCommand::deserialize(&envelope.payload) {
             Ok(cmd) => ingress.command(cmd).await,
             Err(_) => Answer::Malformed(NOT_A_COMMAND),
         },

@@ -57,9 +57,7 @@ pub enum DisconnectReason {
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Frame {
-    Hello {
-        num_connections: Option<u32>,
-    },
+    Hello,
     Disconnect(DisconnectReason),
     Envelope(Envelope),
     /// A frame type this version does not know.
@@ -88,17 +86,13 @@ struct Raw {
     retry_attempt: u32,
     #[serde(default)]
     reason: Option<String>,
-    #[serde(default)]
-    num_connections: Option<u32>,
 }
 
 pub fn parse(text: &str) -> Result<Frame, FrameError> {
     let raw: Raw = serde_json::from_str(text).map_err(|_| FrameError::Shape)?;
     let kind = match raw.kind.as_str() {
         "hello" => {
-            return Ok(Frame::Hello {
-                num_connections: raw.num_connections,
-            });
+            return Ok(Frame::Hello);
         }
         "disconnect" => {
             let reason = match raw.reason.as_deref() {
@@ -145,11 +139,12 @@ mod tests {
     #[test]
     fn hello_and_every_disconnect_reason_parse() {
         let hello = r#"{"type":"hello","num_connections":2,"debug_info":{"host":"applink-1"},"connection_info":{"app_id":"A1"}}"#;
+        assert_eq!(parse(hello), Ok(Frame::Hello));
+        let odd = r#"{"type":"hello","num_connections":"two"}"#;
         assert_eq!(
-            parse(hello),
-            Ok(Frame::Hello {
-                num_connections: Some(2)
-            })
+            parse(odd),
+            Ok(Frame::Hello),
+            "fields sevtool does not read never fail a hello"
         );
         for (reason, want) in [
             ("warning", DisconnectReason::Warning),

@@ -98,11 +98,7 @@ fn tls() -> Result<Arc<rustls::ClientConfig>, String> {
 
 impl SocketMode {
     pub async fn run(self, mut stop: watch::Receiver<bool>) {
-        let api_url = if self.api_url.ends_with('/') {
-            self.api_url.clone()
-        } else {
-            format!("{}/", self.api_url)
-        };
+        let api_url = crate::slack::client::api_root(&self.api_url);
         let tls = match tls() {
             Ok(tls) => tls,
             Err(reason) => return self.stop(reason),
