@@ -63,7 +63,7 @@ impl EmbeddedQueue {
         max_receives: u32,
         clock: Arc<dyn Clock>,
     ) -> Result<Self, QueueError> {
-        db.with_conn(|c| {
+        db.write(|c| {
             c.execute_batch(SCHEMA)?;
             let has_queue: bool = c
                 .prepare("SELECT 1 FROM pragma_table_info('queue_messages') WHERE name = 'queue'")?
@@ -93,8 +93,7 @@ impl EmbeddedQueue {
         let (visibility, max_receives, now, name) = (self.visibility_ms, self.max_receives, self.now_ms(), self.name);
         let messages = self
             .db
-            .with_conn(move |c| {
-                let tx = c.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+            .write(move |tx| {
                 let rows: Vec<(i64, String, u32)> = {
                     let mut stmt = tx.prepare_cached(
                         "SELECT id, body, receive_count FROM queue_messages
@@ -126,7 +125,6 @@ impl EmbeddedQueue {
                         body,
                     });
                 }
-                tx.commit()?;
                 Ok(out)
             })
             .await?;
@@ -136,12 +134,10 @@ impl EmbeddedQueue {
     /// Deletes handled messages.
     pub async fn ack(&self, ids: Vec<String>) -> Result<(), QueueError> {
         self.db
-            .with_conn(move |c| {
-                let tx = c.transaction()?;
+            .write(move |tx| {
                 for id in &ids {
                     tx.execute("DELETE FROM queue_messages WHERE id = ?1", params![id])?;
                 }
-                tx.commit()?;
                 Ok(())
             })
             .await?;
@@ -153,7 +149,7 @@ impl EmbeddedQueue {
         let name = self.name;
         Ok(self
             .db
-            .with_conn(move |c| {
+            .read(move |c| {
                 Ok(c.query_row(
                     "SELECT COALESCE(SUM(dead = 0), 0), COALESCE(SUM(dead = 1), 0) FROM queue_messages WHERE queue = ?1",
                     [name],
@@ -170,15 +166,13 @@ impl Queue for EmbeddedQueue {
         let bodies: Vec<String> = tasks.iter().map(TaskEnvelope::to_json).collect();
         let (now, name) = (self.now_ms(), self.name);
         self.db
-            .with_conn(move |c| {
-                let tx = c.transaction()?;
+            .write(move |tx| {
                 for body in &bodies {
                     tx.execute(
                         "INSERT INTO queue_messages (body, visible_at_ms, queue) VALUES (?1, ?2, ?3)",
                         params![body, now, name],
                     )?;
                 }
-                tx.commit()?;
                 Ok(())
             })
             .await?;

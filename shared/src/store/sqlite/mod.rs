@@ -1,14 +1,18 @@
 //! The embedded backend: SQLite in WAL mode with `synchronous=FULL`, so a write that returned is
-//! on disk and survives a crash or SIGKILL. One connection behind a mutex: SQLite serialises
-//! writers anyway, and a single writer makes conditional writes trivially atomic.
+//! on disk and survives a crash or SIGKILL. One thread writes, and concurrent writes share a
+//! transaction and its fsync (`writer.rs`); reads use their own connections, which WAL lets run
+//! beside the writer and see only what is committed.
 
-use std::path::Path;
-use std::sync::{Arc, Mutex, MutexGuard};
+mod writer;
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
-use rusqlite::{Connection, OptionalExtension, Transaction, params};
+use rusqlite::{Connection, OptionalExtension, params};
 
 use super::{Condition, Index, Item, Key, Query, SortKey, Store, StoreError, Write, now_epoch};
+use writer::Writer;
 
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS items (
@@ -25,9 +29,18 @@ CREATE INDEX IF NOT EXISTS items_gsi1 ON items (gsi1pk, gsi1sk) WHERE gsi1pk IS 
 CREATE INDEX IF NOT EXISTS items_gsi2 ON items (gsi2pk, gsi2sk) WHERE gsi2pk IS NOT NULL;
 ";
 
+/// Idle read connections kept open; more are opened while reads pile up, then closed.
+const IDLE_READERS: usize = 4;
+
 #[derive(Clone)]
 pub struct SqliteStore {
-    conn: Arc<Mutex<Connection>>,
+    writer: Arc<Writer>,
+    readers: Arc<Readers>,
+}
+
+struct Readers {
+    path: PathBuf,
+    idle: Mutex<Vec<Connection>>,
 }
 
 impl From<rusqlite::Error> for StoreError {
@@ -36,43 +49,76 @@ impl From<rusqlite::Error> for StoreError {
     }
 }
 
+fn connect(path: &Path) -> Result<Connection, StoreError> {
+    let conn = Connection::open(path)?;
+    conn.busy_timeout(std::time::Duration::from_secs(5))?;
+    Ok(conn)
+}
+
 impl SqliteStore {
     /// Opens (creating if needed) the database file at `path`.
     pub fn open(path: &Path) -> Result<Self, StoreError> {
-        let conn = Connection::open(path)?;
+        let conn = connect(path)?;
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "synchronous", "FULL")?;
-        conn.busy_timeout(std::time::Duration::from_secs(5))?;
         conn.execute_batch(SCHEMA)?;
         Ok(SqliteStore {
-            conn: Arc::new(Mutex::new(conn)),
+            writer: Arc::new(Writer::start(conn)?),
+            readers: Arc::new(Readers {
+                path: path.to_owned(),
+                idle: Mutex::new(Vec::new()),
+            }),
         })
     }
 
-    /// Runs `f` on the connection off the async runtime. Other embedded adapters (the queue)
-    /// share the connection, and so the file, through this.
-    pub(crate) async fn with_conn<T, F>(&self, f: F) -> Result<T, StoreError>
+    /// Runs `f` in the next shared write transaction and returns once that is on disk. `f` must
+    /// not begin or end a transaction itself; when it returns an error, only its own statements
+    /// are rolled back. Other embedded adapters (the queue) write to the same file through this.
+    pub(crate) async fn write<T, F>(&self, f: F) -> Result<T, StoreError>
     where
         T: Send + 'static,
-        F: FnOnce(&mut Connection) -> Result<T, StoreError> + Send + 'static,
+        F: FnOnce(&Connection) -> Result<T, StoreError> + Send + 'static,
     {
-        let conn = self.conn.clone();
+        self.writer.write(f).await
+    }
+
+    /// Runs `f` on a read connection off the async runtime. It sees what was committed when it
+    /// started, never a write still in flight.
+    pub(crate) async fn read<T, F>(&self, f: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> Result<T, StoreError> + Send + 'static,
+    {
+        let readers = self.readers.clone();
         tokio::task::spawn_blocking(move || {
-            let mut guard = lock(&conn);
-            f(&mut guard)
+            let conn = match lock(&readers.idle).pop() {
+                Some(conn) => conn,
+                None => connect(&readers.path)?,
+            };
+            let out = f(&conn);
+            let mut idle = lock(&readers.idle);
+            if idle.len() < IDLE_READERS {
+                idle.push(conn);
+            }
+            out
         })
         .await
-        .map_err(|e| StoreError::Backend(format!("sqlite worker thread failed: {e}")))?
+        .map_err(|e| StoreError::Backend(format!("sqlite reader thread failed: {e}")))?
+    }
+
+    /// Write transactions committed since the store was opened (each is one fsync of the log).
+    pub fn commits(&self) -> u64 {
+        self.writer.commits()
     }
 }
 
-/// A panic while holding the lock cannot leave SQLite half-written (the transaction rolls back
-/// on drop), so a poisoned mutex is safe to keep using.
-fn lock(conn: &Mutex<Connection>) -> MutexGuard<'_, Connection> {
-    conn.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+/// The pool holds only idle connections, so a panic while holding its lock leaves nothing
+/// half-done, and a poisoned mutex is safe to keep using.
+fn lock(idle: &Mutex<Vec<Connection>>) -> std::sync::MutexGuard<'_, Vec<Connection>> {
+    idle.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
-fn holds(tx: &Transaction<'_>, key: &Key, condition: Condition, now: i64) -> Result<bool, StoreError> {
+fn holds(tx: &Connection, key: &Key, condition: Condition, now: i64) -> Result<bool, StoreError> {
     if condition == Condition::Always {
         return Ok(true);
     }
@@ -90,7 +136,7 @@ fn holds(tx: &Transaction<'_>, key: &Key, condition: Condition, now: i64) -> Res
     })
 }
 
-fn apply(tx: &Transaction<'_>, write: &Write) -> Result<(), StoreError> {
+fn apply(tx: &Connection, write: &Write) -> Result<(), StoreError> {
     match write {
         Write::Put(item, _) => {
             tx.execute(
@@ -144,7 +190,7 @@ const PREFIX_END: char = '\u{10FFFF}';
 impl Store for SqliteStore {
     async fn get(&self, key: &Key) -> Result<Option<Item>, StoreError> {
         let key = key.clone();
-        self.with_conn(move |c| {
+        self.read(move |c| {
             let sql = format!(
                 "SELECT {COLUMNS} FROM items WHERE pk = ?1 AND sk = ?2 AND (expires_at IS NULL OR expires_at > ?3)"
             );
@@ -165,13 +211,12 @@ impl Store for SqliteStore {
     }
 
     async fn transact(&self, writes: Vec<Write>) -> Result<(), StoreError> {
-        self.with_conn(move |c| {
-            let tx = c.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        self.write(move |tx| {
             let now = now_epoch();
             let mut failed = Vec::new();
             for (i, w) in writes.iter().enumerate() {
                 let (key, condition) = write_key(w);
-                if !holds(&tx, key, condition, now)? {
+                if !holds(tx, key, condition, now)? {
                     failed.push(i);
                 }
             }
@@ -179,9 +224,8 @@ impl Store for SqliteStore {
                 return Err(StoreError::TransactionCancelled { failed });
             }
             for w in &writes {
-                apply(&tx, w)?;
+                apply(tx, w)?;
             }
-            tx.commit()?;
             Ok(())
         })
         .await
@@ -189,7 +233,7 @@ impl Store for SqliteStore {
 
     async fn query(&self, q: &Query) -> Result<Vec<Item>, StoreError> {
         let q = q.clone();
-        self.with_conn(move |c| {
+        self.read(move |c| {
             let (pk_col, sk_col) = match q.index {
                 Index::Primary => ("pk", "sk"),
                 Index::Gsi1 => ("gsi1pk", "gsi1sk"),
