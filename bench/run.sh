@@ -9,6 +9,10 @@ cargo=${CARGO:-cargo}
 started=$(date +%s)
 
 tests/system-packages.sh bench
+# The peers section's Bolt apps, when it runs (all sections run when none is named).
+if [ $# -eq 0 ] || [[ " $* " == *" peers "* ]]; then
+    bench/peers/install.sh
+fi
 
 # What the bench runs: the local server and every Lambda function. The default profile,
 # quick-release, is release without LTO (see Cargo.toml); BENCH_PROFILE=release measures what ships.

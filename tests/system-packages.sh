@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Makes sure the Debian packages a make target needs are installed, before anything compiles:
 #   tests/system-packages.sh test    # prometheus-alertmanager (and amtool), chromium, plus npm
-#   tests/system-packages.sh bench   # wrk
+#   tests/system-packages.sh bench   # wrk, and perf (linux-perf) to count fsyncs
 # Quick and silent when everything is there. Otherwise installs with apt-get as root, or through
 # `sudo -n` when that works without a password; else stops with the one command to run.
 # Alertmanager's own service is kept from starting (and taking port 9093): the tests start their
@@ -10,7 +10,7 @@ set -euo pipefail
 
 case "${1:-}" in
 test) wanted=(prometheus-alertmanager chromium) ;;
-bench) wanted=(wrk) ;;
+bench) wanted=(wrk linux-perf) ;;
 *)
     echo "usage: $0 test|bench" >&2
     exit 2
@@ -26,6 +26,7 @@ present() {
     # The browser tests run this binary (CHROMIUM_PATH overrides it), not whatever `chromium` is
     # on PATH: on Ubuntu that can be a snap wrapper.
     chromium) [ -x "${CHROMIUM_PATH:-/usr/lib/chromium/chromium}" ] ;;
+    linux-perf) command -v perf >/dev/null ;;
     *) command -v "$1" >/dev/null ;;
     esac
 }

@@ -82,6 +82,10 @@ async fn slack_api(State(fake): State<FakeSlack>, Path(method): Path<String>, bo
             Some(url) => json!({ "url": format!("{url}?ticket={n}") }),
             None => return axum::Json(json!({ "ok": false, "error": "unknown_method" })).into_response(),
         },
+        // What a Bolt peer asks once, to learn whose token it holds.
+        "auth.test" => {
+            json!({ "user_id": "U0BENCHBOT", "bot_id": "B0BENCH", "team_id": "T0BENCH", "team": "bench", "user": "sevbot" })
+        }
         "conversations.replies" => {
             json!({ "messages": [{ "user": "U0000001", "text": "a message", "ts": "1700000000.000001" }] })
         }

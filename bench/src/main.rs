@@ -3,7 +3,8 @@
 //!
 //! Usage: sevbench --bin-dir target/PROFILE --profile PROFILE --out target/bench/results.json [SECTION...]
 //! (the table also goes to results.md beside the JSON, compact, for the README)
-//! Sections: slack, coldstart, alerts, mayday, reports, store (default: all, in that order).
+//! Sections: slack, peers, socket, coldstart, alerts, mayday, reports, store (default: all, in
+//! that order).
 
 mod alerts;
 mod aws;
@@ -11,6 +12,7 @@ mod coldstart;
 mod fakes;
 mod lambda;
 mod mayday;
+mod peers;
 mod reports;
 mod sevtool;
 mod slack_ack;
@@ -44,7 +46,16 @@ impl Env {
     }
 }
 
-const SECTIONS: [&str; 7] = ["slack", "socket", "coldstart", "alerts", "mayday", "reports", "store"];
+const SECTIONS: [&str; 8] = [
+    "slack",
+    "peers",
+    "socket",
+    "coldstart",
+    "alerts",
+    "mayday",
+    "reports",
+    "store",
+];
 
 struct Args {
     env: Env,
@@ -113,6 +124,7 @@ async fn main() -> anyhow::Result<()> {
         eprintln!("bench: {section}…");
         let result = match section.as_str() {
             "slack" => slack_ack::run(&env).await,
+            "peers" => peers::run(&env).await,
             "socket" => socket_ack::run(&env).await,
             "coldstart" => coldstart::run(&env).await,
             "alerts" => alerts::run(&env).await,

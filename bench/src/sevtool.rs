@@ -42,6 +42,10 @@ impl Sevtool {
         format!("{}{path}", self.base)
     }
 
+    pub fn pid(&self) -> Option<u32> {
+        self.child.id()
+    }
+
     pub fn peak_rss_mib(&self) -> Option<f64> {
         self.child.id().and_then(peak_rss_mib)
     }

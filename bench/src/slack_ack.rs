@@ -23,10 +23,10 @@ pub const BOT_TOKEN: &str = "xoxb-bench";
 const DURATION: Duration = Duration::from_secs(5);
 /// Pre-signed requests per run: more than the fastest case (the modal, about 12,000 a second here)
 /// sends in a run, so that none repeats.
-const REQUESTS: usize = 120_000;
+pub const REQUESTS: usize = 120_000;
 
 #[derive(Clone, Copy)]
-enum Kind {
+pub enum Kind {
     /// `/sev new SEV3 <title>`: parsed and queued; the consumer files the SEV afterwards.
     FileCommand,
     /// `/sev`: opens the intake modal, which calls `views.open` inside the ack (the trigger
@@ -37,7 +37,7 @@ enum Kind {
 }
 
 impl Kind {
-    fn label(self) -> &'static str {
+    pub fn label(self) -> &'static str {
         match self {
             Kind::FileCommand => "`/sev new SEV3 <title>`",
             Kind::ModalCommand => "`/sev` (views.open in the ack)",
@@ -46,7 +46,7 @@ impl Kind {
     }
 
     /// Names its data directory, log and request file.
-    fn slug(self) -> &'static str {
+    pub fn slug(self) -> &'static str {
         match self {
             Kind::FileCommand => "file-command",
             Kind::ModalCommand => "modal-command",
@@ -54,7 +54,7 @@ impl Kind {
         }
     }
 
-    fn route(self) -> &'static str {
+    pub fn route(self) -> &'static str {
         match self {
             Kind::FileCommand | Kind::ModalCommand => "/slack/commands",
             Kind::Reaction => "/slack/events",
@@ -143,7 +143,7 @@ pub fn sign(timestamp: i64, body: &str) -> String {
 
 /// Writes the replay file: the timestamp, then one signed request per line (bodies hold no
 /// tabs or newlines: forms are percent-encoded, JSON is compact).
-fn write_requests(path: &Path, kind: Kind, first: usize, respond_base: &str) -> anyhow::Result<()> {
+pub fn write_requests(path: &Path, kind: Kind, first: usize, respond_base: &str) -> anyhow::Result<()> {
     let timestamp = chrono::Utc::now().timestamp();
     let mut out = format!("{timestamp}\n");
     for n in first..first + REQUESTS {
@@ -155,17 +155,17 @@ fn write_requests(path: &Path, kind: Kind, first: usize, respond_base: &str) -> 
 }
 
 #[derive(Deserialize)]
-struct WrkResult {
-    requests: u64,
-    duration_us: u64,
-    p50_us: u64,
-    p99_us: u64,
-    non_2xx: u64,
-    socket_errors: u64,
-    wraps: u64,
+pub struct WrkResult {
+    pub requests: u64,
+    pub duration_us: u64,
+    pub p50_us: u64,
+    pub p99_us: u64,
+    pub non_2xx: u64,
+    pub socket_errors: u64,
+    pub wraps: u64,
 }
 
-async fn wrk(env: &Env, url: &str, file: &Path, kind: Kind, connections: usize) -> anyhow::Result<WrkResult> {
+pub async fn wrk(env: &Env, url: &str, file: &Path, kind: Kind, connections: usize) -> anyhow::Result<WrkResult> {
     let threads = connections.min(2);
     let output = Command::new("wrk")
         .arg(format!("-t{threads}"))
