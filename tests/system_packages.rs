@@ -85,8 +85,11 @@ fn npm_is_named_when_it_is_missing() {
 }
 
 #[test]
-fn the_bench_asks_for_wrk_only() {
+fn the_bench_asks_for_wrk_and_perf() {
     let said = stderr(&run("bench", &[], None));
-    assert!(said.contains("--no-install-recommends wrk\n"), "{said}");
-    assert!(run("bench", &["wrk"], None).status.success());
+    assert!(said.contains("--no-install-recommends wrk linux-perf\n"), "{said}");
+    // The package is linux-perf; the program the bench runs is perf.
+    let said = stderr(&run("bench", &["wrk"], None));
+    assert!(said.contains("--no-install-recommends linux-perf\n"), "{said}");
+    assert!(run("bench", &["wrk", "perf"], None).status.success());
 }
