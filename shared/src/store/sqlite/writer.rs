@@ -46,9 +46,7 @@ impl Writer {
                             Err(_) => break,
                         }
                     }
-                    if commit(&conn, batch) {
-                        counted.fetch_add(1, Ordering::Relaxed);
-                    }
+                    commit(&conn, batch, &counted);
                 }
             })
             .map_err(|e| StoreError::Backend(format!("could not start the sqlite writer: {e}")))?;
@@ -90,8 +88,9 @@ impl Writer {
     }
 }
 
-/// Runs a batch in one transaction and answers every write in it. Returns whether it committed.
-fn commit(conn: &Connection, batch: Vec<Job>) -> bool {
+/// Runs a batch in one transaction and answers every write in it, counting the commit in
+/// `commits` before anyone hears of it.
+fn commit(conn: &Connection, batch: Vec<Job>, commits: &AtomicU64) {
     let mut answers = Vec::with_capacity(batch.len());
     let outcome = (|| -> rusqlite::Result<()> {
         conn.execute_batch("BEGIN IMMEDIATE")?;
@@ -108,10 +107,10 @@ fn commit(conn: &Connection, batch: Vec<Job>) -> bool {
     })();
     match outcome {
         Ok(()) => {
+            commits.fetch_add(1, Ordering::Relaxed);
             for answer in answers {
                 answer(Ok(()));
             }
-            true
         }
         Err(e) => {
             // Nothing of the batch is on disk; each write that ran is told so (one that had
@@ -124,7 +123,6 @@ fn commit(conn: &Connection, batch: Vec<Job>) -> bool {
             for answer in answers {
                 answer(Err(StoreError::Backend(message.clone())));
             }
-            false
         }
     }
 }
@@ -150,19 +148,24 @@ mod tests {
     }
 
     /// Holds the writer inside a first write until released, so that the writes sent meanwhile
-    /// all wait for the same next transaction.
+    /// all wait for the same next transaction. Returns once the writer is inside it.
     async fn hold(store: &SqliteStore) -> (std_mpsc::Sender<()>, tokio::task::JoinHandle<Result<(), StoreError>>) {
         let (release, held) = std_mpsc::channel::<()>();
+        let (entered, inside) = std_mpsc::channel::<()>();
         let store = store.clone();
         let first = tokio::spawn(async move {
             store
                 .write(move |_| {
+                    let _ = entered.send(());
                     let _ = held.recv_timeout(Duration::from_secs(10));
                     Ok(())
                 })
                 .await
         });
-        tokio::time::sleep(Duration::from_millis(50)).await;
+        tokio::task::spawn_blocking(move || inside.recv_timeout(Duration::from_secs(10)))
+            .await
+            .unwrap()
+            .expect("the writer took the first write");
         (release, first)
     }
 
