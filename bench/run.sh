@@ -15,7 +15,8 @@ if [ $# -eq 0 ] || [[ " $* " == *" peers "* ]]; then
 fi
 
 # What the bench runs: the local server and every Lambda function. The default profile,
-# quick-release, is release without LTO (see Cargo.toml); BENCH_PROFILE=release measures what ships.
+# quick-release, is release without LTO (see Cargo.toml), for everything; BENCH_PROFILE=release
+# measures what ships.
 profile=${BENCH_PROFILE:-quick-release}
 bin_dir=target/$profile
 # The harness is its own workspace (tests and CI never build it), in its own target directory. It
@@ -26,7 +27,16 @@ mkdir -p target/bench-harness
     >"$harness_log" 2>&1 &
 harness_pid=$!
 trap 'kill "$harness_pid" 2>/dev/null || true' EXIT
-"$cargo" build --profile "$profile" --locked -p sevtool -p intake -p slack -p worker -p pager -p reports
+# What ships: sevtool with release, the Lambda functions with lambda-release (see Cargo.toml).
+functions=(-p intake -p slack -p worker -p pager -p reports)
+fn_bin_dir=$bin_dir
+if [ "$profile" = release ]; then
+    "$cargo" build --profile release --locked -p sevtool
+    "$cargo" build --profile lambda-release --locked "${functions[@]}"
+    fn_bin_dir=target/lambda-release
+else
+    "$cargo" build --profile "$profile" --locked -p sevtool "${functions[@]}"
+fi
 built=$(date +%s)
 if ! wait "$harness_pid"; then
     cat "$harness_log" >&2
@@ -35,6 +45,6 @@ if ! wait "$harness_pid"; then
 fi
 harness=$(date +%s)
 
-target/bench-harness/release/sevbench --bin-dir "$bin_dir" --profile "$profile" --out target/bench/results.json "$@"
+target/bench-harness/release/sevbench --bin-dir "$bin_dir" --fn-bin-dir "$fn_bin_dir" --profile "$profile" --out target/bench/results.json "$@"
 echo "make bench: $profile build $((built - started)) s, harness ready $((harness - built)) s later," \
     "total $(($(date +%s) - started)) s" >&2

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Builds one Lambda artefact per function named on the command line:
-#   target/lambda/<function>/bootstrap      the release binary (stripped by the release profile)
+#   target/lambda/<function>/bootstrap      the lambda-release binary (stripped, as in release)
 #   target/lambda/<function>/bootstrap.zip  what infra/template.yaml deploys (its CodeUri)
 # ARCH=x86_64 (default) or arm64 picks the CPU; see README.md, "Deploying to AWS".
 set -euo pipefail
@@ -38,11 +38,12 @@ fi
 packages=()
 for f in "$@"; do packages+=(-p "$f"); done
 start=$(date +%s)
-"$cargo" build --release --locked --target "$triple" "${packages[@]}"
+# lambda-release: the release profile at opt-level "s" (Cargo.toml says why).
+"$cargo" build --profile lambda-release --locked --target "$triple" "${packages[@]}"
 echo "built ${*} for $arch in $(($(date +%s) - start)) s"
 
 for f in "$@"; do
-    binary=target/$triple/release/$f
+    binary=target/$triple/lambda-release/$f
     out=target/lambda/$f
     mkdir -p "$out"
     cp "$binary" "$out/bootstrap"

@@ -140,7 +140,7 @@ async fn duplicates_on_dynamodb(env: &Env) -> anyhow::Result<Vec<Row>> {
     let lambdas = Lambdas::start(env, true).await?;
     let proxy = lambdas.proxy.clone().context("the proxy")?;
     let log = env.work.join("lambda-intake-alerts.log");
-    let mut intake = Function::start(&env.bin("intake"), &lambdas.env, &log).await?;
+    let mut intake = Function::start(&env.function("intake"), &lambdas.env, &log).await?;
     let event = || {
         http_event(
             "POST",

@@ -1,7 +1,8 @@
 //! `make bench`: the figures that matter for a serverless incident tool, measured on the optimised
 //! binaries from the outside, printed as one table and written as JSON.
 //!
-//! Usage: sevbench --bin-dir target/PROFILE --profile PROFILE --out target/bench/results.json [SECTION...]
+//! Usage: sevbench --bin-dir target/PROFILE [--fn-bin-dir target/PROFILE] --profile PROFILE
+//!        --out target/bench/results.json [SECTION...]
 //! (the table also goes to results.md beside the JSON, compact, for the README)
 //! Sections: slack, peers, socket, coldstart, alerts, mayday, reports, store (default: all, in
 //! that order).
@@ -34,6 +35,9 @@ pub struct Env {
     pub repo: PathBuf,
     /// The binaries under test (`target/<profile>`).
     pub bin_dir: PathBuf,
+    /// The Lambda functions under test: `bin_dir` unless `--fn-bin-dir` names another build
+    /// (what ships builds them with `lambda-release`, `sevtool` with `release`).
+    pub fn_bin_dir: PathBuf,
     /// Scratch space for data directories, logs and request files; emptied at the start.
     pub work: PathBuf,
     /// The virtualenv holding moto.
@@ -43,6 +47,11 @@ pub struct Env {
 impl Env {
     pub fn bin(&self, name: &str) -> PathBuf {
         self.bin_dir.join(name)
+    }
+
+    /// A Lambda function's binary.
+    pub fn function(&self, name: &str) -> PathBuf {
+        self.fn_bin_dir.join(name)
     }
 }
 
@@ -68,6 +77,7 @@ struct Args {
 fn args() -> anyhow::Result<Args> {
     let repo = std::env::current_dir()?;
     let mut bin_dir = None;
+    let mut fn_bin_dir = None;
     let mut profile = "release".to_owned();
     let mut out = repo.join("target/bench/results.json");
     let mut venv = repo.join(std::env::var("SEVTOOL_VENV").unwrap_or_else(|_| ".venv".into()));
@@ -77,6 +87,7 @@ fn args() -> anyhow::Result<Args> {
         let mut value = || it.next().with_context(|| format!("{arg} needs a value"));
         match arg.as_str() {
             "--bin-dir" => bin_dir = Some(value()?.into()),
+            "--fn-bin-dir" => fn_bin_dir = Some(value()?.into()),
             "--profile" => profile = value()?,
             "--out" => out = value()?.into(),
             "--venv" => venv = value()?.into(),
@@ -87,7 +98,8 @@ fn args() -> anyhow::Result<Args> {
     if sections.is_empty() {
         sections = SECTIONS.map(str::to_owned).to_vec();
     }
-    let bin_dir = bin_dir.unwrap_or_else(|| repo.join("target").join(&profile));
+    let bin_dir: PathBuf = bin_dir.unwrap_or_else(|| repo.join("target").join(&profile));
+    let fn_bin_dir = fn_bin_dir.unwrap_or_else(|| bin_dir.clone());
     let work = out
         .parent()
         .map_or_else(|| repo.join("target/bench"), PathBuf::from)
@@ -96,6 +108,7 @@ fn args() -> anyhow::Result<Args> {
         env: Env {
             repo,
             bin_dir,
+            fn_bin_dir,
             work,
             venv,
         },
@@ -139,7 +152,12 @@ async fn main() -> anyhow::Result<()> {
         rows.extend(section_rows);
     }
     let total = started.elapsed().as_secs_f64();
-    let built_with = format!("Binaries built with the `{profile}` cargo profile.\n\n");
+    let functions = if env.fn_bin_dir == env.bin_dir {
+        String::new()
+    } else {
+        format!(", the Lambda functions taken from `{}`", env.fn_bin_dir.display())
+    };
+    let built_with = format!("Binaries built with the `{profile}` cargo profile{functions}.\n\n");
     println!("{built_with}{}", table::render(&rows, true));
     table::write_json(&out, &profile, &rows, total)?;
     let markdown = out.with_extension("md");

@@ -105,7 +105,7 @@ async fn dynamodb(env: &Env) -> anyhow::Result<Vec<Row>> {
     let lambdas = Lambdas::start(env, true).await?;
     let proxy = lambdas.proxy.clone().context("the proxy")?;
     let log = env.work.join("lambda-intake-store.log");
-    let mut intake = Function::start(&env.bin("intake"), &lambdas.env, &log).await?;
+    let mut intake = Function::start(&env.function("intake"), &lambdas.env, &log).await?;
     let mut ledger = Ledger::default();
     let mut invoke = async |event: Value| -> anyhow::Result<(Value, Usage)> {
         let answer = intake.invoke(event).await?;
