@@ -3,7 +3,10 @@
 //! - `{"action": "weekly"}` or `{"action": "weekly", "week": "2026-W47"}` answers the digest;
 //!   with `"post": true` it also queues the digest's post to Slack (the Monday schedule does
 //!   this). Scheduled digests are read by people who may not see private SEVs: left out.
-//! - `{"action": "sweep"}`, daily, queues the day's sweep (nags re-planned, Jira polled).
+//! - `{"action": "sweep"}`, daily, queues the day's sweep (nags re-planned, Jira polled), and
+//!   counts the month tallies from the SEVs if that was never done (a table from before tallies).
+//! - `{"action": "rebuild_tallies"}` counts every month's tally again from the SEVs and answers
+//!   `{"sevs", "months", "corrected"}`: after an upgrade, or to check them.
 //! - `{"action": "export", "format"?: "csv" | "jsonl", "since"?, "until"?}`, daily, writes the
 //!   SEVs to the data lake (`SEVTOOL_EXPORT_BUCKET`), one object per format and day; private
 //!   SEVs are left out there too.
@@ -29,6 +32,8 @@ enum Event {
     },
     /// Queue today's sweep.
     Sweep,
+    /// Count the month tallies again from the SEVs.
+    RebuildTallies,
     /// Write the SEVs that started from `since` to `until` (by default the longest range a
     /// report allows, up to this month) to the lake.
     Export {
@@ -104,7 +109,7 @@ fn encoded(v: impl serde::Serialize) -> Result<Value, EventError> {
     serde_json::to_value(v).map_err(|e| EventError::BadEvent(format!("the answer could not be encoded: {e}")))
 }
 
-const USAGE: &str = r#"send {"action": "weekly", "week"?: "2026-W47", "post"?: true}, {"action": "sweep"} or {"action": "export", "format"?: "csv" | "jsonl", "since"?: "2026-01", "until"?: "2026-12"}"#;
+const USAGE: &str = r#"send {"action": "weekly", "week"?: "2026-W47", "post"?: true}, {"action": "sweep"}, {"action": "rebuild_tallies"} or {"action": "export", "format"?: "csv" | "jsonl", "since"?: "2026-01", "until"?: "2026-12"}"#;
 
 pub async fn handle(deps: &Deps, event: Value) -> Result<Value, EventError> {
     let event: Event =
@@ -141,8 +146,21 @@ pub async fn handle(deps: &Deps, event: Value) -> Result<Value, EventError> {
             encoded(&export)
         }
         Event::Sweep => {
+            if let Some(rebuilt) = deps.trends.ensure_tallies().await? {
+                tracing::info!(sevs = rebuilt.sevs, months = rebuilt.months, "month tallies counted");
+            }
             let day = deps.jobs.start_sweep().await?;
             Ok(serde_json::json!({ "sweep": day }))
+        }
+        Event::RebuildTallies => {
+            let rebuilt = deps.trends.rebuild_tallies().await?;
+            tracing::info!(
+                sevs = rebuilt.sevs,
+                months = rebuilt.months,
+                corrected = rebuilt.corrected,
+                "month tallies rebuilt"
+            );
+            encoded(rebuilt)
         }
         Event::Weekly { week, post } => {
             let week = match week {
@@ -242,6 +260,35 @@ mod tests {
         assert_eq!(out["sweep"], "2026-07-22");
         let keys = queued().await;
         assert!(keys.contains("sweep:2026-07-22"), "{keys:?}");
+    }
+
+    #[tokio::test]
+    async fn the_rebuild_event_counts_the_month_tallies_again_from_the_sevs() {
+        let (deps, _, dir) = deps_with(None);
+        let csv = "id,title,level,status,started_at,private\n\
+                   7,Checkout 5xx,SEV1,open,2026-07-01T10:00:00Z,false\n\
+                   8,Leaked keys,SEV0,open,2026-07-02T10:00:00Z,true\n";
+        let mut rows = csv::Reader::from_reader(csv.as_bytes());
+        let header = rows.headers().unwrap().clone();
+        for row in rows.records() {
+            let sev = sev::transfer::from_record(&header, &row.unwrap()).unwrap();
+            deps.transfer.import(&sev).await.unwrap();
+        }
+        let july = MonthRange::new("2026-07".parse().unwrap(), "2026-07".parse().unwrap()).unwrap();
+        let total = async || deps.trends.monthly(july, Viewer::OPERATOR).await.unwrap()[0].total;
+        assert_eq!(total().await, 2, "an import counts in its month's tally");
+        // A tally that lost its counts, as one from before tallies existed would be.
+        let store = SqliteStore::open(&dir.path().join("t.db")).unwrap();
+        let lost = sev::store::Item::new(sev::store::Key::new("TALLY", "2026-07"), "{}".into());
+        sev::store::Store::put(&store, lost, sev::store::Condition::Always)
+            .await
+            .unwrap();
+        assert_eq!(total().await, 0);
+        let out = handle(&deps, json!({"action": "rebuild_tallies"})).await.unwrap();
+        assert_eq!(out, json!({"sevs": 2, "months": 1, "corrected": 1}));
+        assert_eq!(total().await, 2);
+        let again = handle(&deps, json!({"action": "rebuild_tallies"})).await.unwrap();
+        assert_eq!(again["corrected"], 0, "nothing left to correct");
     }
 
     #[tokio::test]

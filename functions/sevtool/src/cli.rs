@@ -1,15 +1,17 @@
-//! `sevtool export --format csv|jsonl` and `sevtool import FILE.csv`, on the embedded store. The
-//! local operator holds the database file, so the CLI sees private SEVs.
+//! `sevtool export --format csv|jsonl`, `sevtool import FILE.csv` and `sevtool rebuild-tallies`,
+//! on the embedded store. The local operator holds the database file, so the CLI sees private
+//! SEVs.
 
 use std::io::Write;
 
-use sev::app::TransferService;
+use sev::app::{TransferService, TrendService};
 use sev::reports::{MAX_MONTHS, Month, MonthRange, Viewer};
 use sev::transfer::{self, Format};
 
 pub const USAGE: &str = "usage: sevtool                     serve everything (what `make run` does)
        sevtool export --format csv|jsonl [--since YYYY-MM] [--until YYYY-MM]
-       sevtool import FILE.csv";
+       sevtool import FILE.csv
+       sevtool rebuild-tallies            count the reports' month tallies again from the SEVs";
 
 type Error = Box<dyn std::error::Error>;
 
@@ -81,4 +83,14 @@ pub async fn import(transfer: &TransferService, args: &[String]) -> Result<bool,
     bar.finish_and_clear();
     eprintln!("imported {stored} SEVs, {known} already imported, {bad} bad rows skipped");
     Ok(bad == 0)
+}
+
+/// Counts every month's tally again from the SEVs and says what it corrected.
+pub async fn rebuild_tallies(trends: &TrendService) -> Result<(), Error> {
+    let done = trends.rebuild_tallies().await?;
+    println!(
+        "counted {} SEVs in {} months; {} month tallies corrected",
+        done.sevs, done.months, done.corrected
+    );
+    Ok(())
 }

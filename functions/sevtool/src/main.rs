@@ -40,7 +40,16 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
             }
             return Ok(());
         }
+        Some("rebuild-tallies") => return cli::rebuild_tallies(&services.trends).await,
         Some(_) => return Err(cli::USAGE.into()),
+    }
+    // A data directory from before month tallies existed gets them before its first report.
+    if let Some(rebuilt) = services.trends.ensure_tallies().await? {
+        tracing::info!(
+            sevs = rebuilt.sevs,
+            months = rebuilt.months,
+            "month tallies counted from the stored SEVs"
+        );
     }
     let integrations = sev::wiring::integrations(&config, &services);
     let pager_integrations = sev::wiring::pager_integrations(&services);

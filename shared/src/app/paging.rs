@@ -394,14 +394,14 @@ impl PagingService {
     async fn note_acknowledged(&self, id: SevId) -> Result<(), AppError> {
         retry_optimistic(DEFAULT_ATTEMPTS, || async {
             let stored = self.repo.load(id).await?;
-            let mut sev = stored.sev;
+            let mut sev = stored.sev.clone();
             let pages = self.repo.pages(id).await?;
             let first = pages.iter().filter_map(|(p, _)| p.acknowledged_at).min();
             if first.is_none() || sev.acknowledged_at == first {
                 return Ok(Attempt::Done(()));
             }
             sev.acknowledged_at = first;
-            match self.repo.save(&sev, stored.version, &[], &[]).await {
+            match self.repo.save(&stored, &sev, &[], &[]).await {
                 Ok(()) => Ok(Attempt::Done(())),
                 Err(RepoError::Conflict) => Ok(Attempt::Lost),
                 Err(e) => Err(e.into()),
@@ -510,7 +510,7 @@ impl PagingService {
         // Races are lost to other changes of the SEV, which is read again each time.
         retry_optimistic(DEFAULT_ATTEMPTS, || async {
             let stored = self.repo.load(id).await?;
-            let mut sev = stored.sev;
+            let mut sev = stored.sev.clone();
             if sev.mustered_at.is_some() {
                 return Ok(Attempt::Done(()));
             }
@@ -526,7 +526,7 @@ impl PagingService {
                 .filter(|p| p.state != PageState::Failed)
                 .flat_map(|p| p.on_call.iter().filter_map(|o| o.joined_at))
                 .max();
-            match self.repo.save(&sev, stored.version, &[], &[]).await {
+            match self.repo.save(&stored, &sev, &[], &[]).await {
                 Ok(()) => Ok(Attempt::Done(())),
                 Err(RepoError::Conflict) => Ok(Attempt::Lost),
                 Err(e) => Err(e.into()),

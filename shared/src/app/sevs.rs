@@ -294,7 +294,7 @@ impl SevService {
     {
         retry_optimistic(DEFAULT_ATTEMPTS, || async {
             let stored = self.repo.load(id).await?;
-            let mut sev = stored.sev;
+            let mut sev = stored.sev.clone();
             let now = self.clock.now();
             let kinds = change(&mut sev, now)?;
             if kinds.is_empty() {
@@ -302,7 +302,7 @@ impl SevService {
             }
             let entries = entries_at(kinds, &author, now);
             let tasks = entry_tasks(id, &entries, now);
-            match self.repo.save(&sev, stored.version, &entries, &tasks).await {
+            match self.repo.save(&stored, &sev, &entries, &tasks).await {
                 Ok(()) => {
                     self.relay.kick().await;
                     Ok(Attempt::Done(sev))

@@ -1,5 +1,6 @@
-//! The trend reports: read SEVs through the month index (never a table scan) and hand them to
-//! the pure computations in `reports`.
+//! The trend reports: read the month tallies (one item per month, never a SEV each) and hand
+//! them to the pure computations in `reports`. The weekly digest and the SCA report read the
+//! SEVs they list through the month index.
 
 use std::sync::Arc;
 
@@ -8,8 +9,10 @@ use serde::Serialize;
 use super::AppError;
 use crate::clock::Clock;
 use crate::domain::{Level, ReportPolicy, Sev};
-use crate::reports::{self, Dimension, Month, MonthRange, MonthRow, ScaSummary, TopAnswer, Trend, Viewer, counted};
-use crate::store::SevRepo;
+use crate::reports::{
+    self, Dimension, Month, MonthRange, MonthRow, ScaSummary, Tallies, TopAnswer, Trend, Viewer, counted,
+};
+use crate::store::{Rebuilt, SevRepo};
 
 #[derive(Debug, Clone, Serialize)]
 pub struct ScaReport {
@@ -43,14 +46,33 @@ impl TrendService {
     }
 
     /// SEVs that started in the range, read month by month from the month index.
-    pub async fn started_in(&self, range: MonthRange) -> Result<Vec<Sev>, AppError> {
+    async fn started_in(&self, range: MonthRange) -> Result<Vec<Sev>, AppError> {
         let (from, until) = range.bounds();
         Ok(self.repo.started_between(from, until).await?)
     }
 
+    /// The month tallies of the range: what every trend number is computed from.
+    pub async fn tallies(&self, range: MonthRange) -> Result<Tallies, AppError> {
+        Ok(self.repo.tallies(range).await?)
+    }
+
+    /// Counts the tallies again from the SEVs (`sevtool rebuild-tallies`, the `reports`
+    /// function's `rebuild_tallies` event).
+    pub async fn rebuild_tallies(&self) -> Result<Rebuilt, AppError> {
+        Ok(self.repo.rebuild_tallies().await?)
+    }
+
+    /// Rebuilds the tallies unless that was done once already: a store written before tallies
+    /// existed gets them counted before its first report. `None` when nothing had to be done.
+    pub async fn ensure_tallies(&self) -> Result<Option<Rebuilt>, AppError> {
+        if self.repo.tallies_built().await? || self.repo.mark_tallies_built_if_empty().await? {
+            return Ok(None);
+        }
+        Ok(Some(self.repo.rebuild_tallies().await?))
+    }
+
     pub async fn monthly(&self, range: MonthRange, viewer: Viewer) -> Result<Vec<MonthRow>, AppError> {
-        let sevs = self.started_in(range).await?;
-        Ok(reports::monthly(&sevs, range, viewer))
+        Ok(reports::monthly(&self.tallies(range).await?, range, viewer))
     }
 
     pub async fn top(
@@ -60,8 +82,13 @@ impl TrendService {
         viewer: Viewer,
         limit: usize,
     ) -> Result<TopAnswer, AppError> {
-        let sevs = self.started_in(range).await?;
-        Ok(reports::top(&sevs, dimension, range, viewer, limit))
+        Ok(reports::top(
+            &self.tallies(range).await?,
+            dimension,
+            range,
+            viewer,
+            limit,
+        ))
     }
 
     /// The trend of `level` over the last `months` complete months: the current month is left out
@@ -70,8 +97,7 @@ impl TrendService {
         let last = Month::of(self.clock.now()).prev();
         let range = last.last(months);
         let range = MonthRange::new(range.first, range.last)?;
-        let sevs = self.started_in(range).await?;
-        Ok(reports::trend(&sevs, level, range, viewer))
+        Ok(reports::trend(&self.tallies(range).await?, level, range, viewer))
     }
 
     /// The weekly review digest of `week`.

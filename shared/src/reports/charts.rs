@@ -114,7 +114,7 @@ mod tests {
             sev(2, "2026-07-02T00:00:00Z", 5, None, Level::Sev2),
         ];
         let range = MonthRange::new("2026-05".parse().unwrap(), "2026-07".parse().unwrap()).unwrap();
-        let rows = monthly(&sevs, range, Viewer::ANONYMOUS);
+        let rows = monthly(&crate::reports::Tallies::of(&sevs), range, Viewer::ANONYMOUS);
         let svg = counts_by_level(&rows).unwrap();
         assert!(svg.starts_with("<svg"), "{svg}");
         for label in ["SEV0", "SEV3", "2026-05", "2026-07", "SEVs per month, by level"] {

@@ -1,5 +1,6 @@
-//! Reports over SEVs and SCAs: pure functions over domain values, no I/O. The application service
-//! (`app::ReportService`) reads the values through the month index and hands them here.
+//! Reports over SEVs and SCAs: pure functions over domain values, no I/O. The trend numbers are
+//! computed from month tallies (`tally`), which the store keeps beside the SEVs; the application
+//! service (`app::TrendService`) reads them and hands them here.
 //!
 //! Two rules hold for every trend number: drills are left out (and counted on their own), and a
 //! private SEV counts only for a [`Viewer`] allowed to see private SEVs.
@@ -10,6 +11,7 @@ mod month;
 mod monthly;
 mod scas;
 mod stats;
+mod tally;
 mod template;
 #[cfg(test)]
 pub(crate) mod testing;
@@ -23,6 +25,7 @@ pub use month::{MAX_MONTHS, Month, MonthRange};
 pub use monthly::{LevelTimes, MonthRow, monthly};
 pub use scas::{ScaSummary, sca_summary};
 pub use stats::TimeStats;
+pub use tally::{Counts, Durations, MonthTally, Tallies};
 pub use template::{PLACEHOLDERS, Template};
 pub use top::{Dimension, Ranked, TopAnswer, top};
 pub use trend::{Trend, Verdict, trend};

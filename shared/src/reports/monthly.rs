@@ -4,8 +4,9 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use super::{Month, MonthRange, TimeStats, Viewer, counted};
-use crate::domain::{Level, Sev};
+use super::tally::count;
+use super::{Counts, Durations, Month, MonthRange, Tallies, TimeStats, Viewer};
+use crate::domain::Level;
 
 /// Time to detect and to resolve of one level's SEVs in one month.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
@@ -50,55 +51,45 @@ pub struct MonthRow {
 
 pub const UNASSIGNED: &str = "unassigned";
 
-/// One row per month of `range`, months without SEVs included as zeros. SEVs outside the range
-/// are ignored, so a caller may pass a superset.
-pub fn monthly(sevs: &[Sev], range: MonthRange, viewer: Viewer) -> Vec<MonthRow> {
-    let mut buckets: BTreeMap<Month, Vec<&Sev>> = range.iter().map(|m| (m, Vec::new())).collect();
-    let mut drills: BTreeMap<Month, usize> = BTreeMap::new();
-    for sev in sevs.iter().filter(|s| viewer.may_see(s)) {
-        let month = Month::of(sev.started_at);
-        if !range.contains(month) {
-            continue;
-        }
-        if sev.drill {
-            *drills.entry(month).or_default() += 1;
-        } else if let Some(bucket) = buckets.get_mut(&month) {
-            bucket.push(sev);
-        }
-    }
-    buckets
-        .into_iter()
-        .map(|(month, sevs)| row(month, &sevs, drills.get(&month).copied().unwrap_or(0), viewer))
+/// One row per month of `range`, months without SEVs included as zeros.
+pub fn monthly(tallies: &Tallies, range: MonthRange, viewer: Viewer) -> Vec<MonthRow> {
+    range
+        .iter()
+        .map(|month| row(month, &tallies.seen_by(month, viewer)))
         .collect()
 }
 
-fn row(month: Month, sevs: &[&Sev], drills: usize, viewer: Viewer) -> MonthRow {
-    debug_assert!(sevs.iter().all(|s| counted(s, viewer)));
-    let mut by_level: BTreeMap<Level, usize> = Level::ALL.iter().map(|l| (*l, 0)).collect();
-    let mut by_product_track = BTreeMap::new();
-    for sev in sevs {
-        *by_level.entry(sev.level).or_default() += 1;
-        let track = sev.product_track.clone().unwrap_or_else(|| UNASSIGNED.to_owned());
-        *by_product_track.entry(track).or_default() += 1;
+fn row(month: Month, c: &Counts) -> MonthRow {
+    let by_level = Level::ALL.iter().map(|l| (*l, c.level(*l))).collect();
+    let mut by_product_track: BTreeMap<String, usize> = BTreeMap::new();
+    for (track, n) in c
+        .tracks
+        .iter()
+        .map(|(t, n)| (t.as_str(), *n))
+        .chain([(UNASSIGNED, c.no_track)])
+    {
+        if n > 0 {
+            *by_product_track.entry(track.to_owned()).or_default() += count(n);
+        }
     }
-    let detect = TimeStats::of(sevs.iter().map(|s| s.time_to_detect()));
-    let resolve = TimeStats::of(sevs.iter().filter_map(|s| s.time_to_resolve()));
-    let muster = TimeStats::of(sevs.iter().filter_map(|s| s.time_to_muster()));
-    let acknowledge = TimeStats::of(sevs.iter().filter_map(|s| s.time_to_acknowledge()));
+    let detect = Counts::all_levels(&c.detect).stats();
+    let resolve = Counts::all_levels(&c.resolve).stats();
+    let muster = c.muster.stats();
+    let acknowledge = c.acknowledge.stats();
     let times_by_level = Level::ALL
         .iter()
         .map(|level| {
-            let of_level = || sevs.iter().filter(|s| s.level == *level);
+            let of = |m: &BTreeMap<Level, Durations>| m.get(level).cloned().unwrap_or_default().stats();
             let times = LevelTimes {
-                detect: TimeStats::of(of_level().map(|s| s.time_to_detect())),
-                resolve: TimeStats::of(of_level().filter_map(|s| s.time_to_resolve())),
+                detect: of(&c.detect),
+                resolve: of(&c.resolve),
             };
             (*level, times)
         })
         .collect();
     MonthRow {
         month,
-        total: sevs.len(),
+        total: count(c.sevs),
         by_level,
         by_product_track,
         mttd_minutes: detect.mean_minutes,
@@ -113,14 +104,19 @@ fn row(month: Month, sevs: &[&Sev], drills: usize, viewer: Viewer) -> MonthRow {
         acknowledged: acknowledge.count,
         resolved: resolve.count,
         times_by_level,
-        drills,
+        drills: count(c.drills),
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::Sev;
     use crate::reports::testing::sev;
+
+    fn monthly(sevs: &[Sev], range: MonthRange, viewer: Viewer) -> Vec<MonthRow> {
+        super::monthly(&Tallies::of(sevs), range, viewer)
+    }
 
     fn range(a: &str, b: &str) -> MonthRange {
         MonthRange::new(a.parse().unwrap(), b.parse().unwrap()).unwrap()

@@ -11,26 +11,10 @@ pub struct TimeStats {
     pub median_minutes: Option<f64>,
 }
 
-pub fn minutes(d: Duration) -> f64 {
-    d.num_seconds() as f64 / 60.0
-}
-
 impl TimeStats {
+    /// The same figures a month tally gives for these durations (`Durations::stats`).
     pub fn of(durations: impl IntoIterator<Item = Duration>) -> TimeStats {
-        let mut mins: Vec<f64> = durations.into_iter().map(minutes).collect();
-        mins.sort_by(f64::total_cmp);
-        let count = mins.len();
-        let mean_minutes = (count > 0).then(|| mins.iter().sum::<f64>() / count as f64);
-        let median_minutes = match count {
-            0 => None,
-            n if n % 2 == 1 => Some(mins[n / 2]),
-            n => Some((mins[n / 2 - 1] + mins[n / 2]) / 2.0),
-        };
-        TimeStats {
-            count,
-            mean_minutes,
-            median_minutes,
-        }
+        super::tally::Durations::of(durations).stats()
     }
 }
 

@@ -1,13 +1,14 @@
 //! "Which product track had the most SEVs in July?", "which systems cause the most SEVs?": SEVs
 //! ranked by one of their dimensions.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::str::FromStr;
 
 use serde::Serialize;
 
-use super::{MonthRange, Viewer, counted};
-use crate::domain::{DomainError, Sev};
+use super::tally::count;
+use super::{Counts, MonthRange, Tallies, Viewer};
+use crate::domain::DomainError;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -48,22 +49,20 @@ impl Dimension {
         }
     }
 
-    /// The groups a SEV belongs to in this dimension; each counts the SEV once.
-    fn keys(self, sev: &Sev) -> BTreeSet<String> {
-        let under = |root: &str| -> BTreeSet<String> {
+    /// The groups of this dimension in `c` with their counts, and how many SEVs are in none.
+    fn groups(self, c: &Counts) -> (BTreeMap<String, i64>, i64) {
+        let under = |root: &str| -> BTreeMap<String, i64> {
             let prefix = format!("{root}/");
-            sev.tags
+            c.tags
                 .iter()
-                .flat_map(|t| t.prefixes())
-                .filter(|p| p.starts_with(&prefix))
-                .map(|p| p[prefix.len()..].to_owned())
+                .filter_map(|(tag, n)| tag.strip_prefix(&prefix).map(|key| (key.to_owned(), *n)))
                 .collect()
         };
         match self {
-            Dimension::ProductTrack => sev.product_track.iter().cloned().collect(),
-            Dimension::Tag => sev.tags.iter().flat_map(|t| t.prefixes()).map(str::to_owned).collect(),
-            Dimension::System => under("system"),
-            Dimension::Team => under("team"),
+            Dimension::ProductTrack => (c.tracks.clone(), c.no_track),
+            Dimension::Tag => (c.tags.clone(), c.no_tag),
+            Dimension::System => (under("system"), c.no_system),
+            Dimension::Team => (under("team"), c.no_team),
         }
     }
 }
@@ -90,24 +89,18 @@ pub struct TopAnswer {
 }
 
 /// Ranks the counted SEVs that started in `range` by `dimension`, keeping the first `limit`.
-pub fn top(sevs: &[Sev], dimension: Dimension, range: MonthRange, viewer: Viewer, limit: usize) -> TopAnswer {
-    let (lo, hi) = range.bounds();
-    let mut counts: BTreeMap<String, usize> = BTreeMap::new();
-    let (mut total, mut without) = (0, 0);
-    for sev in sevs
-        .iter()
-        .filter(|s| counted(s, viewer) && lo <= s.started_at && s.started_at < hi)
-    {
-        total += 1;
-        let keys = dimension.keys(sev);
-        if keys.is_empty() {
-            without += 1;
-        }
-        for k in keys {
-            *counts.entry(k).or_default() += 1;
-        }
+pub fn top(tallies: &Tallies, dimension: Dimension, range: MonthRange, viewer: Viewer, limit: usize) -> TopAnswer {
+    let mut all = Counts::default();
+    for month in range.iter() {
+        all.merge(&tallies.seen_by(month, viewer));
     }
-    let mut ranked: Vec<Ranked> = counts.into_iter().map(|(key, count)| Ranked { key, count }).collect();
+    let (groups, without) = dimension.groups(&all);
+    let total = count(all.sevs);
+    let mut ranked: Vec<Ranked> = groups
+        .into_iter()
+        .filter(|(_, n)| *n > 0)
+        .map(|(key, n)| Ranked { key, count: count(n) })
+        .collect();
     // Stable sort over name order keeps ties alphabetical.
     ranked.sort_by_key(|r| std::cmp::Reverse(r.count));
     let answer = words(dimension, range, total, &ranked);
@@ -117,7 +110,7 @@ pub fn top(sevs: &[Sev], dimension: Dimension, range: MonthRange, viewer: Viewer
         since: range.first,
         until: range.last,
         total,
-        without,
+        without: count(without),
         top: ranked,
         answer,
     }
@@ -152,7 +145,12 @@ fn words(dimension: Dimension, range: MonthRange, total: usize, ranked: &[Ranked
 mod tests {
     use super::*;
     use crate::domain::Level;
+    use crate::domain::Sev;
     use crate::reports::testing::sev;
+
+    fn top(sevs: &[Sev], dimension: Dimension, range: MonthRange, viewer: Viewer, limit: usize) -> TopAnswer {
+        super::top(&Tallies::of(sevs), dimension, range, viewer, limit)
+    }
 
     fn with(id: u64, started: &str, track: Option<&str>, tags: &[&str]) -> Sev {
         let mut s = sev(id, started, 1, None, Level::Sev2);

@@ -3,8 +3,8 @@
 
 use serde::Serialize;
 
-use super::{Month, MonthRange, Viewer, counted};
-use crate::domain::{Level, Sev};
+use super::{Month, MonthRange, Tallies, Viewer};
+use crate::domain::Level;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -52,15 +52,12 @@ pub fn slope(ys: &[f64]) -> Option<f64> {
 /// The counts of `level` (its current level) per month of `range`, and whether they fall. The fitted
 /// change over the whole range must reach one SEV and a tenth of the mean before it is called a
 /// trend, so that noise of a single SEV is "flat".
-pub fn trend(sevs: &[Sev], level: Level, range: MonthRange, viewer: Viewer) -> Trend {
+pub fn trend(tallies: &Tallies, level: Level, range: MonthRange, viewer: Viewer) -> Trend {
     let months: Vec<MonthCount> = range
         .iter()
         .map(|month| MonthCount {
             month,
-            count: sevs
-                .iter()
-                .filter(|s| s.level == level && counted(s, viewer) && Month::of(s.started_at) == month)
-                .count(),
+            count: tallies.seen_by(month, viewer).level(level),
         })
         .collect();
     let ys: Vec<f64> = months.iter().map(|m| m.count as f64).collect();
@@ -107,7 +104,12 @@ fn words(level: Level, months: &[MonthCount], slope: Option<f64>, verdict: Verdi
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::Sev;
     use crate::reports::testing::sev;
+
+    fn trend(sevs: &[Sev], level: Level, range: MonthRange, viewer: Viewer) -> Trend {
+        super::trend(&Tallies::of(sevs), level, range, viewer)
+    }
 
     fn history(counts: &[(&str, usize)]) -> Vec<Sev> {
         let mut id = 0;

@@ -23,16 +23,20 @@
 //! | imported row -> its SEV   | `IMPORT#<key>`            | `IMPORT`              |                             |                                    |
 //! | SCA number counter         | `COUNTER`                 | `SCA`                 |                             |                                    |
 //! | SCA linked to a Jira issue, while open | `JIRALINK`    | `SCA#<id>`            |                             |                                    |
+//! | month tally (reports)      | `TALLY`                   | `<yyyy-mm>`           |                             |                                    |
+//! | tallies rebuilt from SEVs  | `TALLY`                   | `BUILT`               |                             |                                    |
 //!
 //! An alert group's `<k>` is `alerts::group_id`, a hash of the source's group key, so any key fits.
 //!
-//! Open SEVs come from the sparse `ACTIVE` index, reports from the month index, so no access
-//! pattern scans the table. Times in sort keys are fixed-width UTC so they sort as text.
+//! Open SEVs come from the sparse `ACTIVE` index, trend reports from the month tallies (one item
+//! per month), the SEVs of a week or an export from the month index, so no access pattern scans
+//! the table. Times in sort keys are fixed-width UTC so they sort as text.
 
 use chrono::{DateTime, Datelike, Utc};
 
 use super::Key;
 use crate::domain::{EntryId, ScaId, SevId};
+use crate::reports::Month;
 
 pub const SEV_SK: &str = "SEV";
 pub const TIMELINE_PREFIX: &str = "TL#";
@@ -75,6 +79,17 @@ pub fn by_month(started_at: DateTime<Utc>, id: SevId) -> Key {
 
 pub fn entry(id: SevId, entry: &EntryId) -> Key {
     Key::new(sev_pk(id), format!("{TIMELINE_PREFIX}{entry}"))
+}
+
+pub const TALLY: &str = "TALLY";
+
+/// Months sort as text (`0001-01` < `2026-07`), and `BUILT` after every one of them.
+pub fn tally(month: Month) -> Key {
+    Key::new(TALLY, month.to_string())
+}
+
+pub fn tallies_built() -> Key {
+    Key::new(TALLY, "BUILT")
 }
 
 pub fn counter() -> Key {

@@ -13,7 +13,7 @@ use async_trait::async_trait;
 pub use alert_groups::StoredGroup;
 pub use dynamo::DynamoStore;
 pub(crate) use repo::backoff;
-pub use repo::{Claim, Created, FailedTask, NewSevRecord, RepoError, SevRepo, Stored};
+pub use repo::{Claim, Created, FailedTask, NewSevRecord, Rebuilt, RepoError, SevRepo, Stored};
 pub use reports::StoredReport;
 pub use sqlite::SqliteStore;
 

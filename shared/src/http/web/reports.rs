@@ -63,11 +63,11 @@ async fn page(
     let range = month_range(state.trends.now(), p.since.as_deref(), p.until.as_deref())
         .map_err(|e| WebError::Refused(e.status, e.message))?;
     let who = caller.viewer();
-    let sevs = state.trends.started_in(range).await?;
+    let tallies = state.trends.tallies(range).await?;
     let trend = state.trends.trend(Level::Sev1, 3, who).await?;
-    let months = reports::monthly(&sevs, range, who);
-    let tracks = reports::top(&sevs, Dimension::ProductTrack, range, who, 5);
-    let systems = reports::top(&sevs, Dimension::System, range, who, 5);
+    let months = reports::monthly(&tallies, range, who);
+    let tracks = reports::top(&tallies, Dimension::ProductTrack, range, who, 5);
+    let systems = reports::top(&tallies, Dimension::System, range, who, 5);
     let chart = |r: Result<String, String>| {
         r.unwrap_or_else(|e| {
             tracing::warn!(error = %e, "chart not drawn");

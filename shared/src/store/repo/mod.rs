@@ -2,13 +2,14 @@
 //! laid out in one table (see `keys`). It knows the layout; the application services know the rules.
 //!
 //! `SevRepo` is one type; its methods are split by aggregate: `sevs`, `scas`, `pages`, `ledger`
-//! (outbox, claims, steps, failed tasks) and `records`, besides `alert_groups` and `reports` next door.
+//! (outbox, claims, steps, failed tasks), `tallies` (the month tallies of the trend reports) and `records`, besides `alert_groups` and `reports` next door.
 
 mod ledger;
 mod pages;
 mod records;
 mod scas;
 mod sevs;
+mod tallies;
 
 use std::sync::Arc;
 use std::time::Duration as StdDuration;
@@ -23,6 +24,7 @@ use crate::queue::TaskEnvelope;
 
 pub use ledger::{Claim, FailedTask};
 pub use sevs::{Created, NewSevRecord, Stored};
+pub use tallies::Rebuilt;
 
 /// Creating a SEV or an SCA races on the counter; this bounds the retries under contention.
 const CREATE_ATTEMPTS: u32 = 200;

@@ -1,4 +1,5 @@
-//! SEVs on `SevRepo`: numbering, creation (idempotent) and import, reads, optimistic saves and the timeline.
+//! SEVs on `SevRepo`: numbering, creation (idempotent) and import, reads, optimistic saves and the
+//! timeline. Every write of a SEV carries the change to its month tallies (`tallies`).
 
 use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
@@ -71,12 +72,14 @@ impl SevRepo {
                     new: false,
                 });
             }
+            let tallies = self.tally_writes(None, Some(&record.sev)).await?;
             let built = self
                 .numbered(keys::counter(), |n| {
                     let id = SevId(n);
                     let mut sev = record.sev.clone();
                     sev.id = id;
                     let mut writes = vec![Write::Put(sev_item(&sev, 1), Condition::NotExists)];
+                    writes.extend(tallies);
                     writes.extend(entry_writes(id, &(record.entries)(id)));
                     writes.extend(outbox_writes(&(record.tasks)(id)));
                     if let Some((scope, key, fingerprint)) = &record.idempotency {
@@ -110,6 +113,7 @@ impl SevRepo {
             if let Some(done) = self.record::<Imported>(&keys::import(key)).await? {
                 return Ok((done.sev, false));
             }
+            let tallies = self.tally_writes(None, Some(sev)).await?;
             let built = self
                 .numbered(keys::counter(), |n| {
                     let mut sev = sev.clone();
@@ -121,6 +125,7 @@ impl SevRepo {
                             Condition::NotExists,
                         ),
                     ];
+                    writes.extend(tallies);
                     writes.extend(entry_writes(sev.id, entries));
                     (writes, sev.id)
                 })
@@ -152,19 +157,22 @@ impl SevRepo {
         })
     }
 
-    /// Writes a changed SEV if nobody changed it since `expected_version` was read, together with
-    /// its new timeline entries and the tasks they cause.
+    /// Writes `sev`, changed from `before`, if nobody changed it since `before` was read,
+    /// together with its new timeline entries, the tasks they cause and the month tallies the
+    /// change moves.
     pub async fn save(
         &self,
+        before: &Stored,
         sev: &Sev,
-        expected_version: u64,
         entries: &[Entry],
         tasks: &[TaskEnvelope],
     ) -> Result<(), RepoError> {
+        let expected_version = before.version;
         let mut writes = vec![Write::Put(
             sev_item(sev, expected_version + 1),
             Condition::Version(expected_version),
         )];
+        writes.extend(self.tally_writes(Some(&before.sev), Some(sev)).await?);
         writes.extend(entry_writes(sev.id, entries));
         writes.extend(outbox_writes(tasks));
         self.commit(writes).await
