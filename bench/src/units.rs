@@ -28,6 +28,8 @@ pub struct Call {
 pub struct Usage {
     pub requests: usize,
     pub reads: usize,
+    /// Items the reads answered: a query's items, a get's one item or none.
+    pub items_read: usize,
     pub writes: usize,
     pub wcu: f64,
     pub rcu: f64,
@@ -37,6 +39,7 @@ impl Usage {
     pub fn add(&mut self, other: &Usage) {
         self.requests += other.requests;
         self.reads += other.reads;
+        self.items_read += other.items_read;
         self.writes += other.writes;
         self.wcu += other.wcu;
         self.rcu += other.rcu;
@@ -178,13 +181,14 @@ impl Ledger {
             }
             "GetItem" => {
                 u.reads = 1;
+                u.items_read = usize::from(call.response["Item"].is_object());
                 u.rcu = read_units(item_size(&call.response["Item"]));
             }
             "Query" => {
                 u.reads = 1;
-                let bytes = call.response["Items"]
-                    .as_array()
-                    .map_or(0, |items| items.iter().map(item_size).sum());
+                let items = call.response["Items"].as_array().map(Vec::as_slice).unwrap_or_default();
+                u.items_read = items.len();
+                let bytes = items.iter().map(item_size).sum();
                 u.rcu = read_units(bytes);
             }
             _ => {}

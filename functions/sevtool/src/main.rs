@@ -31,6 +31,18 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
     let config = Config::from_env()?;
     let (services, queues, scheduler) = sev::wiring::embedded(&config).await?;
     let args: Vec<String> = std::env::args().skip(1).collect();
+    // A data directory from before month tallies existed gets them before anything else: an
+    // import into it, or its first report. On a new one this only marks them counted, so an
+    // import's SEVs are tallied as they are written and the server does not count them again.
+    if args.first().map(String::as_str) != Some("rebuild-tallies")
+        && let Some(rebuilt) = services.trends.ensure_tallies().await?
+    {
+        tracing::info!(
+            sevs = rebuilt.sevs,
+            months = rebuilt.months,
+            "month tallies counted from the stored SEVs"
+        );
+    }
     match args.first().map(String::as_str) {
         None => {}
         Some("export") => return cli::export(&services.transfer, &args[1..]).await,
@@ -42,14 +54,6 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
         }
         Some("rebuild-tallies") => return cli::rebuild_tallies(&services.trends).await,
         Some(_) => return Err(cli::USAGE.into()),
-    }
-    // A data directory from before month tallies existed gets them before its first report.
-    if let Some(rebuilt) = services.trends.ensure_tallies().await? {
-        tracing::info!(
-            sevs = rebuilt.sevs,
-            months = rebuilt.months,
-            "month tallies counted from the stored SEVs"
-        );
     }
     let integrations = sev::wiring::integrations(&config, &services);
     let pager_integrations = sev::wiring::pager_integrations(&services);
