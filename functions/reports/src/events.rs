@@ -146,10 +146,12 @@ pub async fn handle(deps: &Deps, event: Value) -> Result<Value, EventError> {
             encoded(&export)
         }
         Event::Sweep => {
+            // The day's sweep is queued first: counting an old table's tallies can take long, or
+            // fail, and must not hold back the nags.
+            let day = deps.jobs.start_sweep().await?;
             if let Some(rebuilt) = deps.trends.ensure_tallies().await? {
                 tracing::info!(sevs = rebuilt.sevs, months = rebuilt.months, "month tallies counted");
             }
-            let day = deps.jobs.start_sweep().await?;
             Ok(serde_json::json!({ "sweep": day }))
         }
         Event::RebuildTallies => {
@@ -220,6 +222,16 @@ mod tests {
         }
     }
 
+    /// Imports the SEVs of an export's CSV, as `sevtool import` does.
+    async fn import(deps: &Deps, csv: &str) {
+        let mut rows = csv::Reader::from_reader(csv.as_bytes());
+        let header = rows.headers().unwrap().clone();
+        for row in rows.records() {
+            let sev = sev::transfer::from_record(&header, &row.unwrap()).unwrap();
+            deps.transfer.import(&sev).await.unwrap();
+        }
+    }
+
     fn deps_with(lake: Option<Arc<FakeLake>>) -> (Deps, SevRepo, tempfile::TempDir) {
         let dir = tempfile::tempdir().unwrap();
         let store = SqliteStore::open(&dir.path().join("t.db")).unwrap();
@@ -268,12 +280,7 @@ mod tests {
         let csv = "id,title,level,status,started_at,private\n\
                    7,Checkout 5xx,SEV1,open,2026-07-01T10:00:00Z,false\n\
                    8,Leaked keys,SEV0,open,2026-07-02T10:00:00Z,true\n";
-        let mut rows = csv::Reader::from_reader(csv.as_bytes());
-        let header = rows.headers().unwrap().clone();
-        for row in rows.records() {
-            let sev = sev::transfer::from_record(&header, &row.unwrap()).unwrap();
-            deps.transfer.import(&sev).await.unwrap();
-        }
+        import(&deps, csv).await;
         let july = MonthRange::new("2026-07".parse().unwrap(), "2026-07".parse().unwrap()).unwrap();
         let total = async || deps.trends.monthly(july, Viewer::OPERATOR).await.unwrap()[0].total;
         assert_eq!(total().await, 2, "an import counts in its month's tally");
@@ -324,12 +331,7 @@ mod tests {
                    7,Checkout 5xx,SEV1,open,2026-07-01T10:00:00Z,false\n\
                    8,Leaked keys,SEV0,open,2026-07-02T10:00:00Z,true\n\
                    9,Search slow,SEV3,open,2016-03-02T10:00:00Z,false\n";
-        let mut rows = csv::Reader::from_reader(csv.as_bytes());
-        let header = rows.headers().unwrap().clone();
-        for row in rows.records() {
-            let sev = sev::transfer::from_record(&header, &row.unwrap()).unwrap();
-            deps.transfer.import(&sev).await.unwrap();
-        }
+        import(&deps, csv).await;
         let out = handle(&deps, json!({"action": "export", "format": "csv"}))
             .await
             .unwrap();

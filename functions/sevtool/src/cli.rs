@@ -86,7 +86,10 @@ pub async fn import(transfer: &TransferService, args: &[String]) -> Result<bool,
 }
 
 /// Counts every month's tally again from the SEVs and says what it corrected.
-pub async fn rebuild_tallies(trends: &TrendService) -> Result<(), Error> {
+pub async fn rebuild_tallies(trends: &TrendService, args: &[String]) -> Result<(), Error> {
+    if let Some(extra) = args.first() {
+        return Err(format!("rebuild-tallies takes no arguments, not `{extra}`\n{USAGE}").into());
+    }
     let done = trends.rebuild_tallies().await?;
     println!(
         "counted {} SEVs in {} months; {} month tallies corrected",

@@ -52,7 +52,7 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
             }
             return Ok(());
         }
-        Some("rebuild-tallies") => return cli::rebuild_tallies(&services.trends).await,
+        Some("rebuild-tallies") => return cli::rebuild_tallies(&services.trends, &args[1..]).await,
         Some(_) => return Err(cli::USAGE.into()),
     }
     let integrations = sev::wiring::integrations(&config, &services);

@@ -86,16 +86,16 @@ impl Durations {
             };
         }
         let sum: i128 = counts().map(|(secs, n)| i128::from(secs) * n as i128).sum();
-        // The value at a 0-based position of the sorted durations.
+        // The value at a 0-based position of the sorted durations (positions are below the
+        // total, so one is always found).
         let at = |pos: usize| {
             let mut seen = 0;
-            for (secs, n) in counts() {
-                seen += n;
-                if pos < seen {
-                    return secs as f64 / 60.0;
-                }
-            }
-            unreachable!("positions are below the total")
+            counts()
+                .find(|(_, n)| {
+                    seen += n;
+                    pos < seen
+                })
+                .map_or(0.0, |(secs, _)| secs as f64 / 60.0)
         };
         let median = if total % 2 == 1 {
             at(total / 2)
