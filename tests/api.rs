@@ -97,6 +97,48 @@ async fn a_sev_is_filed_updated_mitigated_resolved_and_closed() {
 }
 
 #[tokio::test]
+async fn the_comms_lead_and_deputies_are_set_and_cleared_through_the_api() {
+    let (app, _dir) = fresh().await;
+    app.file_sev_id(json!({"title": "Checkout 5xx", "level": "SEV1"})).await;
+    let patch = |body: Value| app.http.patch(app.url("/api/sevs/SEV-1")).json(&body).send();
+    let r = patch(json!({"comms_lead": "web:cat", "add_deputies": ["U0DAN", "U0EVE", "U0DAN"]}))
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let sev: Value = r.json().await.unwrap();
+    assert_eq!(sev["comms_lead"], "web:cat");
+    assert_eq!(sev["deputies"], json!(["U0DAN", "U0EVE"]));
+    let r = patch(json!({"comms_lead": null, "remove_deputies": ["U0DAN"]}))
+        .await
+        .unwrap();
+    let sev: Value = r.json().await.unwrap();
+    assert!(sev.get("comms_lead").is_none(), "{sev}");
+    assert_eq!(sev["deputies"], json!(["U0EVE"]));
+    let (_, detail) = app.get_json("/api/sevs/SEV-1").await;
+    let changes: Vec<(String, String)> = detail["timeline"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["kind"] == "field_changed")
+        .map(|e| {
+            (
+                e["field"].as_str().unwrap().to_owned(),
+                e["value"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        changes,
+        [
+            ("comms_lead".into(), "web:cat".into()),
+            ("deputies".into(), "U0DAN, U0EVE".into()),
+            ("comms_lead".into(), String::new()),
+            ("deputies".into(), "U0EVE".into()),
+        ]
+    );
+}
+
+#[tokio::test]
 async fn an_idempotency_key_makes_a_retried_post_return_the_same_sev() {
     let (app, _dir) = fresh().await;
     let post = |key: &'static str, title: &'static str| {
@@ -437,6 +479,22 @@ async fn bad_input_gets_a_precise_4xx_on_every_route() {
             r#"{"title":7}"#.into(),
             400,
             "title",
+        ),
+        (
+            M::PATCH,
+            "/api/sevs/SEV-1",
+            "application/json",
+            json!({ "deputies": (0..11).map(|i| format!("U{i}")).collect::<Vec<_>>() }).to_string(),
+            400,
+            "deputies: has more than 10 people",
+        ),
+        (
+            M::PATCH,
+            "/api/sevs/SEV-1",
+            "application/json",
+            r#"{"add_deputies":"U1"}"#.into(),
+            400,
+            "add_deputies",
         ),
         (
             M::POST,

@@ -383,7 +383,7 @@ mod slack {
     async fn slack_pages_teams_invites_the_on_call_and_records_the_muster() {
         let fake_slack = FakeSlack::start().await;
         let api = fake_slack.api_url();
-        let catalog = catalog(0) + &team("search", "");
+        let catalog = catalog(0) + &team("search", "") + &team("comms", "rotation = \"comms\"");
         let s = setup(
             &catalog,
             &[
@@ -419,6 +419,11 @@ mod slack {
         })
         .await;
         assert_eq!(page(&sev, "atc").unwrap()["on_call"][0]["slack_user"], "UATC");
+        // A SEV1 pages the comms rotation too, and its on-call becomes the comms lead.
+        wait_for(&s.app, &id, "the comms on-call made comms lead", 60, |v| {
+            v["comms_lead"] == "UCOMMS"
+        })
+        .await;
 
         command(&s.app, &fake_slack, "page Pay", &channel, "trig-page").await;
         fake_slack
@@ -454,7 +459,7 @@ mod slack {
         let (_, before) = s.app.get_json(&format!("/api/sevs/{id}")).await;
         assert_eq!(
             before["pages"].as_array().unwrap().len(),
-            2,
+            3,
             "the prompt alone pages nobody"
         );
 
@@ -471,7 +476,12 @@ mod slack {
         );
         // A join counts once the page knows its on-call's Slack user, which a later task stores
         // (after the invite): wait for that, not only for the page.
-        let on_call = [("atc", "UATC"), ("payments", "UPAYMENTS"), ("search", "USEARCH")];
+        let on_call = [
+            ("atc", "UATC"),
+            ("comms", "UCOMMS"),
+            ("payments", "UPAYMENTS"),
+            ("search", "USEARCH"),
+        ];
         wait_for(&s.app, &id, "search paged, every on-call's Slack user known", 60, |v| {
             state_of(v, "search") == "paged"
                 && on_call
@@ -486,15 +496,25 @@ mod slack {
                     .any(|c| c.args["text"].as_str().unwrap_or("").contains("Mayday roll-call"))
             })
             .await;
+        let roll_call = fake_slack
+            .ok_calls("chat.postMessage")
+            .into_iter()
+            .map(|c| c.args["text"].as_str().unwrap_or("").to_owned())
+            .find(|t| t.contains("Mayday roll-call"))
+            .unwrap_or_default();
+        assert!(
+            roll_call.contains("*Coordinator:* <@UATC> · *Comms lead:* <@UCOMMS>"),
+            "{roll_call}"
+        );
 
-        for (n, user) in ["UATC", "UPAYMENTS", "USEARCH"].into_iter().enumerate() {
+        for (n, user) in ["UATC", "UCOMMS", "UPAYMENTS", "USEARCH"].into_iter().enumerate() {
             joined(&s.app, &channel, user, n as u32).await;
         }
         let sev = wait_for(&s.app, &id, "everyone mustered", 60, |v| {
             v["muster"]["missing"] == json!([]) && v["muster"]["time_to_muster_minutes"].is_number()
         })
         .await;
-        assert_eq!(sev["muster"]["joined"].as_array().unwrap().len(), 3);
+        assert_eq!(sev["muster"]["joined"].as_array().unwrap().len(), 4);
         // The SEV records it too, for the monthly time to muster.
         let sev = wait_for(&s.app, &id, "the muster on the SEV", 10, |v| {
             v["mustered_at"].is_string()

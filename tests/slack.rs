@@ -670,9 +670,17 @@ async fn every_sev_subcommand_acts_on_the_sev_of_its_channel() {
     answer(&s, "owner <@U0ALICE>", &channel, "t-owner").await;
     answer(&s, "coordinator <@U0BOB|bob>", &channel, "t-coord").await;
     answer(&s, "tag system/payments/ledger", &channel, "t-tag").await;
+    let comms = answer(&s, "comms <@U0CAT>", &channel, "t-comms").await;
+    assert_eq!(comms, "SEV-1 comms lead is <@U0CAT>.");
+    answer(&s, "deputy <@U0DAN>", &channel, "t-deputy").await;
+    answer(&s, "deputy <@U0EVE>", &channel, "t-deputy-2").await;
+    let removed = answer(&s, "deputy remove <@U0DAN>", &channel, "t-undeputy").await;
+    assert_eq!(removed, "SEV-1 no longer has <@U0DAN> as a deputy.");
     let sev = status_of(&s, "SEV-1").await;
     assert_eq!(sev["report_owner"], "U0ALICE", "{sev}");
     assert_eq!(sev["coordinator"], "U0BOB", "{sev}");
+    assert_eq!(sev["comms_lead"], "U0CAT", "{sev}");
+    assert_eq!(sev["deputies"], json!(["U0EVE"]), "{sev}");
     assert!(
         sev["tags"]
             .as_array()

@@ -309,6 +309,8 @@ async fn every_web_action_has_an_api_twin_that_ends_the_same() {
                     ("level", "SEV1"),
                     ("coordinator", "ana"),
                     ("report_owner", "bo"),
+                    ("comms_lead", "cy"),
+                    ("deputies", "dee, ed , "),
                     ("product_track", "payments"),
                     ("add_tag", "root-cause/deploy"),
                 ],
@@ -316,7 +318,7 @@ async fn every_web_action_has_an_api_twin_that_ends_the_same() {
             api: (
                 "PATCH",
                 "/api/sevs/1",
-                || json!({"level": "SEV1", "coordinator": "ana", "report_owner": "bo", "product_track": "payments", "add_tags": ["root-cause/deploy"]}),
+                || json!({"level": "SEV1", "coordinator": "ana", "report_owner": "bo", "comms_lead": "cy", "deputies": ["dee", "ed"], "product_track": "payments", "add_tags": ["root-cause/deploy"]}),
             ),
             settles_with: Some("report"),
         },
@@ -419,7 +421,8 @@ async fn every_web_action_has_an_api_twin_that_ends_the_same() {
     let shape = |v: &Value| {
         json!({
             "status": v["status"], "level": v["level"], "coordinator": v["coordinator"],
-            "report_owner": v["report_owner"], "product_track": v["product_track"], "tags": v["tags"],
+            "report_owner": v["report_owner"], "comms_lead": v["comms_lead"], "deputies": v["deputies"],
+            "product_track": v["product_track"], "tags": v["tags"],
             "resolution": v["resolution"], "started_at": v["started_at"], "detected_at": v["detected_at"],
             "scas": v["scas"].as_array().unwrap().iter().map(|s| json!([s["text"], s["priority"], s["owner"], s["state"]])).collect::<Vec<_>>(),
             "timeline": v["timeline"].as_array().unwrap().iter().map(|e| e["kind"].clone()).collect::<Vec<_>>(),
@@ -428,6 +431,20 @@ async fn every_web_action_has_an_api_twin_that_ends_the_same() {
     let (_, from_web) = web.get_json("/api/sevs/1").await;
     let (_, from_api) = api.get_json("/api/sevs/1").await;
     assert_eq!(shape(&from_web), shape(&from_api));
+    assert_eq!(from_web["deputies"], json!(["dee", "ed"]));
+    let page = web
+        .http
+        .get(web.url("/sevs/1"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains("comms lead cy") && page.contains("deputies dee, ed"),
+        "the page names the comms lead and deputies"
+    );
     assert_eq!(from_web["status"], "resolved");
     assert_eq!(from_web["time_to_detect_minutes"], 15.0);
     assert_eq!(from_web["scas"][0]["owner"], "erin");

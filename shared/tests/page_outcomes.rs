@@ -1,6 +1,7 @@
 //! How a page ends when the pager does not take it, and who filing pages, with a clock the test
 //! moves: a pager that keeps failing is given up on after 3 minutes, one that refuses (4xx) at
-//! once, each with its `page_failed` entry; SEV0 and SEV1 also page the call-leader rotation;
+//! once, each with its `page_failed` entry; SEV0 and SEV1 also page the call-leader and comms
+//! rotations;
 //! the teams that own a SEV are offered, not paged.
 
 use std::collections::VecDeque;
@@ -30,6 +31,13 @@ services = ["search"]
 [team.pagerduty]
 routing_key = "R-LEAD"
 schedule = "PLEAD"
+
+[[team]]
+name = "comms"
+rotation = "comms"
+[team.pagerduty]
+routing_key = "R-COMMS"
+schedule = "PCOMMS"
 
 [[team]]
 name = "payments"
@@ -161,11 +169,11 @@ impl World {
 }
 
 #[tokio::test]
-async fn filing_pages_the_coordinator_and_sev0_or_sev1_the_call_leaders_too() {
+async fn filing_pages_the_coordinator_and_sev0_or_sev1_the_call_leaders_and_comms_too() {
     let w = world().await;
     for (level, expected) in [
-        (Level::Sev0, vec!["atc", "leaders"]),
-        (Level::Sev1, vec!["atc", "leaders"]),
+        (Level::Sev0, vec!["atc", "comms", "leaders"]),
+        (Level::Sev1, vec!["atc", "comms", "leaders"]),
         (Level::Sev2, vec!["atc"]),
         (Level::Sev3, vec![]),
     ] {
@@ -252,6 +260,43 @@ async fn a_refusal_fails_the_page_at_once() {
     );
     w.handler.handle(&atc).await.unwrap();
     assert_eq!(w.state(sev, "atc").await.0, PageState::Paged);
+}
+
+#[tokio::test]
+async fn the_coordinator_and_comms_rotations_say_which_role_their_on_call_takes() {
+    let w = world().await;
+    let sev = w.file(Level::Sev1).await;
+    w.auto_page(sev).await;
+    for team in ["atc", "comms", "leaders"] {
+        let task = TaskEnvelope::new(Task::Page { sev, team: team.into() }, w.clock.now());
+        w.handler.handle(&task).await.unwrap();
+    }
+    let mut roles: Vec<(String, bool, bool)> = w
+        .sevs
+        .get(sev)
+        .await
+        .unwrap()
+        .timeline
+        .into_iter()
+        .filter_map(|e| match e.kind {
+            EntryKind::Paged {
+                team,
+                coordinator,
+                comms_lead,
+                ..
+            } => Some((team, coordinator, comms_lead)),
+            _ => None,
+        })
+        .collect();
+    roles.sort();
+    assert_eq!(
+        roles,
+        [
+            ("atc".into(), true, false),
+            ("comms".into(), false, true),
+            ("leaders".into(), false, false)
+        ]
+    );
 }
 
 #[tokio::test]

@@ -81,6 +81,8 @@ fn generate(n: usize, seed: u64) -> (Vec<Sev>, Vec<Truth>) {
             reporter: "gen".into(),
             coordinator: None,
             report_owner: None,
+            comms_lead: None,
+            deputies: Default::default(),
             product_track: track.map(str::to_owned),
             tags,
             private,

@@ -33,6 +33,8 @@ fn populated() -> (Sev, Vec<Entry>, Vec<Sca>) {
         reporter: "alice".into(),
         coordinator: Some("bob".into()),
         report_owner: Some("carol".into()),
+        comms_lead: Some("dan".into()),
+        deputies: ["erin".into(), "web:frank | ops".into()].into(),
         product_track: Some("payments".into()),
         tags,
         private: false,

@@ -139,6 +139,8 @@ fn is_member(detail: &SevDetail, id: &Actor) -> bool {
     sev.reporter == *id
         || sev.coordinator.as_ref() == Some(id)
         || sev.report_owner.as_ref() == Some(id)
+        || sev.comms_lead.as_ref() == Some(id)
+        || sev.deputies.contains(id)
         || detail.scas.iter().any(|s| s.owner == *id)
         || detail.timeline.iter().any(|e| e.author == *id)
 }
@@ -198,6 +200,10 @@ mod tests {
             "whoever acted on it"
         );
         assert!(!Access::person(&"U6".into(), &none).may_see(&roles));
+        roles.sev.comms_lead = Some("U6".into());
+        roles.sev.deputies.insert("U7".into());
+        assert!(Access::person(&"U6".into(), &none).may_see(&roles), "comms lead");
+        assert!(Access::person(&"U7".into(), &none).may_see(&roles), "deputy");
         assert!(
             Access::person(&"U3".into(), &none).may_see(&detail(false)),
             "public SEVs are for all"

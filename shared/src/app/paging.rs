@@ -178,7 +178,7 @@ impl PagingService {
     }
 
     /// Pages the coordinator rotation for a SEV filed at or above the auto-page level, and the
-    /// call-leader rotation too for SEV0 and SEV1. Returns the teams paged.
+    /// call-leader and comms rotations too for SEV0 and SEV1. Returns the teams paged.
     pub async fn auto_page(&self, id: SevId) -> Result<Vec<String>, PagingError> {
         let sev = match self.active_sev(id).await {
             Ok(sev) => sev,
@@ -192,10 +192,10 @@ impl PagingService {
         if let Some(t) = self.catalog.rotation(Rotation::Coordinator) {
             teams.push(t.clone());
         }
-        if sev.level.at_least(Level::Sev1)
-            && let Some(t) = self.catalog.rotation(Rotation::CallLeader)
-        {
-            teams.push(t.clone());
+        if sev.level.at_least(Level::Sev1) {
+            for rotation in [Rotation::CallLeader, Rotation::Comms] {
+                teams.extend(self.catalog.rotation(rotation).cloned());
+            }
         }
         for team in &teams {
             self.create(id, team, PageReason::Auto, &Actor::SEVTOOL).await?;
@@ -311,10 +311,7 @@ impl PagingService {
 
     /// The pager took the page and these people are on call.
     pub async fn record_paged(&self, id: SevId, team: &str, on_call: &[OnCall]) -> Result<Option<Page>, AppError> {
-        let coordinator = self
-            .catalog
-            .find(team)
-            .is_some_and(|t| t.rotation == Some(Rotation::Coordinator));
+        let rotation = self.catalog.find(team).and_then(|t| t.rotation);
         self.update(id, team, Some(&Actor::SEVTOOL), |page, now| {
             if page.state != PageState::Queued {
                 return None;
@@ -333,7 +330,8 @@ impl PagingService {
                 team: page.team.clone(),
                 reason: page.reason,
                 on_call: on_call.iter().map(|o| o.email.clone()).collect(),
-                coordinator,
+                coordinator: rotation == Some(Rotation::Coordinator),
+                comms_lead: rotation == Some(Rotation::Comms),
             }])
         })
         .await

@@ -7,8 +7,8 @@ use super::AppError;
 use super::retry::{Attempt, DEFAULT_ATTEMPTS, retry_optimistic};
 use crate::clock::Clock;
 use crate::domain::{
-    Actor, DomainError, Entry, EntryId, EntryKind, Level, Muster, NewSev, Page, Sev, SevField, SevId, SevPatch, Status,
-    Timestamp, muster,
+    Actor, DomainError, Entry, EntryId, EntryKind, LeadRole, Level, Muster, NewSev, Page, Sev, SevField, SevId,
+    SevPatch, Status, Timestamp, muster,
 };
 use crate::queue::{Relay, Task, TaskEnvelope};
 use crate::store::{FailedTask, NewSevRecord, RepoError, SevRepo};
@@ -266,16 +266,23 @@ impl SevService {
         .await
     }
 
-    /// Makes `user` the coordinator unless someone already is (a person's choice wins over the
+    /// Gives `user` the role unless someone already holds it (a person's choice wins over the
     /// pager's). Returns the SEV as it is afterwards.
-    pub async fn claim_coordinator(&self, id: SevId, user: &Actor, author: Actor) -> Result<Sev, AppError> {
+    pub async fn claim_lead(&self, id: SevId, role: LeadRole, user: &Actor, author: Actor) -> Result<Sev, AppError> {
         self.mutate(id, author, |sev, _| {
-            if sev.coordinator.is_some() {
+            if sev.lead(role).is_some() {
                 return Ok(Vec::new());
             }
-            sev.apply(SevPatch {
-                coordinator: Some(Some(user.clone())),
-                ..SevPatch::default()
+            let who = Some(Some(user.clone()));
+            sev.apply(match role {
+                LeadRole::Coordinator => SevPatch {
+                    coordinator: who,
+                    ..SevPatch::default()
+                },
+                LeadRole::CommsLead => SevPatch {
+                    comms_lead: who,
+                    ..SevPatch::default()
+                },
             })
         })
         .await

@@ -23,7 +23,7 @@ pub use report::{
     MAX_REPORT_BYTES, Report, ReportNagStep, ReportPolicy, ReportState, TO_BE_WRITTEN, unwritten_sections,
 };
 pub use sca::{DuePolicy, MAX_SCA_TEXT, Priority, Sca, ScaId, ScaPatch, ScaSource, ScaState, ScaStateName};
-pub use sev::{MAX_TEXT, MAX_TITLE, NewSev, Sev, SevId, SevPatch};
+pub use sev::{LeadRole, MAX_DEPUTIES, MAX_TEXT, MAX_TITLE, NewSev, Sev, SevId, SevPatch};
 pub use status::Status;
 pub use tag::Tag;
 pub use time::{FIRST_YEAR, LAST_YEAR, Timestamp};

@@ -50,6 +50,8 @@ impl<'de> Deserialize<'de> for SevId {
 
 pub const MAX_TITLE: usize = 200;
 pub const MAX_TEXT: usize = 20_000;
+/// Deputies act for the coordinator on one call each; more than a handful is a roster, not a role.
+pub const MAX_DEPUTIES: usize = 10;
 
 /// What a person gives when filing: deliberately little, the rest is filled in later.
 #[derive(Debug, Clone, Default)]
@@ -65,6 +67,13 @@ pub struct NewSev {
     pub detected_at: Option<Timestamp>,
 }
 
+/// A role the on-call of a pager rotation takes on a SEV when nobody holds it yet.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LeadRole {
+    Coordinator,
+    CommsLead,
+}
+
 /// A change to a SEV's descriptive fields. `None` leaves a field alone; `Some(None)` clears it.
 #[derive(Debug, Clone, Default)]
 pub struct SevPatch {
@@ -77,6 +86,11 @@ pub struct SevPatch {
     pub remove_tags: Vec<Tag>,
     pub coordinator: Option<Option<Actor>>,
     pub report_owner: Option<Option<Actor>>,
+    pub comms_lead: Option<Option<Actor>>,
+    /// Replaces the deputies; `add_deputies` and `remove_deputies` then apply on top.
+    pub deputies: Option<Vec<Actor>>,
+    pub add_deputies: Vec<Actor>,
+    pub remove_deputies: Vec<Actor>,
     pub private: Option<bool>,
     pub started_at: Option<Timestamp>,
     pub detected_at: Option<Timestamp>,
@@ -95,6 +109,12 @@ pub struct Sev {
     pub coordinator: Option<Actor>,
     #[serde(default)]
     pub report_owner: Option<Actor>,
+    /// Who decides what customers are told, and publishes the public updates.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub comms_lead: Option<Actor>,
+    /// People acting for the coordinator on one call (the tech call or the comms call).
+    #[serde(default, skip_serializing_if = "BTreeSet::is_empty")]
+    pub deputies: BTreeSet<Actor>,
     #[serde(default)]
     pub product_track: Option<String>,
     #[serde(default)]
@@ -159,6 +179,38 @@ fn clean_name(field: &'static str, raw: &str) -> Result<Option<String>, DomainEr
     Ok((!name.is_empty()).then(|| name.to_owned()))
 }
 
+/// The deputies after a patch: each name checked like any role's, and at most [`MAX_DEPUTIES`].
+fn deputies(
+    now: &BTreeSet<Actor>,
+    replace: Option<Vec<Actor>>,
+    add: Vec<Actor>,
+    remove: &[Actor],
+) -> Result<BTreeSet<Actor>, DomainError> {
+    let mut next = BTreeSet::new();
+    for name in replace
+        .unwrap_or_else(|| now.iter().cloned().collect())
+        .into_iter()
+        .chain(add)
+    {
+        if let Some(name) = clean_name("deputies", name.as_str())? {
+            if name.chars().any(char::is_control) {
+                return Err(DomainError::invalid("deputies", "takes one name per deputy"));
+            }
+            next.insert(Actor::from(name));
+        }
+    }
+    for name in remove {
+        next.remove(&Actor::from(super::text::trim(name.as_str()).to_owned()));
+    }
+    if next.len() > MAX_DEPUTIES {
+        return Err(DomainError::invalid(
+            "deputies",
+            format!("has more than {MAX_DEPUTIES} people; a deputy acts for the coordinator on one call"),
+        ));
+    }
+    Ok(next)
+}
+
 /// Checks that the incident started before it was noticed, and was noticed before it was declared.
 fn check_times(started: DateTime<Utc>, detected: DateTime<Utc>, declared: DateTime<Utc>) -> Result<(), DomainError> {
     if started > detected {
@@ -187,6 +239,10 @@ impl SevPatch {
             && self.remove_tags.is_empty()
             && self.coordinator.is_none()
             && self.report_owner.is_none()
+            && self.comms_lead.is_none()
+            && self.deputies.is_none()
+            && self.add_deputies.is_empty()
+            && self.remove_deputies.is_empty()
             && self.private.is_none()
             && self.started_at.is_none()
             && self.detected_at.is_none()
@@ -219,6 +275,8 @@ impl Sev {
             reporter,
             coordinator: None,
             report_owner: None,
+            comms_lead: None,
+            deputies: BTreeSet::new(),
             product_track,
             tags: new.tags.into_iter().collect(),
             private: new.private,
@@ -234,6 +292,14 @@ impl Sev {
             resolution: None,
         };
         Ok((sev, EntryKind::Filed { level }))
+    }
+
+    /// Who holds `role`, if anyone.
+    pub fn lead(&self, role: LeadRole) -> Option<&Actor> {
+        match role {
+            LeadRole::Coordinator => self.coordinator.as_ref(),
+            LeadRole::CommsLead => self.comms_lead.as_ref(),
+        }
     }
 
     /// Time from the start of the incident until someone noticed it.
@@ -373,6 +439,12 @@ impl Sev {
                 patch.report_owner,
                 &mut next.report_owner,
             ),
+            (
+                "comms_lead",
+                SevField::CommsLead,
+                patch.comms_lead,
+                &mut next.comms_lead,
+            ),
         ] {
             if let Some(v) = patch_value {
                 let v = match v {
@@ -384,6 +456,19 @@ impl Sev {
                     *slot = v;
                 }
             }
+        }
+        let deputies = deputies(
+            &next.deputies,
+            patch.deputies,
+            patch.add_deputies,
+            &patch.remove_deputies,
+        )?;
+        if deputies != next.deputies {
+            field(
+                SevField::Deputies,
+                deputies.iter().map(Actor::as_str).collect::<Vec<_>>().join(", "),
+            );
+            next.deputies = deputies;
         }
         let mut tags = patch
             .tags
@@ -668,5 +753,81 @@ mod tests {
             }]
         );
         assert_eq!(sev.coordinator, None);
+    }
+
+    #[test]
+    fn the_comms_lead_and_deputies_are_roles_on_the_timeline() {
+        let mut sev = filed();
+        let entries = sev
+            .apply(SevPatch {
+                comms_lead: Some(Some(" U9 ".into())),
+                add_deputies: vec!["U3".into(), "U2".into(), "U3".into()],
+                ..SevPatch::default()
+            })
+            .unwrap();
+        assert_eq!(
+            entries,
+            [
+                EntryKind::FieldChanged {
+                    field: SevField::CommsLead,
+                    value: "U9".into()
+                },
+                EntryKind::FieldChanged {
+                    field: SevField::Deputies,
+                    value: "U2, U3".into()
+                }
+            ]
+        );
+        assert_eq!(sev.comms_lead, Some("U9".into()));
+        let removed = sev
+            .apply(SevPatch {
+                remove_deputies: vec!["U2".into()],
+                add_deputies: vec!["U3".into()],
+                ..SevPatch::default()
+            })
+            .unwrap();
+        assert_eq!(
+            removed,
+            [EntryKind::FieldChanged {
+                field: SevField::Deputies,
+                value: "U3".into()
+            }]
+        );
+        let cleared = sev
+            .apply(SevPatch {
+                deputies: Some(vec![]),
+                ..SevPatch::default()
+            })
+            .unwrap();
+        assert_eq!(
+            cleared,
+            [EntryKind::FieldChanged {
+                field: SevField::Deputies,
+                value: String::new()
+            }]
+        );
+        assert!(sev.deputies.is_empty());
+    }
+
+    #[test]
+    fn deputies_are_bounded_and_checked_like_any_role() {
+        let mut sev = filed();
+        let many = (0..=MAX_DEPUTIES).map(|i| Actor::from(format!("U{i}"))).collect();
+        let before = sev.clone();
+        assert!(matches!(
+            sev.apply(SevPatch {
+                deputies: Some(many),
+                ..SevPatch::default()
+            }),
+            Err(DomainError::Invalid { field: "deputies", .. })
+        ));
+        assert!(matches!(
+            sev.apply(SevPatch {
+                add_deputies: vec![Actor::from("x".repeat(101))],
+                ..SevPatch::default()
+            }),
+            Err(DomainError::Invalid { field: "deputies", .. })
+        ));
+        assert_eq!(sev, before);
     }
 }

@@ -81,6 +81,9 @@ pub enum EntryKind {
         /// The team is the coordinator rotation, whose on-call becomes the SEV's coordinator.
         #[serde(default)]
         coordinator: bool,
+        /// The team is the comms rotation, whose on-call becomes the SEV's comms lead.
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        comms_lead: bool,
     },
     PageFailed {
         team: String,
@@ -119,6 +122,8 @@ pub enum SevField {
     ProductTrack,
     Coordinator,
     ReportOwner,
+    CommsLead,
+    Deputies,
     Tags,
     Private,
     StartedAt,
@@ -128,12 +133,14 @@ pub enum SevField {
 }
 
 impl SevField {
-    const NAMED: [SevField; 9] = [
+    const NAMED: [SevField; 11] = [
         SevField::Title,
         SevField::Description,
         SevField::ProductTrack,
         SevField::Coordinator,
         SevField::ReportOwner,
+        SevField::CommsLead,
+        SevField::Deputies,
         SevField::Tags,
         SevField::Private,
         SevField::StartedAt,
@@ -147,6 +154,8 @@ impl SevField {
             SevField::ProductTrack => "product_track",
             SevField::Coordinator => "coordinator",
             SevField::ReportOwner => "report_owner",
+            SevField::CommsLead => "comms_lead",
+            SevField::Deputies => "deputies",
             SevField::Tags => "tags",
             SevField::Private => "private",
             SevField::StartedAt => "started_at",

@@ -27,6 +27,21 @@ pub enum Rotation {
     Coordinator,
     /// Senior people who lead SEV0 and SEV1 calls.
     CallLeader,
+    /// Whoever tells customers: paged for SEV0 and SEV1, its on-call becomes the comms lead.
+    Comms,
+}
+
+impl Rotation {
+    const ALL: [Rotation; 3] = [Rotation::Coordinator, Rotation::CallLeader, Rotation::Comms];
+
+    /// As the catalog spells it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Rotation::Coordinator => "coordinator",
+            Rotation::CallLeader => "call-leader",
+            Rotation::Comms => "comms",
+        }
+    }
 }
 
 pub use crate::config::Secret;
@@ -307,7 +322,7 @@ impl Catalog {
                 channel,
             });
         }
-        for rotation in [Rotation::Coordinator, Rotation::CallLeader] {
+        for rotation in Rotation::ALL {
             let marked: Vec<&str> = teams
                 .iter()
                 .filter(|t| t.rotation == Some(rotation))
@@ -317,10 +332,7 @@ impl Catalog {
                 return invalid(format!(
                     "{} teams are marked rotation = \"{}\" ({}); mark one",
                     marked.len(),
-                    match rotation {
-                        Rotation::Coordinator => "coordinator",
-                        Rotation::CallLeader => "call-leader",
-                    },
+                    rotation.as_str(),
                     marked.join(", ")
                 ));
             }

@@ -94,6 +94,15 @@ pub fn sev_report(template: &Template, sev: &Sev, entries: &[Entry], sca_list: &
     } else {
         sev.tags.iter().map(|t| format!("`{t}`")).collect::<Vec<_>>().join(", ")
     };
+    let deputies = if sev.deputies.is_empty() {
+        NOT_SET.to_owned()
+    } else {
+        sev.deputies
+            .iter()
+            .map(|d| cell(d.as_str()))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
     let values: BTreeMap<&'static str, String> = BTreeMap::from([
         ("id", sev.id.to_string()),
         ("title", sev.title.clone()),
@@ -104,6 +113,8 @@ pub fn sev_report(template: &Template, sev: &Sev, entries: &[Entry], sca_list: &
         ("reporter", cell(sev.reporter.as_str())),
         ("coordinator", opt(sev.coordinator.as_ref().map(Actor::as_str))),
         ("report_owner", opt(sev.report_owner.as_ref().map(Actor::as_str))),
+        ("comms_lead", opt(sev.comms_lead.as_ref().map(Actor::as_str))),
+        ("deputies", deputies),
         (
             "description",
             sev.description

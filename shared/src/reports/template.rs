@@ -14,6 +14,8 @@ pub const PLACEHOLDERS: &[&str] = &[
     "reporter",
     "coordinator",
     "report_owner",
+    "comms_lead",
+    "deputies",
     "description",
     "started_at",
     "detected_at",

@@ -23,6 +23,8 @@ pub fn sev(id: u64, started: &str, detect: i64, resolve: Option<i64>, level: Lev
         reporter: "U1".into(),
         coordinator: None,
         report_owner: None,
+        comms_lead: None,
+        deputies: Default::default(),
         product_track: None,
         tags: Default::default(),
         private: false,

@@ -48,6 +48,13 @@ pub(super) fn catch_up(detail: &SevDetail, now: DateTime<Utc>, web_url: Option<&
         sev.coordinator.as_ref().map_or_else(nobody, person),
         sev.report_owner.as_ref().map_or_else(nobody, person),
     );
+    if let Some(comms) = &sev.comms_lead {
+        text.push_str(&format!(" · Comms lead: {}", person(comms)));
+    }
+    if !sev.deputies.is_empty() {
+        let deputies = sev.deputies.iter().map(person).collect();
+        text.push_str(&format!(" · Deputies: {}", listed(deputies)));
+    }
     let pages: Vec<String> = c
         .pages
         .iter()

@@ -31,6 +31,13 @@ pub enum Command {
     },
     ReportOwner(String),
     Coordinator(String),
+    /// `/sev comms @user`: the comms lead.
+    CommsLead(String),
+    /// `/sev deputy @user` adds a deputy, `/sev deputy remove @user` takes one off.
+    Deputy {
+        user: String,
+        remove: bool,
+    },
     Tag(Tag),
     Show,
     Help,
@@ -56,7 +63,8 @@ pub const USAGE: &str = "\
 • `/sev mitigated`, `/sev resolved [reason]`, `/sev close`, `/sev reopen`
 • `/sev page <team>`, `/sev mayday` (pages every team, after a confirm step)
 • `/sev sca must|should|could <text>`: add a corrective action
-• `/sev owner @user` (report owner), `/sev coordinator @user`
+• `/sev owner @user` (report owner), `/sev coordinator @user`, `/sev comms @user` (comms lead)
+• `/sev deputy @user`, `/sev deputy remove @user`: who acts for the coordinator on a call
 • `/sev tag system/payments/ledger`
 • `/sev status`, `/sev help`
 *Anywhere*
@@ -154,6 +162,21 @@ pub fn parse(text: &str) -> Result<Command, UsageError> {
         }
         "owner" => Ok(Command::ReportOwner(user(rest, "/sev owner @user")?)),
         "coordinator" | "atc" => Ok(Command::Coordinator(user(rest, "/sev coordinator @user")?)),
+        "comms" => Ok(Command::CommsLead(user(rest, "/sev comms @user")?)),
+        "deputy" => {
+            let (first, after) = rest.split_once(char::is_whitespace).unwrap_or((rest, ""));
+            if first.eq_ignore_ascii_case("remove") {
+                Ok(Command::Deputy {
+                    user: user(after.trim(), "/sev deputy remove @user")?,
+                    remove: true,
+                })
+            } else {
+                Ok(Command::Deputy {
+                    user: user(rest, "/sev deputy @user")?,
+                    remove: false,
+                })
+            }
+        }
         "tag" => rest.parse().map(Command::Tag).map_err(|e| UsageError(format!("{e}"))),
         "scas" => match rest.to_ascii_lowercase().as_str() {
             "" | "mine" => Ok(Command::Scas { overdue: false }),
@@ -240,6 +263,21 @@ mod tests {
             Ok(Command::ReportOwner("U024BE7LH".into()))
         );
         assert_eq!(parse("coordinator <@W123>"), Ok(Command::Coordinator("W123".into())));
+        assert_eq!(parse("comms <@U0C|cat>"), Ok(Command::CommsLead("U0C".into())));
+        assert_eq!(
+            parse("deputy <@U0D>"),
+            Ok(Command::Deputy {
+                user: "U0D".into(),
+                remove: false
+            })
+        );
+        assert_eq!(
+            parse("deputy Remove  <@U0D>"),
+            Ok(Command::Deputy {
+                user: "U0D".into(),
+                remove: true
+            })
+        );
         assert_eq!(
             parse("tag System/Payments"),
             Ok(Command::Tag("system/payments".parse().unwrap()))
@@ -259,6 +297,8 @@ mod tests {
             ("level 9", "Give a level"),
             ("sca urgent fix it", "Give a priority"),
             ("owner alice", "Mention the person"),
+            ("comms", "/sev comms @user"),
+            ("deputy remove bob", "/sev deputy remove @user"),
             ("tag a//b", "system/payments/ledger"),
         ] {
             let e = parse(text).unwrap_err();

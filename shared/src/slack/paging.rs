@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 use super::handler::{SlackIntegration, reply};
 use super::messages::{self, escape};
 use crate::app::{PagingError, SevDetail};
-use crate::domain::{Actor, Entry, EntryKind, Page, PageReason, PageState, SevId};
+use crate::domain::{Actor, Entry, EntryKind, LeadRole, Page, PageReason, PageState, Sev, SevField, SevId};
 use crate::queue::{Steps, TaskError};
 
 pub(super) const MAYDAY_CONFIRM: &str = "mayday_confirm";
@@ -44,6 +44,21 @@ fn acknowledged(pages: &[Page]) -> Vec<String> {
         .collect()
 }
 
+/// Who leads the response, so whoever answers the mayday knows whom to report to.
+fn roles(sev: &Sev) -> String {
+    let nobody = || "nobody yet".to_owned();
+    let mut line = format!(
+        "\n*Coordinator:* {} · *Comms lead:* {}",
+        sev.coordinator.as_ref().map_or_else(nobody, messages::person),
+        sev.comms_lead.as_ref().map_or_else(nobody, messages::person),
+    );
+    if !sev.deputies.is_empty() {
+        let deputies: Vec<String> = sev.deputies.iter().map(messages::person).collect();
+        line.push_str(&format!(" · *Deputies:* {}", deputies.join(", ")));
+    }
+    line
+}
+
 /// The roll-call: every team paged and how it went, who joined and who is still missing.
 pub(super) fn roll_call(detail: &SevDetail) -> String {
     let pages = &detail.pages;
@@ -62,6 +77,7 @@ pub(super) fn roll_call(detail: &SevDetail) -> String {
         count(PageState::Queued),
         failed.len()
     );
+    text.push_str(&roles(&detail.sev));
     if !failed.is_empty() {
         text.push_str(&format!("\n*Paging failed* (call them): {}", list(&failed)));
     }
@@ -198,6 +214,7 @@ impl SlackIntegration {
                 reason,
                 on_call,
                 coordinator,
+                comms_lead,
             } => {
                 let mut users: HashMap<String, String> = HashMap::new();
                 for email in on_call {
@@ -222,9 +239,14 @@ impl SlackIntegration {
                         .await
                         .map_err(|e| TaskError::Retryable(e.to_string()))?;
                 }
-                if *coordinator && let Some(first) = ids.first() {
+                let role = match (coordinator, comms_lead) {
+                    (true, _) => Some(LeadRole::Coordinator),
+                    (_, true) => Some(LeadRole::CommsLead),
+                    _ => None,
+                };
+                if let (Some(role), Some(first)) = (role, ids.first()) {
                     self.sevs
-                        .claim_coordinator(id, &Actor::from(first.as_str()), Actor::SEVTOOL)
+                        .claim_lead(id, role, &Actor::from(first.as_str()), Actor::SEVTOOL)
                         .await
                         .map_err(|e| TaskError::Retryable(e.to_string()))?;
                 }
@@ -238,6 +260,13 @@ impl SlackIntegration {
             EntryKind::Joined { .. } => {
                 self.refresh_roll_call(id).await?;
                 Ok(false)
+            }
+            EntryKind::FieldChanged {
+                field: SevField::Coordinator | SevField::CommsLead | SevField::Deputies,
+                ..
+            } => {
+                self.refresh_roll_call(id).await?;
+                Ok(true)
             }
             EntryKind::Mayday { .. } => {
                 let text = roll_call(detail);
@@ -309,5 +338,23 @@ mod tests {
         assert!(atc.acknowledged(Some("Alice Ops"), now, now));
         assert!(db.acknowledged(None, now, now));
         assert_eq!(acknowledged(&[atc, web, db]), ["atc by Alice Ops", "db"]);
+    }
+
+    #[test]
+    fn the_roll_call_names_who_leads_the_response() {
+        let now = chrono::Utc::now();
+        let new = crate::domain::NewSev {
+            title: "db down".into(),
+            ..Default::default()
+        };
+        let (mut sev, _) = Sev::file(SevId(7), new, "U1".into(), now).expect("a valid SEV");
+        assert_eq!(roles(&sev), "\n*Coordinator:* nobody yet · *Comms lead:* nobody yet");
+        sev.coordinator = Some("U0ATC".into());
+        sev.comms_lead = Some("web:cat <b>".into());
+        sev.deputies = ["U0DEP".into(), "bo".into()].into();
+        assert_eq!(
+            roles(&sev),
+            "\n*Coordinator:* <@U0ATC> · *Comms lead:* web:cat &lt;b&gt; · *Deputies:* <@U0DEP>, bo"
+        );
     }
 }

@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 
 use crate::domain::{Actor, Level, Sev, SevId, Status, Tag, Timestamp};
 
-pub const COLUMNS: [&str; 21] = [
+pub const COLUMNS: [&str; 23] = [
     "id",
     "title",
     "level",
@@ -28,7 +28,12 @@ pub const COLUMNS: [&str; 21] = [
     "description",
     "time_to_detect_minutes",
     "time_to_resolve_minutes",
+    "comms_lead",
+    "deputies",
 ];
+
+/// Deputies share one cell, a name per line: a name may hold spaces and commas, never a line break.
+const DEPUTY_SEPARATOR: char = '\n';
 
 fn time(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true)
@@ -91,6 +96,12 @@ fn cells(sev: &Sev) -> Vec<String> {
         sev.time_to_resolve()
             .map(|d| d.num_minutes().to_string())
             .unwrap_or_default(),
+        sev.comms_lead.as_ref().map_or_else(String::new, Actor::to_string),
+        sev.deputies
+            .iter()
+            .map(Actor::as_str)
+            .collect::<Vec<_>>()
+            .join(&DEPUTY_SEPARATOR.to_string()),
     ]
 }
 
@@ -170,6 +181,14 @@ pub fn from_record(header: &csv::StringRecord, row: &csv::StringRecord) -> Resul
         reporter: text("reporter").map_or(Actor::IMPORT, Actor::from),
         coordinator: text("coordinator").map(Actor::from),
         report_owner: text("report_owner").map(Actor::from),
+        comms_lead: text("comms_lead").map(Actor::from),
+        deputies: get("deputies")
+            .unwrap_or("")
+            .split(DEPUTY_SEPARATOR)
+            .map(str::trim)
+            .filter(|d| !d.is_empty())
+            .map(|d| Actor::from(d.to_owned()))
+            .collect(),
         product_track: text("product_track"),
         tags,
         private: flag("private")?,
@@ -208,6 +227,8 @@ mod tests {
         s.description = Some("line one,\n\"quoted\" line two".into());
         s.product_track = Some("payments".into());
         s.private = true;
+        s.comms_lead = Some("U9".into());
+        s.deputies = ["U3".into(), "web:ann, ops".into()].into();
         let row = csv::StringRecord::from(to_record(&s));
         assert_eq!(from_record(&header(), &row), Ok(s));
     }

@@ -243,6 +243,14 @@ struct PatchBody {
     coordinator: Option<Option<Actor>>,
     #[serde(default, deserialize_with = "present")]
     report_owner: Option<Option<Actor>>,
+    #[serde(default, deserialize_with = "present")]
+    comms_lead: Option<Option<Actor>>,
+    #[serde(default)]
+    deputies: Option<Vec<Actor>>,
+    #[serde(default)]
+    add_deputies: Vec<Actor>,
+    #[serde(default)]
+    remove_deputies: Vec<Actor>,
     #[serde(default)]
     tags: Option<Vec<Tag>>,
     #[serde(default)]
@@ -275,13 +283,17 @@ async fn patch(
         remove_tags: body.remove_tags,
         coordinator: body.coordinator,
         report_owner: body.report_owner,
+        comms_lead: body.comms_lead,
+        deputies: body.deputies,
+        add_deputies: body.add_deputies,
+        remove_deputies: body.remove_deputies,
         private: body.private,
         started_at: body.started_at,
         detected_at: body.detected_at,
     };
     if patch.is_empty() {
         return Err(ApiError::bad_request(
-            "nothing to change: send one or more of title, level, description, product_track, coordinator, report_owner, tags, add_tags, remove_tags, private, started_at, detected_at",
+            "nothing to change: send one or more of title, level, description, product_track, coordinator, report_owner, comms_lead, deputies, add_deputies, remove_deputies, tags, add_tags, remove_tags, private, started_at, detected_at",
         ));
     }
     let sev = state.sevs.patch(id, patch, author).await?;

@@ -137,6 +137,11 @@ struct FieldsForm {
     #[serde(default)]
     report_owner: Option<String>,
     #[serde(default)]
+    comms_lead: Option<String>,
+    /// Comma-separated: the form has one box for every deputy.
+    #[serde(default)]
+    deputies: Option<String>,
+    #[serde(default)]
     product_track: Option<String>,
     #[serde(default)]
     add_tag: Option<String>,
@@ -174,6 +179,14 @@ async fn fields(State(state): State<AppState>, post: SevForm<FieldsForm>) -> Res
         level,
         coordinator: f.coordinator.map(|c| blank_to_none(Some(c)).map(Actor::from)),
         report_owner: f.report_owner.map(|c| blank_to_none(Some(c)).map(Actor::from)),
+        comms_lead: f.comms_lead.map(|c| blank_to_none(Some(c)).map(Actor::from)),
+        deputies: f.deputies.map(|d| {
+            d.split(',')
+                .map(str::trim)
+                .filter(|d| !d.is_empty())
+                .map(|d| Actor::from(d.to_owned()))
+                .collect()
+        }),
         product_track: f.product_track.map(|c| blank_to_none(Some(c))),
         add_tags: add_tags.into_iter().collect(),
         remove_tags: remove_tags.into_iter().collect(),

@@ -90,6 +90,33 @@ impl SlackIntegration {
                     .await
                     .and_then(|s| done(&format!("coordinator is {}", person(&u)), s))
             }
+            Command::CommsLead(u) => {
+                let u = Actor::from(u);
+                let patch = SevPatch {
+                    comms_lead: Some(Some(u.clone())),
+                    ..SevPatch::default()
+                };
+                sevs.patch(id, patch, actor)
+                    .await
+                    .and_then(|s| done(&format!("comms lead is {}", person(&u)), s))
+            }
+            Command::Deputy { user: u, remove } => {
+                let u = Actor::from(u);
+                let (patch, verb) = if remove {
+                    let patch = SevPatch {
+                        remove_deputies: vec![u.clone()],
+                        ..SevPatch::default()
+                    };
+                    (patch, format!("no longer has {} as a deputy", person(&u)))
+                } else {
+                    let patch = SevPatch {
+                        add_deputies: vec![u.clone()],
+                        ..SevPatch::default()
+                    };
+                    (patch, format!("has {} as a deputy", person(&u)))
+                };
+                sevs.patch(id, patch, actor).await.and_then(|s| done(&verb, s))
+            }
             Command::Tag(tag) => {
                 let label = tag.to_string();
                 let patch = SevPatch {
