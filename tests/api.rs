@@ -97,6 +97,48 @@ async fn a_sev_is_filed_updated_mitigated_resolved_and_closed() {
 }
 
 #[tokio::test]
+async fn only_the_comms_lead_coordinator_or_a_deputy_publish_and_never_for_a_private_sev() {
+    let (app, _dir) = fresh().await;
+    app.file_sev_id(json!({"title": "Checkout 5xx", "level": "SEV1"})).await;
+    let publish = |author: &str| {
+        app.post_json(
+            "/api/sevs/SEV-1/updates",
+            json!({"text": "Card payments are failing for some customers", "public": true, "author": author}),
+        )
+    };
+    let (status, error) = error_of(publish("U0BOB").await).await;
+    assert_eq!(status, 403);
+    assert!(error.contains("`U0BOB` is none of them"), "{error}");
+    let patch = |body: Value| app.http.patch(app.url("/api/sevs/SEV-1")).json(&body).send();
+    assert_eq!(patch(json!({"comms_lead": "U0CAT"})).await.unwrap().status(), 200);
+    assert_eq!(publish("U0CAT").await.status(), 201);
+    let internal = app
+        .post_json(
+            "/api/sevs/SEV-1/updates",
+            json!({"text": "rolled back 4812", "author": "U0BOB"}),
+        )
+        .await;
+    assert_eq!(internal.status(), 201, "anyone may post an internal update");
+    let (_, detail) = app.get_json("/api/sevs/SEV-1").await;
+    let public = detail["public_updates"].as_array().unwrap();
+    assert_eq!(public.len(), 1, "{detail}");
+    assert_eq!(public[0]["author"], "U0CAT");
+    assert_eq!(public[0]["text"], "Card payments are failing for some customers");
+    assert!(
+        detail["timeline"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["kind"] == "public_update")
+    );
+
+    assert_eq!(patch(json!({"private": true})).await.unwrap().status(), 200);
+    let (status, error) = error_of(publish("U0CAT").await).await;
+    assert_eq!(status, 409);
+    assert!(error.contains("a private SEV is never published"), "{error}");
+}
+
+#[tokio::test]
 async fn the_comms_lead_and_deputies_are_set_and_cleared_through_the_api() {
     let (app, _dir) = fresh().await;
     app.file_sev_id(json!({"title": "Checkout 5xx", "level": "SEV1"})).await;

@@ -670,6 +670,15 @@ async fn every_sev_subcommand_acts_on_the_sev_of_its_channel() {
     answer(&s, "owner <@U0ALICE>", &channel, "t-owner").await;
     answer(&s, "coordinator <@U0BOB|bob>", &channel, "t-coord").await;
     answer(&s, "tag system/payments/ledger", &channel, "t-tag").await;
+    let refused = answer(&s, "public We are investigating", &channel, "t-public-refused").await;
+    assert!(
+        refused.contains("only the comms lead, the coordinator or a deputy may publish"),
+        "{refused}"
+    );
+    answer(&s, "deputy <@U0REPORTER>", &channel, "t-deputy-self").await;
+    let published = answer(&s, "public We are investigating", &channel, "t-public").await;
+    assert_eq!(published, "SEV-1 public update published.");
+    answer(&s, "deputy remove <@U0REPORTER>", &channel, "t-undeputy-self").await;
     let comms = answer(&s, "comms <@U0CAT>", &channel, "t-comms").await;
     assert_eq!(comms, "SEV-1 comms lead is <@U0CAT>.");
     answer(&s, "deputy <@U0DAN>", &channel, "t-deputy").await;
@@ -681,6 +690,9 @@ async fn every_sev_subcommand_acts_on_the_sev_of_its_channel() {
     assert_eq!(sev["coordinator"], "U0BOB", "{sev}");
     assert_eq!(sev["comms_lead"], "U0CAT", "{sev}");
     assert_eq!(sev["deputies"], json!(["U0EVE"]), "{sev}");
+    assert_eq!(sev["public_updates"][0]["text"], "We are investigating", "{sev}");
+    assert_eq!(sev["public_updates"][0]["author"], "U0REPORTER", "{sev}");
+    assert_eq!(sev["public_updates"].as_array().map(Vec::len), Some(1), "{sev}");
     assert!(
         sev["tags"]
             .as_array()

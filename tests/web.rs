@@ -550,3 +550,63 @@ async fn the_sev_page_opens_with_the_catch_up_a_joiner_gets_in_slack() {
         "a resolved SEV is no longer open"
     );
 }
+
+/// The SEV page drafts a customer update from the SEV's public facts; only the comms lead, the
+/// coordinator or a deputy may publish it, and a private SEV offers no draft at all.
+#[tokio::test]
+async fn the_page_drafts_a_customer_update_and_only_a_publisher_publishes_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let web = Sevtool::start(dir.path(), &[]).await;
+    let filed = web
+        .post_form(
+            "/sevs",
+            &[("submission", "s1"), ("title", "ledger primary OOM"), ("level", "SEV1")],
+        )
+        .await;
+    assert_eq!(filed.status(), 303);
+    let page = |web: &Sevtool| {
+        let r = web.http.get(web.url("/sevs/1")).send();
+        async move { r.await.unwrap().text().await.unwrap() }
+    };
+    let html = page(&web).await;
+    assert!(html.contains("Customer updates"), "the card is there");
+    assert!(
+        html.contains("some customers may be affected by problems with some of our services. We are investigating"),
+        "the draft is built from the public facts"
+    );
+    let publish = [
+        ("text", "Card payments are failing for some customers"),
+        ("public", "yes"),
+    ];
+    let refused = web.post_form("/sevs/1/updates", &publish).await;
+    assert_eq!(refused.status(), 403);
+    assert!(refused.text().await.unwrap().contains("may publish a public update"));
+    // On the open local server the web UI acts as `web`, so `web` must hold the role.
+    assert_eq!(
+        web.post_form("/sevs/1/fields", &[("comms_lead", "web")]).await.status(),
+        303
+    );
+    assert_eq!(web.post_form("/sevs/1/updates", &publish).await.status(), 303);
+    let (_, sev) = web.get_json("/api/sevs/1").await;
+    assert_eq!(
+        sev["public_updates"][0]["text"],
+        "Card payments are failing for some customers"
+    );
+    assert!(
+        page(&web)
+            .await
+            .contains("Card payments are failing for some customers")
+    );
+
+    let r = web
+        .http
+        .patch(web.url("/api/sevs/1"))
+        .json(&serde_json::json!({"private": true}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let html = page(&web).await;
+    assert!(html.contains("A private SEV is never published") && !html.contains("public-draft"));
+    assert_eq!(web.post_form("/sevs/1/updates", &publish).await.status(), 409);
+}

@@ -69,6 +69,14 @@ fn populated() -> (Sev, Vec<Entry>, Vec<Sca>) {
             },
         ),
         entry(
+            5,
+            t(9, 50),
+            "dan",
+            EntryKind::PublicUpdate {
+                text: "Some card payments are failing.\nWe are rolling back a change.".into(),
+            },
+        ),
+        entry(
             4,
             t(10, 5),
             "bob",

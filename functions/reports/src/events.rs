@@ -75,6 +75,7 @@ impl EventError {
             ErrorKind::Invalid => "Invalid",
             ErrorKind::NotFound => "NotFound",
             ErrorKind::Conflict => "Conflict",
+            ErrorKind::Forbidden => "Forbidden",
             ErrorKind::PreconditionRequired => "PreconditionRequired",
             ErrorKind::Contention => "Contention",
             ErrorKind::Unavailable => "Unavailable",

@@ -14,6 +14,8 @@ pub enum ErrorKind {
     /// It clashes with the current state (a status move that is not allowed, a stale report, a
     /// reused idempotency key); it fails again until someone changes the state.
     Conflict,
+    /// The caller may see it but not do this (publish without a role that may).
+    Forbidden,
     /// It lacks something it must carry (the version of the report it edits).
     PreconditionRequired,
     /// Others changed the same thing at once, and it gave up; nothing changed, and the same
@@ -28,7 +30,11 @@ impl ErrorKind {
     pub fn is_transient(self) -> bool {
         match self {
             ErrorKind::Contention | ErrorKind::Unavailable => true,
-            ErrorKind::Invalid | ErrorKind::NotFound | ErrorKind::Conflict | ErrorKind::PreconditionRequired => false,
+            ErrorKind::Invalid
+            | ErrorKind::NotFound
+            | ErrorKind::Conflict
+            | ErrorKind::Forbidden
+            | ErrorKind::PreconditionRequired => false,
         }
     }
 }
@@ -69,8 +75,10 @@ impl AppError {
                 DomainError::IllegalMove { .. }
                 | DomainError::AlreadyAtStatus(_)
                 | DomainError::AlreadyAtLevel(_)
-                | DomainError::Closed,
+                | DomainError::Closed
+                | DomainError::PrivateNotPublished,
             ) => ErrorKind::Conflict,
+            AppError::Domain(DomainError::NotPublisher(_)) => ErrorKind::Forbidden,
             AppError::NotFound(_) | AppError::NoSuchSca(_) | AppError::NoReport(_) => ErrorKind::NotFound,
             AppError::StaleReport { .. } | AppError::IdempotencyMismatch => ErrorKind::Conflict,
             AppError::ReportVersionRequired(_) => ErrorKind::PreconditionRequired,
@@ -121,6 +129,11 @@ mod tests {
                 ErrorKind::Invalid,
             ),
             (AppError::Domain(DomainError::Closed), ErrorKind::Conflict),
+            (
+                AppError::Domain(DomainError::NotPublisher("U1".into())),
+                ErrorKind::Forbidden,
+            ),
+            (AppError::Domain(DomainError::PrivateNotPublished), ErrorKind::Conflict),
             (
                 AppError::Domain(DomainError::AlreadyAtStatus(Status::Open)),
                 ErrorKind::Conflict,

@@ -246,13 +246,7 @@ impl PagingService {
             return Vec::new();
         }
         let by_track = sev.product_track.as_deref().and_then(|t| self.catalog.owner_of(t));
-        let by_system = sev.tags.iter().filter_map(|tag| {
-            let mut segments = tag.segments();
-            (segments.next() == Some("system"))
-                .then(|| segments.next())
-                .flatten()
-                .and_then(|service| self.catalog.serving(service))
-        });
+        let by_system = sev.services().filter_map(|service| self.catalog.serving(service));
         let mut teams: Vec<String> = Vec::new();
         for team in by_track.into_iter().chain(by_system) {
             if !teams.contains(&team.name) && !pages.iter().any(|p| p.team == team.name) {

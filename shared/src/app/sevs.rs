@@ -244,6 +244,13 @@ impl SevService {
         self.mutate(id, author, |sev, _| Ok(vec![sev.update(text)?])).await
     }
 
+    /// Publishes an update for customers; see [`Sev::public_update`] for who may.
+    pub async fn post_public_update(&self, id: SevId, text: &str, author: Actor) -> Result<Sev, AppError> {
+        let publisher = author.clone();
+        self.mutate(id, author, |sev, _| Ok(vec![sev.public_update(text, &publisher)?]))
+            .await
+    }
+
     pub async fn add_note(&self, id: SevId, text: &str, author: Actor) -> Result<Sev, AppError> {
         self.mutate(id, author, |sev, _| Ok(vec![sev.note(text)?])).await
     }

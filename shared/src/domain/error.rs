@@ -18,6 +18,13 @@ pub enum DomainError {
     AlreadyAtLevel(Level),
     #[error("a closed SEV cannot be changed this way; it is kept as the record of what happened")]
     Closed,
+    #[error(
+        "only the comms lead, the coordinator or a deputy may publish a public update, and `{0}` is none of them; \
+         post it as an internal update, or ask the coordinator to make you comms lead or deputy"
+    )]
+    NotPublisher(String),
+    #[error("a private SEV is never published: its updates stay internal")]
+    PrivateNotPublished,
 }
 
 impl DomainError {

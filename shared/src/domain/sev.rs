@@ -302,6 +302,14 @@ impl Sev {
         }
     }
 
+    /// The services its `system/<service>/...` tags name.
+    pub fn services(&self) -> impl Iterator<Item = &str> {
+        self.tags.iter().filter_map(|tag| {
+            let mut segments = tag.segments();
+            (segments.next() == Some("system")).then(|| segments.next()).flatten()
+        })
+    }
+
     /// Time from the start of the incident until someone noticed it.
     pub fn time_to_detect(&self) -> Duration {
         self.detected_at - self.started_at
@@ -378,6 +386,25 @@ impl Sev {
     /// Checks a note's text: like an update, but kept on the timeline without being announced.
     pub fn note(&self, text: &str) -> Result<EntryKind, DomainError> {
         Ok(EntryKind::Note {
+            text: self.timeline_text(text)?,
+        })
+    }
+
+    /// Whether `who` may publish this SEV's public updates: whoever leads its response or its
+    /// communication.
+    pub fn may_publish(&self, who: &Actor) -> bool {
+        self.comms_lead.as_ref() == Some(who) || self.coordinator.as_ref() == Some(who) || self.deputies.contains(who)
+    }
+
+    /// Checks a public update: its text, who publishes it and that the SEV may be published.
+    pub fn public_update(&self, text: &str, author: &Actor) -> Result<EntryKind, DomainError> {
+        if self.private {
+            return Err(DomainError::PrivateNotPublished);
+        }
+        if !self.may_publish(author) {
+            return Err(DomainError::NotPublisher(author.as_str().chars().take(100).collect()));
+        }
+        Ok(EntryKind::PublicUpdate {
             text: self.timeline_text(text)?,
         })
     }
@@ -807,6 +834,31 @@ mod tests {
             }]
         );
         assert!(sev.deputies.is_empty());
+    }
+
+    #[test]
+    fn only_the_comms_lead_the_coordinator_or_a_deputy_publish_and_never_a_private_sev() {
+        let mut sev = filed();
+        let refused = sev.public_update("We are investigating", &"U5".into());
+        assert_eq!(refused, Err(DomainError::NotPublisher("U5".into())));
+        sev.coordinator = Some("U2".into());
+        sev.comms_lead = Some("U3".into());
+        sev.deputies.insert("U4".into());
+        for who in ["U2", "U3", "U4"] {
+            assert_eq!(
+                sev.public_update(" We are investigating ", &who.into()),
+                Ok(EntryKind::PublicUpdate {
+                    text: "We are investigating".into()
+                }),
+                "{who}"
+            );
+        }
+        assert!(sev.public_update("", &"U3".into()).is_err());
+        sev.private = true;
+        assert_eq!(
+            sev.public_update("We are investigating", &"U3".into()),
+            Err(DomainError::PrivateNotPublished)
+        );
     }
 
     #[test]

@@ -44,6 +44,11 @@ pub enum EntryKind {
     Update {
         text: String,
     },
+    /// An update for customers, published by the comms lead, the coordinator or a deputy (and to
+    /// the status page when one is connected). Never on a private SEV.
+    PublicUpdate {
+        text: String,
+    },
     /// Kept on the timeline for the record, but not announced (a log line, a graph, a finding).
     Note {
         text: String,
@@ -202,6 +207,7 @@ impl Entry {
             EntryKind::Filed { level } => format!("Filed as {level}"),
             EntryKind::Sca { sca, change } => format!("{sca}: {change}"),
             EntryKind::Update { text } | EntryKind::Note { text } => text.clone(),
+            EntryKind::PublicUpdate { text } => format!("Public update: {text}"),
             EntryKind::LevelChanged { from, to } => format!("Level changed from {from} to {to}"),
             EntryKind::StatusChanged { from, to, reason } => match reason {
                 Some(r) => format!("Status changed from {from} to {to}: {r}"),

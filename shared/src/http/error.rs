@@ -55,6 +55,7 @@ pub fn status_of(kind: ErrorKind) -> StatusCode {
     match kind {
         ErrorKind::Invalid => StatusCode::BAD_REQUEST,
         ErrorKind::NotFound => StatusCode::NOT_FOUND,
+        ErrorKind::Forbidden => StatusCode::FORBIDDEN,
         ErrorKind::Conflict | ErrorKind::Contention => StatusCode::CONFLICT,
         ErrorKind::PreconditionRequired => StatusCode::PRECONDITION_REQUIRED,
         ErrorKind::Unavailable => StatusCode::SERVICE_UNAVAILABLE,

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Duration, Utc};
 
 use super::template::Template;
-use crate::domain::{Actor, Entry, Sca, ScaState, Sev};
+use crate::domain::{Actor, Entry, EntryKind, Sca, ScaState, Sev};
 
 const NOT_SET: &str = "_not set_";
 const NOT_YET: &str = "_not yet_";
@@ -54,6 +54,26 @@ fn timeline(entries: &[Entry]) -> String {
         })
         .collect::<Vec<_>>()
         .join("\n")
+}
+
+/// What customers were told, apart from the timeline's internal record.
+fn public_updates(entries: &[Entry]) -> String {
+    let published: Vec<String> = entries
+        .iter()
+        .filter_map(|e| match &e.kind {
+            EntryKind::PublicUpdate { text } => Some(format!(
+                "- **{}** {}: {}",
+                when(e.at),
+                e.author,
+                text.replace('\n', "\n  ")
+            )),
+            _ => None,
+        })
+        .collect();
+    if published.is_empty() {
+        return "_No public updates were published._".to_owned();
+    }
+    published.join("\n")
 }
 
 fn scas(scas: &[Sca]) -> String {
@@ -134,6 +154,7 @@ pub fn sev_report(template: &Template, sev: &Sev, entries: &[Entry], sca_list: &
             sev.resolution.clone().unwrap_or_else(|| NOT_SET.to_owned()),
         ),
         ("timeline", timeline(entries)),
+        ("public_updates", public_updates(entries)),
         ("scas", scas(sca_list)),
         ("generated_at", format!("{} UTC", when(now))),
     ]);

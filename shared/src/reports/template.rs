@@ -27,6 +27,7 @@ pub const PLACEHOLDERS: &[&str] = &[
     "time_to_resolve",
     "resolution",
     "timeline",
+    "public_updates",
     "scas",
     "generated_at",
 ];

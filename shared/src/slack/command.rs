@@ -14,6 +14,8 @@ pub enum Command {
         title: String,
     },
     Update(String),
+    /// `/sev public <text>`: an update for customers.
+    Public(String),
     Level(Level),
     Status {
         to: Status,
@@ -59,6 +61,7 @@ pub const USAGE: &str = "\
 • `/sev new SEV1 checkout returns 5xx`: file at once (levels SEV0, worst, to SEV3)
 *In a SEV's channel*
 • `/sev update <text>`: post a status update
+• `/sev public <text>`: publish an update for customers (comms lead, coordinator or deputies)
 • `/sev level SEV0`: change the level
 • `/sev mitigated`, `/sev resolved [reason]`, `/sev close`, `/sev reopen`
 • `/sev page <team>`, `/sev mayday` (pages every team, after a confirm step)
@@ -124,6 +127,7 @@ pub fn parse(text: &str) -> Result<Command, UsageError> {
             })
         }
         "update" => Ok(Command::Update(rest_required(rest, "/sev update <text>")?.to_owned())),
+        "public" => Ok(Command::Public(rest_required(rest, "/sev public <text>")?.to_owned())),
         "level" => rest
             .parse()
             .map(Command::Level)
@@ -227,6 +231,10 @@ mod tests {
     #[test]
     fn channel_commands_parse_their_arguments() {
         assert_eq!(parse("update rolled back"), Ok(Command::Update("rolled back".into())));
+        assert_eq!(
+            parse("public We are investigating"),
+            Ok(Command::Public("We are investigating".into()))
+        );
         assert_eq!(parse("level sev0"), Ok(Command::Level(Level::Sev0)));
         assert_eq!(
             parse("mitigated"),
@@ -294,6 +302,7 @@ mod tests {
         for (text, hint) in [
             ("frobnicate", "I don't know `/sev frobnicate`"),
             ("update", "Missing text"),
+            ("public", "/sev public <text>"),
             ("level 9", "Give a level"),
             ("sca urgent fix it", "Give a priority"),
             ("owner alice", "Mention the person"),

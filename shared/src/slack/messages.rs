@@ -104,7 +104,10 @@ pub fn summary(sev: &Sev, reactions: &Reactions) -> String {
 pub fn is_status_update(entry: &Entry) -> bool {
     matches!(
         entry.kind,
-        EntryKind::Update { .. } | EntryKind::StatusChanged { .. } | EntryKind::LevelChanged { .. }
+        EntryKind::Update { .. }
+            | EntryKind::PublicUpdate { .. }
+            | EntryKind::StatusChanged { .. }
+            | EntryKind::LevelChanged { .. }
     )
 }
 
@@ -124,6 +127,8 @@ fn kind_label(kind: &EntryKind) -> &'static str {
     match kind {
         EntryKind::Filed { .. } => "filed",
         EntryKind::Update { .. } => "*update*",
+        // Its summary already says it is public.
+        EntryKind::PublicUpdate { .. } => "*update*",
         EntryKind::Note { .. } => "note",
         EntryKind::LevelChanged { .. } => "*level*",
         EntryKind::StatusChanged { .. } => "*status*",

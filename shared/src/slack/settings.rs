@@ -7,6 +7,8 @@ pub enum Reaction {
     Mitigated,
     Resolved,
     Update,
+    /// Publish the message as a public update (comms lead, coordinator or deputy only).
+    Public,
     Timeline,
     ReportOwner,
     ScaMust,
@@ -25,6 +27,7 @@ impl Default for Reactions {
                 (Reaction::Mitigated, "sev-mitigated"),
                 (Reaction::Resolved, "sev-resolved"),
                 (Reaction::Update, "sev-update"),
+                (Reaction::Public, "sev-public"),
                 (Reaction::Timeline, "sev-timeline"),
                 (Reaction::ReportOwner, "sev-report-owner"),
                 (Reaction::ScaMust, "sca-must"),
@@ -39,10 +42,11 @@ impl Default for Reactions {
 }
 
 impl Reactions {
-    const KEYS: [(&'static str, Reaction); 8] = [
+    const KEYS: [(&'static str, Reaction); 9] = [
         ("mitigated", Reaction::Mitigated),
         ("resolved", Reaction::Resolved),
         ("update", Reaction::Update),
+        ("public", Reaction::Public),
         ("timeline", Reaction::Timeline),
         ("report-owner", Reaction::ReportOwner),
         ("sca-must", Reaction::ScaMust),

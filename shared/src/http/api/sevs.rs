@@ -7,7 +7,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use crate::app::{FileRequest, ListFilter, SevDetail, SlackLink};
-use crate::domain::{Actor, Level, NewSev, Sev, SevId, SevPatch, Status, Tag, Timestamp};
+use crate::domain::{Actor, Entry, EntryKind, Level, NewSev, Sev, SevId, SevPatch, Status, Tag, Timestamp};
 use crate::http::Caller;
 use crate::http::extract::{ApiJson, ApiQuery, VisibleSev, present};
 use crate::http::{ApiError, AppState};
@@ -50,10 +50,22 @@ fn sev_json(sev: &Sev) -> Value {
     v
 }
 
+/// What customers were told, apart from the internal updates: `{id, at, author, text}`.
+fn public_updates(timeline: &[Entry]) -> Vec<Value> {
+    timeline
+        .iter()
+        .filter_map(|e| match &e.kind {
+            EntryKind::PublicUpdate { text } => Some(json!({"id": e.id, "at": e.at, "author": e.author, "text": text})),
+            _ => None,
+        })
+        .collect()
+}
+
 fn detail_json(detail: &SevDetail) -> Value {
     let mut v = sev_json(&detail.sev);
     if let Value::Object(map) = &mut v {
         map.insert("timeline".into(), json!(detail.timeline));
+        map.insert("public_updates".into(), json!(public_updates(&detail.timeline)));
         map.insert("scas".into(), json!(detail.scas));
         map.insert("failed_tasks".into(), json!(detail.failed_tasks));
         map.insert("pages".into(), json!(detail.pages));
@@ -194,6 +206,9 @@ async fn show(State(state): State<AppState>, caller: Caller, Path(id): Path<Stri
 #[serde(deny_unknown_fields)]
 struct UpdateBody {
     text: String,
+    /// For customers: only the comms lead, the coordinator or a deputy may publish one.
+    #[serde(default)]
+    public: bool,
     #[serde(default)]
     author: Option<String>,
 }
@@ -204,7 +219,11 @@ async fn post_update(
     ApiJson(body): ApiJson<UpdateBody>,
 ) -> Result<Response, ApiError> {
     let author = caller.actor(body.author, Actor::API)?;
-    let sev = state.sevs.post_update(id, &body.text, author).await?;
+    let sev = if body.public {
+        state.sevs.post_public_update(id, &body.text, author).await?
+    } else {
+        state.sevs.post_update(id, &body.text, author).await?
+    };
     Ok((StatusCode::CREATED, Json(sev_json(&sev))).into_response())
 }
 

@@ -103,11 +103,21 @@ async fn file(
 #[derive(Deserialize)]
 struct UpdateForm {
     text: String,
+    /// The "public" checkbox: present when ticked.
+    #[serde(default)]
+    public: Option<String>,
 }
 
 async fn update(State(state): State<AppState>, post: SevForm<UpdateForm>) -> Result<Response, WebError> {
     let SevForm { id, form, caller } = post;
-    state.sevs.post_update(id, &form.text, web_actor(&caller)).await?;
+    if form.public.is_some() {
+        state
+            .sevs
+            .post_public_update(id, &form.text, web_actor(&caller))
+            .await?;
+    } else {
+        state.sevs.post_update(id, &form.text, web_actor(&caller)).await?;
+    }
     Ok(back_to(id))
 }
 

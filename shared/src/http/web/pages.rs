@@ -7,9 +7,10 @@ use serde::{Deserialize, Serialize};
 
 use super::error::WebError;
 use super::form::sev_id;
+use super::web_actor;
 use crate::app::ListFilter;
 use crate::domain::actor::ActorKind;
-use crate::domain::{Actor, Level, Sca, ScaState, Sev, Status};
+use crate::domain::{Actor, EntryKind, Level, Sca, ScaState, Sev, Status, public_draft};
 use crate::http::AppState;
 use crate::http::Caller;
 use crate::http::csrf;
@@ -290,6 +291,20 @@ async fn show(
             summary: e.summary(),
         })
         .collect();
+    let public_updates: Vec<EntryRow> = detail
+        .timeline
+        .iter()
+        .filter_map(|e| match &e.kind {
+            EntryKind::PublicUpdate { text } => Some(EntryRow {
+                at: when(e.at),
+                author: e.author.clone(),
+                summary: text.clone(),
+            }),
+            _ => None,
+        })
+        .collect();
+    let services: Vec<String> = detail.sev.services().map(str::to_owned).collect();
+    let draft = (!detail.sev.private).then(|| public_draft(&detail.sev, &services));
     let failed: Vec<FailedRow> = detail
         .failed_tasks
         .iter()
@@ -355,6 +370,9 @@ async fn show(
             levels => Level::ALL,
             scas => detail.scas.iter().map(sca_row).collect::<Vec<_>>(),
             timeline,
+            public_updates,
+            draft,
+            may_publish => detail.sev.may_publish(&web_actor(&caller)),
             failed,
             pages,
             teams,

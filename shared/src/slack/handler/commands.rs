@@ -62,6 +62,10 @@ impl SlackIntegration {
                 .post_update(id, &t, actor)
                 .await
                 .and_then(|s| done("update posted", s)),
+            Command::Public(t) => sevs
+                .post_public_update(id, &t, actor)
+                .await
+                .and_then(|s| done("public update published", s)),
             Command::Level(l) => sevs
                 .change_level(id, l, actor)
                 .await

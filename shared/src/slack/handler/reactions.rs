@@ -99,6 +99,13 @@ impl SlackIntegration {
                     .await
                     .map(|s| format!("Posted as a status update of {}.", s.id))
             }
+            Reaction::Public => {
+                let m = message().await?;
+                self.sevs
+                    .post_public_update(id, &m.text, actor)
+                    .await
+                    .map(|s| format!("Published as a public update of {}.", s.id))
+            }
             Reaction::Timeline => {
                 let m = message().await?;
                 self.sevs
