@@ -279,7 +279,7 @@ fn api_request(rng: &mut StdRng, t: &Targets) -> Req {
             M::POST,
             format!("/api/sevs/{sev}/updates"),
             json!({"text": "fuzz update"}),
-            &["author"],
+            &["author", "public"],
         ),
         2 => (
             M::POST,

@@ -19,6 +19,7 @@ mod reports;
 mod sev_report;
 mod slack;
 mod socket_mode;
+mod statuspage;
 mod system_packages;
 mod transfer;
 mod web;

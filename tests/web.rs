@@ -432,15 +432,7 @@ async fn every_web_action_has_an_api_twin_that_ends_the_same() {
     let (_, from_api) = api.get_json("/api/sevs/1").await;
     assert_eq!(shape(&from_web), shape(&from_api));
     assert_eq!(from_web["deputies"], json!(["dee", "ed"]));
-    let page = web
-        .http
-        .get(web.url("/sevs/1"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = web.get_text("/sevs/1").await;
     assert!(
         page.contains("comms lead cy") && page.contains("deputies dee, ed"),
         "the page names the comms lead and deputies"
@@ -564,11 +556,7 @@ async fn the_page_drafts_a_customer_update_and_only_a_publisher_publishes_it() {
         )
         .await;
     assert_eq!(filed.status(), 303);
-    let page = |web: &Sevtool| {
-        let r = web.http.get(web.url("/sevs/1")).send();
-        async move { r.await.unwrap().text().await.unwrap() }
-    };
-    let html = page(&web).await;
+    let html = web.get_text("/sevs/1").await;
     assert!(html.contains("Customer updates"), "the card is there");
     assert!(
         html.contains("some customers may be affected by problems with some of our services. We are investigating"),
@@ -593,7 +581,7 @@ async fn the_page_drafts_a_customer_update_and_only_a_publisher_publishes_it() {
         "Card payments are failing for some customers"
     );
     assert!(
-        page(&web)
+        web.get_text("/sevs/1")
             .await
             .contains("Card payments are failing for some customers")
     );
@@ -606,7 +594,7 @@ async fn the_page_drafts_a_customer_update_and_only_a_publisher_publishes_it() {
         .await
         .unwrap();
     assert_eq!(r.status(), 200);
-    let html = page(&web).await;
+    let html = web.get_text("/sevs/1").await;
     assert!(html.contains("A private SEV is never published") && !html.contains("public-draft"));
     assert_eq!(web.post_form("/sevs/1/updates", &publish).await.status(), 409);
 }

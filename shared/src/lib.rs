@@ -18,6 +18,7 @@ pub mod reports;
 pub mod schedule;
 pub mod secrets;
 pub mod slack;
+pub mod statuspage;
 pub mod store;
 pub mod telemetry;
 pub mod transfer;

@@ -23,6 +23,7 @@ use crate::schedule::{EmbeddedScheduler, EventBridgeScheduler, Scheduler};
 use crate::secrets::{SECRETS_ARN_VAR, Secrets, SecretsError};
 use crate::slack::socket_mode::SocketMode;
 use crate::slack::{Ingress, SlackClient, SlackIntegration, SlackRoutes, SlackTimeZones};
+use crate::statuspage::{StatuspageClient, StatuspageIntegration};
 use crate::store::{DynamoStore, SevRepo, SqliteStore, Store, StoreError};
 use crate::transfer::{Lake, S3Lake};
 
@@ -205,6 +206,12 @@ pub fn integrations(config: &Config, services: &Services) -> Integrations {
             config.public_url.clone(),
         );
         all = all.with("jira", Arc::new(handler));
+    }
+    if let Some(page) = &config.statuspage {
+        let client = StatuspageClient::new(&page.api_url, &page.page_id, page.api_key.clone());
+        let catalog = services.paging.as_ref().map(|p| Arc::new(p.catalog().clone()));
+        let handler = StatuspageIntegration::new(client, services.repo.clone(), catalog, Arc::new(SystemClock));
+        all = all.with("statuspage", Arc::new(handler));
     }
     all
 }

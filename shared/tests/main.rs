@@ -16,6 +16,7 @@ mod reports;
 mod scheduler;
 mod secrets;
 mod sev_report;
+mod statuspage;
 mod store_contract;
 mod stored_records;
 mod time_zones;

@@ -4,17 +4,18 @@
 //! rotations;
 //! the teams that own a SEV are offered, not paged.
 
+use crate::common;
+
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
-use chrono::{Duration, TimeZone, Utc};
+use chrono::Duration;
 use sev::app::{FileRequest, PagingService, SevService};
 use sev::clock::{Clock, ManualClock};
 use sev::domain::{EntryKind, Level, NewSev, PageState, SevId, Status};
 use sev::paging::{Catalog, Incidents, OnCall, PageRequest, Pager, PagerError, PagerTarget, PagingIntegration};
-use sev::queue::{EmbeddedQueue, Relay, Task, TaskEnvelope, TaskHandler};
-use sev::store::{SevRepo, SqliteStore};
+use sev::queue::{Task, TaskEnvelope, TaskHandler};
 
 const CATALOG: &str = r#"
 [[team]]
@@ -92,19 +93,17 @@ struct World {
     paging: PagingService,
     pager: Arc<ScriptedPager>,
     handler: PagingIntegration,
-    _dir: tempfile::TempDir,
+    _world: common::EmbeddedWorld,
 }
 
 async fn world() -> World {
-    let dir = tempfile::tempdir().unwrap();
-    let sqlite = SqliteStore::open(&dir.path().join("p.db")).unwrap();
-    let clock = Arc::new(ManualClock::new(Utc.with_ymd_and_hms(2026, 11, 2, 9, 0, 0).unwrap()));
-    let queue = EmbeddedQueue::open(sqlite.clone(), std::time::Duration::from_millis(1), 5, clock.clone())
-        .await
-        .unwrap();
-    let repo = SevRepo::new(Arc::new(sqlite));
-    let relay = Relay::new(repo.clone(), Arc::new(queue));
-    let sevs = SevService::new(repo.clone(), relay.clone(), clock.clone());
+    let world = common::embedded_world().await;
+    let (repo, relay, sevs, clock) = (
+        world.repo.clone(),
+        world.relay.clone(),
+        world.sevs.clone(),
+        world.clock.clone(),
+    );
     let catalog = Arc::new(Catalog::parse(CATALOG).unwrap());
     let paging = PagingService::new(repo.clone(), relay, clock.clone(), catalog, Some(Level::Sev2));
     let pager = Arc::new(ScriptedPager::default());
@@ -115,7 +114,7 @@ async fn world() -> World {
         paging,
         pager,
         handler,
-        _dir: dir,
+        _world: world,
     }
 }
 

@@ -6,6 +6,7 @@ pub mod fake_jira;
 pub mod fake_pager;
 pub mod fake_slack;
 pub mod fake_socket;
+pub mod fake_statuspage;
 pub mod task_queue;
 
 use std::path::{Path, PathBuf};

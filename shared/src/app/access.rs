@@ -175,6 +175,7 @@ mod tests {
             scas: vec![],
             failed_tasks: vec![],
             pages: vec![],
+            status_page: None,
         }
     }
 

@@ -7,8 +7,8 @@ use super::AppError;
 use super::retry::{Attempt, DEFAULT_ATTEMPTS, retry_optimistic};
 use crate::clock::Clock;
 use crate::domain::{
-    Actor, DomainError, Entry, EntryId, EntryKind, LeadRole, Level, Muster, NewSev, Page, Sev, SevField, SevId,
-    SevPatch, Status, Timestamp, muster,
+    Actor, DomainError, Entry, EntryId, EntryKind, LeadRole, Level, Muster, NewSev, Page, PublicIncident, Sev,
+    SevField, SevId, SevPatch, Status, StatusPageLink, Timestamp, muster,
 };
 use crate::queue::{Relay, Task, TaskEnvelope};
 use crate::store::{FailedTask, NewSevRecord, RepoError, SevRepo};
@@ -46,6 +46,9 @@ pub struct SevDetail {
     pub failed_tasks: Vec<FailedTask>,
     pub pages: Vec<Page>,
     pub muster: Muster,
+    /// Its incident on the company's status page, once a public update opened one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status_page: Option<PublicIncident>,
 }
 
 #[derive(Clone)]
@@ -199,6 +202,11 @@ impl SevService {
         let scas = self.repo.scas_of(id).await?;
         let pages: Vec<Page> = self.repo.pages(id).await?.into_iter().map(|(p, _)| p).collect();
         let muster = muster(stored.sev.declared_at, &pages);
+        let status_page = self
+            .repo
+            .record::<StatusPageLink>(&crate::store::keys::status_page(id))
+            .await?
+            .and_then(|link| link.incident);
         Ok(SevDetail {
             sev: stored.sev,
             timeline,
@@ -206,6 +214,7 @@ impl SevService {
             failed_tasks,
             pages,
             muster,
+            status_page,
         })
     }
 

@@ -8,6 +8,7 @@ use crate::app::SecurityGroup;
 use crate::domain::{DuePolicy, NagPolicy};
 use crate::jira::JiraSettings;
 use crate::slack::SlackSettings;
+use crate::statuspage::StatuspageSettings;
 
 mod alerts;
 mod aws;
@@ -17,6 +18,7 @@ mod policies;
 mod server;
 mod sign_in;
 mod slack;
+mod statuspage;
 
 pub use paging::{JsmAccount, PagingSettings};
 pub use sign_in::SlackSignInSettings;
@@ -38,6 +40,7 @@ pub struct Integrations {
     pub pager: bool,
     pub alerts: bool,
     pub jira: bool,
+    pub statuspage: bool,
 }
 
 impl Integrations {
@@ -65,6 +68,11 @@ impl Integrations {
                 self.jira,
                 "jira",
                 "SEVTOOL_JIRA_URL, SEVTOOL_JIRA_EMAIL and SEVTOOL_JIRA_API_TOKEN",
+            ),
+            line(
+                self.statuspage,
+                "statuspage",
+                "STATUSPAGE_PAGE_ID and STATUSPAGE_API_KEY",
             ),
         ]
     }
@@ -148,6 +156,9 @@ pub struct Config {
     pub security_group: SecurityGroup,
     /// Present when `SEVTOOL_JIRA_URL` is set: SCAs become Jira issues.
     pub jira: Option<JiraSettings>,
+    /// Present when `STATUSPAGE_API_KEY` and `STATUSPAGE_PAGE_ID` are set: public updates go to
+    /// the company's status page.
+    pub statuspage: Option<StatuspageSettings>,
     /// `SEVTOOL_EXPORT_BUCKET`: the S3 bucket of the data lake the `reports` function exports to.
     pub export_bucket: Option<String>,
     /// `SEVTOOL_EXPORT_PREFIX`: where in that bucket, empty or ending with `/`.
@@ -239,6 +250,7 @@ impl Config {
             slack.web_url = sign_in.public_url.clone();
         }
         let jira = jira::read(&get)?;
+        let statuspage = statuspage::read(&get)?;
         let alerts = alerts::read(&get);
         let aws = aws::read(&get);
         Ok(Config {
@@ -263,8 +275,10 @@ impl Config {
                 pager: paging.is_some(),
                 alerts: alerts.webhook_token.is_some(),
                 jira: jira.is_some(),
+                statuspage: statuspage.is_some(),
             },
             jira,
+            statuspage,
             slack,
             sca_policy: timeline.sca_policy,
             report_policy: timeline.report_policy,

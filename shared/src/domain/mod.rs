@@ -20,7 +20,7 @@ pub use error::DomainError;
 pub use level::Level;
 pub use nag::{NagPolicy, NagStep};
 pub use page::{Muster, OnCallPerson, Page, PageReason, PageState, PagerKind, dedup_key, muster, parse_dedup_key};
-pub use public::{PublicImpact, PublicStatus, draft as public_draft};
+pub use public::{PublicImpact, PublicIncident, PublicStatus, StatusPageLink, draft as public_draft, incident_name};
 pub use report::{
     MAX_REPORT_BYTES, Report, ReportNagStep, ReportPolicy, ReportState, TO_BE_WRITTEN, unwritten_sections,
 };

@@ -5,7 +5,29 @@
 
 use std::fmt;
 
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
 use super::{Level, Sev, Status};
+
+/// The SEV's incident on the company's status page, which its public updates go to.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PublicIncident {
+    pub id: String,
+    /// The incident's public link, when the page gives one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+}
+
+/// Which task opens the SEV's status page incident (its first public update), and the incident
+/// once opened: one SEV, one incident, however many updates race to be first.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StatusPageLink {
+    pub claimed_by: String,
+    pub claimed_at: DateTime<Utc>,
+    #[serde(default)]
+    pub incident: Option<PublicIncident>,
+}
 
 /// How far along the SEV is, as a status page says it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -75,14 +97,31 @@ impl PublicImpact {
     }
 }
 
-/// A first customer update for the comms lead to edit: what is affected (`affected`, the
-/// services' public names; else the SEV's product track), since when, and where it stands.
-pub fn draft(sev: &Sev, affected: &[String]) -> String {
-    let what = match (affected, sev.product_track.as_deref()) {
+/// What customers would recognise as affected: the services' names, else the product track.
+fn affected_summary(sev: &Sev, affected: &[String]) -> String {
+    match (affected, sev.product_track.as_deref()) {
         ([], Some(track)) => track.to_owned(),
         ([], None) => "some of our services".to_owned(),
         (names, _) => names.join(", "),
-    };
+    }
+}
+
+/// The status page incident's name: what is affected, never the SEV's own title.
+pub fn incident_name(sev: &Sev, affected: &[String]) -> String {
+    let what = affected_summary(sev, affected);
+    let mut chars = what.chars();
+    match chars.next() {
+        Some(first) if what == "some of our services" => {
+            format!("{}{} are degraded", first.to_uppercase(), chars.as_str())
+        }
+        _ => format!("Problems with {what}"),
+    }
+}
+
+/// A first customer update for the comms lead to edit: what is affected (`affected`, the
+/// services' public names; else the SEV's product track), since when, and where it stands.
+pub fn draft(sev: &Sev, affected: &[String]) -> String {
+    let what = affected_summary(sev, affected);
     let since = sev.started_at.format("%Y-%m-%d %H:%M UTC");
     let now = match PublicStatus::of(sev) {
         PublicStatus::Investigating => "We are investigating and will post an update as soon as we know more.",
@@ -122,6 +161,18 @@ mod tests {
             s.status = done;
             assert_eq!(PublicStatus::of(&s), PublicStatus::Resolved);
         }
+    }
+
+    #[test]
+    fn the_incident_is_named_for_what_is_affected_never_the_title() {
+        let mut s = sev();
+        assert_eq!(incident_name(&s, &[]), "Some of our services are degraded");
+        s.product_track = Some("checkout".into());
+        assert_eq!(incident_name(&s, &[]), "Problems with checkout");
+        assert_eq!(
+            incident_name(&s, &["payments-api".into()]),
+            "Problems with payments-api"
+        );
     }
 
     #[test]

@@ -2,7 +2,7 @@
 //! (format in `config/teams.example.toml`). It is checked as a whole when loaded, so a mistake
 //! shows at start-up rather than in the middle of an incident.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 
 use serde::Deserialize;
@@ -99,6 +99,8 @@ pub struct Team {
     pub jira_project: Option<String>,
     /// The team's own Slack channel (id or name): SCAs of its SEVs escalate there.
     pub channel: Option<String>,
+    /// Per service it runs, the status page components customers see it as (see `statuspage`).
+    pub statuspage_components: BTreeMap<String, Vec<String>>,
 }
 
 #[derive(Deserialize)]
@@ -132,6 +134,8 @@ struct RawTeam {
     jira_project: Option<String>,
     #[serde(default)]
     channel: Option<String>,
+    #[serde(default)]
+    statuspage_components: BTreeMap<String, Vec<String>>,
 }
 
 #[derive(Deserialize)]
@@ -180,6 +184,32 @@ fn check_key_env(team: &str, pager: &str, env: &str) -> Result<(), CatalogError>
         )));
     }
     Ok(())
+}
+
+/// A team's `statuspage_components`: each key one of its services, each value the page's component
+/// ids (checked as ids, since they go into requests).
+fn status_page_components(
+    team: &str,
+    services: &[String],
+    raw: BTreeMap<String, Vec<String>>,
+) -> Result<BTreeMap<String, Vec<String>>, CatalogError> {
+    let mut out = BTreeMap::new();
+    for (service, ids) in raw {
+        let service = service.trim().to_owned();
+        if !services.iter().any(|s| s.trim().eq_ignore_ascii_case(&service)) {
+            return Err(CatalogError::Invalid(format!(
+                "team {team}: statuspage_components names `{service}`, which is not one of its services; list it in services first"
+            )));
+        }
+        let ids: Vec<String> = ids.iter().map(|i| i.trim().to_owned()).collect();
+        if let Some(bad) = ids.iter().find(|i| !crate::statuspage::valid_id(i)) {
+            return Err(CatalogError::Invalid(format!(
+                "team {team}: statuspage_components.{service}: `{bad}` is not a Statuspage component id (letters and digits, as in the component's URL)"
+            )));
+        }
+        out.insert(service, ids);
+    }
+    Ok(out)
 }
 
 /// JSM Ops schedule ids are UUIDs; anything else would change the lookup's URL path.
@@ -291,6 +321,7 @@ impl Catalog {
                     "team {name}: channel must be a Slack channel id or name, without spaces"
                 ));
             }
+            let statuspage_components = status_page_components(&name, &t.services, t.statuspage_components)?;
             for key in std::iter::once(&name).chain(t.aliases.iter()) {
                 let k = normalise(key);
                 if k.is_empty() {
@@ -320,6 +351,7 @@ impl Catalog {
                 pager,
                 jira_project,
                 channel,
+                statuspage_components,
             });
         }
         for rotation in Rotation::ALL {
@@ -392,6 +424,17 @@ impl Catalog {
             .find(|team| team.services.iter().any(|s| s.trim().eq_ignore_ascii_case(service)))
     }
 
+    /// The status page components of a service, as the team running it lists them.
+    pub fn statuspage_components(&self, service: &str) -> &[String] {
+        self.serving(service)
+            .and_then(|team| {
+                team.statuspage_components
+                    .iter()
+                    .find(|(s, _)| s.eq_ignore_ascii_case(service.trim()))
+            })
+            .map_or(&[], |(_, ids)| ids.as_slice())
+    }
+
     pub fn rotation(&self, rotation: Rotation) -> Option<&Team> {
         self.teams.iter().find(|t| t.rotation == Some(rotation))
     }
@@ -458,6 +501,32 @@ mod tests {
         assert!(c.key_envs().contains(&"JSM_API_KEY_IDENTITY"));
         assert_eq!(c.find("payments").unwrap().jira_project.as_deref(), Some("PAY"));
         assert_eq!(c.find("payments").unwrap().channel.as_deref(), Some("payments-eng"));
+        assert!(c.rotation(Rotation::Comms).is_some());
+        assert_eq!(c.statuspage_components("payments-api"), ["8kbf7d35c070"]);
+    }
+
+    #[test]
+    fn status_page_components_belong_to_a_service_the_team_runs() {
+        let comps = "services = [\"payments-api\", \"ledger\"]\n[team.statuspage_components]\nPayments-API = [\"cmp1\", \" cmp2 \"]";
+        let text = team("atc", "rotation = \"coordinator\"") + &team("payments", comps);
+        let c = Catalog::parse(&text).unwrap();
+        assert_eq!(c.statuspage_components("payments-api"), ["cmp1", "cmp2"]);
+        assert!(c.statuspage_components("ledger").is_empty());
+        assert!(c.statuspage_components("unknown").is_empty());
+        for (extra, says) in [
+            (
+                "services = [\"ledger\"]\n[team.statuspage_components]\npayments-api = [\"cmp1\"]",
+                "not one of its services",
+            ),
+            (
+                "services = [\"ledger\"]\n[team.statuspage_components]\nledger = [\"../x\"]",
+                "not a Statuspage component id",
+            ),
+        ] {
+            let text = team("atc", "rotation = \"coordinator\"") + &team("payments", extra);
+            let err = Catalog::parse(&text).unwrap_err().to_string();
+            assert!(err.contains(says), "{err}");
+        }
     }
 
     #[test]

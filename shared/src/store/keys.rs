@@ -11,6 +11,7 @@
 //! | task failed for good       | `SEV#<n>`                 | `FAILED#<task key>`   |                             |                                    |
 //! | step a task completed (TTL)| `STEP#<task key>`         | `<step name>`         |                             |                                    |
 //! | Slack state of a SEV       | `SEV#<n>`                 | `SLACK`               |                             |                                    |
+//! | status page incident of a SEV | `SEV#<n>`              | `STATUSPAGE`          |                             |                                    |
 //! | page of a SEV to a team    | `SEV#<n>`                 | `PAGE#<team>`         |                             |                                    |
 //! | Slack channel -> SEV       | `CHANNEL#<channel id>`    | `CHANNEL`             |                             |                                    |
 //! | Slack reaction that acted  | `REACTION#<ch>#<ts>#<emoji>#<user>` | `REACTION`  |                             |                                    |
@@ -190,6 +191,10 @@ pub fn page(id: SevId, team: &str) -> Key {
 
 pub fn slack_sev(id: SevId) -> Key {
     Key::new(sev_pk(id), "SLACK")
+}
+
+pub fn status_page(id: SevId) -> Key {
+    Key::new(sev_pk(id), "STATUSPAGE")
 }
 
 pub fn reaction(key: &str) -> Key {

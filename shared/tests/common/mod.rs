@@ -9,6 +9,37 @@ use async_trait::async_trait;
 use sev::queue::{Queue, QueueError, TaskEnvelope};
 use sev::store::{Condition, DynamoStore, Item, Key, Query, SqliteStore, Store, StoreError, Write};
 
+/// The SEV service over a fresh embedded store and queue, on a clock the test moves (it starts
+/// at 2026-11-02 09:00 UTC), for tests that drive an integration's task handler by hand.
+pub struct EmbeddedWorld {
+    pub repo: sev::store::SevRepo,
+    pub relay: sev::queue::Relay,
+    pub sevs: sev::app::SevService,
+    pub clock: Arc<sev::clock::ManualClock>,
+    _dir: tempfile::TempDir,
+}
+
+pub async fn embedded_world() -> EmbeddedWorld {
+    use chrono::TimeZone;
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let sqlite = SqliteStore::open(&dir.path().join("world.db")).expect("open sqlite");
+    let start = chrono::Utc.with_ymd_and_hms(2026, 11, 2, 9, 0, 0).unwrap();
+    let clock = Arc::new(sev::clock::ManualClock::new(start));
+    let queue = sev::queue::EmbeddedQueue::open(sqlite.clone(), std::time::Duration::from_millis(1), 5, clock.clone())
+        .await
+        .expect("open the embedded queue");
+    let repo = sev::store::SevRepo::new(Arc::new(sqlite));
+    let relay = sev::queue::Relay::new(repo.clone(), Arc::new(queue));
+    let sevs = sev::app::SevService::new(repo.clone(), relay.clone(), clock.clone());
+    EmbeddedWorld {
+        repo,
+        relay,
+        sevs,
+        clock,
+        _dir: dir,
+    }
+}
+
 /// A store, and whatever must live as long as it (the temporary directory of the embedded one).
 pub struct Backend {
     pub store: Arc<dyn Store>,

@@ -66,6 +66,9 @@ fn detail_json(detail: &SevDetail) -> Value {
     if let Value::Object(map) = &mut v {
         map.insert("timeline".into(), json!(detail.timeline));
         map.insert("public_updates".into(), json!(public_updates(&detail.timeline)));
+        if let Some(incident) = &detail.status_page {
+            map.insert("status_page".into(), json!(incident));
+        }
         map.insert("scas".into(), json!(detail.scas));
         map.insert("failed_tasks".into(), json!(detail.failed_tasks));
         map.insert("pages".into(), json!(detail.pages));

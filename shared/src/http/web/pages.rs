@@ -373,6 +373,7 @@ async fn show(
             public_updates,
             draft,
             may_publish => detail.sev.may_publish(&web_actor(&caller)),
+            status_page => detail.status_page,
             failed,
             pages,
             teams,

@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::{RepoError, SevRepo, from_item, to_json};
-use crate::store::{Condition, Index, Item, Key, Query, SortKey};
+use crate::store::{Condition, Index, Item, Key, Query, SortKey, StoreError};
 
 impl SevRepo {
     /// A small record an integration keeps under a key of its own (see `keys`).
@@ -19,6 +19,19 @@ impl SevRepo {
             .store
             .put(Item::new(key, to_json(value)), Condition::Always)
             .await?)
+    }
+
+    /// Puts a small record only if there is none under `key` yet; `false` when there was.
+    pub async fn put_new_record<T: Serialize>(&self, key: Key, value: &T) -> Result<bool, RepoError> {
+        match self
+            .store
+            .put(Item::new(key, to_json(value)), Condition::NotExists)
+            .await
+        {
+            Ok(()) => Ok(true),
+            Err(StoreError::ConditionFailed) => Ok(false),
+            Err(e) => Err(e.into()),
+        }
     }
 
     /// Every small record under one partition key, in sort key order.
