@@ -760,6 +760,52 @@ async fn every_sev_subcommand_acts_on_the_sev_of_its_channel() {
 }
 
 #[tokio::test]
+async fn the_public_reaction_publishes_only_for_the_comms_lead_coordinator_or_a_deputy() {
+    let s = setup_with(&[("SLACK_REACTIONS", "public=mega")]).await;
+    let channel = filed_sev(&s).await;
+    s.slack.add_message(
+        &channel,
+        "1700000004.000100",
+        "U0AUTHOR",
+        "Card payments are failing for some customers",
+    );
+    let reaction = json!({ "type": "reaction_added", "user": "U0ATC", "reaction": "mega", "item": { "type": "message", "channel": channel, "ts": "1700000004.000100" } });
+    event(&s, "Ev30", reaction.clone(), None).await;
+    s.slack
+        .wait_for("the refusal in the thread", 20, |f| {
+            f.replies_to("1700000004.000100") > 0
+        })
+        .await;
+    let refusal = s
+        .slack
+        .ok_calls("chat.postMessage")
+        .into_iter()
+        .find(|c| c.args["thread_ts"] == "1700000004.000100")
+        .map(|c| c.args["text"].as_str().unwrap_or_default().to_owned())
+        .unwrap_or_default();
+    assert!(refusal.contains("may publish a public update"), "{refusal}");
+    let r = s
+        .app
+        .http
+        .patch(s.app.url("/api/sevs/SEV-1"))
+        .json(&json!({"coordinator": "U0ATC"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    event(&s, "Ev31", reaction, None).await;
+    let sev = sev_until(&s, "the public update", |sev| {
+        sev["public_updates"].as_array().is_some_and(|p| !p.is_empty())
+    })
+    .await;
+    assert_eq!(
+        sev["public_updates"][0]["text"],
+        "Card payments are failing for some customers"
+    );
+    assert_eq!(sev["public_updates"][0]["author"], "U0ATC");
+}
+
+#[tokio::test]
 async fn renamed_reactions_act_under_their_new_names_only() {
     let s = setup_with(&[("SLACK_REACTIONS", "mitigated=fire_out,update=loudspeaker")]).await;
     let channel = filed_sev(&s).await;
