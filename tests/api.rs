@@ -178,6 +178,9 @@ async fn the_comms_lead_and_deputies_are_set_and_cleared_through_the_api() {
             ("deputies".into(), "U0EVE".into()),
         ]
     );
+    let r = patch(json!({"deputies": null})).await.unwrap();
+    let sev: Value = r.json().await.unwrap();
+    assert!(sev.get("deputies").is_none(), "null clears the deputies: {sev}");
 }
 
 #[tokio::test]

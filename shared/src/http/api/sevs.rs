@@ -267,8 +267,9 @@ struct PatchBody {
     report_owner: Option<Option<Actor>>,
     #[serde(default, deserialize_with = "present")]
     comms_lead: Option<Option<Actor>>,
-    #[serde(default)]
-    deputies: Option<Vec<Actor>>,
+    /// `null` clears them, as `[]` does.
+    #[serde(default, deserialize_with = "present")]
+    deputies: Option<Option<Vec<Actor>>>,
     #[serde(default)]
     add_deputies: Vec<Actor>,
     #[serde(default)]
@@ -306,7 +307,7 @@ async fn patch(
         coordinator: body.coordinator,
         report_owner: body.report_owner,
         comms_lead: body.comms_lead,
-        deputies: body.deputies,
+        deputies: body.deputies.map(Option::unwrap_or_default),
         add_deputies: body.add_deputies,
         remove_deputies: body.remove_deputies,
         private: body.private,
