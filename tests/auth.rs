@@ -167,6 +167,17 @@ async fn private_sevs_exist_only_for_members_and_the_security_group() {
         .await
         .unwrap();
     assert_eq!(update.status(), 404, "nor can a stranger act on it");
+    // Polling with a tag, even the wildcard, tells a stranger nothing: the access check comes first.
+    for path in [format!("/api/sevs/{id}"), format!("/sevs/{id}")] {
+        let polled = http
+            .get(app.url(&path))
+            .header(COOKIE, &dave)
+            .header("if-none-match", "*")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(polled.status(), 404, "{path}");
+    }
     let page = http
         .get(app.url(&format!("/sevs/{id}")))
         .header(COOKIE, &dave)

@@ -33,7 +33,7 @@ async fn an_engineer_runs_a_sev_through_the_web_ui() {
     let stdout = String::from_utf8_lossy(&out.stdout);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "the browser run failed:\n{stdout}\n{stderr}");
-    for page in ["new", "sev", "list", "reports"] {
+    for page in ["new", "sev", "live", "list", "reports"] {
         assert!(shots.join(format!("{page}.png")).exists(), "no screenshot of {page}");
     }
 }

@@ -598,3 +598,59 @@ async fn the_page_drafts_a_customer_update_and_only_a_publisher_publishes_it() {
     assert!(html.contains("A private SEV is never published") && !html.contains("public-draft"));
     assert_eq!(web.post_form("/sevs/1/updates", &publish).await.status(), 409);
 }
+
+/// The live pages poll with `If-None-Match`: the SEV page, the list and their JSON twins answer
+/// `304` until something changed, then the new page with a new tag.
+#[tokio::test]
+async fn pages_answer_not_modified_until_the_sev_changes() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = Sevtool::start(dir.path(), &[]).await;
+    app.file_sev_id(serde_json::json!({"title": "Checkout 5xx", "level": "SEV2"}))
+        .await;
+    // A page visited without the CSRF cookie sets a new one, so poll as a browser does: with it.
+    let first = app.http.get(app.url("/sevs/1")).send().await.unwrap();
+    let cookie = blackbox::set_cookie(&first, "sevtool_csrf").expect("the page sets its CSRF cookie");
+    let get = |path: &str, tag: Option<&str>| {
+        let mut r = app.http.get(app.url(path)).header("cookie", &cookie);
+        if let Some(t) = tag {
+            r = r.header("if-none-match", t);
+        }
+        r.send()
+    };
+    let mut tags = Vec::new();
+    for path in ["/sevs/1", "/", "/api/sevs/1", "/api/sevs"] {
+        let r = get(path, None).await.unwrap();
+        assert_eq!(r.status(), 200, "{path}");
+        let tag = r.headers()["etag"].to_str().unwrap().to_owned();
+        let again = get(path, Some(&tag)).await.unwrap();
+        assert_eq!(again.status(), 304, "{path}");
+        assert_eq!(again.headers()["etag"], tag.as_str());
+        assert!(again.bytes().await.unwrap().is_empty(), "{path}: a 304 has no body");
+        tags.push((path, tag));
+    }
+    let r = app
+        .post_json("/api/sevs/1/updates", serde_json::json!({"text": "rolled back"}))
+        .await;
+    assert_eq!(r.status(), 201);
+    for (path, tag) in &tags {
+        let r = get(path, Some(tag)).await.unwrap();
+        if path.starts_with("/api/sevs/") || *path == "/sevs/1" {
+            assert_eq!(r.status(), 200, "{path} changed with the update");
+            assert_ne!(r.headers()["etag"], tag.as_str());
+        }
+    }
+    let html = app.get_text("/sevs/1").await;
+    assert!(
+        html.contains("/assets/live.js") && html.contains("refresh</a> to see what changed"),
+        "the script keeps it live, and without it the page says to refresh"
+    );
+    let page = app.http.get(app.url("/sevs/1")).send().await.unwrap();
+    let policy = page.headers()["content-security-policy"].to_str().unwrap().to_owned();
+    assert!(
+        policy.contains("script-src 'self';") && policy.contains("connect-src 'self';"),
+        "only sevtool's own script file runs, and it talks only to sevtool: {policy}"
+    );
+    let script = app.http.get(app.url("/assets/live.js")).send().await.unwrap();
+    assert_eq!(script.headers()["content-type"], "text/javascript; charset=utf-8");
+    assert!(script.text().await.unwrap().contains("If-None-Match"));
+}

@@ -2,6 +2,8 @@
 // engineer uses it: file a SEV, post an update, add an SCA, mitigate and resolve, read the
 // timeline; then the XSS and double-submit cases. Screenshots of each main page go to OUT_DIR.
 //
+// The SEV page and the list are also watched keeping themselves current while open.
+//
 // Usage: node web.mjs BASE_URL OUT_DIR   (tests/browser.rs starts sevtool and runs this)
 
 import { chromium } from "playwright-core";
@@ -88,9 +90,27 @@ try {
     at = found;
   }
 
+  step = "the SEV page keeps up while someone types";
+  const sevId = sevUrl.split("/").pop();
+  const typing = "half-written update, not sent";
+  await page.fill("input[name=text][aria-label='Status update']", typing);
+  const posted = await page.request.post(`${base}/api/sevs/${sevId}/updates`, {
+    data: { text: "Posted from elsewhere while the page was open" },
+  });
+  assert.equal(posted.status(), 201);
+  await page.locator("ol.timeline li", { hasText: "Posted from elsewhere while the page was open" })
+    .waitFor({ timeout: 15000 });
+  assert.equal(await page.inputValue("input[name=text][aria-label='Status update']"), typing,
+    "what was being typed is kept");
+  assert.match(await page.locator("#live-status").textContent(), /^Live/);
+  await shot("live");
+
   step = "the SEV list";
   await page.goto(`${base}/`);
   assert.ok(await page.locator("text=Checkout returns 502 for EU customers").count() >= 1);
+  const filed = await page.request.post(`${base}/api/sevs`, { data: { title: "Filed while the list was open", level: "SEV2" } });
+  assert.equal(filed.status(), 201);
+  await page.locator("text=Filed while the list was open").waitFor({ timeout: 15000 });
   await shot("list");
 
   step = "a title that is a script renders as text";

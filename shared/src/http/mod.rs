@@ -9,6 +9,7 @@ pub mod auth;
 mod caller;
 pub(crate) mod csrf;
 mod error;
+mod etag;
 pub(crate) mod extract;
 mod headers;
 pub(crate) mod render;

@@ -9,6 +9,7 @@ use serde_json::{Value, json};
 use crate::app::{FileRequest, ListFilter, SevDetail, SlackLink};
 use crate::domain::{Actor, Entry, EntryKind, Level, NewSev, Sev, SevId, SevPatch, Status, Tag, Timestamp};
 use crate::http::Caller;
+use crate::http::etag::conditional;
 use crate::http::extract::{ApiJson, ApiQuery, VisibleSev, present};
 use crate::http::{ApiError, AppState};
 
@@ -175,8 +176,9 @@ struct ListParams {
 async fn list(
     State(state): State<AppState>,
     caller: Caller,
+    headers: HeaderMap,
     ApiQuery(params): ApiQuery<ListParams>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Response, ApiError> {
     let filter = ListFilter {
         statuses: parse_list(params.status.as_deref())?,
         levels: parse_list(params.level.as_deref())?,
@@ -193,16 +195,22 @@ async fn list(
     };
     let sevs = state.sevs.list(&filter).await?;
     let sevs = caller.access().retain(&state.sevs, sevs, |s| s.id).await?;
-    Ok(Json(json!({ "sevs": sevs.iter().map(sev_json).collect::<Vec<_>>() })))
+    let body = Json(json!({ "sevs": sevs.iter().map(sev_json).collect::<Vec<_>>() }));
+    Ok(conditional(&headers, body.into_response()).await)
 }
 
-async fn show(State(state): State<AppState>, caller: Caller, Path(id): Path<String>) -> Result<Json<Value>, ApiError> {
+async fn show(
+    State(state): State<AppState>,
+    caller: Caller,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
     let id = sev_id(&id)?;
     let detail = state.sevs.get(id).await?;
     if !caller.access().may_see(&detail) {
         return Err(crate::app::AppError::NotFound(id).into());
     }
-    Ok(Json(detail_json(&detail)))
+    Ok(conditional(&headers, Json(detail_json(&detail)).into_response()).await)
 }
 
 #[derive(Deserialize)]

@@ -1,6 +1,6 @@
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
@@ -14,11 +14,13 @@ use crate::domain::{Actor, EntryKind, Level, Sca, ScaState, Sev, Status, public_
 use crate::http::AppState;
 use crate::http::Caller;
 use crate::http::csrf;
+use crate::http::etag::conditional;
 use crate::http::render::render;
 
 pub fn routes() -> axum::Router<AppState> {
     axum::Router::new()
         .route("/", get(list))
+        .route("/assets/live.js", get(live_js))
         .route("/sevs/new", get(new_form))
         .route("/sevs/{id}", get(show))
         .route("/status", get(status))
@@ -75,9 +77,22 @@ struct Row {
     coordinator: Option<Actor>,
 }
 
+/// The live pages' script: small, so it is compiled in and served with the pages.
+async fn live_js() -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=300"),
+        ],
+        include_str!("assets/live.js"),
+    )
+        .into_response()
+}
+
 async fn list(
     State(state): State<AppState>,
     caller: Caller,
+    headers: HeaderMap,
     Query(params): Query<ListParams>,
 ) -> Result<Response, WebError> {
     let mut filter = ListFilter::default();
@@ -111,13 +126,14 @@ async fn list(
             coordinator: s.coordinator,
         })
         .collect();
-    Ok(render(
+    let page = render(
         StatusCode::OK,
         "list.html",
         minijinja::context! {
             sevs => rows, levels => Level::ALL, statuses => Status::ALL, filter => params, who => caller.display_name(),
         },
-    ))
+    );
+    Ok(conditional(&headers, page).await)
 }
 
 #[derive(Serialize, Default, Clone)]
@@ -385,7 +401,7 @@ async fn show(
             who => caller.display_name(),
         },
     );
-    Ok(with_cookie(page, cookie))
+    Ok(conditional(&headers, with_cookie(page, cookie)).await)
 }
 
 #[derive(Deserialize, Default)]
