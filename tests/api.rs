@@ -111,6 +111,14 @@ async fn only_the_comms_lead_coordinator_or_a_deputy_publish_and_never_for_a_pri
     assert!(error.contains("`U0BOB` is none of them"), "{error}");
     let patch = |body: Value| app.http.patch(app.url("/api/sevs/SEV-1")).json(&body).send();
     assert_eq!(patch(json!({"comms_lead": "U0CAT"})).await.unwrap().status(), 200);
+    let (status, error) = error_of(
+        patch(json!({"add_deputies": ["U0BOB"], "author": "U0BOB"}))
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(status, 403, "nobody appoints themselves past the comms lead");
+    assert!(error.contains("may appoint the comms lead and deputies"), "{error}");
     assert_eq!(publish("U0CAT").await.status(), 201);
     let internal = app
         .post_json(

@@ -675,10 +675,15 @@ async fn every_sev_subcommand_acts_on_the_sev_of_its_channel() {
         refused.contains("only the comms lead, the coordinator or a deputy may publish"),
         "{refused}"
     );
-    answer(&s, "deputy <@U0REPORTER>", &channel, "t-deputy-self").await;
+    // With a coordinator in place, only they (or the comms lead) appoint.
+    let self_appointed = answer(&s, "deputy <@U0REPORTER>", &channel, "t-deputy-self").await;
+    assert!(
+        self_appointed.contains("only the coordinator or the comms lead may appoint"),
+        "{self_appointed}"
+    );
+    answer(&s, "coordinator <@U0REPORTER>", &channel, "t-handover").await;
     let published = answer(&s, "public We are investigating", &channel, "t-public").await;
     assert_eq!(published, "SEV-1 public update published.");
-    answer(&s, "deputy remove <@U0REPORTER>", &channel, "t-undeputy-self").await;
     let comms = answer(&s, "comms <@U0CAT>", &channel, "t-comms").await;
     assert_eq!(comms, "SEV-1 comms lead is <@U0CAT>.");
     answer(&s, "deputy <@U0DAN>", &channel, "t-deputy").await;
@@ -687,7 +692,7 @@ async fn every_sev_subcommand_acts_on_the_sev_of_its_channel() {
     assert_eq!(removed, "SEV-1 no longer has <@U0DAN> as a deputy.");
     let sev = status_of(&s, "SEV-1").await;
     assert_eq!(sev["report_owner"], "U0ALICE", "{sev}");
-    assert_eq!(sev["coordinator"], "U0BOB", "{sev}");
+    assert_eq!(sev["coordinator"], "U0REPORTER", "{sev}");
     assert_eq!(sev["comms_lead"], "U0CAT", "{sev}");
     assert_eq!(sev["deputies"], json!(["U0EVE"]), "{sev}");
     assert_eq!(sev["public_updates"][0]["text"], "We are investigating", "{sev}");

@@ -179,6 +179,20 @@ async fn filing_pages_the_coordinator_and_sev0_or_sev1_the_call_leaders_and_comm
         let sev = w.file(level).await;
         assert_eq!(w.auto_page(sev).await, expected, "{level:?}");
     }
+    // A private SEV is never published, so its comms on-call is not paged into it.
+    let new = NewSev {
+        title: "customer data exposed".into(),
+        level: Some(Level::Sev1),
+        private: true,
+        ..NewSev::default()
+    };
+    let req = FileRequest {
+        new,
+        reporter: "U1".into(),
+        idempotency_key: None,
+    };
+    let private = w.sevs.file(req).await.unwrap().0.id;
+    assert_eq!(w.auto_page(private).await, ["atc", "leaders"]);
 }
 
 #[tokio::test]

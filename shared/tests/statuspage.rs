@@ -411,6 +411,51 @@ async fn a_refusal_fails_for_good_with_its_reason_and_frees_the_next_update_to_o
 }
 
 #[tokio::test]
+async fn an_update_stuck_opening_the_incident_is_taken_over_after_its_lease() {
+    let w = world().await;
+    let id = w.sev().await;
+    let stuck = w.publish(id, "We are investigating").await;
+    w.fake.then("GET", Script::Fail(503));
+    assert!(
+        w.handle(&stuck).await.is_err(),
+        "the first claims the incident, then hits an outage"
+    );
+    let later = w.publish(id, "Still investigating").await;
+    assert!(w.handle(&later).await.is_err(), "within the lease, the later one waits");
+    w.clock.advance(chrono::Duration::minutes(16));
+    w.handle(&later).await.unwrap();
+    assert_eq!(w.fake.calls("POST").len(), 1, "the later update opened the incident");
+    w.handle(&stuck).await.unwrap();
+    assert_eq!(w.fake.calls("PATCH").len(), 1, "the first, retried, updates it");
+    assert_eq!(w.fake.calls("POST").len(), 1);
+}
+
+#[tokio::test]
+async fn a_drill_rehearses_the_comms_call_but_never_reaches_the_status_page() {
+    let w = world().await;
+    let new = NewSev {
+        title: "ledger failover drill".into(),
+        level: Some(Level::Sev1),
+        drill: true,
+        ..NewSev::default()
+    };
+    let request = FileRequest {
+        new,
+        reporter: "U0CAT".into(),
+        idempotency_key: None,
+    };
+    let id = w.sevs.file(request).await.unwrap().0.id;
+    let patch = SevPatch {
+        comms_lead: Some(Some("U0CAT".into())),
+        ..SevPatch::default()
+    };
+    w.sevs.patch(id, patch, "U0CAT".into()).await.unwrap();
+    let task = w.publish(id, "Practice: we are investigating").await;
+    w.handle(&task).await.unwrap();
+    assert!(w.fake.requests.lock().unwrap().is_empty());
+}
+
+#[tokio::test]
 async fn a_sev_made_private_after_publishing_is_not_sent() {
     let w = world().await;
     let id = w.sev().await;

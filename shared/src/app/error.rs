@@ -78,7 +78,7 @@ impl AppError {
                 | DomainError::Closed
                 | DomainError::PrivateNotPublished,
             ) => ErrorKind::Conflict,
-            AppError::Domain(DomainError::NotPublisher(_)) => ErrorKind::Forbidden,
+            AppError::Domain(DomainError::NotPublisher(_) | DomainError::NotAppointer(_)) => ErrorKind::Forbidden,
             AppError::NotFound(_) | AppError::NoSuchSca(_) | AppError::NoReport(_) => ErrorKind::NotFound,
             AppError::StaleReport { .. } | AppError::IdempotencyMismatch => ErrorKind::Conflict,
             AppError::ReportVersionRequired(_) => ErrorKind::PreconditionRequired,
@@ -134,6 +134,10 @@ mod tests {
                 ErrorKind::Forbidden,
             ),
             (AppError::Domain(DomainError::PrivateNotPublished), ErrorKind::Conflict),
+            (
+                AppError::Domain(DomainError::NotAppointer("U1".into())),
+                ErrorKind::Forbidden,
+            ),
             (
                 AppError::Domain(DomainError::AlreadyAtStatus(Status::Open)),
                 ErrorKind::Conflict,

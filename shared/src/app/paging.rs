@@ -193,8 +193,10 @@ impl PagingService {
             teams.push(t.clone());
         }
         if sev.level.at_least(Level::Sev1) {
-            for rotation in [Rotation::CallLeader, Rotation::Comms] {
-                teams.extend(self.catalog.rotation(rotation).cloned());
+            teams.extend(self.catalog.rotation(Rotation::CallLeader).cloned());
+            // A private SEV is never published, and paging would make the comms on-call a member.
+            if !sev.private {
+                teams.extend(self.catalog.rotation(Rotation::Comms).cloned());
             }
         }
         for team in &teams {

@@ -306,7 +306,8 @@ impl SevService {
 
     /// Changes fields and tags. A patch that changes nothing writes nothing.
     pub async fn patch(&self, id: SevId, patch: SevPatch, author: Actor) -> Result<Sev, AppError> {
-        self.mutate(id, author, |sev, _| sev.apply(patch.clone())).await
+        let by = author.clone();
+        self.mutate(id, author, |sev, _| sev.apply_by(patch.clone(), &by)).await
     }
 
     /// Reads, changes and writes a SEV under optimistic concurrency, retrying on lost races so

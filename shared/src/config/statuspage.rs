@@ -26,11 +26,20 @@ pub(super) fn read(get: &impl Fn(&str) -> Option<String>) -> Result<Option<Statu
         }
     })?;
     let api_url = trimmed(get, "STATUSPAGE_API_URL").unwrap_or_else(|| DEFAULT_API_URL.to_owned());
+    // The key travels with every request, so plain HTTP is only for a fake on this machine.
     let api_url = checked_as_given("STATUSPAGE_API_URL", api_url.trim_end_matches('/'), |url| {
-        if url.starts_with("https://") || url.starts_with("http://") {
+        let loopback = ["http://127.0.0.1", "http://localhost", "http://[::1]"]
+            .iter()
+            .any(|l| {
+                url.strip_prefix(l)
+                    .is_some_and(|rest| rest.is_empty() || rest.starts_with([':', '/']))
+            });
+        if url.starts_with("https://") || loopback {
             Ok(url.to_owned())
         } else {
-            Err(format!("must be an http(s) URL, as {DEFAULT_API_URL}"))
+            Err(format!(
+                "must be an https URL, as {DEFAULT_API_URL} (http only on this machine, for a fake)"
+            ))
         }
     })?;
     Ok(Some(StatuspageSettings {
@@ -82,6 +91,19 @@ mod tests {
             err.contains("STATUSPAGE_API_URL") && !err.contains("sp-s3cret"),
             "{err}"
         );
+        for (url, ok) in [
+            ("http://status.example.com", false),
+            ("http://localhost.example.com", false),
+            ("http://127.0.0.1:4010", true),
+            ("https://status.example.com/v1", true),
+        ] {
+            let env = [
+                ("STATUSPAGE_API_KEY", "sp-s3cret"),
+                ("STATUSPAGE_PAGE_ID", "gytm4qzbx9t6"),
+                ("STATUSPAGE_API_URL", url),
+            ];
+            assert_eq!(config(&env).is_ok(), ok, "{url}: the key is never sent in the clear");
+        }
         let good = [("STATUSPAGE_API_KEY", "sp-s3cret"), ("STATUSPAGE_PAGE_ID", "abc")];
         let debug = format!("{:?}", config(&good).unwrap().statuspage);
         assert!(!debug.contains("sp-s3cret"), "{debug}");

@@ -25,6 +25,11 @@ pub enum DomainError {
     NotPublisher(String),
     #[error("a private SEV is never published: its updates stay internal")]
     PrivateNotPublished,
+    #[error(
+        "only the coordinator or the comms lead may appoint the comms lead and deputies, and `{0}` is neither; \
+         ask the coordinator"
+    )]
+    NotAppointer(String),
 }
 
 impl DomainError {

@@ -390,6 +390,30 @@ impl Sev {
         })
     }
 
+    /// Whether `who` may appoint the comms lead and deputies: the coordinator or the comms lead;
+    /// while the SEV has neither, anyone who may act on it (someone has to start); and sevtool's
+    /// own actors (the pager's on-call claiming the role, an operator's script, the open local
+    /// server).
+    pub fn may_appoint(&self, who: &Actor) -> bool {
+        matches!(who.kind(), super::actor::ActorKind::System)
+            || (self.coordinator.is_none() && self.comms_lead.is_none())
+            || self.coordinator.as_ref() == Some(who)
+            || self.comms_lead.as_ref() == Some(who)
+    }
+
+    /// [`Sev::apply`] by `author`: a patch that changes the comms lead or the deputies is refused
+    /// unless the author may appoint them, since those roles may publish to customers.
+    pub fn apply_by(&mut self, patch: SevPatch, author: &Actor) -> Result<Vec<EntryKind>, DomainError> {
+        let mut next = self.clone();
+        let entries = next.apply(patch)?;
+        let appoints = next.comms_lead != self.comms_lead || next.deputies != self.deputies;
+        if appoints && !self.may_appoint(author) {
+            return Err(DomainError::NotAppointer(author.as_str().chars().take(100).collect()));
+        }
+        *self = next;
+        Ok(entries)
+    }
+
     /// Whether `who` may publish this SEV's public updates: whoever leads its response or its
     /// communication.
     pub fn may_publish(&self, who: &Actor) -> bool {
@@ -859,6 +883,44 @@ mod tests {
             sev.public_update("We are investigating", &"U3".into()),
             Err(DomainError::PrivateNotPublished)
         );
+    }
+
+    #[test]
+    fn the_coordinator_or_the_comms_lead_appoints_once_either_is_there() {
+        let mut sev = filed();
+        let appoint = |who: &str| SevPatch {
+            add_deputies: vec![who.into()],
+            ..SevPatch::default()
+        };
+        sev.apply_by(appoint("U5"), &"U5".into())
+            .expect("with neither role held, whoever acts starts");
+        sev.apply(SevPatch {
+            coordinator: Some(Some("U2".into())),
+            ..SevPatch::default()
+        })
+        .unwrap();
+        let before = sev.clone();
+        assert_eq!(
+            sev.apply_by(appoint("U6"), &"U6".into()),
+            Err(DomainError::NotAppointer("U6".into()))
+        );
+        assert_eq!(sev, before, "a refused appointment changes nothing");
+        let comms = SevPatch {
+            comms_lead: Some(Some("U3".into())),
+            ..SevPatch::default()
+        };
+        sev.apply_by(comms, &"U2".into()).expect("the coordinator appoints");
+        sev.apply_by(appoint("U7"), &"U3".into())
+            .expect("so does the comms lead");
+        sev.apply_by(appoint("U8"), &Actor::SEVTOOL)
+            .expect("and sevtool's own actors");
+        let unchanged = SevPatch {
+            comms_lead: Some(Some("U3".into())),
+            title: Some("new title".into()),
+            ..SevPatch::default()
+        };
+        sev.apply_by(unchanged, &"U9".into())
+            .expect("a form that repeats the roles as they are appoints nobody");
     }
 
     #[test]

@@ -14,6 +14,11 @@ use crate::paging::Catalog;
 use crate::queue::{Steps, Task, TaskEnvelope, TaskError, TaskHandler};
 use crate::store::{SevRepo, keys};
 
+/// How long one public update may hold the right to open the SEV's incident before another takes
+/// it over: well past a few retries with the queue's backoff, well short of the hours the queue
+/// keeps retrying the others.
+const CLAIM_LEASE: chrono::Duration = chrono::Duration::minutes(15);
+
 pub struct StatuspageIntegration {
     client: StatuspageClient,
     repo: SevRepo,
@@ -70,8 +75,9 @@ impl StatuspageIntegration {
             return Ok(());
         };
         let sev = self.repo.load(id).await.map_err(storage)?.sev;
-        // Publishing refuses private SEVs; one made private since is not published either.
-        if sev.private {
+        // Publishing refuses private SEVs; one made private since is not published either. A
+        // drill rehearses the comms call, but its updates never reach customers.
+        if sev.private || sev.drill {
             return Ok(());
         }
         let services: Vec<String> = sev.services().map(str::to_owned).collect();
@@ -102,7 +108,20 @@ impl StatuspageIntegration {
                 })
                 .await
                 .map(drop),
-            Some(link) if link.claimed_by != task_key => Err(waiting(id)),
+            // Another update is opening the incident; one that has tried for longer than the
+            // lease (its task may have run out of retries) is taken over.
+            Some(link) if link.claimed_by != task_key && self.clock.now() - link.claimed_at < CLAIM_LEASE => {
+                Err(waiting(id))
+            }
+            Some(stale) if stale.claimed_by != task_key => {
+                let claim = StatusPageLink {
+                    claimed_by: task_key.to_owned(),
+                    claimed_at: self.clock.now(),
+                    incident: None,
+                };
+                self.repo.put_record(key, &claim).await.map_err(storage)?;
+                self.open(id, &change, &steps, task_key).await
+            }
             link => {
                 if link.is_none() {
                     let claim = StatusPageLink {
