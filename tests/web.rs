@@ -654,3 +654,51 @@ async fn pages_answer_not_modified_until_the_sev_changes() {
     assert_eq!(script.headers()["content-type"], "text/javascript; charset=utf-8");
     assert!(script.text().await.unwrap().contains("If-None-Match"));
 }
+
+/// A form drawn before someone else's change does not undo it: the fields the person left as
+/// the page showed them change nothing, the ones they edited do.
+#[tokio::test]
+async fn a_stale_fields_form_changes_only_what_was_edited() {
+    let dir = tempfile::tempdir().unwrap();
+    let web = Sevtool::start(dir.path(), &[]).await;
+    web.file_sev_id(serde_json::json!({"title": "Checkout 5xx", "level": "SEV2"}))
+        .await;
+    // Meanwhile, from Slack or the API:
+    let r = web
+        .http
+        .patch(web.url("/api/sevs/1"))
+        .json(&serde_json::json!({"level": "SEV1", "coordinator": "ana", "comms_lead": "cy"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    // The form as the page showed it before: blank roles, SEV2; the person sets the track only.
+    let stale = [
+        ("level", "SEV2"),
+        ("level_was", "SEV2"),
+        ("coordinator", ""),
+        ("coordinator_was", ""),
+        ("comms_lead", ""),
+        ("comms_lead_was", ""),
+        ("deputies", ""),
+        ("deputies_was", ""),
+        ("product_track", "payments"),
+        ("product_track_was", ""),
+    ];
+    assert_eq!(web.post_form("/sevs/1/fields", &stale).await.status(), 303);
+    let (_, sev) = web.get_json("/api/sevs/1").await;
+    assert_eq!(
+        (
+            &sev["level"],
+            &sev["coordinator"],
+            &sev["comms_lead"],
+            &sev["product_track"]
+        ),
+        (
+            &Value::from("SEV1"),
+            &Value::from("ana"),
+            &Value::from("cy"),
+            &Value::from("payments")
+        )
+    );
+}

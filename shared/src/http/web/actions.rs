@@ -162,6 +162,28 @@ struct FieldsForm {
     started_at: Option<String>,
     #[serde(default)]
     detected_at: Option<String>,
+    /// What the page showed for each field, so that a field left as it was changes nothing even
+    /// when the SEV changed since the page was drawn (someone else's edit is not undone).
+    #[serde(default)]
+    level_was: Option<String>,
+    #[serde(default)]
+    coordinator_was: Option<String>,
+    #[serde(default)]
+    report_owner_was: Option<String>,
+    #[serde(default)]
+    comms_lead_was: Option<String>,
+    #[serde(default)]
+    deputies_was: Option<String>,
+    #[serde(default)]
+    product_track_was: Option<String>,
+}
+
+/// The field's value if the person changed it from what the page showed, else `None`.
+fn edited(value: Option<String>, was: Option<String>) -> Option<String> {
+    match (value, was) {
+        (Some(v), Some(w)) if v.trim() == w.trim() => None,
+        (value, _) => value,
+    }
 }
 
 /// A `datetime-local` field (`2026-07-01T09:30`) as UTC; blank leaves the time alone.
@@ -180,24 +202,25 @@ fn utc_field(name: &'static str, raw: Option<String>) -> Result<Option<Timestamp
 /// Saves the fields form: blank fields clear, unchanged ones change nothing.
 async fn fields(State(state): State<AppState>, post: SevForm<FieldsForm>) -> Result<Response, WebError> {
     let SevForm { id, form: f, caller } = post;
-    let level = f.level.as_deref().map(str::parse::<Level>).transpose()?;
+    let level = edited(f.level, f.level_was);
+    let level = level.as_deref().map(str::parse::<Level>).transpose()?;
     let add_tags = blank_to_none(f.add_tag).map(|t| t.parse()).transpose()?;
     let remove_tags = blank_to_none(f.remove_tag).map(|t| t.parse()).transpose()?;
     let started_at = utc_field("started", f.started_at)?;
     let detected_at = utc_field("detected", f.detected_at)?;
     let patch = SevPatch {
         level,
-        coordinator: f.coordinator.map(|c| blank_to_none(Some(c)).map(Actor::from)),
-        report_owner: f.report_owner.map(|c| blank_to_none(Some(c)).map(Actor::from)),
-        comms_lead: f.comms_lead.map(|c| blank_to_none(Some(c)).map(Actor::from)),
-        deputies: f.deputies.map(|d| {
+        coordinator: edited(f.coordinator, f.coordinator_was).map(|c| blank_to_none(Some(c)).map(Actor::from)),
+        report_owner: edited(f.report_owner, f.report_owner_was).map(|c| blank_to_none(Some(c)).map(Actor::from)),
+        comms_lead: edited(f.comms_lead, f.comms_lead_was).map(|c| blank_to_none(Some(c)).map(Actor::from)),
+        deputies: edited(f.deputies, f.deputies_was).map(|d| {
             d.split(',')
                 .map(str::trim)
                 .filter(|d| !d.is_empty())
                 .map(|d| Actor::from(d.to_owned()))
                 .collect()
         }),
-        product_track: f.product_track.map(|c| blank_to_none(Some(c))),
+        product_track: edited(f.product_track, f.product_track_was).map(|c| blank_to_none(Some(c))),
         add_tags: add_tags.into_iter().collect(),
         remove_tags: remove_tags.into_iter().collect(),
         started_at,
