@@ -74,6 +74,7 @@ fn populated() -> (Sev, Vec<Entry>, Vec<Sca>) {
             "dan",
             EntryKind::PublicUpdate {
                 text: "Some card payments are failing.\nWe are rolling back a change.".into(),
+                status: None,
             },
         ),
         entry(

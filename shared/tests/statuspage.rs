@@ -431,6 +431,19 @@ async fn an_update_stuck_opening_the_incident_is_taken_over_after_its_lease() {
 }
 
 #[tokio::test]
+async fn an_update_sent_late_says_where_the_sev_stood_when_it_was_published() {
+    let w = world().await;
+    let id = w.sev().await;
+    let task = w.publish(id, "We are investigating").await;
+    w.sevs
+        .set_status(id, sev::domain::Status::Resolved, Some("fixed".into()), "U1".into())
+        .await
+        .unwrap();
+    w.handle(&task).await.unwrap();
+    assert_eq!(w.fake.calls("POST")[0]["incident"]["status"], "investigating");
+}
+
+#[tokio::test]
 async fn a_drill_rehearses_the_comms_call_but_never_reaches_the_status_page() {
     let w = world().await;
     let new = NewSev {

@@ -29,7 +29,9 @@ impl<'a> CatchUp<'a> {
             .timeline
             .iter()
             .filter_map(|e| match &e.kind {
-                EntryKind::Update { text } | EntryKind::PublicUpdate { text } => Some((e.at, &e.author, text.as_str())),
+                EntryKind::Update { text } | EntryKind::PublicUpdate { text, .. } => {
+                    Some((e.at, &e.author, text.as_str()))
+                }
                 _ => None,
             })
             .collect();

@@ -30,7 +30,8 @@ pub struct StatusPageLink {
 }
 
 /// How far along the SEV is, as a status page says it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum PublicStatus {
     Investigating,
     Identified,

@@ -430,6 +430,7 @@ impl Sev {
         }
         Ok(EntryKind::PublicUpdate {
             text: self.timeline_text(text)?,
+            status: Some(super::PublicStatus::of(self)),
         })
     }
 
@@ -872,7 +873,8 @@ mod tests {
             assert_eq!(
                 sev.public_update(" We are investigating ", &who.into()),
                 Ok(EntryKind::PublicUpdate {
-                    text: "We are investigating".into()
+                    text: "We are investigating".into(),
+                    status: Some(crate::domain::PublicStatus::Investigating),
                 }),
                 "{who}"
             );

@@ -48,6 +48,10 @@ pub enum EntryKind {
     /// the status page when one is connected). Never on a private SEV.
     PublicUpdate {
         text: String,
+        /// Where the SEV stood when it was published: what the status page is told with it,
+        /// however late a retry sends it. Absent on updates published before it was kept.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        status: Option<super::PublicStatus>,
     },
     /// Kept on the timeline for the record, but not announced (a log line, a graph, a finding).
     Note {
@@ -207,7 +211,7 @@ impl Entry {
             EntryKind::Filed { level } => format!("Filed as {level}"),
             EntryKind::Sca { sca, change } => format!("{sca}: {change}"),
             EntryKind::Update { text } | EntryKind::Note { text } => text.clone(),
-            EntryKind::PublicUpdate { text } => format!("Public update: {text}"),
+            EntryKind::PublicUpdate { text, .. } => format!("Public update: {text}"),
             EntryKind::LevelChanged { from, to } => format!("Level changed from {from} to {to}"),
             EntryKind::StatusChanged { from, to, reason } => match reason {
                 Some(r) => format!("Status changed from {from} to {to}: {r}"),

@@ -61,7 +61,7 @@ fn public_updates(entries: &[Entry]) -> String {
     let published: Vec<String> = entries
         .iter()
         .filter_map(|e| match &e.kind {
-            EntryKind::PublicUpdate { text } => Some(format!(
+            EntryKind::PublicUpdate { text, .. } => Some(format!(
                 "- **{}** {}: {}",
                 when(e.at),
                 e.author,

@@ -71,7 +71,7 @@ impl StatuspageIntegration {
         else {
             return Err(TaskError::Permanent(format!("{id} has no timeline entry {entry}")));
         };
-        let EntryKind::PublicUpdate { text } = entry.kind else {
+        let EntryKind::PublicUpdate { text, status } = entry.kind else {
             return Ok(());
         };
         let sev = self.repo.load(id).await.map_err(storage)?.sev;
@@ -84,7 +84,7 @@ impl StatuspageIntegration {
         let change = IncidentChange {
             sev: id,
             name: incident_name(&sev, &services),
-            status: PublicStatus::of(&sev),
+            status: status.unwrap_or_else(|| PublicStatus::of(&sev)),
             impact: PublicImpact::of(sev.level),
             body: text,
             components: self.components(&sev),

@@ -56,7 +56,9 @@ fn public_updates(timeline: &[Entry]) -> Vec<Value> {
     timeline
         .iter()
         .filter_map(|e| match &e.kind {
-            EntryKind::PublicUpdate { text } => Some(json!({"id": e.id, "at": e.at, "author": e.author, "text": text})),
+            EntryKind::PublicUpdate { text, .. } => {
+                Some(json!({"id": e.id, "at": e.at, "author": e.author, "text": text}))
+            }
             _ => None,
         })
         .collect()

@@ -311,7 +311,7 @@ async fn show(
         .timeline
         .iter()
         .filter_map(|e| match &e.kind {
-            EntryKind::PublicUpdate { text } => Some(EntryRow {
+            EntryKind::PublicUpdate { text, .. } => Some(EntryRow {
                 at: when(e.at),
                 author: e.author.clone(),
                 summary: text.clone(),
