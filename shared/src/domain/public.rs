@@ -98,31 +98,29 @@ impl PublicImpact {
     }
 }
 
-/// What customers would recognise as affected: the services' names, else the product track.
-fn affected_summary(sev: &Sev, affected: &[String]) -> String {
-    match (affected, sev.product_track.as_deref()) {
-        ([], Some(track)) => track.to_owned(),
-        ([], None) => "some of our services".to_owned(),
-        (names, _) => names.join(", "),
+/// What customers would recognise as affected: the services the SEV's `system/...` tags name,
+/// else its product track; `None` when the SEV says neither.
+fn affected(sev: &Sev) -> Option<String> {
+    let services: Vec<&str> = sev.services().collect();
+    if services.is_empty() {
+        sev.product_track.clone()
+    } else {
+        Some(services.join(", "))
     }
 }
 
 /// The status page incident's name: what is affected, never the SEV's own title.
-pub fn incident_name(sev: &Sev, affected: &[String]) -> String {
-    let what = affected_summary(sev, affected);
-    let mut chars = what.chars();
-    match chars.next() {
-        Some(first) if what == "some of our services" => {
-            format!("{}{} are degraded", first.to_uppercase(), chars.as_str())
-        }
-        _ => format!("Problems with {what}"),
+pub fn incident_name(sev: &Sev) -> String {
+    match affected(sev) {
+        Some(what) => format!("Problems with {what}"),
+        None => "Some of our services are degraded".to_owned(),
     }
 }
 
-/// A first customer update for the comms lead to edit: what is affected (`affected`, the
-/// services' public names; else the SEV's product track), since when, and where it stands.
-pub fn draft(sev: &Sev, affected: &[String]) -> String {
-    let what = affected_summary(sev, affected);
+/// A first customer update for the comms lead to edit: what is affected, since when, and where
+/// it stands.
+pub fn draft(sev: &Sev) -> String {
+    let what = affected(sev).unwrap_or_else(|| "some of our services".to_owned());
     let since = sev.started_at.format("%Y-%m-%d %H:%M UTC");
     let now = match PublicStatus::of(sev) {
         PublicStatus::Investigating => "We are investigating and will post an update as soon as we know more.",
@@ -167,13 +165,11 @@ mod tests {
     #[test]
     fn the_incident_is_named_for_what_is_affected_never_the_title() {
         let mut s = sev();
-        assert_eq!(incident_name(&s, &[]), "Some of our services are degraded");
+        assert_eq!(incident_name(&s), "Some of our services are degraded");
         s.product_track = Some("checkout".into());
-        assert_eq!(incident_name(&s, &[]), "Problems with checkout");
-        assert_eq!(
-            incident_name(&s, &["payments-api".into()]),
-            "Problems with payments-api"
-        );
+        assert_eq!(incident_name(&s), "Problems with checkout");
+        s.tags.insert("system/payments-api/ledger".parse().unwrap());
+        assert_eq!(incident_name(&s), "Problems with payments-api");
     }
 
     #[test]
@@ -185,18 +181,21 @@ mod tests {
     #[test]
     fn the_draft_says_what_since_when_and_where_it_stands_and_nothing_internal() {
         let mut s = sev();
-        let text = draft(&s, &[]);
+        let text = draft(&s);
         assert_eq!(
             text,
             "Since 2026-07-14 09:30 UTC, some customers may be affected by problems with some of our services. \
              We are investigating and will post an update as soon as we know more."
         );
         s.product_track = Some("checkout".into());
-        assert!(draft(&s, &[]).contains("problems with checkout."));
-        let named = draft(&s, &["Payments API".into(), "Card payments".into()]);
-        assert!(named.contains("problems with Payments API, Card payments."), "{named}");
+        assert!(draft(&s).contains("problems with checkout."));
+        for tag in ["system/payments-api", "system/card-auth/3ds"] {
+            s.tags.insert(tag.parse().unwrap());
+        }
+        let named = draft(&s);
+        assert!(named.contains("problems with card-auth, payments-api."), "{named}");
         s.status = Status::Mitigated;
-        let later = draft(&s, &[]);
+        let later = draft(&s);
         assert!(later.ends_with("A fix is in place and we are monitoring the results."));
         assert!(!later.contains("ledger") && !later.contains("replica"), "{later}");
     }

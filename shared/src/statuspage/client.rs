@@ -197,22 +197,23 @@ impl StatuspageClient {
         format!("{}/pages/{}/incidents", self.base, self.page_id)
     }
 
-    fn auth(&self) -> String {
-        format!("OAuth {}", self.key.expose())
+    /// Sends a request with the key and reads the answer as JSON, or the error it is.
+    async fn send(&self, request: reqwest::RequestBuilder) -> Result<Value, StatuspageError> {
+        let response = request
+            .header("authorization", format!("OAuth {}", self.key.expose()))
+            .header("accept", "application/json")
+            .send()
+            .await
+            .map_err(transport)?;
+        check(response).await
     }
 
     /// The unresolved incident sevtool made for `sev`, if any: how a create whose answer was
     /// lost (a crash, a timeout) is found again instead of made twice.
     pub async fn find_incident(&self, sev: SevId) -> Result<Option<Incident>, StatuspageError> {
-        let response = self
-            .http
-            .get(format!("{}/unresolved", self.incidents()))
-            .header("authorization", self.auth())
-            .header("accept", "application/json")
-            .send()
-            .await
-            .map_err(transport)?;
-        let listed = check(response).await?;
+        let listed = self
+            .send(self.http.get(format!("{}/unresolved", self.incidents())))
+            .await?;
         let incidents = listed
             .as_array()
             .ok_or_else(|| StatuspageError::Unexpected("the unresolved incidents are not a list".into()))?;
@@ -227,16 +228,7 @@ impl StatuspageClient {
     /// Creates the incident with the first public update. Not idempotent on Statuspage's side:
     /// the caller looks for the incident first ([`Self::find_incident`]) and records it at once.
     pub async fn create_incident(&self, change: &IncidentChange) -> Result<Incident, StatuspageError> {
-        let response = self
-            .http
-            .post(self.incidents())
-            .header("authorization", self.auth())
-            .header("accept", "application/json")
-            .json(&change.json())
-            .send()
-            .await
-            .map_err(transport)?;
-        incident_of(&check(response).await?)
+        incident_of(&self.send(self.http.post(self.incidents()).json(&change.json())).await?)
     }
 
     /// Adds a later public update to the incident, with the SEV's status, impact and components
@@ -245,16 +237,11 @@ impl StatuspageClient {
         if !valid_id(id) {
             return Err(StatuspageError::Unexpected(format!("`{id}` is not an incident id")));
         }
-        let response = self
+        let request = self
             .http
             .patch(format!("{}/{id}", self.incidents()))
-            .header("authorization", self.auth())
-            .header("accept", "application/json")
-            .json(&change.json())
-            .send()
-            .await
-            .map_err(transport)?;
-        incident_of(&check(response).await?)
+            .json(&change.json());
+        incident_of(&self.send(request).await?)
     }
 }
 

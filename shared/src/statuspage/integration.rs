@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 
-use super::client::{Incident, IncidentChange, StatuspageClient};
+use super::client::{IncidentChange, StatuspageClient};
 use crate::domain::{
     Entry, EntryId, EntryKind, PublicImpact, PublicIncident, PublicStatus, Sev, SevId, StatusPageLink, incident_name,
 };
@@ -46,6 +46,15 @@ impl StatuspageIntegration {
         }
     }
 
+    /// The SEV's link as `task_key` holds it now.
+    fn claim(&self, task_key: &str, incident: Option<PublicIncident>) -> StatusPageLink {
+        StatusPageLink {
+            claimed_by: task_key.to_owned(),
+            claimed_at: self.clock.now(),
+            incident,
+        }
+    }
+
     /// The page's components the SEV affects: those of each service its `system/...` tags name.
     fn components(&self, sev: &Sev) -> Vec<String> {
         let Some(catalog) = &self.catalog else {
@@ -80,10 +89,9 @@ impl StatuspageIntegration {
         if sev.private || sev.drill {
             return Ok(());
         }
-        let services: Vec<String> = sev.services().map(str::to_owned).collect();
         let change = IncidentChange {
             sev: id,
-            name: incident_name(&sev, &services),
+            name: incident_name(&sev),
             status: status.unwrap_or_else(|| PublicStatus::of(&sev)),
             impact: PublicImpact::of(sev.level),
             body: text,
@@ -114,21 +122,13 @@ impl StatuspageIntegration {
                 Err(waiting(id))
             }
             Some(stale) if stale.claimed_by != task_key => {
-                let claim = StatusPageLink {
-                    claimed_by: task_key.to_owned(),
-                    claimed_at: self.clock.now(),
-                    incident: None,
-                };
+                let claim = self.claim(task_key, None);
                 self.repo.put_record(key, &claim).await.map_err(storage)?;
                 self.open(id, &change, &steps, task_key).await
             }
             link => {
                 if link.is_none() {
-                    let claim = StatusPageLink {
-                        claimed_by: task_key.to_owned(),
-                        claimed_at: self.clock.now(),
-                        incident: None,
-                    };
+                    let claim = self.claim(task_key, None);
                     if !self.repo.put_new_record(key.clone(), &claim).await.map_err(storage)? {
                         return Err(waiting(id));
                     }
@@ -154,7 +154,10 @@ impl StatuspageIntegration {
                     Some(found) => found,
                     None => self.client.create_incident(change).await?,
                 };
-                Ok(StoredIncident::from(incident))
+                Ok(PublicIncident {
+                    id: incident.id,
+                    url: incident.shortlink,
+                })
             })
             .await;
         let incident = match opened {
@@ -166,14 +169,7 @@ impl StatuspageIntegration {
             }
             Err(e) => return Err(e),
         };
-        let link = StatusPageLink {
-            claimed_by: task_key.to_owned(),
-            claimed_at: self.clock.now(),
-            incident: Some(PublicIncident {
-                id: incident.id,
-                url: incident.url,
-            }),
-        };
+        let link = self.claim(task_key, Some(incident));
         self.repo.put_record(key, &link).await.map_err(storage)
     }
 }
@@ -183,22 +179,6 @@ fn waiting(id: SevId) -> TaskError {
     TaskError::Retryable(format!(
         "waiting for the first public update of {id} to open its status page incident"
     ))
-}
-
-/// An incident as a step records it.
-#[derive(serde::Serialize, serde::Deserialize)]
-struct StoredIncident {
-    id: String,
-    url: Option<String>,
-}
-
-impl From<Incident> for StoredIncident {
-    fn from(i: Incident) -> Self {
-        StoredIncident {
-            id: i.id,
-            url: i.shortlink,
-        }
-    }
 }
 
 #[async_trait]

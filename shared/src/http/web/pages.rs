@@ -319,8 +319,7 @@ async fn show(
             _ => None,
         })
         .collect();
-    let services: Vec<String> = detail.sev.services().map(str::to_owned).collect();
-    let draft = (!detail.sev.private).then(|| public_draft(&detail.sev, &services));
+    let draft = (!detail.sev.private).then(|| public_draft(&detail.sev));
     let failed: Vec<FailedRow> = detail
         .failed_tasks
         .iter()
